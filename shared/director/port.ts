@@ -1,0 +1,93 @@
+/**
+ * The Director port: what the controller needs from an SD-WAN director (DESIGN.md "zWAN
+ * director: what the controller needs from its API"). Adapters: `zwan/` (one director per
+ * site) and `meraki/` (the Dashboard). Domain code never sees HTTP; it sees these types.
+ */
+import type {
+  HaState,
+  LanInterface,
+  RepointAction,
+  Sample,
+  SiteName,
+  SiteRole,
+  TunnelState,
+} from '../domain/model.js';
+
+/** A CPE as the director lists it: raw metadata, parsed by `shared/domain/inventory`. */
+export interface DirectorCpe {
+  id: string;
+  name: string;
+  tenantId: string;
+  /** Onboarding metadata: CPE_TYPE, CPE_MODE, HA_STATE, HA_NAME, CPE_BR_TYPE, WANnn_PUB_IP, WANnn_PUB_PORT… */
+  metadata: Record<string, string>;
+  lans: LanInterface[];
+  tunnels: { name: string; haTunnelIdentifier?: string; tunnelId: string; state: TunnelState }[];
+  /** Runtime HA role the controller last set (zWAN `ha-state`); absent on branches. */
+  haRole?: HaState;
+  onboardedBy?: 'provisioning' | 'ssh';
+  onboardedAt?: string;
+}
+
+/** A director's own health and its site's role. */
+export interface DirectorHealth {
+  site: SiteName;
+  reachable: boolean;
+  healthy: boolean;
+  role?: SiteRole;
+  version?: string;
+}
+
+/** Result of one re-point: `changed: false` when the branch already used the target. */
+export interface RepointResult {
+  branchId: string;
+  targetId: string;
+  epoch: number;
+  changed: boolean;
+}
+
+/** A backup or restore job on a director. */
+export interface DirectorJob {
+  jobId: string;
+  kind: 'backup' | 'restore';
+  state: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  progressPct: number;
+  /** For a finished backup: every object written, with size and SHA-256 (hex). */
+  manifest?: { key: string; bytes: number; sha256: string }[];
+  error?: string;
+}
+
+/** Where a backup goes or a restore reads from. */
+export interface S3Location {
+  bucket: string;
+  /** MSP configuration object prefix, e.g. `msp/DC/2026-11-21T12-00-00Z/`. */
+  mspPrefix: string;
+  /** ELK data prefix: `dcrepository/` or `drrepository/` (+ a per-backup folder). */
+  elkPrefix: string;
+}
+
+/** What every director adapter provides: inventory, bulk health, HA role and re-point. */
+export interface Director {
+  readonly kind: 'zwan' | 'meraki';
+  /** Which site's director this is (Meraki: the one cloud Dashboard reports as 'DC'). */
+  readonly site: SiteName;
+  /** Every CPE of a tenant, with metadata, LANs and tunnels (all pages). */
+  listCpes(tenantId: string): Promise<DirectorCpe[]>;
+  /** Liveness and loss/latency of many CPEs in one bulk call (chunked by the adapter). */
+  sampleHealth(tenantId: string, cpeIds: readonly string[]): Promise<Sample[]>;
+  /** The director's own health (never throws for unreachable: `reachable: false`). */
+  health(): Promise<DirectorHealth>;
+  /** Set a concentrator's runtime HA role (the virtual IP moves with it), fenced by `epoch`. */
+  setHaState(tenantId: string, cpeId: string, state: HaState, epoch: number): Promise<void>;
+  /** Re-point one branch's tunnels to the target concentrator; idempotent, fenced by the epoch. */
+  repoint(action: RepointAction): Promise<RepointResult>;
+}
+
+/** The DR operations of a zWAN director (DESIGN.md "DR with Step Functions"). */
+export interface DrDirector extends Director {
+  setSiteRole(role: SiteRole): Promise<void>;
+  startBackup(tenantScope: 'msp', target: S3Location): Promise<DirectorJob>;
+  startRestore(tenantScope: 'msp', source: S3Location): Promise<DirectorJob>;
+  getJob(jobId: string): Promise<DirectorJob>;
+  /** Set the management URL the provisioning server hands to CPEs. */
+  setManagementUrl(url: string): Promise<void>;
+}

@@ -1,0 +1,97 @@
+/**
+ * Named error classes. Every error the controller raises on purpose is one of these, with a
+ * stable `name` so Step Functions `Retry`/`Catch` and the console can match on it, and a
+ * `cause` where it wraps another error.
+ */
+
+/** Base class: sets `name` from the subclass so `error.name` is always the class name. */
+export class CpeFailoverError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Input (an event, a request, a configuration file) failed validation. Nothing was changed. */
+export class ValidationError extends CpeFailoverError {
+  /** One entry per offending field: its dotted path, the value seen and what was expected. */
+  readonly issues: readonly { path: string; value: unknown; expected: string }[];
+  constructor(
+    what: string,
+    issues: readonly { path: string; value: unknown; expected: string }[],
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `${what} is invalid: ${issues
+        .map((i) => `${i.path || '(root)'}=${formatValue(i.value)}: expected ${i.expected}`)
+        .join('; ')}`,
+      options,
+    );
+    this.issues = issues;
+  }
+}
+
+/** The configuration is missing or invalid; raised once at start-up (fail fast). */
+export class ConfigError extends ValidationError {}
+
+/** A CPE's metadata is wrong. The CPE is reported and left out; the rest is still monitored. */
+export class InvalidCpeError extends CpeFailoverError {
+  constructor(
+    readonly cpeId: string,
+    readonly field: string,
+    readonly value: unknown,
+    readonly expected: string,
+    readonly tenantId?: string,
+  ) {
+    super(
+      `CPE ${cpeId}${tenantId ? ` (tenant ${tenantId})` : ''}: ${field}=${formatValue(value)}: expected ${expected}`,
+    );
+  }
+}
+
+/** A director answered 5xx, timed out or could not be reached. Retried; transient. */
+export class DirectorUnavailableError extends CpeFailoverError {}
+
+/** A director refused the credentials (401/403). Not retried. */
+export class DirectorAuthError extends CpeFailoverError {}
+
+/** A director rejected a request (other 4xx). Not retried. */
+export class DirectorRequestError extends CpeFailoverError {
+  constructor(
+    message: string,
+    readonly status: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A director kept answering 429 past the retry limit. */
+export class RateLimitedError extends DirectorUnavailableError {}
+
+/** A conditional write lost to a concurrent writer and the re-read/re-apply budget ran out. */
+export class ConcurrentUpdateError extends CpeFailoverError {}
+
+/** An action carried an epoch older than the group's current epoch: dropped, never applied. */
+export class StaleEpochError extends CpeFailoverError {}
+
+/** Something the operator asked for does not exist (tenant, group, concentrator). */
+export class NotFoundError extends CpeFailoverError {}
+
+/** A DR workflow is already running (the lock item is held). */
+export class WorkflowLockedError extends CpeFailoverError {}
+
+/** Render a value for an error message: strings quoted, objects as JSON, long values cut. */
+export function formatValue(value: unknown): string {
+  let s: string;
+  if (value === undefined) s = 'undefined';
+  else if (typeof value === 'string') s = JSON.stringify(value);
+  else {
+    try {
+      s = JSON.stringify(value) ?? String(value);
+    } catch {
+      s = String(value);
+    }
+  }
+  return s.length > 120 ? `${s.slice(0, 117)}...` : s;
+}
