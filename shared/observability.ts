@@ -55,10 +55,10 @@ export type HealthMetricName = (typeof HEALTH_METRICS)[keyof typeof HEALTH_METRI
  * sandbox may pass their own. Attributes are structured fields (tenant, group, CPE…).
  */
 export interface LogSink {
-  debug(message: string, attributes?: Record<string, unknown>): void;
-  info(message: string, attributes?: Record<string, unknown>): void;
-  warn(message: string, attributes?: Record<string, unknown>): void;
-  error(message: string, attributes?: Record<string, unknown>): void;
+  debug(message: string, ...attributes: Record<string, unknown>[]): void;
+  info(message: string, ...attributes: Record<string, unknown>[]): void;
+  warn(message: string, ...attributes: Record<string, unknown>[]): void;
+  error(message: string, ...attributes: Record<string, unknown>[]): void;
 }
 
 /** Where shared services send metrics: counts and milliseconds. */
@@ -108,5 +108,5 @@ export function withObservability<TEvent, TResult>(
     .use(logMetrics(metrics, { captureColdStartMetric: true }));
 }
 
-// The Powertools logger is the default LogSink; this fails to compile if that ever stops being true.
-const _loggerIsLogSink: LogSink = logger;
+/** The shared Powertools {@link logger} as a {@link LogSink} (compile-time check that it fits). */
+export const defaultLogSink: LogSink = logger;
