@@ -81,6 +81,27 @@ export class NotFoundError extends CpeFailoverError {}
 /** A DR workflow is already running (the lock item is held). */
 export class WorkflowLockedError extends CpeFailoverError {}
 
+/** A director backup job failed or was reported FAILED (DR workflows). */
+export class BackupFailedError extends CpeFailoverError {}
+
+/** A director restore job failed; the site roles are left as they were. */
+export class RestoreFailedError extends CpeFailoverError {}
+
+/** A backup object is missing or its size or SHA-256 differs from the job's manifest. */
+export class VerificationFailedError extends CpeFailoverError {}
+
+/** An operator rejected a DR step that waited for approval (task token). */
+export class ApprovalRejectedError extends CpeFailoverError {}
+
+/** A director job did not finish within its polling budget (a hung job). */
+export class JobTimeoutError extends CpeFailoverError {}
+
+/** A director answered but reports itself unhealthy; retried for a while, then fatal. */
+export class DirectorUnhealthyError extends CpeFailoverError {}
+
+/** A DR workflow cannot run in the current state (e.g. failback while DC is already ACTIVE). */
+export class PreconditionFailedError extends CpeFailoverError {}
+
 /** Render a value for an error message: strings quoted, objects as JSON, long values cut. */
 export function formatValue(value: unknown): string {
   let s: string;
