@@ -1,0 +1,90 @@
+/**
+ * The console operations' input events (an operator invokes these functions from the AWS
+ * console with a JSON test event). Validated with zod; a bad event is a ValidationError naming
+ * each field and its value, thrown before anything is read or changed.
+ */
+import { z } from 'zod';
+import { zodIssues } from '../config/load.js';
+import { ValidationError } from '../errors.js';
+
+const id = z.string().trim().min(1, 'a non-empty string');
+
+/** An expiry: an ISO-8601 time with zone, or epoch milliseconds; becomes epoch ms. */
+const EXPIRY_EXPECTED = 'an ISO-8601 time with a zone (e.g. "2026-11-22T06:00:00Z") or epoch milliseconds';
+const expiry = z
+  .union(
+    [
+      z.iso.datetime({ offset: true, error: EXPIRY_EXPECTED }),
+      z.number({ error: EXPIRY_EXPECTED }).int(EXPIRY_EXPECTED).positive(EXPIRY_EXPECTED),
+    ],
+    { error: EXPIRY_EXPECTED },
+  )
+  .transform((v) => (typeof v === 'number' ? v : Date.parse(v)));
+
+/** `update-branches`: the "Update Branch to Active Node" button for one group or a tenant. */
+export const updateBranchesEventSchema = z
+  .object({
+    tenantId: id,
+    /** One group; absent = every group of the tenant. */
+    haName: id.optional(),
+    /** Return the plan, change nothing. */
+    dryRun: z.boolean().default(false),
+  })
+  .strict();
+export type UpdateBranchesEvent = z.output<typeof updateBranchesEventSchema>;
+
+/** `pin`: force a group onto a named concentrator (maintenance). */
+export const pinEventSchema = z
+  .object({
+    tenantId: id,
+    haName: id,
+    concentratorId: id,
+    reason: id,
+    /** When the pin lapses; absent = until unpinned. */
+    expiresAt: expiry.optional(),
+    /** Pin even onto a concentrator that is not UP. */
+    force: z.boolean().default(false),
+    /** Who pinned (free text, e.g. an e-mail). */
+    by: id.optional(),
+  })
+  .strict();
+export type PinEvent = z.output<typeof pinEventSchema>;
+
+/** `unpin`: hand the group back to election. */
+export const unpinEventSchema = z
+  .object({ tenantId: id, haName: id, reason: id.optional(), by: id.optional() })
+  .strict();
+export type UnpinEvent = z.output<typeof unpinEventSchema>;
+
+/** `status`: every group (optionally of one tenant). */
+export const statusEventSchema = z.object({ tenantId: id.optional() }).strict();
+export type StatusEvent = z.output<typeof statusEventSchema>;
+
+/**
+ * Validate an event; throws ValidationError naming each bad field. A null/undefined event (the
+ * console's "{}" is fine) is treated as `{}` so required fields are named in the error.
+ */
+export function parseEvent<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const value = input ?? {};
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues.flatMap((issue) =>
+    // Name each unknown field itself (a typo like "haname"), not the whole event.
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({
+          path: [...issue.path.map(String), key].join('.'),
+          value: lookup(value, [...issue.path, key]),
+          expected: 'no such field (allowed: the documented fields only)',
+        }))
+      : zodIssues(new z.ZodError([issue]), value),
+  );
+  throw new ValidationError(what, issues);
+}
+
+function lookup(value: unknown, path: readonly PropertyKey[]): unknown {
+  let v = value;
+  for (const p of path) {
+    v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[p] : undefined;
+  }
+  return v;
+}
