@@ -1,0 +1,355 @@
+/**
+ * The one HTTP client of the director adapters (zWAN and Meraki): per-call timeouts, retries
+ * with full-jitter exponential backoff, a shared token bucket, bounded concurrency, `Retry-After`
+ * on 429, RFC 5988 `Link` pagination, and the named errors of `shared/errors.ts`.
+ *
+ * Retried: 5xx, timeouts, connection errors, and 429 (waiting `Retry-After` when given).
+ * Never retried: any other 4xx. 401/403 → DirectorAuthError; other 4xx → DirectorRequestError.
+ */
+import {
+  DirectorAuthError,
+  DirectorRequestError,
+  DirectorUnavailableError,
+  RateLimitedError,
+} from '../errors.js';
+import { type Clock, Semaphore, systemClock, TokenBucket } from './limits.js';
+
+export { type Clock, mapLimit, Semaphore, systemClock, TokenBucket } from './limits.js';
+
+/** Query values; arrays repeat the parameter (`?id=a&id=b`), undefined is left out. */
+export type QueryValue = string | number | boolean | undefined | readonly (string | number)[];
+
+/** Options of {@link createHttpClient}. */
+export interface HttpClientOptions {
+  /** The director's name for errors and logs, e.g. `zwan-DC` or `meraki`. */
+  name: string;
+  /** Base URL; request paths are appended to it (`https://dir.example/api/v1`). */
+  baseUrl: string;
+  /** Headers for every call (auth); called per attempt so a rotated key is picked up. */
+  headers?: () => Promise<Record<string, string>>;
+  /** Per-attempt timeout (connect + headers + body). @default 10000 */
+  timeoutMs?: number;
+  /** Retries after the first attempt, for retryable failures. @default 3 */
+  retries?: number;
+  /** Backoff base: attempt n waits random(0, min(max, base·2ⁿ)). @default 200 */
+  backoffBaseMs?: number;
+  /** Backoff cap. @default 5000 */
+  backoffMaxMs?: number;
+  /** Upper bound for one `Retry-After` wait. @default 60000 */
+  maxRetryAfterMs?: number;
+  /** Throttle every call (every attempt) of this client. */
+  rateLimit?: { requestsPerSecond: number; burst: number };
+  /** Or share one bucket between clients (e.g. Meraki's per-organization limit). Wins over `rateLimit`. */
+  bucket?: TokenBucket;
+  /** At most this many requests in flight. @default unlimited */
+  concurrency?: number;
+  /** Tenant named in auth errors when the request does not name one. */
+  tenantId?: string;
+  /** Injectable time (tests). */
+  clock?: Clock;
+  /** Injectable randomness in [0, 1) for the jitter (tests). @default Math.random */
+  random?: () => number;
+  /** Injectable fetch. @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /** Called before each retry wait (for logs/metrics). Never receives headers or bodies. */
+  onRetry?: (info: RetryInfo) => void;
+}
+
+/** What {@link HttpClientOptions.onRetry} is told. */
+export interface RetryInfo {
+  client: string;
+  method: string;
+  path: string;
+  /** 1 for the first retry. */
+  attempt: number;
+  delayMs: number;
+  /** HTTP status, or undefined for a timeout / connection error. */
+  status?: number;
+  reason: string;
+}
+
+/** One request. */
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Path below the base URL (`/tenants/t1/cpes`), or an absolute URL of the same origin (a `Link` next page). */
+  path: string;
+  query?: Record<string, QueryValue>;
+  /** JSON body. */
+  body?: unknown;
+  /** Statuses returned instead of thrown. @default every 2xx */
+  okStatuses?: readonly number[];
+  /** Tenant to name in an auth error. */
+  tenantId?: string;
+  /** Override the client's retries for this call (e.g. 0 for a non-idempotent POST). */
+  retries?: number;
+  /** Override the client's timeout for this call. */
+  timeoutMs?: number;
+}
+
+/** A response: status, headers, and the body parsed as JSON (text when not JSON, undefined when empty). */
+export interface HttpResponse<T> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** An HTTP client bound to one director. */
+export interface HttpClient {
+  readonly name: string;
+  readonly baseUrl: string;
+  request<T>(req: HttpRequest): Promise<HttpResponse<T>>;
+  /**
+   * Every item of a paged list: requests `req`, takes `items(body)`, then follows the
+   * `Link: <…>; rel="next"` header until there is none. Stops with DirectorRequestError when a
+   * next link repeats (a server loop) or leaves the base URL's origin.
+   */
+  paginate<TItem, TBody = unknown>(
+    req: HttpRequest,
+    items: (body: TBody) => readonly TItem[],
+  ): AsyncGenerator<TItem, void, undefined>;
+  /** `paginate` collected into an array. */
+  collect<TItem, TBody = unknown>(
+    req: HttpRequest,
+    items: (body: TBody) => readonly TItem[],
+  ): Promise<TItem[]>;
+}
+
+/** Parse an RFC 5988 `Link` header into `rel → URL` (first URL wins per rel). */
+export function parseLinkHeader(header: string | null | undefined): Record<string, string> {
+  const links: Record<string, string> = {};
+  if (!header) return links;
+  // Split on commas that start a new `<…>` entry (URLs may contain commas).
+  for (const part of header.split(/,(?=\s*<)/)) {
+    const match = /^\s*<([^>]*)>(.*)$/.exec(part);
+    if (!match) continue;
+    const [, url, params] = match;
+    const relMatch = /;\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,]+))/i.exec(params ?? '');
+    const rels = (relMatch?.[1] ?? relMatch?.[2] ?? '').split(/\s+/).filter(Boolean);
+    for (const rel of rels) {
+      const key = rel.toLowerCase();
+      if (url !== undefined && !(key in links)) links[key] = url;
+    }
+  }
+  return links;
+}
+
+/** Parse `Retry-After` (delta seconds or an HTTP date) into ms; undefined when absent or bad. */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/**
+ * Pull a human-readable error text out of an error response: zWAN `{ error: { code, message } }`,
+ * Meraki `{ errors: [...] }`, `{ message }`, or the raw text (cut to 300 characters).
+ */
+export function errorText(body: unknown): string {
+  if (body && typeof body === 'object') {
+    const b = body as Record<string, unknown>;
+    const err = b.error;
+    if (err && typeof err === 'object') {
+      const e = err as Record<string, unknown>;
+      const code = typeof e.code === 'string' ? `${e.code}: ` : '';
+      if (typeof e.message === 'string') return `${code}${e.message}`;
+    }
+    if (typeof err === 'string') return err;
+    if (Array.isArray(b.errors)) return b.errors.map(String).join('; ');
+    if (typeof b.message === 'string') return b.message;
+    return JSON.stringify(body).slice(0, 300);
+  }
+  if (typeof body === 'string') return body.slice(0, 300);
+  return '';
+}
+
+/** A failure that may be retried; carries what the final error needs. */
+class Retryable extends Error {
+  constructor(
+    readonly reason: string,
+    readonly status: number | undefined,
+    readonly retryAfterMs: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(reason, options);
+  }
+}
+
+function trimSlash(s: string): string {
+  return s.endsWith('/') ? s.slice(0, -1) : s;
+}
+
+/** Create an {@link HttpClient}. See the module comment for the retry and error rules. */
+export function createHttpClient(options: HttpClientOptions): HttpClient {
+  const name = options.name;
+  const baseUrl = trimSlash(options.baseUrl);
+  const base = new URL(baseUrl);
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const retries = options.retries ?? 3;
+  const backoffBaseMs = options.backoffBaseMs ?? 200;
+  const backoffMaxMs = options.backoffMaxMs ?? 5_000;
+  const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? Math.random;
+  const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const bucket =
+    options.bucket ??
+    (options.rateLimit
+      ? new TokenBucket(options.rateLimit.requestsPerSecond, options.rateLimit.burst, clock)
+      : undefined);
+  const semaphore = options.concurrency ? new Semaphore(options.concurrency) : undefined;
+
+  function buildUrl(req: HttpRequest): URL {
+    const url = /^https?:\/\//i.test(req.path) ? new URL(req.path) : new URL(baseUrl + req.path);
+    if (url.origin !== base.origin) {
+      // Never send the credentials to another host, whatever a Link header says.
+      throw new DirectorRequestError(
+        `${name}: refusing to call ${url.origin}, which is not the director's origin ${base.origin}`,
+        0,
+      );
+    }
+    for (const [key, value] of Object.entries(req.query ?? {})) {
+      if (value === undefined) continue;
+      if (Array.isArray(value)) for (const v of value) url.searchParams.append(key, String(v));
+      else url.searchParams.set(key, String(value));
+    }
+    return url;
+  }
+
+  function describe(req: HttpRequest): string {
+    return `${name} ${req.method} ${req.path.replace(/^https?:\/\/[^/]+/i, '')}`;
+  }
+
+  async function attempt<T>(req: HttpRequest, url: URL): Promise<HttpResponse<T>> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    Object.assign(headers, options.headers ? await options.headers() : {});
+    let payload: string | undefined;
+    if (req.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      payload = JSON.stringify(req.body);
+    }
+    let status: number;
+    let resHeaders: Headers;
+    let body: unknown;
+    try {
+      const res = await doFetch(url, {
+        method: req.method,
+        headers,
+        body: payload,
+        signal: AbortSignal.timeout(req.timeoutMs ?? timeoutMs),
+      });
+      status = res.status;
+      resHeaders = res.headers;
+      const text = await res.text();
+      const type = res.headers.get('content-type') ?? '';
+      if (text === '') body = undefined;
+      else if (type.includes('json')) {
+        try {
+          body = JSON.parse(text);
+        } catch (cause) {
+          if (res.ok) {
+            throw new Retryable(`invalid JSON in a ${status} response`, status, undefined, { cause });
+          }
+          body = text;
+        }
+      } else body = text;
+    } catch (error) {
+      if (error instanceof Retryable) throw error;
+      const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+      const reason =
+        e.name === 'TimeoutError' || e.name === 'AbortError'
+          ? `timed out after ${req.timeoutMs ?? timeoutMs} ms`
+          : `connection failed: ${e.cause?.code ?? e.cause?.message ?? e.message ?? String(error)}`;
+      throw new Retryable(reason, undefined, undefined, { cause: error });
+    }
+
+    const ok = req.okStatuses ? req.okStatuses.includes(status) : status >= 200 && status < 300;
+    if (ok) return { status, headers: resHeaders, body: body as T };
+    const text = errorText(body);
+    if (status === 429) {
+      throw new Retryable(
+        `HTTP 429 rate limited${text ? `: ${text}` : ''}`,
+        status,
+        parseRetryAfter(resHeaders.get('retry-after'), clock.now()),
+      );
+    }
+    if (status >= 500) throw new Retryable(`HTTP ${status}${text ? `: ${text}` : ''}`, status, undefined);
+    const tenant = req.tenantId ?? options.tenantId;
+    if (status === 401 || status === 403) {
+      throw new DirectorAuthError(
+        `Director ${name} refused the credentials (HTTP ${status}) for ${
+          tenant ? `tenant ${tenant}` : 'a director-level call'
+        }: ${req.method} ${url.pathname}${text ? `: ${text}` : ''}`,
+      );
+    }
+    throw new DirectorRequestError(
+      `${describe(req)} → HTTP ${status}${tenant ? ` (tenant ${tenant})` : ''}${text ? `: ${text}` : ''}`,
+      status,
+      { cause: body },
+    );
+  }
+
+  async function request<T>(req: HttpRequest): Promise<HttpResponse<T>> {
+    const url = buildUrl(req);
+    const maxRetries = req.retries ?? retries;
+    for (let n = 0; ; n++) {
+      try {
+        if (bucket) await bucket.take();
+        return semaphore ? await semaphore.run(() => attempt<T>(req, url)) : await attempt<T>(req, url);
+      } catch (error) {
+        if (!(error instanceof Retryable)) throw error;
+        if (n >= maxRetries) {
+          const message = `${describe(req)} failed after ${n + 1} attempt(s): ${error.reason}`;
+          if (error.status === 429) throw new RateLimitedError(message, { cause: error });
+          throw new DirectorUnavailableError(message, { cause: error.cause ?? error });
+        }
+        const backoff = random() * Math.min(backoffMaxMs, backoffBaseMs * 2 ** n);
+        const delayMs =
+          error.retryAfterMs !== undefined ? Math.min(error.retryAfterMs, maxRetryAfterMs) : backoff;
+        options.onRetry?.({
+          client: name,
+          method: req.method,
+          path: url.pathname,
+          attempt: n + 1,
+          delayMs,
+          status: error.status,
+          reason: error.reason,
+        });
+        await clock.sleep(delayMs);
+      }
+    }
+  }
+
+  async function* paginate<TItem, TBody = unknown>(
+    req: HttpRequest,
+    items: (body: TBody) => readonly TItem[],
+  ): AsyncGenerator<TItem, void, undefined> {
+    const seen = new Set<string>();
+    let next: HttpRequest | undefined = req;
+    while (next) {
+      const res: HttpResponse<TBody> = await request<TBody>(next);
+      yield* items(res.body);
+      const link = parseLinkHeader(res.headers.get('link')).next;
+      if (!link) return;
+      const absolute = new URL(link, buildUrl(next)).toString();
+      if (seen.has(absolute)) {
+        throw new DirectorRequestError(`${describe(req)}: pagination loops back to ${absolute}`, 0);
+      }
+      seen.add(absolute);
+      // The next link carries its own query; do not add the first request's again.
+      next = { ...req, path: absolute, query: undefined };
+    }
+  }
+
+  async function collect<TItem, TBody = unknown>(
+    req: HttpRequest,
+    items: (body: TBody) => readonly TItem[],
+  ): Promise<TItem[]> {
+    const out: TItem[] = [];
+    for await (const item of paginate(req, items)) out.push(item);
+    return out;
+  }
+
+  return { name, baseUrl, request, paginate, collect };
+}
