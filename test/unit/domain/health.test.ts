@@ -1,0 +1,297 @@
+import fc from 'fast-check';
+import {
+  applySample,
+  applySamples,
+  healthStateEquals,
+  initialHealthState,
+  isBadSample,
+  type HealthState,
+} from '../../../shared/domain/health.js';
+import {
+  DEFAULT_HEALTH_CONFIG,
+  type HealthConfig,
+  type Sample,
+  type Transition,
+} from '../../../shared/domain/model.js';
+
+const T0 = 1_700_000_000_000;
+const cfg: HealthConfig = DEFAULT_HEALTH_CONFIG;
+
+function good(at: number): Sample {
+  return { target: 'HA_DC1', at, reachable: true, lossPct: 0, latencyMs: 10 };
+}
+function down(at: number): Sample {
+  return { target: 'HA_DC1', at, reachable: false, lossPct: null, latencyMs: null };
+}
+function lossy(at: number, lossPct: number): Sample {
+  return { target: 'HA_DC1', at, reachable: true, lossPct, latencyMs: 10 };
+}
+function noData(at: number): Sample {
+  return { target: 'HA_DC1', at, reachable: true, lossPct: null, latencyMs: null };
+}
+/** Samples every 5 s from `start`, produced by `make`. */
+function every5s(start: number, count: number, make: (at: number) => Sample): Sample[] {
+  return Array.from({ length: count }, (_, i) => make(start + i * 5000));
+}
+
+describe('isBadSample', () => {
+  it('classifies unreachable, loss, latency and no-data samples', () => {
+    expect(isBadSample(down(T0), cfg)).toBe(true);
+    expect(isBadSample(lossy(T0, 30), cfg)).toBe(true);
+    expect(isBadSample(lossy(T0, 29.9), cfg)).toBe(false);
+    expect(isBadSample(noData(T0), cfg)).toBe(false);
+    const slow = { ...good(T0), latencyMs: 250 };
+    expect(isBadSample(slow, cfg)).toBe(false);
+    expect(isBadSample(slow, { ...cfg, latencyThresholdMs: 250 })).toBe(true);
+    expect(isBadSample(slow, { ...cfg, latencyThresholdMs: 251 })).toBe(false);
+  });
+});
+
+describe('applySample examples', () => {
+  it('is UNKNOWN before the first sample', () => {
+    expect(initialHealthState().health).toBe('UNKNOWN');
+  });
+
+  it('goes DOWN after failAfter bad samples in a row, naming the last one', () => {
+    const up: HealthState = { health: 'UP', badStreak: 0, cleanSince: null, since: T0 };
+    const r = applySamples(up, every5s(T0, 3, down), cfg);
+    expect(r.state).toEqual({ health: 'DOWN', badStreak: 0, cleanSince: null, since: T0 + 10000 });
+    expect(r.transitions).toEqual([
+      {
+        target: 'HA_DC1',
+        from: 'UP',
+        to: 'DOWN',
+        at: T0 + 10000,
+        reason: '3 bad samples in a row (last: unreachable)',
+      },
+    ]);
+    const lossDown = applySamples(
+      up,
+      every5s(T0, 3, (at) => lossy(at, 45)),
+      cfg,
+    );
+    expect(lossDown.transitions[0]?.reason).toBe('3 bad samples in a row (last: loss 45%)');
+  });
+
+  it('needs the full hold of clean samples to come back UP, and a bad one restarts it', () => {
+    const r1 = applySamples(initialHealthState(), every5s(T0, 3, down), cfg);
+    expect(r1.state.health).toBe('DOWN');
+    // 295 s clean, then a bad sample, then 300 s clean again.
+    const clean1 = every5s(T0 + 15000, 60, good); // covers 0..295 s of hold
+    const r2 = applySamples(r1.state, clean1, cfg);
+    expect(r2.state.health).toBe('DOWN');
+    expect(r2.transitions).toEqual([]);
+    const r3 = applySamples(r2.state, [lossy(T0 + 15000 + 300000, 50)], cfg);
+    expect(r3.state.health).toBe('DOWN');
+    expect(r3.state.cleanSince).toBeNull();
+    const start = T0 + 15000 + 305000;
+    const r4 = applySamples(r3.state, every5s(start, 61, good), cfg);
+    expect(r4.transitions).toEqual([
+      { target: 'HA_DC1', from: 'DOWN', to: 'UP', at: start + 300000, reason: 'clean for 300 s' },
+    ]);
+  });
+
+  it('returns the very same object in steady state (zero writes)', () => {
+    const up: HealthState = { health: 'UP', badStreak: 0, cleanSince: null, since: T0 };
+    expect(applySample(up, good(T0 + 1), cfg).state).toBe(up);
+    const dn: HealthState = { health: 'DOWN', badStreak: 0, cleanSince: null, since: T0 };
+    expect(applySample(dn, down(T0 + 1), cfg).state).toBe(dn);
+    expect(applySample(dn, noData(T0 + 1), cfg).state).toBe(dn);
+  });
+
+  it('treats no-data samples as neither good nor bad', () => {
+    const up: HealthState = { health: 'UP', badStreak: 0, cleanSince: null, since: T0 };
+    // bad, no data, bad: the no-data sample neither resets nor advances the streak.
+    const r = applySamples(up, [down(T0), noData(T0 + 5000), down(T0 + 10000)], cfg);
+    expect(r.state).toMatchObject({ health: 'UP', badStreak: 2 });
+    // Only no-data for longer than the hold: an UNKNOWN target stays UNKNOWN.
+    const n = applySamples(initialHealthState(), every5s(T0, 100, noData), cfg);
+    expect(n.state).toEqual(initialHealthState());
+  });
+
+  it('DOWN from UNKNOWN and UP from UNKNOWN', () => {
+    const d = applySamples(initialHealthState(), every5s(T0, 3, down), cfg);
+    expect(d.transitions.map((t) => `${t.from}->${t.to}`)).toEqual(['UNKNOWN->DOWN']);
+    const u = applySamples(initialHealthState(), every5s(T0, 61, good), cfg);
+    expect(u.transitions.map((t) => `${t.from}->${t.to}`)).toEqual(['UNKNOWN->UP']);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Properties over generated traces
+
+/** A generated trace: strictly increasing times with one of four kinds of sample. */
+const kindArb = fc.constantFrom('good', 'bad', 'lossy', 'none', 'good', 'good');
+const configArb = fc.record({
+  lossThresholdPct: fc.constantFrom(10, 30, 50),
+  failAfter: fc.integer({ min: 1, max: 4 }),
+  recoverAfterSec: fc.integer({ min: 0, max: 60 }),
+});
+const traceArb = fc
+  .array(fc.tuple(kindArb, fc.integer({ min: 1, max: 15_000 }), fc.integer({ min: 0, max: 100 })), {
+    maxLength: 80,
+  })
+  .map((steps) => {
+    let at = T0;
+    return steps.map(([kind, gap, loss]): Sample => {
+      at += gap;
+      if (kind === 'bad') return down(at);
+      if (kind === 'none') return noData(at);
+      if (kind === 'lossy') return lossy(at, loss);
+      return good(at);
+    });
+  });
+const startStateArb = fc.constantFrom<HealthState>(
+  initialHealthState(),
+  { health: 'UP', badStreak: 0, cleanSince: null, since: T0 - 1 },
+  { health: 'DOWN', badStreak: 0, cleanSince: null, since: T0 - 1 },
+);
+
+/** Run a trace, recording the state after every sample. */
+function runTrace(start: HealthState, trace: Sample[], config: HealthConfig) {
+  const states: HealthState[] = [];
+  const transitions: Transition[] = [];
+  let s = start;
+  for (const sample of trace) {
+    const r = applySample(s, sample, config);
+    s = r.state;
+    states.push(s);
+    if (r.transition) transitions.push(r.transition);
+  }
+  return { states, transitions };
+}
+
+describe('hysteresis properties', () => {
+  it('at most one DOWN→UP per hold window', () => {
+    fc.assert(
+      fc.property(startStateArb, traceArb, configArb, (start, trace, config) => {
+        const ups = runTrace(start, trace, config).transitions.filter((t) => t.to === 'UP');
+        for (let i = 1; i < ups.length; i++) {
+          // Strictly more than a hold apart: a DOWN sits between, then a full clean hold.
+          expect(ups[i]!.at - ups[i - 1]!.at).toBeGreaterThan(config.recoverAfterSec * 1000);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('comes UP exactly when the hold has passed clean since the last bad sample', () => {
+    fc.assert(
+      fc.property(startStateArb, traceArb, configArb, (start, trace, config) => {
+        const { states } = runTrace(start, trace, config);
+        let cleanStart: number | null = null; // first good sample after the last bad one
+        let before = start;
+        trace.forEach((sample, i) => {
+          const after = states[i]!;
+          const bad = isBadSample(sample, config);
+          const isGood = !bad && sample.lossPct !== null;
+          if (bad) cleanStart = null;
+          if (isGood && cleanStart === null) cleanStart = sample.at;
+          if (before.health !== 'UP') {
+            const held =
+              isGood && cleanStart !== null && sample.at - cleanStart >= config.recoverAfterSec * 1000;
+            expect(after.health === 'UP').toBe(held);
+          }
+          before = after;
+        });
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('goes DOWN exactly after failAfter bad samples in a row', () => {
+    fc.assert(
+      fc.property(startStateArb, traceArb, configArb, (start, trace, config) => {
+        const { states } = runTrace(start, trace, config);
+        // The streak counts bad samples since the last good one; no-data samples are skipped.
+        let streak = start.badStreak;
+        let before = start;
+        trace.forEach((sample, i) => {
+          const after = states[i]!;
+          const bad = isBadSample(sample, config);
+          if (bad) streak += 1;
+          else if (sample.lossPct !== null) streak = 0;
+          if (before.health !== 'DOWN') {
+            expect(after.health === 'DOWN').toBe(bad && streak >= config.failAfter);
+          }
+          if (after.health === 'DOWN' && before.health !== 'DOWN') streak = 0;
+          before = after;
+        });
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a single bad sample never takes an UP target DOWN when failAfter > 1', () => {
+    // Isolated bad samples: each is followed by at least one good sample.
+    const isolatedArb = fc
+      .array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 3 })), { maxLength: 60 })
+      .map((steps) => {
+        let at = T0;
+        const out: Sample[] = [];
+        for (const [withBad, goods] of steps) {
+          if (withBad) out.push(down((at += 5000)));
+          for (let g = 0; g <= goods; g++) out.push(good((at += 5000)));
+        }
+        return out;
+      });
+    fc.assert(
+      fc.property(
+        isolatedArb,
+        configArb.filter((c) => c.failAfter > 1),
+        (trace, config) => {
+          const up: HealthState = { health: 'UP', badStreak: 0, cleanSince: null, since: T0 };
+          const r = applySamples(up, trace, config);
+          expect(r.transitions).toEqual([]);
+          expect(r.state).toEqual(up);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('gives the same result however the samples are split across runs', () => {
+    fc.assert(
+      fc.property(
+        startStateArb,
+        traceArb,
+        configArb,
+        fc.array(fc.nat(), { maxLength: 6 }),
+        (start, trace, config, cutsRaw) => {
+          const whole = applySamples(start, trace, config);
+          const cuts = [...new Set(cutsRaw.map((c) => c % (trace.length + 1)))].sort((a, b) => a - b);
+          let state = start;
+          const transitions: Transition[] = [];
+          let from = 0;
+          for (const to of [...cuts, trace.length]) {
+            const r = applySamples(state, trace.slice(from, to), config);
+            // Persisted between runs as JSON, as the store does.
+            state = JSON.parse(JSON.stringify(r.state)) as HealthState;
+            transitions.push(...r.transitions);
+            from = to;
+          }
+          expect(healthStateEquals(state, whole.state)).toBe(true);
+          expect(transitions).toEqual(whole.transitions);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('changes state only at meaningful events (steady state returns the same object)', () => {
+    fc.assert(
+      fc.property(startStateArb, traceArb, configArb, (start, trace, config) => {
+        let s = start;
+        for (const sample of trace) {
+          const r = applySample(s, sample, config);
+          if (r.state !== s) expect(healthStateEquals(r.state, s)).toBe(false);
+          // Normal form: UP has no hold, DOWN has no streak.
+          if (r.state.health === 'UP') expect(r.state.cleanSince).toBeNull();
+          if (r.state.health === 'DOWN') expect(r.state.badStreak).toBe(0);
+          s = r.state;
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
