@@ -102,6 +102,9 @@ export class DirectorUnhealthyError extends CpeFailoverError {}
 /** A DR workflow cannot run in the current state (e.g. failback while DC is already ACTIVE). */
 export class PreconditionFailedError extends CpeFailoverError {}
 
+/** A secret (e.g. a director's API key) could not be read or has the wrong shape. The value is never in the message. */
+export class SecretError extends CpeFailoverError {}
+
 /** Render a value for an error message: strings quoted, objects as JSON, long values cut. */
 export function formatValue(value: unknown): string {
   let s: string;
