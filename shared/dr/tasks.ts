@@ -1,0 +1,686 @@
+/**
+ * The DR tasks: every step the four DR state machines run (one Lambda, dispatching on `task`).
+ * Each task validates its payload, does one thing, and throws a named error that the state
+ * machine's Retry (DirectorUnavailableError, DirectorUnhealthyError) or Catch (everything else)
+ * matches by name. State passed between steps stays small: manifests live in the table.
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { DirectorJob, S3Location } from '../director/port.js';
+import type { SiteName, SiteRole } from '../domain/model.js';
+import {
+  ApprovalRejectedError,
+  BackupFailedError,
+  DirectorUnavailableError,
+  DirectorUnhealthyError,
+  JobTimeoutError,
+  NotFoundError,
+  PreconditionFailedError,
+  RestoreFailedError,
+  ValidationError,
+  VerificationFailedError,
+} from '../errors.js';
+import { parseWith, parseWorkflowInput, WORKFLOWS, type Workflow } from './inputs.js';
+import {
+  backupLocation,
+  newestVerified,
+  planFailbackCleanup,
+  planSuperseded,
+  type BackupRecord,
+  type DeletionPlan,
+} from './layout.js';
+import type { DrDeps, DrNoticeKind, SiteRoles } from './ports.js';
+
+/** Metric names of the DR workflows (the CDK alarms use exactly these). */
+export const DR_METRICS = {
+  /** Age in hours of the newest verified backup (alarm at backup.maxAgeHours, default 26). */
+  backupAgeHours: 'BackupAgeHours',
+  /** A backup object was missing or did not match its manifest. */
+  verificationFailed: 'BackupVerificationFailed',
+  /** Bytes of a verified backup. */
+  backupBytes: 'BackupBytes',
+  /** A DR workflow ended in failure (after compensation). */
+  workflowFailed: 'DrWorkflowFailed',
+  /** ELK objects deleted by a cleanup or a drill. */
+  objectsDeleted: 'BackupObjectsDeleted',
+} as const;
+
+const site = z.enum(['DC', 'DR']);
+const locationSchema = z.object({
+  bucket: z.string().min(1),
+  mspPrefix: z.string().min(1),
+  elkPrefix: z.string().min(1),
+});
+const base = z.object({
+  task: z.string(),
+  workflow: z.enum(WORKFLOWS),
+  executionId: z.string().min(1),
+});
+
+/** A director job as the state machine carries it between polls. */
+const jobRefSchema = z.object({
+  site,
+  kind: z.enum(['backup', 'restore']),
+  jobId: z.string().min(1),
+  location: locationSchema,
+  startedAt: z.string(),
+  polls: z.number().int().min(0),
+  state: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED']),
+  progressPct: z.number(),
+});
+export type JobRef = z.infer<typeof jobRefSchema>;
+
+/** A verified backup as the state machine carries it (the objects stay in the table). */
+const backupSummarySchema = z.object({
+  site,
+  at: z.string(),
+  backupId: z.string(),
+  location: locationSchema,
+  objects: z.number().int(),
+  totalBytes: z.number(),
+});
+export type BackupSummary = z.infer<typeof backupSummarySchema>;
+
+const rolesResultSchema = z.object({
+  previous: z.record(site, z.object({ role: z.enum(['ACTIVE', 'PASSIVE']), since: z.string() })),
+  current: z.record(site, z.enum(['ACTIVE', 'PASSIVE'])),
+  changed: z.boolean(),
+  changedAt: z.string(),
+});
+
+const errorInfoSchema = z.object({ Error: z.string(), Cause: z.string().optional() }).passthrough();
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const other = (s: SiteName): SiteName => (s === 'DC' ? 'DR' : 'DC');
+
+function summary(record: BackupRecord): BackupSummary {
+  return {
+    site: record.site,
+    at: record.at,
+    backupId: record.backupId,
+    location: record.location,
+    objects: record.objects.length,
+    totalBytes: record.totalBytes,
+  };
+}
+
+function rolesView(roles: SiteRoles) {
+  const active: SiteName = roles.DR.role === 'ACTIVE' && roles.DC.role !== 'ACTIVE' ? 'DR' : 'DC';
+  return {
+    DC: roles.DC.role,
+    DR: roles.DR.role,
+    active,
+    passive: other(active),
+    activeSince: roles[active].since,
+  };
+}
+
+function jobRef(site: SiteName, job: DirectorJob, location: S3Location, startedAt: string): JobRef {
+  return {
+    site,
+    kind: job.kind,
+    jobId: job.jobId,
+    location,
+    startedAt,
+    polls: 0,
+    state: job.state,
+    progressPct: job.progressPct,
+  };
+}
+
+/** Build every DR task over `deps`. Keys are the `task` names the state machines send. */
+export function createDrTasks(deps: DrDeps) {
+  const { store, objects, directors, notifier, metrics, log, settings } = deps;
+  const nowIso = () => iso(deps.now());
+
+  async function notify(
+    kind: DrNoticeKind,
+    workflow: string,
+    executionId: string,
+    subject: string,
+    message: string,
+    detail?: Record<string, unknown>,
+  ): Promise<void> {
+    const notice = {
+      kind,
+      workflow,
+      executionId,
+      subject,
+      message,
+      at: nowIso(),
+      ...(detail ? { detail } : {}),
+    };
+    log.info(`[${kind}] ${subject}`, { notice });
+    try {
+      await notifier.notify(notice);
+    } catch (error) {
+      // Losing an e-mail must not fail a switchover half-way.
+      log.error('DR notification failed', { kind, error: String(error) });
+    }
+  }
+
+  async function publishAge(): Promise<{ ageHours: number | null; newest?: BackupSummary }> {
+    const newest = newestVerified(await store.listBackups());
+    if (!newest) {
+      // No verified backup at all: report a very old one so the age alarm fires.
+      metrics.put(DR_METRICS.backupAgeHours, 10_000, 'None');
+      return { ageHours: null };
+    }
+    const ageHours = Math.round(((deps.now() - Date.parse(newest.at)) / 3_600_000) * 100) / 100;
+    metrics.put(DR_METRICS.backupAgeHours, ageHours, 'None');
+    return { ageHours, newest: summary(newest) };
+  }
+
+  async function deletePlan(plan: DeletionPlan, why: string, executionId: string): Promise<string[]> {
+    if (plan.keys.length === 0) return [];
+    await objects.deleteKeys(plan.keys);
+    await store.markPruned(plan.records, nowIso());
+    metrics.put(DR_METRICS.objectsDeleted, plan.keys.length, 'Count');
+    await store.audit({
+      at: nowIso(),
+      kind: 'DR_OBJECTS_DELETED',
+      executionId,
+      detail: { why, keys: plan.keys },
+    });
+    log.info(`deleted ${plan.keys.length} ELK objects: ${why}`, { keys: plan.keys });
+    return plan.keys;
+  }
+
+  const tasks = {
+    /** First state: validate the execution input; a bad one fails at once naming the field. */
+    async validateInput(payload: unknown) {
+      const p = parseWith(base.extend({ input: z.unknown() }), payload, 'validateInput payload');
+      return { workflow: p.workflow, input: parseWorkflowInput(p.workflow, p.input) };
+    },
+
+    /** Take the one DR lock (WorkflowLockedError when another DR workflow holds it). */
+    async acquireLock(payload: unknown) {
+      const p = parseWith(base, payload, 'acquireLock payload');
+      await store.acquireLock(p.executionId, p.workflow, deps.now(), settings.lockTtlSec);
+      return { holder: p.executionId, at: nowIso() };
+    },
+
+    /** Release the lock; on every exit path (succeed, fail, reject). */
+    async releaseLock(payload: unknown) {
+      const p = parseWith(base, payload, 'releaseLock payload');
+      const released = await store.releaseLock(p.executionId);
+      if (!released) log.warn('DR lock was not held by this execution', { executionId: p.executionId });
+      return { released };
+    },
+
+    /** Both sites' roles and which one is ACTIVE. */
+    async resolveSites(payload: unknown) {
+      parseWith(base, payload, 'resolveSites payload');
+      return rolesView(await store.getSiteRoles());
+    },
+
+    /** Fail unless `site` is ACTIVE now (failback needs DR ACTIVE). */
+    async requireActive(payload: unknown) {
+      const p = parseWith(base.extend({ site }), payload, 'requireActive payload');
+      const view = rolesView(await store.getSiteRoles());
+      if (view.active !== p.site) {
+        throw new PreconditionFailedError(
+          `${p.workflow} needs ${p.site} ACTIVE, but ${view.active} is ACTIVE (since ${view.activeSince || 'the start'})`,
+        );
+      }
+      return view;
+    },
+
+    /** Start a backup of the MSP configuration and ELK data at `site`'s director. */
+    async startBackup(payload: unknown) {
+      const p = parseWith(base.extend({ site }), payload, 'startBackup payload');
+      const now = deps.now();
+      const location = backupLocation(settings.bucket, p.site, now);
+      let job: DirectorJob;
+      try {
+        job = await directors(p.site).startBackup('msp', location);
+      } catch (error) {
+        if (error instanceof DirectorUnavailableError) throw error;
+        throw new BackupFailedError(`${p.site} director refused the backup: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+      log.info(`backup ${job.jobId} started at ${p.site}`, { location });
+      return jobRef(p.site, job, location, iso(now));
+    },
+
+    /** Start a restore of a verified backup into `site`'s director. */
+    async startRestore(payload: unknown) {
+      const p = parseWith(
+        base.extend({ site, backup: backupSummarySchema }),
+        payload,
+        'startRestore payload',
+      );
+      let job: DirectorJob;
+      try {
+        job = await directors(p.site).startRestore('msp', p.backup.location);
+      } catch (error) {
+        if (error instanceof DirectorUnavailableError) throw error;
+        throw new RestoreFailedError(`${p.site} director refused the restore: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+      log.info(`restore ${job.jobId} of ${p.backup.backupId} started at ${p.site}`);
+      return jobRef(p.site, job, p.backup.location, nowIso());
+    },
+
+    /** One poll of a job. FAILED → BackupFailedError/RestoreFailedError; too many polls → JobTimeoutError. */
+    async pollJob(payload: unknown) {
+      const p = parseWith(base.extend({ job: jobRefSchema }), payload, 'pollJob payload');
+      const ref = p.job;
+      const job = await directors(ref.site).getJob(ref.jobId);
+      const polls = ref.polls + 1;
+      if (job.state === 'FAILED') {
+        const Err = ref.kind === 'backup' ? BackupFailedError : RestoreFailedError;
+        throw new Err(
+          `${ref.kind} job ${ref.jobId} at ${ref.site} failed: ${job.error ?? 'no reason given'}`,
+        );
+      }
+      if (job.state === 'RUNNING' && polls >= settings.maxJobPolls) {
+        throw new JobTimeoutError(
+          `${ref.kind} job ${ref.jobId} at ${ref.site} still RUNNING (${job.progressPct}%) after ${polls} polls`,
+        );
+      }
+      return { ...ref, polls, state: job.state, progressPct: job.progressPct };
+    },
+
+    /**
+     * Verify every object of a finished backup's manifest (size and SHA-256, streamed) and, only
+     * if all match, record the backup. One task so the recorded manifest is the verified one and
+     * big manifests never travel through the state machine.
+     */
+    async verifyBackup(payload: unknown) {
+      const p = parseWith(
+        base.extend({ job: jobRefSchema, trigger: z.string().default('on-demand') }),
+        payload,
+        'verifyBackup payload',
+      );
+      const ref = p.job;
+      const job = await directors(ref.site).getJob(ref.jobId);
+      const manifest = job.manifest ?? [];
+      const bad: { key: string; expected: { bytes: number; sha256: string }; actual: unknown }[] = [];
+      if (manifest.length === 0)
+        bad.push({ key: '(manifest)', expected: { bytes: 0, sha256: '' }, actual: 'empty' });
+      for (const entry of manifest) {
+        const check = await objects.verifyObject(entry.key, entry);
+        if (!check.ok)
+          bad.push({ key: entry.key, expected: { bytes: entry.bytes, sha256: entry.sha256 }, actual: check });
+      }
+      const outside = manifest.filter(
+        (e) => !e.key.startsWith(ref.location.mspPrefix) && !e.key.startsWith(ref.location.elkPrefix),
+      );
+      for (const e of outside)
+        bad.push({
+          key: e.key,
+          expected: { bytes: e.bytes, sha256: e.sha256 },
+          actual: 'outside the backup prefixes',
+        });
+      if (bad.length > 0) {
+        metrics.put(DR_METRICS.verificationFailed, 1, 'Count');
+        await notify(
+          'BACKUP_VERIFICATION_FAILED',
+          p.workflow,
+          p.executionId,
+          `Backup ${ref.jobId} at ${ref.site} failed verification`,
+          `${bad.length} of ${manifest.length} objects are missing or differ from the manifest; the backup was not recorded.`,
+          { bad: bad.slice(0, 20) },
+        );
+        throw new VerificationFailedError(
+          `backup ${ref.jobId} at ${ref.site}: ${bad.length} object(s) do not match the manifest: ${bad
+            .slice(0, 5)
+            .map((b) => b.key)
+            .join(', ')}`,
+        );
+      }
+      const record: BackupRecord = {
+        site: ref.site,
+        at: ref.startedAt,
+        backupId: `${ref.site}-${ref.startedAt}`,
+        jobId: ref.jobId,
+        location: ref.location,
+        objects: manifest.map(({ key, bytes, sha256 }) => ({ key, bytes, sha256 })),
+        totalBytes: manifest.reduce((n, e) => n + e.bytes, 0),
+        verifiedAt: nowIso(),
+        status: 'VERIFIED',
+        trigger: p.trigger,
+        executionId: p.executionId,
+      };
+      await store.putBackup(record);
+      metrics.put(DR_METRICS.backupBytes, record.totalBytes, 'Bytes');
+      return summary(record);
+    },
+
+    /** Publish the newest verified backup's age (BackupAgeHours). */
+    async publishBackupAge(payload: unknown) {
+      parseWith(base, payload, 'publishBackupAge payload');
+      return publishAge();
+    },
+
+    /** The newest verified backup (of either site); NotFoundError when there is none. */
+    async findLatestBackup(payload: unknown) {
+      parseWith(base, payload, 'findLatestBackup payload');
+      const newest = newestVerified(await store.listBackups());
+      if (!newest) throw new NotFoundError('no verified backup to restore from');
+      return summary(newest);
+    },
+
+    /** The director must answer and report itself healthy (retried by the state machine). */
+    async checkDirectorHealthy(payload: unknown) {
+      const p = parseWith(base.extend({ site }), payload, 'checkDirectorHealthy payload');
+      const health = await directors(p.site).health();
+      if (!health.reachable) throw new DirectorUnavailableError(`${p.site} director is unreachable`);
+      if (!health.healthy) throw new DirectorUnhealthyError(`${p.site} director reports itself unhealthy`);
+      return health;
+    },
+
+    /**
+     * Make `active` ACTIVE and the other site PASSIVE: the new active director first (if it
+     * refuses, nothing changed), then the table (conditional on the versions read; its stream
+     * records make election move every group), then the old active director, best effort (it
+     * may be the lost site). Idempotent: already in place → `changed: false`.
+     */
+    async setSiteRoles(payload: unknown) {
+      const p = parseWith(base.extend({ active: site }), payload, 'setSiteRoles payload');
+      const roles = await store.getSiteRoles();
+      const at = nowIso();
+      const previous = {
+        DC: { role: roles.DC.role, since: roles.DC.since },
+        DR: { role: roles.DR.role, since: roles.DR.since },
+      };
+      const next: Record<SiteName, SiteRole> = { DC: 'PASSIVE', DR: 'PASSIVE' };
+      next[p.active] = 'ACTIVE';
+      if (roles.DC.role === next.DC && roles.DR.role === next.DR) {
+        return { previous, current: next, changed: false, changedAt: at };
+      }
+      await directors(p.active).setSiteRole('ACTIVE');
+      try {
+        await store.putSiteRoles(next, roles, at, p.executionId);
+      } catch (error) {
+        // Undo the director side so director and table agree again.
+        await directors(p.active)
+          .setSiteRole(roles[p.active].role)
+          .catch((e: unknown) => log.error('could not restore the director role', { error: String(e) }));
+        throw error;
+      }
+      const passive = other(p.active);
+      let passiveDirector = 'PASSIVE';
+      try {
+        await directors(passive).setSiteRole('PASSIVE');
+      } catch (error) {
+        passiveDirector = `not told (${(error as Error).message}); set it PASSIVE when it is back`;
+        log.warn(`${passive} director could not be set PASSIVE`, { error: String(error) });
+      }
+      await store.audit({
+        at,
+        kind: 'SITE_ROLES',
+        executionId: p.executionId,
+        detail: { workflow: p.workflow, previous, current: next, passiveDirector },
+      });
+      return { previous, current: next, changed: true, changedAt: at, passiveDirector };
+    },
+
+    /**
+     * Compensation after a caught error: the roles are left as they were when the failure came
+     * before the role change (the table was never written); the director whose role may have
+     * been set is told its table role again. Reports what it found.
+     */
+    async compensate(payload: unknown) {
+      const p = parseWith(
+        base.extend({
+          error: errorInfoSchema.optional(),
+          roles: rolesResultSchema.optional(),
+          target: site.optional(),
+        }),
+        payload,
+        'compensate payload',
+      );
+      const roles = await store.getSiteRoles();
+      const view = rolesView(roles);
+      if (p.roles?.changed) {
+        // The switch itself happened; a later step (management URL, listing) failed. Flipping the
+        // roles back would move every group again: keep them and let the operator finish.
+        return {
+          rolesChanged: true,
+          roles: view,
+          note: 'roles were changed before the failure and are kept',
+        };
+      }
+      if (p.target) {
+        await directors(p.target)
+          .setSiteRole(roles[p.target].role)
+          .catch((e: unknown) =>
+            log.warn(`could not re-assert ${p.target} director role`, { error: String(e) }),
+          );
+      }
+      return { rolesChanged: false, roles: view, note: 'roles unchanged' };
+    },
+
+    /** Point the provisioning server's management URL at `site`. */
+    async setManagementUrl(payload: unknown) {
+      const p = parseWith(base.extend({ site }), payload, 'setManagementUrl payload');
+      const url = settings.managementUrls[p.site];
+      await directors(p.site).setManagementUrl(url);
+      return { site: p.site, url };
+    },
+
+    /** CPEs onboarded by secure shell: they keep the old management URL until rebooted. */
+    async listSshCpes(payload: unknown) {
+      const p = parseWith(base.extend({ site }), payload, 'listSshCpes payload');
+      const cpes: { tenantId: string; id: string; name: string }[] = [];
+      for (const tenantId of settings.tenants) {
+        for (const cpe of await directors(p.site).listCpes(tenantId)) {
+          if (cpe.onboardedBy === 'ssh') cpes.push({ tenantId, id: cpe.id, name: cpe.name });
+        }
+      }
+      return {
+        count: cpes.length,
+        cpes: cpes.slice(0, settings.maxListedCpes),
+        truncated: cpes.length > settings.maxListedCpes,
+      };
+    },
+
+    /**
+     * Record the approval request (task token) and notify the operators with the approve and
+     * reject commands. The state machine then waits until one of them is sent.
+     */
+    async requestApproval(payload: unknown) {
+      const p = parseWith(
+        base.extend({ taskToken: z.string().min(1), summary: z.unknown().optional() }),
+        payload,
+        'requestApproval payload',
+      );
+      await store.putApprovalRequest({
+        executionId: p.executionId,
+        workflow: p.workflow,
+        taskToken: p.taskToken,
+        at: nowIso(),
+      });
+      const token = JSON.stringify(p.taskToken);
+      await notify(
+        'APPROVAL_REQUIRED',
+        p.workflow,
+        p.executionId,
+        `${p.workflow} waits for approval before changing the site roles`,
+        [
+          'Approve:',
+          `  aws stepfunctions send-task-success --task-token ${token} --task-output '{"approved":true,"by":"<you>"}'`,
+          'Reject:',
+          `  aws stepfunctions send-task-failure --task-token ${token} --error ApprovalRejectedError --cause "<why>"`,
+        ].join('\n'),
+        { summary: p.summary },
+      );
+      return { requested: true };
+    },
+
+    /** After the approval step: `{ approved: false }` is a rejection too. */
+    async checkApproval(payload: unknown) {
+      const p = parseWith(
+        base.extend({
+          approval: z.object({
+            approved: z.boolean(),
+            by: z.string().optional(),
+            reason: z.string().optional(),
+          }),
+        }),
+        payload,
+        'checkApproval payload',
+      );
+      if (!p.approval.approved) {
+        throw new ApprovalRejectedError(
+          `${p.workflow} rejected${p.approval.by ? ` by ${p.approval.by}` : ''}: ${p.approval.reason ?? 'no reason given'}`,
+        );
+      }
+      return p.approval;
+    },
+
+    /** Failback: the DR-period and pre-failover ELK files go at the next scheduled Backup run. */
+    async markCleanupPending(payload: unknown) {
+      const p = parseWith(base.extend({ roles: rolesResultSchema }), payload, 'markCleanupPending payload');
+      const drActiveSince = p.roles.previous.DR?.since ?? '';
+      if (!drActiveSince) {
+        throw new ValidationError('markCleanupPending payload', [
+          { path: 'roles.previous.DR.since', value: drActiveSince, expected: 'the time DR became ACTIVE' },
+        ]);
+      }
+      const pending = { drActiveSince, failbackAt: p.roles.changedAt, executionId: p.executionId };
+      await store.putPendingCleanup(pending);
+      const plan = planFailbackCleanup(await store.listBackups(), pending);
+      return { ...pending, keysToDelete: plan.keys.length };
+    },
+
+    /** Scheduled Backup run, after its own backup is verified: perform a pending failback cleanup. */
+    async runPendingCleanup(payload: unknown) {
+      const p = parseWith(base, payload, 'runPendingCleanup payload');
+      const pending = await store.getPendingCleanup();
+      if (!pending) return { pending: false, deleted: [] as string[] };
+      const deleted = await deletePlan(
+        planFailbackCleanup(await store.listBackups(), pending),
+        `failback cleanup (DR ACTIVE ${pending.drActiveSince} → DC ACTIVE ${pending.failbackAt})`,
+        p.executionId,
+      );
+      await store.clearPendingCleanup();
+      return { pending: true, deleted };
+    },
+
+    /** Weekly drill: delete the ELK files of `keep.site`'s backups that `keep` supersedes. */
+    async pruneSuperseded(payload: unknown) {
+      const p = parseWith(base.extend({ keep: backupSummarySchema }), payload, 'pruneSuperseded payload');
+      const deleted = await deletePlan(
+        planSuperseded(await store.listBackups(p.keep.site), p.keep),
+        `superseded by ${p.keep.backupId}`,
+        p.executionId,
+      );
+      return { deleted };
+    },
+
+    /** Notify the outcome of a workflow; for a failure also count it (and refresh the backup age). */
+    async notify(payload: unknown) {
+      const p = parseWith(
+        base.extend({
+          outcome: z.enum(['SUCCEEDED', 'FAILED', 'SKIPPED']),
+          state: z.record(z.string(), z.unknown()).optional(),
+        }),
+        payload,
+        'notify payload',
+      );
+      const state = p.state ?? {};
+      const input = (state.input ?? {}) as { reason?: string; mode?: string };
+      let message: string;
+      if (p.outcome === 'FAILED') {
+        metrics.put(DR_METRICS.workflowFailed, 1, 'Count');
+        if (p.workflow === 'Backup') await publishAge();
+        const error = errorInfoSchema.safeParse(state.error);
+        message = error.success ? `${error.data.Error}: ${error.data.Cause ?? ''}` : 'failed';
+      } else if (p.outcome === 'SKIPPED') {
+        message = String((state.skip as { reason?: string } | undefined)?.reason ?? 'nothing to do');
+      } else {
+        message = `${p.workflow} completed${input.mode ? ` (${input.mode})` : ''}${input.reason ? `: ${input.reason}` : ''}`;
+      }
+      const kind: DrNoticeKind =
+        p.outcome === 'FAILED' ? 'DR_FAILED' : p.outcome === 'SKIPPED' ? 'DR_SKIPPED' : 'DR_SUCCEEDED';
+      const detail: Record<string, unknown> = {};
+      for (const k of [
+        'sites',
+        'backup',
+        'source',
+        'roles',
+        'managementUrl',
+        'sshCpes',
+        'cleanup',
+        'pruned',
+        'compensation',
+        'error',
+      ]) {
+        if (state[k] !== undefined) detail[k] = state[k];
+      }
+      await notify(
+        kind,
+        p.workflow,
+        p.executionId,
+        `${p.workflow} ${p.outcome.toLowerCase()}`,
+        message,
+        detail,
+      );
+      return { kind, message };
+    },
+
+    /** Drill skipped: say why (DR is ACTIVE). */
+    async explainSkip(payload: unknown) {
+      const p = parseWith(base, payload, 'explainSkip payload');
+      const view = rolesView(await store.getSiteRoles());
+      return {
+        skipped: true,
+        reason: `${p.workflow}: DR is ACTIVE (since ${view.activeSince || 'the start'}); the drill only runs while DC is ACTIVE`,
+      };
+    },
+  };
+  return tasks;
+}
+
+/** The DR tasks by name. */
+export type DrTasks = ReturnType<typeof createDrTasks>;
+/** A task name the state machines may send. */
+export type DrTaskName = keyof DrTasks;
+
+/** Names the handler accepts (for validating `task`). */
+export const DR_TASK_NAMES = [
+  'validateInput',
+  'acquireLock',
+  'releaseLock',
+  'resolveSites',
+  'requireActive',
+  'startBackup',
+  'startRestore',
+  'pollJob',
+  'verifyBackup',
+  'publishBackupAge',
+  'findLatestBackup',
+  'checkDirectorHealthy',
+  'setSiteRoles',
+  'compensate',
+  'setManagementUrl',
+  'listSshCpes',
+  'requestApproval',
+  'checkApproval',
+  'markCleanupPending',
+  'runPendingCleanup',
+  'pruneSuperseded',
+  'notify',
+  'explainSkip',
+] as const satisfies readonly DrTaskName[];
+
+/** Run the task named in `payload.task`; an unknown name is a ValidationError. */
+export async function runDrTask(tasks: DrTasks, payload: unknown): Promise<unknown> {
+  const name = (payload as { task?: unknown } | null)?.task;
+  if (typeof name !== 'string' || !(DR_TASK_NAMES as readonly string[]).includes(name)) {
+    throw new ValidationError('DR task payload', [
+      { path: 'task', value: name, expected: `one of ${DR_TASK_NAMES.join(', ')}` },
+    ]);
+  }
+  return tasks[name as DrTaskName](payload);
+}
+
+/** A unique id for local runs (the sandbox, tests) that have no Step Functions execution ARN. */
+export function localExecutionId(workflow: Workflow): string {
+  return `arn:aws:states:local:000000000000:execution:${workflow}:${randomUUID()}`;
+}
