@@ -1,0 +1,140 @@
+/**
+ * The failover function's batch logic: Powertools BatchProcessor over DynamoDB stream records
+ * (a bad record fails alone), each record mapped to the groups it affects, every group
+ * reconciled once per batch, and each group's fan-out made idempotent on group + epoch.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyConfig,
+  makeIdempotent,
+} from '@aws-lambda-powertools/idempotency';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { FailoverDeps } from './ports.js';
+import {
+  fanOut,
+  loadTenantView,
+  reconcileGroup,
+  type FanOutRequest,
+  type FanOutResult,
+  type FanOutRunner,
+  type ReconcileResult,
+  type TenantView,
+} from './service.js';
+import { triggerOf } from './stream.js';
+
+/** The idempotency key: group + epoch (a replayed record for a done epoch changes nothing). */
+export const FANOUT_IDEMPOTENCY_KEY = '[groupKey, epoch]';
+
+/**
+ * Wrap {@link fanOut} with Powertools idempotency keyed on group + epoch. A fan-out already
+ * running elsewhere for the same key is not an error: that invocation owns it.
+ */
+export function idempotentFanOut(
+  deps: FailoverDeps,
+  persistenceStore: BasePersistenceLayer,
+  config: IdempotencyConfig,
+): FanOutRunner {
+  // A named function: Powertools puts its name in the idempotency key.
+  const fanOutOnce = async (request: FanOutRequest, group: Parameters<FanOutRunner>[1], view: TenantView) =>
+    fanOut(deps, request, group, view);
+  const once = makeIdempotent(fanOutOnce, { persistenceStore, config, dataIndexArgument: 0 });
+  return async (request, group, view) => {
+    try {
+      return await once(request, group, view);
+    } catch (error) {
+      if (!(error instanceof IdempotencyAlreadyInProgressError)) throw error;
+      deps.log.info('fan-out for this epoch is in progress elsewhere', {
+        groupKey: request.groupKey,
+        epoch: request.epoch,
+      });
+      return {
+        groupKey: request.groupKey,
+        servingId: request.servingId,
+        epoch: request.epoch,
+        counts: { total: group.branches.length, repointed: 0, unchanged: 0, failed: 0 },
+        failed: [],
+        superseded: false,
+        inProgressElsewhere: true,
+      } satisfies FanOutResult;
+    }
+  };
+}
+
+/** Options of {@link createFailoverBatchHandler}. */
+export interface FailoverBatchOptions {
+  /** Powertools persistence layer for the fan-out (one per function; see TOOLCHAIN-NOTES). */
+  persistenceStore?: BasePersistenceLayer;
+  /** Seen by tests and the sandbox: one entry per group reconciled. */
+  onResult?: (result: ReconcileResult, why: string) => void;
+}
+
+/**
+ * Build the stream handler: `(event, context) → { batchItemFailures }`. Records that matter
+ * for no group succeed at once; a record fails when it cannot be read or when reconciling any
+ * group it affects fails.
+ */
+export function createFailoverBatchHandler(deps: FailoverDeps, opts: FailoverBatchOptions = {}) {
+  const idempotencyConfig = new IdempotencyConfig({
+    eventKeyJmesPath: FANOUT_IDEMPOTENCY_KEY,
+    throwOnNoIdempotencyKey: true,
+  });
+  const runFanOut = opts.persistenceStore
+    ? idempotentFanOut(deps, opts.persistenceStore, idempotencyConfig)
+    : undefined;
+
+  return async (event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> => {
+    idempotencyConfig.registerLambdaContext(context);
+    const views = new Map<string, Promise<TenantView>>();
+    const reconciles = new Map<string, Promise<ReconcileResult>>();
+    let everyGroup: Promise<string[]> | undefined;
+
+    const viewOf = (tenantId: string) => {
+      let v = views.get(tenantId);
+      if (!v) {
+        v = loadTenantView(deps, tenantId);
+        views.set(tenantId, v);
+      }
+      return v;
+    };
+    const allGroupKeys = async (): Promise<string[]> => {
+      const fromInventory = await Promise.all(
+        deps.tenants.map(async (t) =>
+          (await viewOf(t)).inventory.tenants.flatMap((x) => x.groups.map((g) => g.key)),
+        ),
+      );
+      const stored = (await deps.store.listGroups()).map((g) => g.groupKey);
+      const known = new Set(fromInventory.flat());
+      // A stored group its tenant no longer lists is skipped (nothing to re-point), not failed.
+      for (const key of stored) if (!known.has(key)) deps.log.warn('stored group not in inventory', { key });
+      return [...known];
+    };
+    const reconcileOnce = (groupKey: string, why: string) => {
+      let p = reconciles.get(groupKey);
+      if (!p) {
+        p = (async () => {
+          const tenantId = groupKey.slice(0, groupKey.indexOf('#'));
+          const view = deps.tenants.includes(tenantId) ? await viewOf(tenantId) : undefined;
+          const result = await reconcileGroup(deps, groupKey, { trigger: why, runFanOut, view });
+          opts.onResult?.(result, why);
+          return result;
+        })();
+        reconciles.set(groupKey, p);
+      }
+      return p;
+    };
+
+    const recordHandler = async (record: DynamoDBRecord): Promise<void> => {
+      const trigger = triggerOf(record);
+      if (trigger.scope === 'none') return;
+      const groupKeys =
+        trigger.scope === 'group' ? [trigger.groupKey] : await (everyGroup ??= allGroupKeys());
+      await Promise.all(groupKeys.map((k) => reconcileOnce(k, trigger.why)));
+    };
+
+    return processPartialResponse(event, recordHandler, new BatchProcessor(EventType.DynamoDBStreams), {
+      context,
+    });
+  };
+}

@@ -1,0 +1,263 @@
+/**
+ * The console operations behind `update-branches`, `pin`, `unpin` and `status`. Each takes a
+ * validated event (see console-events.ts); every check happens before anything is changed.
+ */
+import { branchCurrentTarget } from '../domain/inventory.js';
+import type { AlarmKind, HaGroup, Pin } from '../domain/model.js';
+import { NotFoundError, ValidationError } from '../errors.js';
+import type { PinEvent, StatusEvent, UnpinEvent, UpdateBranchesEvent } from './console-events.js';
+import type { BranchOutcome, FailoverDeps } from './ports.js';
+import {
+  activePin,
+  loadTenantView,
+  reconcileGroup,
+  type ReconcileResult,
+  type TenantView,
+} from './service.js';
+
+/** One group's line in an `update-branches` answer. */
+export interface UpdateBranchesGroup {
+  groupKey: string;
+  servingId?: string;
+  epoch: number;
+  held: boolean;
+  reason: string;
+  alarms: AlarmKind[];
+  /** Dry run: the re-points that would be made. Else: what was attempted. */
+  plan: { branchId: string; from?: string; to: string }[];
+  result?: { repointed: number; unchanged: number; failed: number; failedBranches: string[] };
+  error?: string;
+}
+
+function groupsOf(view: TenantView): HaGroup[] {
+  return view.inventory.tenants.flatMap((t) => t.groups);
+}
+
+function findGroupOrThrow(view: TenantView, tenantId: string, haName: string): HaGroup {
+  const group = groupsOf(view).find((g) => g.haName === haName);
+  if (!group) {
+    throw new NotFoundError(
+      `haName=${JSON.stringify(haName)}: tenant ${tenantId} has no HA group of that name (groups: ${
+        groupsOf(view)
+          .map((g) => g.haName)
+          .join(', ') || 'none'
+      })`,
+    );
+  }
+  return group;
+}
+
+function summarizeReconcile(r: ReconcileResult): UpdateBranchesGroup {
+  return {
+    groupKey: r.groupKey,
+    servingId: r.servingId,
+    epoch: r.epoch,
+    held: r.held,
+    reason: r.reason,
+    alarms: r.alarms,
+    plan: r.plan.map((a) => ({ branchId: a.branchId, from: a.fromId, to: a.targetId })),
+    ...(r.fanOut
+      ? {
+          result: {
+            repointed: r.fanOut.counts.repointed,
+            unchanged: r.fanOut.counts.unchanged,
+            failed: r.fanOut.counts.failed,
+            failedBranches: r.fanOut.failed.map((f) => f.branchId),
+          },
+        }
+      : {}),
+  };
+}
+
+/**
+ * "Update Branch to Active Node": reconcile one group or every group of a tenant (election,
+ * then re-point every branch not on the serving concentrator). `dryRun` changes nothing.
+ * A failing group does not stop the others; its line carries the error.
+ */
+export async function updateBranches(
+  deps: FailoverDeps,
+  event: UpdateBranchesEvent,
+): Promise<{ tenantId: string; dryRun: boolean; groups: UpdateBranchesGroup[] }> {
+  const view = await loadTenantView(deps, event.tenantId);
+  const groups = event.haName ? [findGroupOrThrow(view, event.tenantId, event.haName)] : groupsOf(view);
+  if (groups.length === 0)
+    throw new NotFoundError(`tenantId=${JSON.stringify(event.tenantId)}: no HA groups`);
+  const out: UpdateBranchesGroup[] = [];
+  for (const group of groups) {
+    try {
+      const r = await reconcileGroup(deps, group.key, {
+        trigger: 'console update-branches',
+        dryRun: event.dryRun,
+        view,
+      });
+      out.push(summarizeReconcile(r));
+    } catch (error) {
+      if (event.haName) throw error;
+      out.push({
+        groupKey: group.key,
+        epoch: 0,
+        held: true,
+        reason: 'failed',
+        alarms: [],
+        plan: [],
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      });
+    }
+  }
+  return { tenantId: event.tenantId, dryRun: event.dryRun, groups: out };
+}
+
+/**
+ * Pin a group onto one of its concentrators; election honours it at once. Refused (nothing
+ * changed) for a concentrator that is not a candidate of the group, or not UP unless `force`.
+ */
+export async function pinGroup(
+  deps: FailoverDeps,
+  event: PinEvent,
+): Promise<UpdateBranchesGroup & { pin: Pin }> {
+  const now = (deps.now ?? Date.now)();
+  const view = await loadTenantView(deps, event.tenantId);
+  const group = findGroupOrThrow(view, event.tenantId, event.haName);
+  if (!group.candidates.some((c) => c.id === event.concentratorId)) {
+    throw new ValidationError('pin event', [
+      {
+        path: 'concentratorId',
+        value: event.concentratorId,
+        expected: `a concentrator of ${group.key} (${group.candidates.map((c) => c.id).join(', ')})`,
+      },
+    ]);
+  }
+  if (event.expiresAt !== undefined && event.expiresAt <= now) {
+    throw new ValidationError('pin event', [
+      { path: 'expiresAt', value: new Date(event.expiresAt).toISOString(), expected: 'a time in the future' },
+    ]);
+  }
+  const health = (await deps.store.listHealth(group.key)).find((h) => h.targetId === event.concentratorId);
+  if (!event.force && health?.health !== 'UP') {
+    throw new ValidationError('pin event', [
+      {
+        path: 'concentratorId',
+        value: event.concentratorId,
+        expected: `a concentrator that is UP (it is ${health?.health ?? 'UNKNOWN'}${
+          health?.since ? ` since ${new Date(health.since).toISOString()}` : ''
+        }), or force: true`,
+      },
+    ]);
+  }
+  const pin: Pin = {
+    concentratorId: event.concentratorId,
+    reason: event.reason,
+    pinnedAt: now,
+    ...(event.by ? { by: event.by } : {}),
+    ...(event.expiresAt !== undefined ? { expiresAt: event.expiresAt } : {}),
+  };
+  await deps.store.setPin(group.key, pin, { tenantId: group.tenantId, haName: group.haName });
+  const stored = await deps.store.getGroup(group.key);
+  await deps.notifier.notify({
+    kind: 'PIN',
+    groupKey: group.key,
+    tenantId: group.tenantId,
+    haName: group.haName,
+    from: stored?.servingId,
+    to: event.concentratorId,
+    reason: `${event.reason}${event.force ? ' (forced)' : ''}${
+      event.expiresAt !== undefined ? ` until ${new Date(event.expiresAt).toISOString()}` : ''
+    }`,
+    epoch: stored?.epoch ?? 0,
+    at: now,
+    ...(event.by ? { by: event.by } : {}),
+  });
+  const r = await reconcileGroup(deps, group.key, { trigger: 'console pin', view });
+  return { ...summarizeReconcile(r), pin };
+}
+
+/** Remove a group's pin and let election decide again. Unpinning an unpinned group is a no-op. */
+export async function unpinGroup(deps: FailoverDeps, event: UnpinEvent): Promise<UpdateBranchesGroup> {
+  const now = (deps.now ?? Date.now)();
+  const view = await loadTenantView(deps, event.tenantId);
+  const group = findGroupOrThrow(view, event.tenantId, event.haName);
+  const stored = await deps.store.getGroup(group.key);
+  if (stored?.pin) {
+    await deps.store.setPin(group.key, undefined, { tenantId: group.tenantId, haName: group.haName });
+    await deps.notifier.notify({
+      kind: 'UNPIN',
+      groupKey: group.key,
+      tenantId: group.tenantId,
+      haName: group.haName,
+      from: stored.pin.concentratorId,
+      reason: event.reason ?? 'unpinned',
+      epoch: stored.epoch,
+      at: now,
+      ...(event.by ? { by: event.by } : {}),
+    });
+  }
+  return summarizeReconcile(await reconcileGroup(deps, group.key, { trigger: 'console unpin', view }));
+}
+
+/** One group in the `status` answer. */
+export interface GroupStatus {
+  groupKey: string;
+  tenantId: string;
+  haName: string;
+  servingId?: string;
+  epoch: number;
+  reason?: string;
+  changedAt?: string;
+  candidates: { id: string; name: string; slot: string; health: string; since?: string }[];
+  pin?: Pin & { expired: boolean };
+  branches: number;
+  /** Branches whose tunnels are not on the serving concentrator (per the director). */
+  drifted: { branchId: string; currentTarget?: string; lastOutcome?: BranchOutcome }[];
+  alarms: AlarmKind[];
+}
+
+/** Every group (of one tenant or all configured tenants) as an operator wants to see it. */
+export async function groupStatus(
+  deps: FailoverDeps,
+  event: StatusEvent,
+): Promise<{ groups: GroupStatus[] }> {
+  const now = (deps.now ?? Date.now)();
+  const tenants = event.tenantId ? [event.tenantId] : [...deps.tenants];
+  const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : undefined);
+  const groups: GroupStatus[] = [];
+  for (const tenantId of tenants) {
+    const view = await loadTenantView(deps, tenantId);
+    for (const group of groupsOf(view)) {
+      const [stored, health, outcomes] = await Promise.all([
+        deps.store.getGroup(group.key),
+        deps.store.listHealth(group.key),
+        deps.store.listBranchOutcomes(group.key),
+      ]);
+      const byId = new Map(health.map((h) => [h.targetId, h]));
+      const lastOutcome = new Map(outcomes.map((o) => [o.branchId, o]));
+      const serving = stored?.servingId;
+      groups.push({
+        groupKey: group.key,
+        tenantId: group.tenantId,
+        haName: group.haName,
+        servingId: serving,
+        epoch: stored?.epoch ?? 0,
+        reason: stored?.reason,
+        changedAt: iso(stored?.changedAt),
+        candidates: group.candidates.map((c) => ({
+          id: c.id,
+          name: c.name,
+          slot: c.slot,
+          health: byId.get(c.id)?.health ?? 'UNKNOWN',
+          since: iso(byId.get(c.id)?.since),
+        })),
+        ...(stored?.pin ? { pin: { ...stored.pin, expired: !activePin(stored.pin, now) } } : {}),
+        branches: group.branches.length,
+        drifted: group.branches
+          .map((b) => ({
+            branchId: b.id,
+            currentTarget: branchCurrentTarget(b, group),
+            lastOutcome: lastOutcome.get(b.id),
+          }))
+          .filter((b) => serving !== undefined && b.currentTarget !== serving),
+        alarms: stored?.alarms ?? [],
+      });
+    }
+  }
+  return { groups };
+}

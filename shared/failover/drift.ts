@@ -1,0 +1,79 @@
+/**
+ * Drift reconcile: compare each branch's actual target (read from the director) with its
+ * group's serving concentrator and re-point the drifted ones, rate-limited across all groups.
+ * Covers the reference's "Update Branch to Active Node" scenarios without a button: a branch
+ * that rebooted or shut down uncleanly, a replaced branch, a failed re-point, DC1/DC2 replaced
+ * by newly onboarded DC3/DC4. Each group is re-elected first, so a serving concentrator that no
+ * longer exists or is DOWN is replaced before anything is re-pointed.
+ */
+import { TokenBucket } from '../director/limits.js';
+import type { FailoverDeps } from './ports.js';
+import { loadTenantView, reconcileGroup, type ReconcileResult } from './service.js';
+
+/** What one drift pass found and did. */
+export interface DriftReport {
+  groups: number;
+  /** Branches that were not on their group's serving concentrator. */
+  drifted: number;
+  repointed: number;
+  failed: number;
+  /** Groups held on purpose (ALL_DOWN, MONITOR_BLIND). */
+  held: string[];
+  /** Groups (or tenants) that could not be reconciled; retried on the next pass. */
+  errors: { key: string; error: string }[];
+  results: ReconcileResult[];
+}
+
+/**
+ * One drift pass over every configured tenant (or `opts.tenants`). Never throws for one bad
+ * group or tenant: it is reported in `errors` and the next pass tries again.
+ */
+export async function reconcileDrift(
+  deps: FailoverDeps,
+  opts: { tenants?: readonly string[]; bucket?: TokenBucket } = {},
+): Promise<DriftReport> {
+  const rps = deps.settings.driftRequestsPerSecond;
+  const bucket = opts.bucket ?? new TokenBucket(rps, Math.max(1, Math.ceil(rps)));
+  const report: DriftReport = {
+    groups: 0,
+    drifted: 0,
+    repointed: 0,
+    failed: 0,
+    held: [],
+    errors: [],
+    results: [],
+  };
+  const message = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+  for (const tenantId of opts.tenants ?? deps.tenants) {
+    let view;
+    try {
+      view = await loadTenantView(deps, tenantId);
+    } catch (error) {
+      report.errors.push({ key: tenantId, error: message(error) });
+      continue;
+    }
+    for (const group of view.inventory.tenants.flatMap((t) => t.groups)) {
+      report.groups++;
+      try {
+        const r = await reconcileGroup(deps, group.key, { trigger: 'drift', view, bucket });
+        report.results.push(r);
+        if (r.held) report.held.push(group.key);
+        report.drifted += r.fanOut && !r.fanOut.superseded ? r.plan.length : 0;
+        report.repointed += r.fanOut?.counts.repointed ?? 0;
+        report.failed += r.fanOut?.counts.failed ?? 0;
+      } catch (error) {
+        report.errors.push({ key: group.key, error: message(error) });
+      }
+    }
+  }
+  if (report.drifted > 0 || report.errors.length > 0) {
+    deps.log.info('drift reconcile', {
+      groups: report.groups,
+      drifted: report.drifted,
+      repointed: report.repointed,
+      failed: report.failed,
+      errors: report.errors,
+    });
+  }
+  return report;
+}

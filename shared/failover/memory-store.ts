@@ -1,0 +1,103 @@
+/**
+ * An in-memory {@link FailoverStore} with the same compare-and-set semantics as the table:
+ * unit tests, the benchmark (which measures the director fan-out, not DynamoDB) and dry runs.
+ */
+import type { AlarmKind, Health, Pin, SiteName, SiteRole } from '../domain/model.js';
+import type {
+  BranchOutcome,
+  DirectorState,
+  FailoverStore,
+  GroupState,
+  ServingUpdate,
+  TargetHealth,
+} from './ports.js';
+
+/** A FailoverStore in memory; the setters let tests arrange health, site roles and directors. */
+export class MemoryFailoverStore implements FailoverStore {
+  readonly groups = new Map<string, GroupState>();
+  readonly health = new Map<string, Map<string, TargetHealth>>();
+  readonly outcomes = new Map<string, Map<string, BranchOutcome>>();
+  siteRoles: Record<SiteName, SiteRole> = { DC: 'ACTIVE', DR: 'PASSIVE' };
+  directors: DirectorState[] = [];
+
+  /** Arrange a concentrator's health. */
+  setHealth(groupKey: string, targetId: string, health: Health, since: number | null = null): void {
+    let m = this.health.get(groupKey);
+    if (!m) this.health.set(groupKey, (m = new Map()));
+    m.set(targetId, { targetId, health, since });
+  }
+
+  async getGroup(groupKey: string): Promise<GroupState | undefined> {
+    const g = this.groups.get(groupKey);
+    return g ? structuredClone(g) : undefined;
+  }
+
+  async listGroups(): Promise<GroupState[]> {
+    return [...this.groups.values()].map((g) => structuredClone(g));
+  }
+
+  async compareAndSetServing(groupKey: string, expectedEpoch: number, next: ServingUpdate): Promise<boolean> {
+    const g = this.groups.get(groupKey);
+    if ((g?.epoch ?? 0) !== expectedEpoch) return false;
+    this.groups.set(groupKey, {
+      ...(g ?? { alarms: [] }),
+      groupKey,
+      tenantId: next.tenantId,
+      haName: next.haName,
+      servingId: next.servingId,
+      epoch: next.epoch,
+      reason: next.reason,
+      alarms: [...next.alarms],
+      changedAt: next.changedAt,
+    });
+    return true;
+  }
+
+  private upsert(groupKey: string, group: { tenantId: string; haName: string }): GroupState {
+    let g = this.groups.get(groupKey);
+    if (!g) this.groups.set(groupKey, (g = { groupKey, ...group, epoch: 0, alarms: [] }));
+    return g;
+  }
+
+  async setPin(
+    groupKey: string,
+    pin: Pin | undefined,
+    group: { tenantId: string; haName: string },
+  ): Promise<void> {
+    const g = this.upsert(groupKey, group);
+    if (pin) g.pin = { ...pin };
+    else delete g.pin;
+  }
+
+  async setAlarms(
+    groupKey: string,
+    alarms: AlarmKind[],
+    group: { tenantId: string; haName: string },
+  ): Promise<void> {
+    this.upsert(groupKey, group).alarms = [...alarms];
+  }
+
+  async listHealth(groupKey: string): Promise<TargetHealth[]> {
+    return [...(this.health.get(groupKey)?.values() ?? [])].map((h) => ({ ...h }));
+  }
+
+  async getSiteRoles(): Promise<Record<SiteName, SiteRole>> {
+    return { ...this.siteRoles };
+  }
+
+  async listDirectorStates(): Promise<DirectorState[]> {
+    return this.directors.map((d) => ({ ...d }));
+  }
+
+  async putBranchOutcomes(outcomes: readonly BranchOutcome[]): Promise<void> {
+    for (const o of outcomes) {
+      let m = this.outcomes.get(o.groupKey);
+      if (!m) this.outcomes.set(o.groupKey, (m = new Map()));
+      m.set(o.branchId, { ...o });
+    }
+  }
+
+  async listBranchOutcomes(groupKey: string): Promise<BranchOutcome[]> {
+    return [...(this.outcomes.get(groupKey)?.values() ?? [])].map((o) => ({ ...o }));
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * What the failover service needs from the rest of the system, as narrow ports: the state store
+ * (adapted from `shared/store/state-repo.ts`), the directors per site, the notifier, logs and
+ * metrics. Tests and the benchmark pass in-memory or real implementations.
+ */
+import type { Director } from '../director/port.js';
+import type { AlarmKind, Health, Inventory, Pin, SiteName, SiteRole } from '../domain/model.js';
+import type { Notifier } from '../notify/notifier.js';
+import type { LogSink, MetricSink } from '../observability.js';
+
+/** A group's record as the failover service sees it. */
+export interface GroupState {
+  groupKey: string;
+  tenantId: string;
+  haName: string;
+  /** Absent before the first election. */
+  servingId?: string;
+  epoch: number;
+  pin?: Pin;
+  alarms: AlarmKind[];
+  /** Why serving is what it is (the last decision's reason). */
+  reason?: string;
+  /** Epoch ms of the last change of serving. */
+  changedAt?: number;
+}
+
+/** The next serving state written under a condition on the old epoch. */
+export interface ServingUpdate {
+  tenantId: string;
+  haName: string;
+  servingId?: string;
+  epoch: number;
+  reason: string;
+  alarms: AlarmKind[];
+  changedAt: number;
+}
+
+/** One concentrator's health as stored by the health check. */
+export interface TargetHealth {
+  targetId: string;
+  health: Health;
+  /** Epoch ms of the last transition (null: never). */
+  since: number | null;
+}
+
+/** A site's director as the health check last saw it. */
+export interface DirectorState {
+  site: SiteName;
+  reachable: boolean;
+  /** Epoch ms of the health-check run that wrote it. */
+  at?: number;
+  /** The health check's own verdict that its view is not trustworthy (see assessMonitor). */
+  monitorBlind?: boolean;
+}
+
+/** The last re-point outcome of one branch. */
+export interface BranchOutcome {
+  groupKey: string;
+  branchId: string;
+  targetId: string;
+  epoch: number;
+  /** Epoch ms. */
+  at: number;
+  /** `ok`: now on target; `failed`: left to the drift reconcile; `stale`: a newer epoch won. */
+  result: 'ok' | 'failed' | 'stale';
+  /** The director actually changed something (false: already right). */
+  changed: boolean;
+  error?: string;
+}
+
+/** The state-table operations the failover service uses. */
+export interface FailoverStore {
+  getGroup(groupKey: string): Promise<GroupState | undefined>;
+  listGroups(): Promise<GroupState[]>;
+  /**
+   * Write serving + epoch only if the stored epoch is still `expectedEpoch` (0 and absent
+   * record are the same). Resolves false when another writer got there first.
+   */
+  compareAndSetServing(groupKey: string, expectedEpoch: number, next: ServingUpdate): Promise<boolean>;
+  /** Set or clear the group's pin (no change of epoch: the next election acts on it). */
+  setPin(groupKey: string, pin: Pin | undefined, group: { tenantId: string; haName: string }): Promise<void>;
+  /** Update the open alarms without touching serving or epoch. */
+  setAlarms(
+    groupKey: string,
+    alarms: AlarmKind[],
+    group: { tenantId: string; haName: string },
+  ): Promise<void>;
+  listHealth(groupKey: string): Promise<TargetHealth[]>;
+  /** Sites without a record count as DC ACTIVE, DR PASSIVE. */
+  getSiteRoles(): Promise<Record<SiteName, SiteRole>>;
+  listDirectorStates(): Promise<DirectorState[]>;
+  putBranchOutcomes(outcomes: readonly BranchOutcome[]): Promise<void>;
+  listBranchOutcomes(groupKey: string): Promise<BranchOutcome[]>;
+}
+
+/** Directors per site (zWAN: one each; Meraki: the Dashboard as DC). */
+export type DirectorSet = { DC: Director; DR?: Director };
+
+/** Knobs of election and re-point (from config `election` and `repoint`). */
+export interface FailoverSettings {
+  preempt: boolean;
+  blindShare: number;
+  blindMinTargets: number;
+  /** Re-point calls in flight per group. */
+  concurrency: number;
+  /** Drift reconcile: re-point calls per second across all groups. */
+  driftRequestsPerSecond: number;
+}
+
+/** Everything {@link reconcileGroup} and friends need. */
+export interface FailoverDeps {
+  store: FailoverStore;
+  directors: DirectorSet;
+  notifier: Notifier;
+  log: LogSink;
+  metrics: MetricSink;
+  settings: FailoverSettings;
+  /** Tenants to reconcile (config `director.tenants`). */
+  tenants: readonly string[];
+  now?: () => number;
+  /** Read a tenant's inventory; default: the active site's director's `listCpes` + parse. */
+  loadInventory?: (tenantId: string) => Promise<Inventory>;
+}

@@ -1,0 +1,440 @@
+/**
+ * The failover service: for one HA group, read its state, elect, fence the change with the
+ * epoch, and re-point the branches through the director (zWAN: HA_STATE first, then every
+ * branch's tunnels). Used by the stream-triggered failover function, the drift reconcile and the
+ * "Update Branch to Active Node" console function.
+ */
+import type { DirectorCpe } from '../director/port.js';
+import { mapLimit, type TokenBucket } from '../director/limits.js';
+import { elect } from '../domain/election.js';
+import { branchCurrentTarget, findGroup, parseInventory } from '../domain/inventory.js';
+import {
+  CANDIDATE_ORDER,
+  type AlarmKind,
+  type HaGroup,
+  type HaState,
+  type Health,
+  type Inventory,
+  type Pin,
+  type RepointAction,
+  type SiteName,
+  type SiteRole,
+} from '../domain/model.js';
+import { dropStale, planRepoints } from '../domain/plan.js';
+import { ConcurrentUpdateError, NotFoundError, StaleEpochError } from '../errors.js';
+import type { BranchCounts, Notice, NoticeKind } from '../notify/port.js';
+import type { BranchOutcome, DirectorState, FailoverDeps, GroupState } from './ports.js';
+
+/** Metric names (the CDK alarms match on exactly these). */
+export const FAILOVER_METRICS = {
+  failovers: 'Failovers',
+  failbacks: 'Failbacks',
+  repoints: 'Repoints',
+  repointFailures: 'RepointFailures',
+  allDown: 'AllDown',
+  monitorBlind: 'MonitorBlind',
+  decisionToLastRepointMs: 'DecisionToLastRepointMs',
+} as const;
+
+/** A tenant's inventory plus each CPE's runtime HA role (not part of the parsed model). */
+export interface TenantView {
+  tenantId: string;
+  inventory: Inventory;
+  haRoles: Map<string, HaState | undefined>;
+}
+
+/** What one fan-out is asked to do: make every branch of a group use `servingId` at `epoch`. */
+export interface FanOutRequest {
+  groupKey: string;
+  tenantId: string;
+  servingId: string;
+  epoch: number;
+  /** Epoch ms of the decision (for DecisionToLastRepointMs). */
+  decidedAt: number;
+}
+
+/** What one fan-out did. JSON-safe: the idempotency layer stores it. */
+export interface FanOutResult {
+  groupKey: string;
+  servingId: string;
+  epoch: number;
+  counts: BranchCounts;
+  failed: { branchId: string; error: string }[];
+  /** Dropped whole because the group's epoch moved on before it started. */
+  superseded: boolean;
+  /** Another invocation holds the idempotency record of this group + epoch. */
+  inProgressElsewhere?: boolean;
+}
+
+/** Runs a fan-out: {@link fanOut} directly, or wrapped by Powertools idempotency (the handler). */
+export type FanOutRunner = (
+  request: FanOutRequest,
+  group: HaGroup,
+  view: TenantView,
+) => Promise<FanOutResult>;
+
+/** Options of {@link reconcileGroup}. */
+export interface ReconcileOptions {
+  /** Why (logged and audited): e.g. `stream`, `drift`, `console`. */
+  trigger?: string;
+  /** Decide and plan, change nothing; the result carries the plan. */
+  dryRun?: boolean;
+  /** The tenant's inventory when the caller already read it (one read per tenant). */
+  view?: TenantView;
+  /** How to fan out; default {@link fanOut} directly. */
+  runFanOut?: FanOutRunner;
+  /** Throttle re-point calls across groups (drift reconcile). */
+  bucket?: TokenBucket;
+  /** Re-read/re-decide budget when a racing writer wins the epoch. @default 5 */
+  maxAttempts?: number;
+}
+
+/** What {@link reconcileGroup} decided and did. */
+export interface ReconcileResult {
+  groupKey: string;
+  servingId?: string;
+  previousId?: string;
+  epoch: number;
+  changed: boolean;
+  reason: string;
+  alarms: AlarmKind[];
+  /** True when no re-point was attempted on purpose (ALL_DOWN, MONITOR_BLIND, nothing serving). */
+  held: boolean;
+  /** The re-point actions (dry run: what would be done; else what was attempted). */
+  plan: RepointAction[];
+  fanOut?: FanOutResult;
+  dryRun: boolean;
+}
+
+const DEFAULT_SITE_ROLES: Record<SiteName, SiteRole> = { DC: 'ACTIVE', DR: 'PASSIVE' };
+
+/** The director to act through: the ACTIVE site's (DC when both or neither are ACTIVE). */
+export function activeDirector(deps: FailoverDeps, siteRoles: Record<SiteName, SiteRole>) {
+  if (siteRoles.DC !== 'ACTIVE' && siteRoles.DR === 'ACTIVE' && deps.directors.DR) return deps.directors.DR;
+  return deps.directors.DC;
+}
+
+/** Read a tenant's CPEs from the active director and parse them. */
+export async function loadTenantView(
+  deps: FailoverDeps,
+  tenantId: string,
+  siteRoles?: Record<SiteName, SiteRole>,
+): Promise<TenantView> {
+  const roles = siteRoles ?? (await deps.store.getSiteRoles());
+  const cpes: DirectorCpe[] = await activeDirector(deps, roles).listCpes(tenantId);
+  const inventory = parseInventory([{ tenantId, cpes }]);
+  for (const bad of inventory.invalid) {
+    deps.log.warn('CPE left out: invalid metadata', { ...bad });
+  }
+  return { tenantId, inventory, haRoles: new Map(cpes.map((c) => [c.id, c.haRole])) };
+}
+
+/** Split a group key `tenant#haName` (tenant ids contain no `#`). */
+export function splitGroupKey(key: string): { tenantId: string; haName: string } {
+  const i = key.indexOf('#');
+  if (i <= 0 || i === key.length - 1) {
+    throw new NotFoundError(`group key ${JSON.stringify(key)}: expected "<tenantId>#<haName>"`);
+  }
+  return { tenantId: key.slice(0, i), haName: key.slice(i + 1) };
+}
+
+/** A pin that has not expired. */
+export function activePin(pin: Pin | undefined, now: number): Pin | undefined {
+  return pin && (pin.expiresAt === undefined || pin.expiresAt > now) ? pin : undefined;
+}
+
+/** The health check's view is suspect: it says so, or it could not reach the active director. */
+export function monitorBlindFrom(
+  states: readonly DirectorState[],
+  siteRoles: Record<SiteName, SiteRole>,
+): boolean {
+  return states.some(
+    (s) => s.monitorBlind === true || (!s.reachable && (siteRoles[s.site] === 'ACTIVE' || s.site === 'DC')),
+  );
+}
+
+/** FAILOVER when serving moves down the candidate order, FAILBACK when up, ELECTED from none. */
+export function classifyChange(group: HaGroup, from: string | undefined, to: string | undefined): NoticeKind {
+  const rank = (id: string | undefined) => {
+    const c = group.candidates.find((x) => x.id === id);
+    return c ? CANDIDATE_ORDER.indexOf(c.slot) : -1;
+  };
+  if (from === undefined || rank(from) < 0) return 'ELECTED';
+  return rank(to) > rank(from) ? 'FAILOVER' : 'FAILBACK';
+}
+
+/**
+ * Reconcile one group: elect, fence a change of serving with `epoch + 1` (a racing writer that
+ * loses re-reads and re-decides), then re-point its branches. Never re-points while ALL_DOWN or
+ * MONITOR_BLIND. Re-point failures are recorded and left to the drift reconcile.
+ */
+export async function reconcileGroup(
+  deps: FailoverDeps,
+  groupKey: string,
+  opts: ReconcileOptions = {},
+): Promise<ReconcileResult> {
+  const now = deps.now ?? Date.now;
+  const { tenantId, haName } = splitGroupKey(groupKey);
+  const maxAttempts = opts.maxAttempts ?? 5;
+  const dryRun = opts.dryRun ?? false;
+
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const [stored, healthItems, siteRoles, directorStates] = await Promise.all([
+      deps.store.getGroup(groupKey),
+      deps.store.listHealth(groupKey),
+      deps.store.getSiteRoles(),
+      deps.store.listDirectorStates(),
+    ]);
+    const roles = { ...DEFAULT_SITE_ROLES, ...siteRoles };
+    const view = opts.view ?? (await loadTenantView(deps, tenantId, roles));
+    const group = findGroup(view.inventory, groupKey);
+    if (!group)
+      throw new NotFoundError(`group ${groupKey}: no CPE of tenant ${tenantId} has HA_NAME ${haName}`);
+
+    const current: GroupState = stored ?? { groupKey, tenantId, haName, epoch: 0, alarms: [] };
+    const health = new Map<string, Health>(healthItems.map((h) => [h.targetId, h.health]));
+    const at = now();
+    const decision = elect({
+      group,
+      health,
+      siteRoles: roles,
+      current: { servingId: current.servingId, epoch: current.epoch },
+      pin: activePin(current.pin, at),
+      now: at,
+      preempt: deps.settings.preempt,
+      monitorBlind: monitorBlindFrom(directorStates, roles),
+    });
+    const alarms = [...decision.alarms].sort();
+    const newAlarms = alarms.filter((a) => !current.alarms.includes(a));
+    const base = {
+      groupKey,
+      previousId: current.servingId,
+      servingId: decision.servingId,
+      epoch: decision.epoch,
+      changed: decision.changed,
+      reason: decision.reason,
+      alarms,
+      dryRun,
+    };
+    const held = alarms.length > 0 || decision.servingId === undefined;
+
+    if (dryRun) {
+      const plan = held || !decision.servingId ? [] : planFor(group, decision.servingId, decision.epoch);
+      return { ...base, held, plan };
+    }
+
+    if (decision.changed) {
+      const won = await deps.store.compareAndSetServing(groupKey, current.epoch, {
+        tenantId,
+        haName,
+        servingId: decision.servingId,
+        epoch: decision.epoch,
+        reason: decision.reason,
+        alarms,
+        changedAt: at,
+      });
+      if (!won) {
+        deps.log.info('lost the epoch race; re-reading', { groupKey, epoch: current.epoch, attempt });
+        continue;
+      }
+      const kind = classifyChange(group, current.servingId, decision.servingId);
+      if (kind === 'FAILOVER') deps.metrics.count(FAILOVER_METRICS.failovers);
+      if (kind === 'FAILBACK') deps.metrics.count(FAILOVER_METRICS.failbacks);
+      await deps.notifier.notify(
+        notice(kind, group, {
+          from: current.servingId,
+          to: decision.servingId,
+          reason: decision.reason,
+          epoch: decision.epoch,
+          at,
+        }),
+      );
+    } else if (alarms.join() !== [...current.alarms].sort().join()) {
+      await deps.store.setAlarms(groupKey, alarms, { tenantId, haName });
+    }
+    for (const alarm of newAlarms) {
+      deps.metrics.count(alarm === 'ALL_DOWN' ? FAILOVER_METRICS.allDown : FAILOVER_METRICS.monitorBlind);
+      await deps.notifier.notify(
+        notice(alarm, group, {
+          from: current.servingId,
+          to: decision.servingId,
+          reason: decision.reason,
+          epoch: decision.epoch,
+          at,
+        }),
+      );
+    }
+
+    if (held || decision.servingId === undefined) {
+      deps.log.warn('holding: no re-point', { groupKey, alarms, reason: decision.reason });
+      return { ...base, held: true, plan: [] };
+    }
+    const request: FanOutRequest = {
+      groupKey,
+      tenantId,
+      servingId: decision.servingId,
+      epoch: decision.epoch,
+      decidedAt: at,
+    };
+    const runner = opts.runFanOut ?? ((req, g, v) => fanOut(deps, req, g, v, opts.bucket));
+    const result = await runner(request, group, view);
+    return { ...base, held: false, plan: planFor(group, decision.servingId, decision.epoch), fanOut: result };
+  }
+  throw new ConcurrentUpdateError(`group ${groupKey}: lost the epoch race ${maxAttempts} times in a row`);
+}
+
+/** The re-point actions for a group (branches already on `servingId` get none). */
+function planFor(group: HaGroup, servingId: string, epoch: number): RepointAction[] {
+  const current = new Map(group.branches.map((b) => [b.id, branchCurrentTarget(b, group)]));
+  return planRepoints(group, servingId, epoch, current);
+}
+
+/**
+ * Make every branch of a group use `request.servingId`: HA_STATE first (serving ACTIVE, any
+ * other concentrator the director shows ACTIVE → PASSIVE), then each branch not on it, with
+ * bounded concurrency (retries are the HTTP client's). Each branch's outcome is recorded.
+ * Dropped whole when the group's stored epoch is already newer than the request's.
+ */
+export async function fanOut(
+  deps: FailoverDeps,
+  request: FanOutRequest,
+  group: HaGroup,
+  view: TenantView,
+  bucket?: TokenBucket,
+): Promise<FanOutResult> {
+  const now = deps.now ?? Date.now;
+  const { groupKey, servingId, epoch } = request;
+  const result: FanOutResult = {
+    groupKey,
+    servingId,
+    epoch,
+    counts: { total: group.branches.length, repointed: 0, unchanged: 0, failed: 0, stale: 0 },
+    failed: [],
+    superseded: false,
+  };
+  const stored = await deps.store.getGroup(groupKey);
+  const storedEpoch = stored?.epoch ?? 0;
+  const roles = { ...DEFAULT_SITE_ROLES, ...(await deps.store.getSiteRoles()) };
+  const director = activeDirector(deps, roles);
+
+  const planned = planFor(group, servingId, epoch);
+  const actions = dropStale(planned, storedEpoch);
+  if (actions.length < planned.length || storedEpoch > epoch) {
+    result.superseded = true;
+    result.counts.stale = planned.length;
+    deps.log.info('fan-out superseded by a newer epoch', { groupKey, epoch, storedEpoch });
+    return result;
+  }
+
+  try {
+    await setHaStates(deps, director, group, view, servingId, epoch);
+  } catch (error) {
+    if (error instanceof StaleEpochError) {
+      result.superseded = true;
+      result.counts.stale = actions.length;
+      return result;
+    }
+    throw error;
+  }
+
+  result.counts.unchanged = group.branches.length - actions.length;
+  const outcomes = await mapLimit(
+    actions,
+    deps.settings.concurrency,
+    async (action): Promise<BranchOutcome> => {
+      if (bucket) await bucket.take();
+      const base = { groupKey, branchId: action.branchId, targetId: action.targetId, epoch };
+      try {
+        const r = await director.repoint(action);
+        return { ...base, at: now(), result: 'ok', changed: r.changed };
+      } catch (error) {
+        const stale = error instanceof StaleEpochError;
+        return {
+          ...base,
+          at: now(),
+          result: stale ? 'stale' : 'failed',
+          changed: false,
+          error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        };
+      }
+    },
+  );
+  await deps.store.putBranchOutcomes(outcomes);
+
+  let last = 0;
+  for (const o of outcomes) {
+    if (o.result === 'ok' && o.changed) result.counts.repointed++;
+    else if (o.result === 'ok') result.counts.unchanged++;
+    else if (o.result === 'stale') result.counts.stale = (result.counts.stale ?? 0) + 1;
+    else {
+      result.counts.failed++;
+      result.failed.push({ branchId: o.branchId, error: o.error ?? 'unknown' });
+    }
+    if (o.result === 'ok' && o.changed) last = Math.max(last, o.at);
+  }
+  if (result.counts.repointed > 0) {
+    deps.metrics.count(FAILOVER_METRICS.repoints, result.counts.repointed);
+    deps.metrics.durationMs(FAILOVER_METRICS.decisionToLastRepointMs, Math.max(0, last - request.decidedAt));
+  }
+  if (result.counts.failed > 0) {
+    deps.metrics.count(FAILOVER_METRICS.repointFailures, result.counts.failed);
+    await deps.notifier.notify({
+      ...notice('REPOINT_FAILURE', group, {
+        to: servingId,
+        reason: `${result.counts.failed} of ${actions.length} re-points failed; left to the drift reconcile`,
+        epoch,
+        at: now(),
+      }),
+      branches: result.counts,
+      failedBranches: result.failed,
+    });
+  }
+  deps.log.info('fan-out done', { groupKey, servingId, epoch, ...result.counts });
+  return result;
+}
+
+/** Serving ACTIVE (unless the director already shows it), then every other ACTIVE one PASSIVE. */
+async function setHaStates(
+  deps: FailoverDeps,
+  director: ReturnType<typeof activeDirector>,
+  group: HaGroup,
+  view: TenantView,
+  servingId: string,
+  epoch: number,
+): Promise<void> {
+  if (view.haRoles.get(servingId) !== 'ACTIVE') {
+    try {
+      await director.setHaState(group.tenantId, servingId, 'ACTIVE', epoch);
+    } catch (error) {
+      if (error instanceof StaleEpochError) throw error;
+      // The branches still need their tunnels moved; the drift reconcile retries HA_STATE.
+      deps.log.error('setting HA_STATE ACTIVE failed', {
+        groupKey: group.key,
+        servingId,
+        error: String(error),
+      });
+    }
+  }
+  for (const c of group.candidates) {
+    if (c.id === servingId || view.haRoles.get(c.id) !== 'ACTIVE') continue;
+    try {
+      await director.setHaState(group.tenantId, c.id, 'PASSIVE', epoch);
+    } catch (error) {
+      if (error instanceof StaleEpochError) throw error;
+      // A dead concentrator may not take it; it is not serving either way.
+      deps.log.warn('setting HA_STATE PASSIVE failed', {
+        groupKey: group.key,
+        cpeId: c.id,
+        error: String(error),
+      });
+    }
+  }
+}
+
+function notice(
+  kind: NoticeKind,
+  group: HaGroup,
+  fields: { from?: string; to?: string; reason: string; epoch: number; at: number },
+): Notice {
+  return { kind, groupKey: group.key, tenantId: group.tenantId, haName: group.haName, ...fields };
+}
