@@ -112,6 +112,21 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Powertools settings the functions get as environment variables (and the alarms' metrics). */
+    observability: z
+      .object({
+        /** CloudWatch namespace of the custom metrics. @default CpeFailover */
+        metricsNamespace: z
+          .string()
+          .regex(/^[A-Za-z0-9_./#:-]{1,255}$/, 'a CloudWatch namespace (letters, digits, _ . / # : -)')
+          .default('CpeFailover'),
+        /** POWERTOOLS_SERVICE_NAME: the `service` dimension of every custom metric. @default cpe-failover */
+        serviceName: z.string().min(1).default('cpe-failover'),
+        /** POWERTOOLS_LOG_LEVEL. @default INFO */
+        logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+      })
+      .strict()
+      .prefault({}),
     auditTtlDays: positiveInt.default(90),
     logRetentionDays: positiveInt.default(30),
   })

@@ -1,0 +1,70 @@
+/**
+ * HealthCheck: the health-check function on an EventBridge `rate(1 minute)` schedule. Each run
+ * takes `samplesPerRun` samples `sampleIntervalSec` apart; reserved concurrency 1 keeps two runs
+ * from overlapping.
+ */
+import { Duration } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Construct } from 'constructs';
+import type { Config } from '../../shared/config/schema.js';
+import { ControllerFunction, grantPublish, type SharedResources } from './function.js';
+
+/** Props of {@link HealthCheck}. */
+export interface HealthCheckProps {
+  /** The shared resources. */
+  readonly shared: SharedResources;
+  /**
+   * Seconds added to `samplesPerRun × sampleIntervalSec` for the function timeout (director calls,
+   * writes, the reconcile).
+   * @default 30
+   */
+  readonly timeoutMarginSec?: number;
+  /** Schedule of the runs. @default Schedule.rate(Duration.minutes(1)) */
+  readonly schedule?: Schedule;
+  /** @default 512 */
+  readonly memorySize?: number;
+}
+
+/** The function timeout for a configuration: the sampling time plus a margin. */
+export function healthCheckTimeout(config: Config, marginSec = 30): Duration {
+  return Duration.seconds(
+    Math.ceil(config.health.samplesPerRun * config.health.sampleIntervalSec + marginSec),
+  );
+}
+
+/** The scheduled health check. */
+export class HealthCheck extends Construct {
+  /** The function. */
+  readonly fn: NodejsFunction;
+  /** The schedule rule. */
+  readonly rule: Rule;
+  /** The function timeout (used by the duration alarm). */
+  readonly timeout: Duration;
+
+  constructor(scope: Construct, id: string, props: HealthCheckProps) {
+    super(scope, id);
+    const { shared } = props;
+    this.timeout = healthCheckTimeout(shared.config, props.timeoutMarginSec);
+    this.fn = new ControllerFunction(this, 'HealthCheck', {
+      name: 'health-check',
+      description:
+        'Runs every minute: samples the concentrators of every HA group, writes health transitions to the state table and re-points drifted branches. Not for manual use.',
+      shared,
+      timeout: this.timeout,
+      memorySize: props.memorySize,
+      reservedConcurrentExecutions: 1,
+    }).fn;
+    shared.table.grantReadWriteData(this.fn);
+    shared.secret.grantRead(this.fn);
+    grantPublish(shared.topic, this.fn);
+
+    this.rule = new Rule(this, 'Schedule', {
+      description: 'Starts a health-check run every minute.',
+      schedule: props.schedule ?? Schedule.rate(Duration.minutes(1)),
+      // A missed run is not retried: the next one starts a minute later.
+      targets: [new LambdaFunction(this.fn, { retryAttempts: 0, maxEventAge: Duration.seconds(60) })],
+    });
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * Monitoring: the alarms (all acting on the SNS topic) and the CloudWatch dashboard. Custom
+ * metrics are the functions' EMF metrics in the configured namespace with the dimension
+ * `service` = POWERTOOLS_SERVICE_NAME; their names are {@link METRIC_NAMES}.
+ */
+import { Duration } from 'aws-cdk-lib';
+import {
+  Alarm,
+  AlarmStatusWidget,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  Metric,
+  TextWidget,
+  TreatMissingData,
+  type IAlarm,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { Config } from '../../shared/config/schema.js';
+
+/**
+ * The custom metric names the functions emit (EMF, unit in brackets):
+ * AllDown / MonitorBlind (Count, 1 per run while raised), RepointFailures, Failovers, Failbacks,
+ * Repoints, BadSamples, Samples, Transitions, InvalidCpes (Count), RunDurationMs (Milliseconds,
+ * one per completed health-check run), BackupAgeHours (None: age of the newest verified backup),
+ * DirectorUnreachable (Count).
+ */
+export const METRIC_NAMES = {
+  allDown: 'AllDown',
+  monitorBlind: 'MonitorBlind',
+  repointFailures: 'RepointFailures',
+  failovers: 'Failovers',
+  failbacks: 'Failbacks',
+  repoints: 'Repoints',
+  badSamples: 'BadSamples',
+  runDurationMs: 'RunDurationMs',
+  samples: 'Samples',
+  transitions: 'Transitions',
+  invalidCpes: 'InvalidCpes',
+  backupAgeHours: 'BackupAgeHours',
+  /** Emitted by the health check when a site's director cannot be reached (dashboard only). */
+  directorUnreachable: 'DirectorUnreachable',
+} as const;
+/** One of {@link METRIC_NAMES}. */
+export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];
+
+/** Props of {@link Monitoring}. */
+export interface MonitoringProps {
+  /** The validated configuration (metrics namespace, service name, backup age limit). */
+  readonly config: Config;
+  /** Alarm and OK actions go here. */
+  readonly topic: ITopic;
+  /** The health-check function. */
+  readonly healthCheck: IFunction;
+  /** The health-check function's timeout. */
+  readonly healthCheckTimeout: Duration;
+  /** The failover function. */
+  readonly failover: IFunction;
+  /** The failover on-failure queue. */
+  readonly failoverDlq: IQueue;
+  /** Share of the health-check timeout at which the duration alarm fires. @default 0.9 */
+  readonly durationAlarmShare?: number;
+  /** Minutes without a completed health-check run before the missed-run alarm fires. @default 5 */
+  readonly missedRunMinutes?: number;
+}
+
+/** Alarms and dashboard. */
+export class Monitoring extends Construct {
+  /** Every alarm, by stable id. */
+  readonly alarms: Record<string, Alarm>;
+  /** The dashboard. */
+  readonly dashboard: Dashboard;
+  private readonly config: Config;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    this.config = props.config;
+    const minute = Duration.minutes(1);
+    const five = Duration.minutes(5);
+    const timeoutMs = props.healthCheckTimeout.toMilliseconds();
+    const missed = props.missedRunMinutes ?? 5;
+    const env = props.config.env;
+
+    const specs: Record<
+      string,
+      {
+        metric: Metric;
+        threshold: number;
+        description: string;
+        comparison?: ComparisonOperator;
+        evaluationPeriods?: number;
+        datapointsToAlarm?: number;
+        missing?: TreatMissingData;
+      }
+    > = {
+      FailoverErrors: {
+        metric: props.failover.metricErrors({ period: five, statistic: 'Sum' }),
+        threshold: 1,
+        description:
+          'The failover function failed. Failed stream records are retried, then sent to the DLQ; check the function logs.',
+      },
+      FailoverDlqNotEmpty: {
+        metric: props.failoverDlq.metricApproximateNumberOfMessagesVisible({
+          period: minute,
+          statistic: 'Maximum',
+        }),
+        threshold: 1,
+        description:
+          'Stream records the failover function could not process are in the DLQ. Run update-branches for the groups named in them, then purge the queue.',
+      },
+      AllDown: {
+        metric: this.custom(METRIC_NAMES.allDown, 'Maximum', minute),
+        threshold: 1,
+        description:
+          'ALL_DOWN: no candidate of an HA group is UP; its branches stay where they are. Check the concentrators and the status function.',
+      },
+      MonitorBlind: {
+        metric: this.custom(METRIC_NAMES.monitorBlind, 'Maximum', minute),
+        threshold: 1,
+        description:
+          "MONITOR_BLIND: too many targets went DOWN at once or the director is unreachable; every change is on hold. Check the director and the monitor's network path; pin groups if needed.",
+      },
+      RepointFailures: {
+        metric: this.custom(METRIC_NAMES.repointFailures, 'Sum', five),
+        threshold: 1,
+        description:
+          'Branches could not be re-pointed; the reconcile retries them every minute. If it persists, check the director and run update-branches.',
+      },
+      HealthCheckErrors: {
+        metric: props.healthCheck.metricErrors({ period: minute, statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        description:
+          'The health-check function failed in 2 of the last 3 minutes; health is not being updated.',
+      },
+      HealthCheckNearTimeout: {
+        metric: props.healthCheck.metricDuration({ period: minute, statistic: 'Maximum' }),
+        threshold: Math.round(timeoutMs * (props.durationAlarmShare ?? 0.9)),
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        description: `A health-check run took over ${Math.round((props.durationAlarmShare ?? 0.9) * 100)}% of its ${timeoutMs / 1000} s timeout; the director is slow or there are too many targets.`,
+      },
+      HealthCheckMissedRun: {
+        metric: this.custom(METRIC_NAMES.runDurationMs, 'SampleCount', Duration.minutes(missed)),
+        threshold: 1,
+        comparison: ComparisonOperator.LESS_THAN_THRESHOLD,
+        missing: TreatMissingData.BREACHING,
+        description: `No health-check run completed in ${missed} minutes (schedule disabled, throttled or crashing): failover is blind.`,
+      },
+      BackupTooOld: {
+        metric: this.custom(METRIC_NAMES.backupAgeHours, 'Maximum', Duration.hours(1)),
+        threshold: props.config.backup.maxAgeHours,
+        comparison: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        missing: TreatMissingData.BREACHING,
+        description: `The newest verified director backup is older than ${props.config.backup.maxAgeHours} hours (or none was reported). Check the Backup state machine's executions.`,
+      },
+    };
+
+    const action = new SnsAction(props.topic);
+    this.alarms = {};
+    for (const [aid, spec] of Object.entries(specs)) {
+      const alarm = new Alarm(this, aid, {
+        alarmName: `cpe-failover-${env}-${aid}`,
+        alarmDescription: spec.description,
+        metric: spec.metric,
+        threshold: spec.threshold,
+        comparisonOperator: spec.comparison ?? ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: spec.evaluationPeriods ?? 1,
+        datapointsToAlarm: spec.datapointsToAlarm ?? spec.evaluationPeriods ?? 1,
+        treatMissingData: spec.missing ?? TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+      this.alarms[aid] = alarm;
+    }
+
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      dashboardName: `cpe-failover-${env}`,
+      defaultInterval: Duration.hours(24),
+    });
+    const sum = (name: MetricName, label: string) => this.custom(name, 'Sum', five).with({ label });
+    this.dashboard.addWidgets(
+      new TextWidget({
+        markdown: `# cpe-failover (${env})\nFailovers and failbacks per 5 minutes, re-points, health samples and run duration. Alarms are on the right; each alarm's description says what to do.`,
+        width: 24,
+        height: 2,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Failovers and failbacks',
+        left: [sum(METRIC_NAMES.failovers, 'Failovers'), sum(METRIC_NAMES.failbacks, 'Failbacks')],
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'Re-points',
+        left: [
+          sum(METRIC_NAMES.repoints, 'Re-points'),
+          sum(METRIC_NAMES.repointFailures, 'Re-point failures'),
+        ],
+        width: 8,
+      }),
+      new AlarmStatusWidget({
+        title: 'Alarms',
+        alarms: Object.values(this.alarms) as IAlarm[],
+        width: 8,
+        height: 12,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Health samples',
+        left: [
+          sum(METRIC_NAMES.samples, 'Samples'),
+          sum(METRIC_NAMES.badSamples, 'Bad samples'),
+          sum(METRIC_NAMES.transitions, 'Transitions'),
+          sum(METRIC_NAMES.invalidCpes, 'Invalid CPEs'),
+          sum(METRIC_NAMES.directorUnreachable, 'Director unreachable'),
+        ],
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'Health-check run duration (ms)',
+        left: [
+          this.custom(METRIC_NAMES.runDurationMs, 'Average', five).with({ label: 'average' }),
+          this.custom(METRIC_NAMES.runDurationMs, 'Maximum', five).with({ label: 'maximum' }),
+        ],
+        leftAnnotations: [{ value: timeoutMs, label: 'timeout' }],
+        width: 8,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'ALL_DOWN / MONITOR_BLIND',
+        left: [
+          this.custom(METRIC_NAMES.allDown, 'Maximum', minute).with({ label: 'ALL_DOWN' }),
+          this.custom(METRIC_NAMES.monitorBlind, 'Maximum', minute).with({ label: 'MONITOR_BLIND' }),
+        ],
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'Newest verified backup age (hours)',
+        left: [this.custom(METRIC_NAMES.backupAgeHours, 'Maximum', Duration.hours(1))],
+        leftAnnotations: [{ value: props.config.backup.maxAgeHours, label: 'alarm' }],
+        width: 8,
+      }),
+    );
+  }
+
+  /** A custom metric in the configured namespace with the `service` dimension. */
+  custom(name: MetricName, statistic: string, period: Duration): Metric {
+    return new Metric({
+      namespace: this.config.observability.metricsNamespace,
+      metricName: name,
+      dimensionsMap: { service: this.config.observability.serviceName },
+      statistic,
+      period,
+    });
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * The stateful stack: everything that holds data and must outlive a redeploy of the functions.
+ * Every resource here is retained when the stack is deleted (the idempotency table excepted:
+ * it holds only short-lived replay guards).
+ */
+import { Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  ObjectOwnership,
+  StorageClass,
+  type IBucket,
+} from 'aws-cdk-lib/aws-s3';
+import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Construct } from 'constructs';
+import type { Config } from '../shared/config/schema.js';
+import { TABLE_KEYS } from '../shared/store/table.js';
+
+/** Key attribute and TTL attribute of the Powertools idempotency table (Powertools' defaults). */
+export const IDEMPOTENCY_TABLE_KEYS = { partitionKey: 'id', ttlAttribute: 'expiration' } as const;
+
+/** Props of {@link StatefulStack}. */
+export interface StatefulStackProps extends StackProps {
+  /** The validated configuration. */
+  readonly config: Config;
+  /**
+   * Days after which a non-current version of a backup object is deleted.
+   * @default 90
+   */
+  readonly noncurrentVersionExpirationDays?: number;
+  /**
+   * Days after which server access log objects are deleted.
+   * @default 365
+   */
+  readonly accessLogExpirationDays?: number;
+}
+
+/** The table, idempotency table, backup bucket, topic and director secret reference. */
+export class StatefulStack extends Stack {
+  /** The state table (pk/sk, stream NEW_AND_OLD_IMAGES, TTL `expiresAt`). */
+  readonly table: Table;
+  /** Powertools idempotency records (key `id`, TTL `expiration`). */
+  readonly idempotencyTable: Table;
+  /** Director backups (MSP configuration, `dcrepository/`, `drrepository/`). */
+  readonly bucket: Bucket;
+  /** Server access logs of the backup bucket. */
+  readonly accessLogBucket: IBucket;
+  /** Notifications and alarm actions (KMS-encrypted). */
+  readonly topic: Topic;
+  /** The customer-managed key of the topic (CloudWatch alarms may use it). */
+  readonly topicKey: Key;
+  /** The director credentials secret, created by the operator (see the runbook). */
+  readonly secret: ISecret;
+
+  constructor(scope: Construct, id: string, props: StatefulStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    this.table = new Table(this, 'StateTable', {
+      partitionKey: { name: TABLE_KEYS.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: TABLE_KEYS.sortKey, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      stream: StreamViewType.NEW_AND_OLD_IMAGES,
+      timeToLiveAttribute: TABLE_KEYS.ttlAttribute,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.idempotencyTable = new Table(this, 'IdempotencyTable', {
+      partitionKey: { name: IDEMPOTENCY_TABLE_KEYS.partitionKey, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: IDEMPOTENCY_TABLE_KEYS.ttlAttribute,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    const accessLogBucket = new Bucket(this, 'AccessLogBucket', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ expiration: Duration.days(props.accessLogExpirationDays ?? 365) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(accessLogBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This is the server access log bucket itself; logging it into itself would loop.',
+    });
+    this.accessLogBucket = accessLogBucket;
+
+    this.bucket = new Bucket(this, 'BackupBucket', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      versioned: true,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: accessLogBucket,
+      serverAccessLogsPrefix: 'backup-bucket/',
+      lifecycleRules: [
+        {
+          id: 'noncurrent-versions',
+          noncurrentVersionTransitions: [
+            { storageClass: StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) },
+          ],
+          noncurrentVersionExpiration: Duration.days(props.noncurrentVersionExpirationDays ?? 90),
+        },
+        { id: 'incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // A customer-managed key: CloudWatch alarms cannot publish to a topic under the AWS-managed SNS key.
+    this.topicKey = new Key(this, 'TopicKey', {
+      description: `cpe-failover ${config.env}: notifications topic`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.topicKey.grant(
+      new ServicePrincipal('cloudwatch.amazonaws.com'),
+      'kms:Decrypt',
+      'kms:GenerateDataKey*',
+    );
+    this.topic = new Topic(this, 'Topic', {
+      displayName: `cpe-failover ${config.env}`,
+      masterKey: this.topicKey,
+      enforceSSL: true,
+    });
+    for (const email of config.notifications.emails) {
+      this.topic.addSubscription(new EmailSubscription(email));
+    }
+
+    this.secret = Secret.fromSecretNameV2(this, 'DirectorSecret', config.director.secretName);
+  }
+}

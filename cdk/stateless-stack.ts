@@ -1,0 +1,54 @@
+/**
+ * The stateless stack: the functions, their triggers, the alarms and the dashboard. It can be
+ * destroyed and redeployed at will; everything with data lives in the stateful stack.
+ */
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { ConsoleOperations } from './constructs/console-operations.js';
+import { Failover } from './constructs/failover.js';
+import type { SharedResources } from './constructs/function.js';
+import { HealthCheck } from './constructs/health-check.js';
+import { Monitoring } from './constructs/monitoring.js';
+
+/**
+ * Adds the DR state machines (H8's `DrWorkflows` from cdk/constructs/dr-workflows.ts) to the
+ * stateless stack. Called once with the stack as scope and the shared resources.
+ */
+export type DrWorkflowsFactory = (scope: Construct, id: string, shared: SharedResources) => void;
+
+/** Props of {@link StatelessStack}. */
+export interface StatelessStackProps extends StackProps {
+  /** The stateful stack's resources and the validated configuration. */
+  readonly shared: SharedResources;
+  /** Builds the DR workflows. @default - no DR workflows */
+  readonly drWorkflows?: DrWorkflowsFactory;
+}
+
+/** Functions, triggers, alarms, dashboard (and the DR workflows when given). */
+export class StatelessStack extends Stack {
+  /** The scheduled health check. */
+  readonly healthCheck: HealthCheck;
+  /** The stream-triggered failover. */
+  readonly failover: Failover;
+  /** The console operations. */
+  readonly consoleOperations: ConsoleOperations;
+  /** Alarms and dashboard. */
+  readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: StatelessStackProps) {
+    super(scope, id, props);
+    const { shared } = props;
+    this.healthCheck = new HealthCheck(this, 'HealthCheck', { shared });
+    this.failover = new Failover(this, 'Failover', { shared });
+    this.consoleOperations = new ConsoleOperations(this, 'ConsoleOperations', { shared });
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      config: shared.config,
+      topic: shared.topic,
+      healthCheck: this.healthCheck.fn,
+      healthCheckTimeout: this.healthCheck.timeout,
+      failover: this.failover.fn,
+      failoverDlq: this.failover.dlq,
+    });
+    props.drWorkflows?.(this, 'DrWorkflows', shared);
+  }
+}
