@@ -1,0 +1,69 @@
+/**
+ * Test fixtures on the emulators that test/global-setup.ts started: a fresh, uniquely named state
+ * table per test file (or test) and a fresh bucket, so tests never see each other's data.
+ */
+import { randomBytes } from 'node:crypto';
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createLocalS3Client } from '../../local/emulators/s3.js';
+import { createTable, tableDefinition } from '../../shared/store/definition.js';
+import { createDynamoClients, type DynamoClients } from '../../shared/store/dynamo.js';
+
+function requireEnv(name: 'DYNAMODB_ENDPOINT' | 'S3_ENDPOINT'): string {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(
+      `${name} is not set: run this test in the integration project (test/global-setup.ts starts the emulators)`,
+    );
+  }
+  return value;
+}
+
+/** A short unique suffix: lower-case letters and digits (valid in table and bucket names). */
+export function uniqueSuffix(): string {
+  return `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
+}
+
+/** A state table on DynamoDB Local with its clients. */
+export interface TestTable extends DynamoClients {
+  tableName: string;
+  endpoint: string;
+  /** Delete the table and release the clients' sockets. */
+  drop(): Promise<void>;
+}
+
+/** Create a fresh state table (from {@link tableDefinition}, TTL on) named `<name>-<unique>`. */
+export async function createTestTable(name = 'state'): Promise<TestTable> {
+  const endpoint = requireEnv('DYNAMODB_ENDPOINT');
+  const tableName = `${name}-${uniqueSuffix()}`;
+  const clients = createDynamoClients({ endpoint });
+  await createTable(clients.client, tableDefinition(tableName));
+  return {
+    ...clients,
+    tableName,
+    endpoint,
+    drop: async () => {
+      try {
+        await clients.client.send(new DeleteTableCommand({ TableName: tableName }));
+      } finally {
+        clients.client.destroy();
+      }
+    },
+  };
+}
+
+/** A bucket on the S3 emulator with a client for it. */
+export interface TestBucket {
+  bucket: string;
+  endpoint: string;
+  client: S3Client;
+}
+
+/** Create a fresh bucket named `<name>-<unique>` on the S3 emulator. */
+export async function createTestBucket(name = 'backups'): Promise<TestBucket> {
+  const endpoint = requireEnv('S3_ENDPOINT');
+  const bucket = `${name}-${uniqueSuffix()}`;
+  const client = createLocalS3Client(endpoint);
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  return { bucket, endpoint, client };
+}
