@@ -1,0 +1,496 @@
+/**
+ * One health-check run (the application service behind functions/health-check): sample every
+ * concentrator and each site's director `samplesPerRun` times, `sampleIntervalSec` apart, with bulk
+ * calls; fold every sample through the hysteresis; write a target's state the moment it changes
+ * health, and at the end of the run only if its normalized state differs from the stored one (so
+ * a steady run writes nothing).
+ *
+ * A director that is down, answering 5xx or timing out does not make its CPEs DOWN: the run
+ * records "director unreachable" (status item on change, metric, log) and leaves their health as
+ * it was, so the failover function's monitor-blind guard can tell "the monitor is blind" from
+ * "the concentrators are down".
+ *
+ * Overlapping runs: every write is conditional on the version read. When another run wrote first,
+ * the item is re-read and the sample that caused the transition is applied again on the fresh
+ * state: if the other run already made the same transition, it is not written twice; if not, it
+ * is written on top of the other run's state. A transition is never lost nor double-applied.
+ */
+import type { Director } from '../director/port.js';
+import {
+  applySample,
+  healthStateEquals,
+  initialHealthState,
+  sampleVerdict,
+  type HealthState,
+} from '../domain/health.js';
+import type {
+  CandidateSlot,
+  HealthConfig,
+  Inventory,
+  Sample,
+  SiteName,
+  Transition,
+} from '../domain/model.js';
+import { ConcurrentUpdateError, DirectorAuthError } from '../errors.js';
+import { mapLimit } from '../director/limits.js';
+import type { Config } from '../config/schema.js';
+import { HEALTH_METRICS, type LogSink, type MetricSink } from '../observability.js';
+import { InventoryCache } from './inventory-cache.js';
+
+/** The health settings of the configuration (thresholds, cadence). */
+export type HealthSettings = Config['health'];
+
+/** What a run needs from the configuration. */
+export interface HealthRunConfig {
+  /** Tenants (zWAN) or organizations (Meraki) to monitor. */
+  tenants: readonly string[];
+  health: HealthSettings;
+}
+
+/** Extract the run's configuration from the validated {@link Config}. */
+export function healthRunConfig(config: Config): HealthRunConfig {
+  const tenants =
+    config.director.kind === 'zwan'
+      ? config.director.tenants
+      : config.director.organizations.map((o) => o.id);
+  return { tenants, health: config.health };
+}
+
+/** A health item as stored: the hysteresis state and the version its next write is conditional on. */
+export interface StoredHealth {
+  state: HealthState;
+  version: number;
+}
+
+/** A health item to write: the state plus what the failover function needs from the stream. */
+export interface HealthItemWrite {
+  groupKey: string;
+  tenantId: string;
+  targetId: string;
+  /** The CPE's name, for logs and operators. */
+  name: string;
+  slot: CandidateSlot;
+  site: SiteName;
+  state: HealthState;
+  /** Set on the write that makes a transition (absent on hysteresis-progress writes). */
+  transition?: Transition;
+}
+
+/** Outcome of a conditional health write. */
+export type HealthWriteResult =
+  | { ok: true; version: number }
+  | { ok: false; /** The item as stored now (undefined: deleted). */ current: StoredHealth | undefined };
+
+/** A site director's reachability as the monitor last recorded it. */
+export interface DirectorStatus {
+  site: SiteName;
+  reachable: boolean;
+  /** Epoch ms of the change. */
+  since: number;
+  /** Why it is unreachable (absent when reachable). */
+  reason?: string;
+}
+
+/** The part of the state repository the health run uses. */
+export interface HealthStore {
+  /** The stored health of every target of these groups, by target id. */
+  loadHealth(groupKeys: readonly string[]): Promise<Map<string, StoredHealth>>;
+  /** Write an item if its stored version is still `expectedVersion` (undefined: must not exist yet). */
+  writeHealth(item: HealthItemWrite, expectedVersion: number | undefined): Promise<HealthWriteResult>;
+  /** The recorded status of a site's director (undefined: never recorded). */
+  loadDirectorStatus(site: SiteName): Promise<DirectorStatus | undefined>;
+  /** Record a change of a director's reachability. */
+  writeDirectorStatus(status: DirectorStatus): Promise<void>;
+}
+
+/** A transition that was written, with the context the sandbox and logs print. */
+export interface HealthTransitionEvent extends Transition {
+  groupKey: string;
+  tenantId: string;
+  /** The CPE's name. */
+  name: string;
+  slot: CandidateSlot;
+  site: SiteName;
+}
+
+/** Everything a run needs; built once per container by the handler (tests pass fakes). */
+export interface HealthRunDeps {
+  /** The director of each site (zWAN: DC and DR; Meraki: the Dashboard as DC). */
+  directors: Partial<Record<SiteName, Director>>;
+  repo: HealthStore;
+  config: HealthRunConfig;
+  /** Epoch ms now. */
+  clock: () => number;
+  /** Wait between sample rounds (tests and benchmarks pass a no-op or a fake-clock advance). */
+  sleep: (ms: number) => Promise<void>;
+  log: LogSink;
+  /** @default no metrics */
+  metrics?: MetricSink;
+  /** The container's inventory cache. @default a fresh cache (no caching across runs) */
+  inventory?: InventoryCache;
+}
+
+/** Per-run options. */
+export interface HealthRunOptions {
+  /** @default config.health.samplesPerRun */
+  samplesPerRun?: number;
+  /** Stop sampling early (the end-of-run writes still happen). */
+  signal?: AbortSignal;
+  /** Called for every transition once it is written. */
+  onTransition?: (event: HealthTransitionEvent) => void;
+  /** Parallel writes at the end of a run. @default 16 */
+  writeConcurrency?: number;
+}
+
+/** What a run did. */
+export interface HealthRunSummary {
+  startedAt: number;
+  durationMs: number;
+  /** Sample rounds taken. */
+  rounds: number;
+  /** Concentrators monitored. */
+  targets: number;
+  /** Samples applied (concentrators and directors). */
+  samples: number;
+  badSamples: number;
+  /** Transitions written by this run, in order. */
+  transitions: HealthTransitionEvent[];
+  /** Successful DynamoDB writes (health and director status items). */
+  writes: number;
+  /** Conditional writes lost to a concurrent writer (then re-read and re-applied). */
+  conflicts: number;
+  /** Calls to the Director port (list, bulk health, director health). */
+  directorCalls: number;
+  /** Sites whose director was unreachable at least once in this run. */
+  unreachableSites: SiteName[];
+  /** CPEs left out of monitoring because their metadata is wrong. */
+  invalidCpes: number;
+}
+
+/** How often a conflicting write is re-read and re-applied before giving up. */
+const MAX_WRITE_ATTEMPTS = 5;
+
+interface Target {
+  id: string;
+  name: string;
+  groupKey: string;
+  tenantId: string;
+  slot: CandidateSlot;
+  site: SiteName;
+}
+
+/** Director sample target id of a site, e.g. `director:DC`. */
+export function directorTarget(site: SiteName): string {
+  return `director:${site}`;
+}
+
+function errorReason(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** Run one health check. Never throws for an unreachable director; throws for store failures. */
+export async function runHealthCheck(
+  deps: HealthRunDeps,
+  options: HealthRunOptions = {},
+): Promise<HealthRunSummary> {
+  const { directors, repo, config, clock, sleep, log } = deps;
+  const metrics = deps.metrics;
+  const cache = deps.inventory ?? new InventoryCache();
+  const settings = config.health;
+  const healthConfig: HealthConfig = {
+    lossThresholdPct: settings.lossThresholdPct,
+    failAfter: settings.failAfter,
+    recoverAfterSec: settings.recoverAfterSec,
+    ...(settings.latencyThresholdMs !== undefined ? { latencyThresholdMs: settings.latencyThresholdMs } : {}),
+  };
+  const rounds = options.samplesPerRun ?? settings.samplesPerRun;
+  const intervalMs = settings.sampleIntervalSec * 1000;
+  const startedAt = clock();
+  const sites = Object.entries(directors) as [SiteName, Director][];
+
+  const summary: HealthRunSummary = {
+    startedAt,
+    durationMs: 0,
+    rounds: 0,
+    targets: 0,
+    samples: 0,
+    badSamples: 0,
+    transitions: [],
+    writes: 0,
+    conflicts: 0,
+    directorCalls: 0,
+    unreachableSites: [],
+    invalidCpes: 0,
+  };
+
+  // --- Inventory (cached in the container) -------------------------------------------------
+  const load = await cache.get(config.tenants, directors, startedAt);
+  summary.directorCalls += load.directorCalls;
+  for (const failure of load.failures) {
+    log.warn('director could not list CPEs', {
+      site: failure.site,
+      tenantId: failure.tenantId,
+      error: errorReason(failure.error),
+    });
+  }
+  for (const tenantId of load.unlisted) {
+    log.error('tenant not monitored: no director listed its CPEs', { tenantId });
+  }
+  const inventory = load.inventory;
+  reportInvalid(inventory, log);
+  summary.invalidCpes = inventory.invalid.length;
+
+  const targets = new Map<string, Target>();
+  // Per site, per tenant: the concentrator ids to sample in one bulk call.
+  const bySite = new Map<SiteName, Map<string, string[]>>();
+  for (const tenant of inventory.tenants) {
+    for (const group of tenant.groups) {
+      for (const c of group.candidates) {
+        targets.set(c.id, {
+          id: c.id,
+          name: c.name,
+          groupKey: group.key,
+          tenantId: tenant.id,
+          slot: c.slot,
+          site: c.site,
+        });
+        const tenants = bySite.get(c.site) ?? new Map<string, string[]>();
+        bySite.set(c.site, tenants);
+        const ids = tenants.get(tenant.id) ?? [];
+        tenants.set(tenant.id, ids);
+        ids.push(c.id);
+      }
+    }
+  }
+  summary.targets = targets.size;
+  for (const [site, tenants] of bySite) {
+    if (!directors[site]) {
+      const count = [...tenants.values()].reduce((n, ids) => n + ids.length, 0);
+      log.error('no director configured for a site with concentrators: not monitored', { site, count });
+    }
+  }
+
+  // --- Stored state: read once per run ----------------------------------------------------------
+  const groupKeys = inventory.tenants.flatMap((t) => t.groups.map((g) => g.key));
+  const [stored, directorStatus] = await Promise.all([
+    repo.loadHealth(groupKeys),
+    Promise.all(sites.map(async ([site]) => [site, await repo.loadDirectorStatus(site)] as const)),
+  ]);
+  const states = new Map<string, HealthState>();
+  for (const id of targets.keys()) states.set(id, stored.get(id)?.state ?? initialHealthState());
+  const recorded = new Map<SiteName, DirectorStatus | undefined>(directorStatus);
+  const unreachable = new Set<SiteName>();
+
+  /** Write a target's state, conditional on the version read; on conflict re-read and re-apply. */
+  const persist = async (
+    target: Target,
+    state: HealthState,
+    cause?: { sample: Sample; transition: Transition },
+  ) => {
+    let next = state;
+    let transition = cause?.transition;
+    let expected = stored.get(target.id)?.version;
+    for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
+      const result = await repo.writeHealth(
+        {
+          groupKey: target.groupKey,
+          tenantId: target.tenantId,
+          targetId: target.id,
+          name: target.name,
+          slot: target.slot,
+          site: target.site,
+          state: next,
+          ...(transition ? { transition } : {}),
+        },
+        expected,
+      );
+      if (result.ok) {
+        summary.writes++;
+        stored.set(target.id, { state: next, version: result.version });
+        if (transition) {
+          const event: HealthTransitionEvent = {
+            ...transition,
+            groupKey: target.groupKey,
+            tenantId: target.tenantId,
+            name: target.name,
+            slot: target.slot,
+            site: target.site,
+          };
+          summary.transitions.push(event);
+          log.info('health transition', {
+            tenantId: target.tenantId,
+            groupKey: target.groupKey,
+            cpeId: target.id,
+            cpeName: target.name,
+            slot: target.slot,
+            site: target.site,
+            from: transition.from,
+            to: transition.to,
+            reason: transition.reason,
+            at: new Date(transition.at).toISOString(),
+          });
+          options.onTransition?.(event);
+        }
+        return;
+      }
+      summary.conflicts++;
+      const current = result.current ?? { state: initialHealthState(), version: 0 };
+      stored.set(target.id, current);
+      if (!cause) {
+        // A progress-only write lost to another run that wrote after us: its state is as recent.
+        states.set(target.id, current.state);
+        return;
+      }
+      const again = applySample(current.state, cause.sample, healthConfig);
+      states.set(target.id, again.state);
+      log.debug('health write conflict: re-applied the sample on the fresh state', {
+        tenantId: target.tenantId,
+        groupKey: target.groupKey,
+        cpeId: target.id,
+        stillTransition: again.transition !== undefined,
+      });
+      // The other run already made this transition (or the fresh state makes it moot): nothing
+      // to write now; any leftover progress is written at the end of the run.
+      if (!again.transition) return;
+      next = again.state;
+      transition = again.transition;
+      expected = result.current?.version;
+    }
+    throw new ConcurrentUpdateError(
+      `health of ${target.id} (group ${target.groupKey}) kept changing under ${MAX_WRITE_ATTEMPTS} writes`,
+    );
+  };
+
+  /** Record a director's reachability when it differs from what is stored. */
+  const setDirectorStatus = async (site: SiteName, reachable: boolean, at: number, reason?: string) => {
+    if (!reachable && !unreachable.has(site)) {
+      unreachable.add(site);
+      log.warn('director unreachable: CPE health of the site left as it was', { site, reason });
+    }
+    const previous = recorded.get(site);
+    if (previous?.reachable === reachable) return;
+    const status: DirectorStatus = { site, reachable, since: at, ...(reason ? { reason } : {}) };
+    await repo.writeDirectorStatus(status);
+    summary.writes++;
+    recorded.set(site, status);
+    if (reachable && previous) log.info('director reachable again', { site });
+  };
+
+  const applyCpeSample = (sample: Sample, transitions: Promise<void>[]) => {
+    const target = targets.get(sample.target);
+    if (!target) return;
+    summary.samples++;
+    if (sampleVerdict(sample, healthConfig) === 'bad') summary.badSamples++;
+    const before = states.get(target.id) ?? initialHealthState();
+    const result = applySample(before, sample, healthConfig);
+    states.set(target.id, result.state);
+    if (result.transition)
+      transitions.push(persist(target, result.state, { sample, transition: result.transition }));
+  };
+
+  /** One round at one site: director health, then one bulk call per tenant. */
+  const sampleSite = async (site: SiteName, director: Director, at: number, transitions: Promise<void>[]) => {
+    summary.directorCalls++;
+    let reason: string | undefined;
+    try {
+      const health = await director.health();
+      if (!health.reachable) reason = 'director did not answer';
+      else if (!health.healthy) reason = 'director reports itself unhealthy';
+    } catch (error) {
+      reason = errorReason(error);
+    }
+    summary.samples++;
+    if (reason) {
+      summary.badSamples++;
+      await setDirectorStatus(site, false, at, reason);
+      return;
+    }
+    for (const [tenantId, ids] of bySite.get(site) ?? []) {
+      summary.directorCalls++;
+      let samples: Sample[];
+      try {
+        samples = await director.sampleHealth(tenantId, ids);
+      } catch (error) {
+        if (error instanceof DirectorAuthError) log.error('director refused the API key', { site, tenantId });
+        summary.badSamples++;
+        await setDirectorStatus(site, false, at, errorReason(error));
+        return;
+      }
+      const got = new Map(samples.map((s) => [s.target, s]));
+      for (const id of ids) {
+        // A CPE the director does not report is unreachable from the director's point of view.
+        const s = got.get(id);
+        applyCpeSample(
+          s ? { ...s, target: id, at } : { target: id, at, reachable: false, lossPct: null, latencyMs: null },
+          transitions,
+        );
+      }
+    }
+    await setDirectorStatus(site, true, at);
+  };
+
+  // --- Sample rounds ----------------------------------------------------------------------------
+  for (let round = 0; round < rounds; round++) {
+    if (options.signal?.aborted) break;
+    if (round > 0) {
+      const wait = startedAt + round * intervalMs - clock();
+      await sleep(Math.max(0, wait));
+      if (options.signal?.aborted) break;
+    }
+    // Every sample of a round carries the round's time, so the hold is measured on one clock.
+    const at = clock();
+    const transitions: Promise<void>[] = [];
+    await Promise.all(sites.map(([site, director]) => sampleSite(site, director, at, transitions)));
+    await Promise.all(transitions);
+    summary.rounds++;
+  }
+
+  // --- End of run: persist hysteresis progress only where the normalized state changed -------
+  const changed = [...targets.values()].filter((t) => {
+    const now = states.get(t.id);
+    const before = stored.get(t.id)?.state ?? initialHealthState();
+    return now !== undefined && !healthStateEquals(now, before);
+  });
+  await mapLimit(changed, options.writeConcurrency ?? 16, async (t) => {
+    await persist(t, states.get(t.id) as HealthState);
+  });
+
+  summary.unreachableSites = [...unreachable];
+  summary.durationMs = clock() - startedAt;
+  if (metrics) {
+    metrics.count(HEALTH_METRICS.samples, summary.samples);
+    metrics.count(HEALTH_METRICS.badSamples, summary.badSamples);
+    metrics.count(HEALTH_METRICS.transitions, summary.transitions.length);
+    metrics.count(HEALTH_METRICS.invalidCpes, summary.invalidCpes);
+    metrics.count(HEALTH_METRICS.directorUnreachable, summary.unreachableSites.length);
+    metrics.durationMs(HEALTH_METRICS.runDurationMs, summary.durationMs);
+  }
+  log.info('health run done', {
+    rounds: summary.rounds,
+    targets: summary.targets,
+    samples: summary.samples,
+    badSamples: summary.badSamples,
+    transitions: summary.transitions.length,
+    writes: summary.writes,
+    conflicts: summary.conflicts,
+    directorCalls: summary.directorCalls,
+    unreachableSites: summary.unreachableSites,
+    invalidCpes: summary.invalidCpes,
+    durationMs: summary.durationMs,
+  });
+  return summary;
+}
+
+/** Log each CPE left out of monitoring with tenant, CPE, field, value and what was expected. */
+function reportInvalid(inventory: Inventory, log: LogSink): void {
+  for (const bad of inventory.invalid) {
+    log.warn('invalid CPE left out of monitoring', {
+      tenantId: bad.tenantId,
+      cpeId: bad.cpeId,
+      field: bad.field,
+      value: bad.value,
+      expected: bad.expected,
+      message: bad.message,
+    });
+  }
+}
