@@ -1,0 +1,364 @@
+/**
+ * The zWAN director adapter: one instance per site's director, speaking the contract in
+ * `openapi.yaml` through the shared HTTP client (timeouts, jittered retries, concurrency).
+ */
+import type { HaState, RepointAction, Sample, SiteName, SiteRole } from '../../domain/model.js';
+import {
+  DirectorAuthError,
+  DirectorRequestError,
+  DirectorUnavailableError,
+  StaleEpochError,
+} from '../../errors.js';
+import {
+  type Clock,
+  createHttpClient,
+  type HttpClient,
+  type HttpRequest,
+  mapLimit,
+  type RetryInfo,
+} from '../http.js';
+import type {
+  DirectorCpe,
+  DirectorHealth,
+  DirectorJob,
+  DrDirector,
+  RepointResult,
+  S3Location,
+} from '../port.js';
+import {
+  ZWAN_API_KEY_HEADER,
+  ZWAN_HEALTH_MAX_IDS,
+  type WireCpe,
+  type WireCpeHealth,
+  type WireCpePage,
+  type WireDirectorHealth,
+  type WireGroupUpdateResult,
+  type WireHaStateResult,
+  type WireHealthReport,
+  type WireJob,
+  type WireManagementUrl,
+  type WireRepointResult,
+  type WireSiteRole,
+  type WireSshOnboardedCpe,
+  type WireSshOnboardedPage,
+  type WireStaleEpoch,
+} from './wire.js';
+
+/** Options of {@link createZwanDirector}. */
+export interface ZwanDirectorOptions {
+  site: SiteName;
+  /** The site director's API base, e.g. `https://director-dc.example.net/api/v1`. */
+  baseUrl: string;
+  /** The API key; an `ApiKeyProvider` (with `invalidate`) gets one re-read after a 401/403. */
+  apiKey: (() => Promise<string>) & { invalidate?: () => void };
+  /** Per-attempt timeout. @default 5000 */
+  timeoutMs?: number;
+  /** Retries of transient failures. @default 3 */
+  retries?: number;
+  /** Requests in flight to this director. @default 16 */
+  concurrency?: number;
+  /** @default 200 */
+  backoffBaseMs?: number;
+  /** @default 3000 */
+  backoffMaxMs?: number;
+  /** Optional client-side throttle. */
+  rateLimit?: { requestsPerSecond: number; burst: number };
+  /** Page size of CPE lists. @default 500 */
+  pageSize?: number;
+  /** Ids per bulk health call (≤ 500). @default 500 */
+  healthChunkSize?: number;
+  /** Retries of the director health probe (kept low: a dead director must be reported fast). @default 1 */
+  healthRetries?: number;
+  /** Director name in errors and logs. @default `zwan-<site>` */
+  name?: string;
+  clock?: Clock;
+  random?: () => number;
+  onRetry?: (info: RetryInfo) => void;
+}
+
+/** Outcome of the group "Update Branch to Active Node" call. */
+export interface GroupUpdateResult {
+  haName: string;
+  targetCpeId: string;
+  epoch?: number;
+  branches: { branchId: string; changed: boolean; error?: string }[];
+}
+
+/** A CPE onboarded by secure shell (needs a reboot to pick up a new management URL). */
+export type SshOnboardedCpe = WireSshOnboardedCpe;
+
+/** The zWAN adapter: the DrDirector port plus zWAN-only operations. */
+export interface ZwanDirector extends DrDirector {
+  readonly kind: 'zwan';
+  /** The director's name used in errors (`zwan-DC`). */
+  readonly name: string;
+  /** One CPE with its current tunnels. */
+  getCpe(tenantId: string, cpeId: string): Promise<DirectorCpe>;
+  /** The "Update Branch to Active Node" button for one HA group (target defaults to the director's choice). */
+  updateGroupBranches(
+    tenantId: string,
+    haName: string,
+    options: { epoch: number; targetCpeId?: string },
+  ): Promise<GroupUpdateResult>;
+  /** This director's site role. */
+  getSiteRole(): Promise<SiteRole>;
+  /** The management URL the provisioning server hands out. */
+  getManagementUrl(): Promise<string>;
+  /** Every CPE (all tenants) onboarded by secure shell. */
+  listSshOnboarded(): Promise<SshOnboardedCpe[]>;
+}
+
+const enc = encodeURIComponent;
+
+function toDirectorCpe(c: WireCpe): DirectorCpe {
+  const cpe: DirectorCpe = {
+    id: c.id,
+    name: c.name,
+    tenantId: c.tenantId,
+    metadata: c.metadata,
+    lans: c.lans.map((l) =>
+      l.virtualIp ? { name: l.name, cidr: l.cidr, virtualIp: l.virtualIp } : { ...l },
+    ),
+    tunnels: c.tunnels.map((t) => ({
+      name: t.name,
+      ...(t.haTunnelIdentifier !== undefined ? { haTunnelIdentifier: t.haTunnelIdentifier } : {}),
+      tunnelId: t.tunnelId,
+      state: t.state,
+    })),
+    onboardedBy: c.onboardedBy,
+  };
+  if (c.haRole) cpe.haRole = c.haRole;
+  if (c.onboardedAt) cpe.onboardedAt = c.onboardedAt;
+  return cpe;
+}
+
+/**
+ * Turn one CPE's bulk-health entry into a Sample: the WAN carrying the tunnel endpoint
+ * (WAN00, else the first WAN with a public IP, else the first WAN) gives loss and latency; a
+ * CPE that is not alive is unreachable.
+ */
+export function toSample(h: WireCpeHealth | undefined, target: string, at: number): Sample {
+  if (!h) return { target, at, reachable: false, lossPct: null, latencyMs: null };
+  const wan = h.wans.find((w) => w.name === 'WAN00') ?? h.wans.find((w) => w.publicIp) ?? h.wans[0];
+  return {
+    target,
+    at,
+    reachable: h.alive,
+    lossPct: wan ? wan.lossPct : null,
+    latencyMs: h.alive && wan?.latencyMs !== undefined ? wan.latencyMs : null,
+  };
+}
+
+function toJob(j: WireJob): DirectorJob {
+  const job: DirectorJob = { jobId: j.jobId, kind: j.kind, state: j.state, progressPct: j.progressPct };
+  if (j.manifest) job.manifest = j.manifest.map((m) => ({ key: m.key, bytes: m.bytes, sha256: m.sha256 }));
+  if (j.error !== undefined) job.error = j.error;
+  return job;
+}
+
+/** Create the adapter for one site's zWAN director. */
+export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
+  const site = options.site;
+  const name = options.name ?? `zwan-${site}`;
+  const pageSize = options.pageSize ?? 500;
+  const chunkSize = Math.min(options.healthChunkSize ?? ZWAN_HEALTH_MAX_IDS, ZWAN_HEALTH_MAX_IDS);
+  const concurrency = options.concurrency ?? 16;
+  const http: HttpClient = createHttpClient({
+    name,
+    baseUrl: options.baseUrl,
+    headers: async () => ({ [ZWAN_API_KEY_HEADER]: await options.apiKey() }),
+    timeoutMs: options.timeoutMs ?? 5_000,
+    retries: options.retries ?? 3,
+    backoffBaseMs: options.backoffBaseMs ?? 200,
+    backoffMaxMs: options.backoffMaxMs ?? 3_000,
+    concurrency,
+    ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.random ? { random: options.random } : {}),
+    ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+  });
+  const now = () => (options.clock ?? { now: Date.now }).now();
+
+  /** A request; after an auth error a rotatable key is re-read once. */
+  async function call<T>(req: HttpRequest): Promise<{ status: number; body: T }> {
+    try {
+      return await http.request<T>(req);
+    } catch (error) {
+      if (!(error instanceof DirectorAuthError) || !options.apiKey.invalidate) throw error;
+      options.apiKey.invalidate();
+      return http.request<T>(req);
+    }
+  }
+
+  function staleEpoch(what: string, status: number, body: unknown): never {
+    const e = (body as Partial<WireStaleEpoch> | undefined)?.error;
+    if (e?.code === 'STALE_EPOCH') {
+      throw new StaleEpochError(
+        `${name}: ${what} refused: epoch ${e.requestedEpoch} is older than ${e.currentEpoch}, already applied to group ${e.haName}`,
+      );
+    }
+    throw new DirectorRequestError(`${name}: ${what} → HTTP ${status}: ${e?.message ?? 'conflict'}`, status, {
+      cause: body,
+    });
+  }
+
+  async function getCpe(tenantId: string, cpeId: string): Promise<DirectorCpe> {
+    const res = await call<WireCpe>({
+      method: 'GET',
+      path: `/tenants/${enc(tenantId)}/cpes/${enc(cpeId)}`,
+      tenantId,
+    });
+    return toDirectorCpe(res.body);
+  }
+
+  async function healthChunk(tenantId: string, ids: readonly string[]): Promise<Sample[]> {
+    const res = await call<WireHealthReport>({
+      method: 'POST',
+      path: `/tenants/${enc(tenantId)}/cpe-health`,
+      body: { cpeIds: ids },
+      tenantId,
+    });
+    const at = Date.parse(res.body.at);
+    const when = Number.isNaN(at) ? now() : at;
+    const byId = new Map(res.body.results.map((r) => [r.cpeId, r]));
+    return ids.map((id) => toSample(byId.get(id), id, when));
+  }
+
+  return {
+    kind: 'zwan',
+    site,
+    name,
+
+    async listCpes(tenantId) {
+      const items = await http.collect<WireCpe, WireCpePage>(
+        { method: 'GET', path: `/tenants/${enc(tenantId)}/cpes`, query: { limit: pageSize }, tenantId },
+        (page) => page.items,
+      );
+      return items.map(toDirectorCpe);
+    },
+
+    async sampleHealth(tenantId, cpeIds) {
+      const unique = [...new Set(cpeIds)];
+      const chunks: string[][] = [];
+      for (let i = 0; i < unique.length; i += chunkSize) chunks.push(unique.slice(i, i + chunkSize));
+      const results = await mapLimit(chunks, concurrency, (chunk) => healthChunk(tenantId, chunk));
+      const byId = new Map(results.flat().map((s) => [s.target, s]));
+      return cpeIds.map((id) => byId.get(id) as Sample);
+    },
+
+    async health(): Promise<DirectorHealth> {
+      try {
+        const res = await call<WireDirectorHealth>({
+          method: 'GET',
+          path: '/health',
+          retries: options.healthRetries ?? 1,
+        });
+        return {
+          site,
+          reachable: true,
+          healthy: res.body.status === 'OK' && res.body.site === site,
+          role: res.body.role,
+          version: res.body.version,
+        };
+      } catch (error) {
+        if (error instanceof DirectorUnavailableError) return { site, reachable: false, healthy: false };
+        throw error;
+      }
+    },
+
+    async setHaState(tenantId: string, cpeId: string, state: HaState, epoch: number) {
+      const res = await call<WireHaStateResult | WireStaleEpoch>({
+        method: 'PUT',
+        path: `/tenants/${enc(tenantId)}/cpes/${enc(cpeId)}/ha-state`,
+        body: { state, epoch },
+        okStatuses: [200, 409],
+        tenantId,
+      });
+      if (res.status === 409) staleEpoch(`set HA state of ${cpeId} to ${state}`, res.status, res.body);
+    },
+
+    async repoint(action: RepointAction): Promise<RepointResult> {
+      const { tenantId, branchId, targetId, epoch } = action;
+      const result = { branchId, targetId, epoch };
+      // Idempotence: a branch whose tunnels already carry the target's IDs is left alone.
+      const branch = await getCpe(tenantId, branchId);
+      const current = new Map(branch.tunnels.map((t) => [t.haTunnelIdentifier, t.tunnelId]));
+      if (action.tunnels.every((t) => current.get(t.haTunnelIdentifier) === t.tunnelId)) {
+        return { ...result, changed: false };
+      }
+      const res = await call<WireRepointResult | WireStaleEpoch>({
+        method: 'POST',
+        path: `/tenants/${enc(tenantId)}/cpes/${enc(branchId)}/repoint`,
+        body: { targetCpeId: targetId, epoch, tunnels: action.tunnels.map((t) => ({ ...t })) },
+        okStatuses: [200, 409],
+        tenantId,
+      });
+      if (res.status === 409)
+        staleEpoch(`re-point of branch ${branchId} to ${targetId}`, res.status, res.body);
+      return { ...result, changed: (res.body as WireRepointResult).changed };
+    },
+
+    async setSiteRole(role: SiteRole) {
+      await call<WireSiteRole>({ method: 'PUT', path: '/site/role', body: { role } });
+    },
+
+    async getSiteRole() {
+      return (await call<WireSiteRole>({ method: 'GET', path: '/site/role' })).body.role;
+    },
+
+    async startBackup(_scope: 'msp', target: S3Location) {
+      // Not retried here: a retried POST could start a second job. The workflow retries the step.
+      const res = await call<WireJob>({
+        method: 'POST',
+        path: '/backups',
+        body: { scope: 'msp', ...target },
+        retries: 0,
+      });
+      return toJob(res.body);
+    },
+
+    async startRestore(_scope: 'msp', source: S3Location) {
+      const res = await call<WireJob>({
+        method: 'POST',
+        path: '/restores',
+        body: { scope: 'msp', ...source },
+        retries: 0,
+      });
+      return toJob(res.body);
+    },
+
+    async getJob(jobId: string) {
+      return toJob((await call<WireJob>({ method: 'GET', path: `/jobs/${enc(jobId)}` })).body);
+    },
+
+    async setManagementUrl(url: string) {
+      await call<WireManagementUrl>({ method: 'PUT', path: '/provisioning/management-url', body: { url } });
+    },
+
+    async getManagementUrl() {
+      return (await call<WireManagementUrl>({ method: 'GET', path: '/provisioning/management-url' })).body
+        .url;
+    },
+
+    async listSshOnboarded() {
+      return http.collect<WireSshOnboardedCpe, WireSshOnboardedPage>(
+        { method: 'GET', path: '/provisioning/ssh-onboarded-cpes', query: { limit: pageSize } },
+        (page) => page.items,
+      );
+    },
+
+    getCpe,
+
+    async updateGroupBranches(tenantId, haName, { epoch, targetCpeId }) {
+      const res = await call<WireGroupUpdateResult | WireStaleEpoch>({
+        method: 'POST',
+        path: `/tenants/${enc(tenantId)}/ha-groups/${enc(haName)}/update-branches`,
+        body: { epoch, ...(targetCpeId ? { targetCpeId } : {}) },
+        okStatuses: [200, 409],
+        tenantId,
+      });
+      if (res.status === 409) staleEpoch(`update of group ${haName}'s branches`, res.status, res.body);
+      return res.body as WireGroupUpdateResult;
+    },
+  };
+}

@@ -1,0 +1,172 @@
+/**
+ * TypeScript shapes of the zWAN contract's bodies (`openapi.yaml` beside this file is the
+ * source of truth; the contract test checks both sides against it). Shared by the adapter and
+ * the simulator so the two cannot drift apart silently.
+ */
+import type { HaState, SiteName, SiteRole, TunnelState } from '../../domain/model.js';
+
+/** Base path of the API below a director's host. */
+export const ZWAN_API_PREFIX = '/api/v1';
+/** The auth header. */
+export const ZWAN_API_KEY_HEADER = 'X-Api-Key';
+/** Most ids one bulk health call may carry. */
+export const ZWAN_HEALTH_MAX_IDS = 500;
+/** Largest page of `listCpes`. */
+export const ZWAN_MAX_PAGE_SIZE = 1000;
+
+export interface WireError {
+  error: { code: string; message: string; [extra: string]: unknown };
+}
+
+export interface WireStaleEpoch {
+  error: {
+    code: 'STALE_EPOCH';
+    message: string;
+    haName: string;
+    currentEpoch: number;
+    requestedEpoch: number;
+  };
+}
+
+export interface WireDirectorHealth {
+  site: SiteName;
+  status: 'OK' | 'DEGRADED';
+  role: SiteRole;
+  version: string;
+  time: string;
+}
+
+export interface WireSiteRole {
+  site: SiteName;
+  role: SiteRole;
+}
+
+export interface WireLan {
+  name: string;
+  cidr: string;
+  virtualIp?: string;
+}
+
+export interface WireTunnel {
+  name: string;
+  haTunnelIdentifier?: string;
+  tunnelId: string;
+  state: TunnelState;
+}
+
+export interface WireCpe {
+  id: string;
+  name: string;
+  tenantId: string;
+  metadata: Record<string, string>;
+  lans: WireLan[];
+  tunnels: WireTunnel[];
+  haRole?: HaState;
+  onboardedBy: 'provisioning' | 'ssh';
+  onboardedAt?: string;
+}
+
+export interface WireCpePage {
+  items: WireCpe[];
+  nextCursor?: string;
+}
+
+export interface WireHealthQuery {
+  cpeIds: string[];
+}
+
+export interface WireWanHealth {
+  name: string;
+  publicIp?: string;
+  lossPct: number;
+  latencyMs?: number;
+}
+
+export interface WireCpeHealth {
+  cpeId: string;
+  alive: boolean;
+  lastSeenAt?: string;
+  wans: WireWanHealth[];
+}
+
+export interface WireHealthReport {
+  at: string;
+  results: WireCpeHealth[];
+  unknownIds: string[];
+}
+
+export interface WireHaStateRequest {
+  state: HaState;
+  epoch: number;
+}
+
+export interface WireHaStateResult {
+  cpeId: string;
+  haName: string;
+  state: HaState;
+  epoch: number;
+  changed: boolean;
+}
+
+export interface WireTunnelAssignment {
+  haTunnelIdentifier: string;
+  tunnelId: string;
+}
+
+export interface WireRepointRequest {
+  targetCpeId: string;
+  epoch: number;
+  tunnels: WireTunnelAssignment[];
+}
+
+export interface WireRepointResult {
+  branchId: string;
+  targetCpeId: string;
+  epoch: number;
+  changed: boolean;
+  tunnels: WireTunnel[];
+}
+
+export interface WireGroupUpdateRequest {
+  targetCpeId?: string;
+  epoch?: number;
+}
+
+export interface WireGroupUpdateResult {
+  haName: string;
+  targetCpeId: string;
+  epoch?: number;
+  branches: { branchId: string; changed: boolean; error?: string }[];
+}
+
+export interface WireJobRequest {
+  scope: 'msp';
+  bucket: string;
+  mspPrefix: string;
+  elkPrefix: string;
+}
+
+export interface WireJob {
+  jobId: string;
+  kind: 'backup' | 'restore';
+  state: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  progressPct: number;
+  manifest?: { key: string; bytes: number; sha256: string }[];
+  error?: string;
+}
+
+export interface WireManagementUrl {
+  url: string;
+}
+
+export interface WireSshOnboardedCpe {
+  id: string;
+  name: string;
+  tenantId: string;
+  onboardedAt?: string;
+}
+
+export interface WireSshOnboardedPage {
+  items: WireSshOnboardedCpe[];
+  nextCursor?: string;
+}
