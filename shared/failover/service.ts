@@ -237,7 +237,12 @@ export async function reconcileGroup(
         deps.log.info('lost the epoch race; re-reading', { groupKey, epoch: current.epoch, attempt });
         continue;
       }
-      const kind = classifyChange(group, current.servingId, decision.servingId);
+      const kind =
+        decision.kind === 'failover'
+          ? 'FAILOVER'
+          : decision.kind === 'failback'
+            ? 'FAILBACK'
+            : classifyChange(group, current.servingId, decision.servingId);
       if (kind === 'FAILOVER') deps.metrics.count(FAILOVER_METRICS.failovers);
       if (kind === 'FAILBACK') deps.metrics.count(FAILOVER_METRICS.failbacks);
       await deps.notifier.notify(

@@ -14,11 +14,20 @@ export type StreamTrigger =
   | { scope: 'group'; groupKey: string; why: string }
   | { scope: 'all'; why: string };
 
-/** Attributes whose change matters, per item type. */
-const WATCHED: Record<string, readonly string[]> = {
-  [ITEM_TYPES.health]: ['health'],
-  [ITEM_TYPES.site]: ['role'],
-  [ITEM_TYPES.director]: ['reachable', 'monitorBlind'],
+type Image = Record<string, unknown> | undefined;
+const nested = (img: Image, key: string): unknown => {
+  const state = img?.state;
+  return state !== null && typeof state === 'object' ? (state as Record<string, unknown>)[key] : undefined;
+};
+
+/**
+ * Values whose change matters, per item type (health may be stored flat or inside the
+ * hysteresis `state`).
+ */
+const WATCHED: Record<string, Record<string, (img: Image) => unknown>> = {
+  [ITEM_TYPES.health]: { health: (img) => img?.health ?? nested(img, 'health') },
+  [ITEM_TYPES.site]: { role: (img) => img?.role },
+  [ITEM_TYPES.director]: { reachable: (img) => img?.reachable, monitorBlind: (img) => img?.monitorBlind },
 };
 
 function image(raw: unknown): Record<string, unknown> | undefined {
@@ -44,10 +53,12 @@ export function triggerOf(record: DynamoDBRecord): StreamTrigger {
   const type = (newImage?.type ?? oldImage?.type) as string | undefined;
   const watched = type ? WATCHED[type] : undefined;
   if (!watched) return { scope: 'none', why: `item type ${String(type)} is not watched` };
-  const changed = watched.filter((a) => JSON.stringify(newImage?.[a]) !== JSON.stringify(oldImage?.[a]));
+  const changed = Object.entries(watched)
+    .map(([name, read]) => ({ name, before: read(oldImage), after: read(newImage) }))
+    .filter((c) => JSON.stringify(c.before) !== JSON.stringify(c.after));
   if (changed.length === 0) return { scope: 'none', why: `${type} ${pk}/${sk}: no watched change` };
   const why = `${type} ${sk}: ${changed
-    .map((a) => `${a} ${String(oldImage?.[a] ?? '-')} → ${String(newImage?.[a] ?? '-')}`)
+    .map((c) => `${c.name} ${String(c.before ?? '-')} → ${String(c.after ?? '-')}`)
     .join(', ')}`;
   if (type === ITEM_TYPES.health) {
     const prefix = keys.healthPartition('');

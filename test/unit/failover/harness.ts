@@ -1,0 +1,77 @@
+/** Shared arrangement of the failover unit tests: fake director + in-memory store + recorders. */
+import { groupKey } from '../../../shared/domain/model.js';
+import { MemoryFailoverStore } from '../../../shared/failover/memory-store.js';
+import type { FailoverDeps, FailoverSettings } from '../../../shared/failover/ports.js';
+import { LocalPublisher } from '../../../shared/notify/local.js';
+import { createNotifier } from '../../../shared/notify/notifier.js';
+import type { Notice } from '../../../shared/notify/port.js';
+import { CountingMetricSink, silentLog } from '../../../shared/observability.js';
+import { FakeDirector, topology, type HubSpec } from './fake-director.js';
+
+export const KEY = groupKey('t1', 'Chennai');
+
+/** DC1 (DC ACTIVE), DC2 (DC PASSIVE), DR1 (DR ACTIVE). */
+export const HUBS: HubSpec[] = [
+  { id: 'DC1', site: 'DC', haState: 'ACTIVE' },
+  { id: 'DC2', site: 'DC', haState: 'PASSIVE' },
+  { id: 'DR1', site: 'DR', haState: 'ACTIVE' },
+];
+
+export interface Harness {
+  deps: FailoverDeps;
+  store: MemoryFailoverStore;
+  director: FakeDirector;
+  drDirector: FakeDirector;
+  published: LocalPublisher;
+  audited: Notice[];
+  metrics: CountingMetricSink;
+  clock: { now: number };
+}
+
+/** A group of `branches` branches established on `on`, every hub UP unless told otherwise. */
+export function harness(
+  opts: { branches?: number; on?: string; hubs?: HubSpec[]; settings?: Partial<FailoverSettings> } = {},
+): Harness {
+  const hubs = opts.hubs ?? HUBS;
+  const cpes = topology({
+    hubs,
+    branches: opts.branches ?? 5,
+    ...(opts.on !== undefined ? { on: opts.on } : { on: 'DC1' }),
+  });
+  const director = new FakeDirector(cpes, 'DC');
+  const drDirector = new FakeDirector(cpes, 'DR'); // the restored DR director sees the same CPEs
+  const store = new MemoryFailoverStore();
+  for (const h of hubs) store.setHealth(KEY, h.id, 'UP', 1);
+  const published = new LocalPublisher();
+  const audited: Notice[] = [];
+  const metrics = new CountingMetricSink();
+  const clock = { now: 1_000_000 };
+  const deps: FailoverDeps = {
+    store,
+    directors: { DC: director, DR: drDirector },
+    notifier: createNotifier({
+      publisher: published,
+      audit: { writeAudit: async (n) => void audited.push(n) },
+      log: silentLog,
+      metrics,
+    }),
+    log: silentLog,
+    metrics,
+    settings: {
+      preempt: true,
+      blindShare: 0.5,
+      blindMinTargets: 4,
+      concurrency: 4,
+      driftRequestsPerSecond: 1000,
+      ...opts.settings,
+    },
+    tenants: ['t1'],
+    now: () => clock.now,
+  };
+  return { deps, store, director, drDirector, published, audited, metrics, clock };
+}
+
+/** Kinds of the notices published so far. */
+export function kinds(h: Harness): string[] {
+  return h.published.notices.map((n) => n.kind);
+}

@@ -1,0 +1,170 @@
+import { fanOut, loadTenantView, reconcileGroup } from '../../../shared/failover/service.js';
+import { findGroup } from '../../../shared/domain/inventory.js';
+import { harness, kinds, KEY } from './harness.js';
+
+describe('reconcileGroup', () => {
+  it('elects the first UP candidate at epoch 1 and re-points nothing that is already right', async () => {
+    const h = harness({ branches: 3, on: 'DC1' });
+    const r = await reconcileGroup(h.deps, KEY);
+    expect(r).toMatchObject({ servingId: 'DC1', epoch: 1, changed: true, held: false });
+    expect(r.fanOut?.counts).toMatchObject({ total: 3, repointed: 0, unchanged: 3, failed: 0 });
+    expect(h.director.calls.repoint).toBe(0);
+    expect(kinds(h)).toEqual(['ELECTED']);
+    expect(h.audited.map((n) => n.kind)).toEqual(['ELECTED']);
+  });
+
+  it('fails over when DC1 goes DOWN: HA_STATE first, every branch moved, outcomes recorded, metrics', async () => {
+    const h = harness({ branches: 4, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY);
+    h.store.setHealth(KEY, 'DC1', 'DOWN', 2);
+    const r = await reconcileGroup(h.deps, KEY);
+    expect(r).toMatchObject({ servingId: 'DC2', previousId: 'DC1', epoch: 2, changed: true });
+    expect(h.director.calls.setHaState).toEqual([
+      ['DC2', 'ACTIVE', 2],
+      ['DC1', 'PASSIVE', 2],
+    ]);
+    expect([...h.director.branchTargets().values()]).toEqual(['DC2', 'DC2', 'DC2', 'DC2']);
+    const outcomes = await h.store.listBranchOutcomes(KEY);
+    expect(outcomes).toHaveLength(4);
+    expect(
+      outcomes.every((o) => o.result === 'ok' && o.changed && o.targetId === 'DC2' && o.epoch === 2),
+    ).toBe(true);
+    expect(h.metrics.get('Failovers')).toBe(1);
+    expect(h.metrics.get('Repoints')).toBe(4);
+    expect(h.metrics.totals.has('DecisionToLastRepointMs')).toBe(true);
+    const failover = h.published.notices.find((n) => n.kind === 'FAILOVER');
+    expect(failover).toMatchObject({ from: 'DC1', to: 'DC2', epoch: 2, groupKey: KEY });
+  });
+
+  it('changes nothing when replayed (same epoch, branches already on serving)', async () => {
+    const h = harness({ branches: 3, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY);
+    h.store.setHealth(KEY, 'DC1', 'DOWN', 2);
+    await reconcileGroup(h.deps, KEY);
+    const calls = h.director.calls.repoint;
+    const again = await reconcileGroup(h.deps, KEY);
+    expect(again).toMatchObject({ servingId: 'DC2', epoch: 2, changed: false });
+    expect(again.plan).toEqual([]);
+    expect(h.director.calls.repoint).toBe(calls);
+    expect(kinds(h).filter((k) => k === 'FAILOVER')).toHaveLength(1);
+  });
+
+  it('fails back to DC1 once it is UP again (preempt) and counts a failback', async () => {
+    const h = harness({ branches: 2, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY);
+    h.store.setHealth(KEY, 'DC1', 'DOWN');
+    await reconcileGroup(h.deps, KEY);
+    h.store.setHealth(KEY, 'DC1', 'UP');
+    const r = await reconcileGroup(h.deps, KEY);
+    expect(r).toMatchObject({ servingId: 'DC1', epoch: 3 });
+    expect(h.metrics.get('Failbacks')).toBe(1);
+    expect([...h.director.branchTargets().values()]).toEqual(['DC1', 'DC1']);
+  });
+
+  it('raises ALL_DOWN once, keeps serving and re-points nothing', async () => {
+    const h = harness({ branches: 2, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY);
+    for (const id of ['DC1', 'DC2', 'DR1']) h.store.setHealth(KEY, id, 'DOWN');
+    const before = h.director.calls.repoint;
+    const r = await reconcileGroup(h.deps, KEY);
+    const r2 = await reconcileGroup(h.deps, KEY);
+    expect(r).toMatchObject({ servingId: 'DC1', epoch: 1, held: true, alarms: ['ALL_DOWN'] });
+    expect(r2.held).toBe(true);
+    expect(h.director.calls.repoint).toBe(before);
+    expect(kinds(h).filter((k) => k === 'ALL_DOWN')).toHaveLength(1);
+    expect((await h.store.getGroup(KEY))?.alarms).toEqual(['ALL_DOWN']);
+    expect(h.metrics.get('AllDown')).toBe(1);
+  });
+
+  it('holds every change while the monitor is blind (director unreachable)', async () => {
+    const h = harness({ branches: 2, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY);
+    h.store.directors = [{ site: 'DC', reachable: false }];
+    h.store.setHealth(KEY, 'DC1', 'DOWN');
+    const r = await reconcileGroup(h.deps, KEY);
+    expect(r).toMatchObject({ servingId: 'DC1', changed: false, held: true, alarms: ['MONITOR_BLIND'] });
+    expect(h.director.calls.setHaState).toEqual([]);
+    expect(kinds(h)).toContain('MONITOR_BLIND');
+    // Clears: the failover happens and the alarm is closed.
+    h.store.directors = [{ site: 'DC', reachable: true }];
+    const after = await reconcileGroup(h.deps, KEY);
+    expect(after).toMatchObject({ servingId: 'DC2', alarms: [] });
+    expect((await h.store.getGroup(KEY))?.alarms).toEqual([]);
+  });
+
+  it('lets exactly one of two racing invocations win the epoch; the loser re-decides', async () => {
+    const h = harness({ branches: 3, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY);
+    h.store.setHealth(KEY, 'DC1', 'DOWN');
+    const [a, b] = await Promise.all([reconcileGroup(h.deps, KEY), reconcileGroup(h.deps, KEY)]);
+    expect([a.changed, b.changed].sort()).toEqual([false, true]);
+    expect(a.epoch).toBe(2);
+    expect(b.epoch).toBe(2);
+    expect(kinds(h).filter((k) => k === 'FAILOVER')).toHaveLength(1);
+    expect([...h.director.branchTargets().values()]).toEqual(['DC2', 'DC2', 'DC2']);
+  });
+
+  it('records failed re-points, notifies, and leaves them to the next reconcile', async () => {
+    const h = harness({ branches: 4, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY);
+    h.store.setHealth(KEY, 'DC1', 'DOWN');
+    h.director.failRepoints.add('Chennai-br2');
+    const r = await reconcileGroup(h.deps, KEY);
+    expect(r.fanOut?.counts).toMatchObject({ repointed: 3, failed: 1 });
+    const failed = (await h.store.listBranchOutcomes(KEY)).find((o) => o.branchId === 'Chennai-br2');
+    expect(failed).toMatchObject({ result: 'failed', targetId: 'DC2', epoch: 2 });
+    expect(failed?.error).toMatch(/DirectorUnavailableError/);
+    const notice = h.published.notices.find((n) => n.kind === 'REPOINT_FAILURE');
+    expect(notice?.failedBranches).toEqual([{ branchId: 'Chennai-br2', error: expect.any(String) }]);
+    expect(h.metrics.get('RepointFailures')).toBe(1);
+    const again = await reconcileGroup(h.deps, KEY);
+    expect(again.fanOut?.counts).toMatchObject({ repointed: 1, failed: 0 });
+    expect(h.director.branchTargets().get('Chennai-br2')).toBe('DC2');
+  });
+
+  it('drops a fan-out whose epoch is older than the stored one', async () => {
+    const h = harness({ branches: 2, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY);
+    h.store.setHealth(KEY, 'DC1', 'DOWN');
+    await reconcileGroup(h.deps, KEY); // epoch 2, serving DC2
+    const view = await loadTenantView(h.deps, 't1');
+    const group = findGroup(view.inventory, KEY)!;
+    const calls = h.director.calls.repoint;
+    const old = await fanOut(
+      h.deps,
+      { groupKey: KEY, tenantId: 't1', servingId: 'DC1', epoch: 1, decidedAt: 0 },
+      group,
+      view,
+    );
+    expect(old.superseded).toBe(true);
+    expect(h.director.calls.repoint).toBe(calls);
+    expect([...h.director.branchTargets().values()]).toEqual(['DC2', 'DC2']);
+  });
+
+  it('dry run returns the plan and changes nothing', async () => {
+    const h = harness({ branches: 3, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY);
+    h.store.setHealth(KEY, 'DC1', 'DOWN');
+    const notices = h.published.notices.length;
+    const r = await reconcileGroup(h.deps, KEY, { dryRun: true });
+    expect(r).toMatchObject({ dryRun: true, servingId: 'DC2', epoch: 2 });
+    expect(r.plan.map((a) => [a.branchId, a.targetId])).toEqual([
+      ['Chennai-br1', 'DC2'],
+      ['Chennai-br2', 'DC2'],
+      ['Chennai-br3', 'DC2'],
+    ]);
+    expect((await h.store.getGroup(KEY))?.epoch).toBe(1);
+    expect(h.published.notices.length).toBe(notices);
+    expect(h.director.calls.repoint).toBe(0);
+  });
+
+  it('uses the DR director once DR is the ACTIVE site and skips PASSIVE DC concentrators', async () => {
+    const h = harness({ branches: 2, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY);
+    h.store.siteRoles = { DC: 'PASSIVE', DR: 'ACTIVE' };
+    const r = await reconcileGroup(h.deps, KEY);
+    expect(r.servingId).toBe('DR1');
+    expect(h.drDirector.calls.repoint).toBe(2);
+    expect([...h.director.branchTargets().values()]).toEqual(['DR1', 'DR1']);
+  });
+});
