@@ -1,0 +1,127 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { NotFoundError, ValidationError } from '../../../shared/errors.js';
+import { groupStatus, pinGroup, unpinGroup, updateBranches } from '../../../shared/failover/console.js';
+import {
+  parseEvent,
+  pinEventSchema,
+  statusEventSchema,
+  unpinEventSchema,
+  updateBranchesEventSchema,
+} from '../../../shared/failover/console-events.js';
+import { reconcileGroup } from '../../../shared/failover/service.js';
+import { harness, kinds, KEY } from './harness.js';
+
+const pin = (e: Record<string, unknown>) =>
+  parseEvent(pinEventSchema, { tenantId: 't1', haName: 'Chennai', reason: 'maintenance', ...e }, 'pin event');
+
+describe('console events', () => {
+  it.each([
+    ['update-branches', updateBranchesEventSchema],
+    ['pin', pinEventSchema],
+    ['unpin', unpinEventSchema],
+    ['status', statusEventSchema],
+  ])('every sample event of %s is valid', (name, schema) => {
+    const dir = join(process.cwd(), 'functions', name, 'events');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) {
+      expect(() => parseEvent(schema, JSON.parse(readFileSync(join(dir, f), 'utf8')), f)).not.toThrow();
+    }
+  });
+
+  it('names the bad field and its value', () => {
+    expect(() => parseEvent(updateBranchesEventSchema, { tenantId: 't1', dryRun: 'yes' }, 'event')).toThrow(
+      /dryRun="yes"/,
+    );
+    expect(() => parseEvent(pinEventSchema, { tenantId: 't1', haname: 'x' }, 'pin event')).toThrow(
+      /haname="x"/,
+    );
+    expect(() => parseEvent(unpinEventSchema, undefined, 'unpin event')).toThrow(/tenantId=undefined/);
+  });
+});
+
+describe('console operations', () => {
+  it('update-branches dry run returns the plan and changes nothing; the real run re-points', async () => {
+    const h = harness({ branches: 2, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY);
+    h.store.setHealth(KEY, 'DC1', 'DOWN');
+    const dry = await updateBranches(h.deps, { tenantId: 't1', dryRun: true });
+    expect(dry.groups[0]).toMatchObject({ servingId: 'DC2', plan: [{ to: 'DC2' }, { to: 'DC2' }] });
+    expect(h.director.calls.repoint).toBe(0);
+    expect((await h.store.getGroup(KEY))?.servingId).toBe('DC1');
+    const real = await updateBranches(h.deps, { tenantId: 't1', haName: 'Chennai', dryRun: false });
+    expect(real.groups[0]?.result).toMatchObject({ repointed: 2, failed: 0 });
+  });
+
+  it('update-branches names an unknown group', async () => {
+    const h = harness();
+    await expect(updateBranches(h.deps, { tenantId: 't1', haName: 'Nowhere', dryRun: true })).rejects.toThrow(
+      NotFoundError,
+    );
+  });
+
+  it('pin refuses a DOWN concentrator without force and changes nothing', async () => {
+    const h = harness({ branches: 2, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY);
+    h.store.setHealth(KEY, 'DC2', 'DOWN', 5_000);
+    await expect(pinGroup(h.deps, pin({ concentratorId: 'DC2' }))).rejects.toThrow(ValidationError);
+    await expect(pinGroup(h.deps, pin({ concentratorId: 'DC2' }))).rejects.toThrow(
+      /concentratorId="DC2".*DOWN/,
+    );
+    await expect(pinGroup(h.deps, pin({ concentratorId: 'XX' }))).rejects.toThrow(/concentratorId="XX"/);
+    expect((await h.store.getGroup(KEY))?.pin).toBeUndefined();
+    expect(h.director.calls.repoint).toBe(0);
+  });
+
+  it('pin moves the group (force onto DOWN allowed), election honours it, unpin hands it back', async () => {
+    const h = harness({ branches: 2, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY);
+    h.store.setHealth(KEY, 'DC2', 'DOWN');
+    const pinned = await pinGroup(h.deps, pin({ concentratorId: 'DC2', force: true, by: 'noc' }));
+    expect(pinned).toMatchObject({ servingId: 'DC2', epoch: 2, pin: { concentratorId: 'DC2', by: 'noc' } });
+    expect([...h.director.branchTargets().values()]).toEqual(['DC2', 'DC2']);
+    expect(kinds(h)).toContain('PIN');
+    const unpinned = await unpinGroup(h.deps, { tenantId: 't1', haName: 'Chennai' });
+    expect(unpinned).toMatchObject({ servingId: 'DC1', epoch: 3 });
+    expect(kinds(h)).toContain('UNPIN');
+    expect((await h.store.getGroup(KEY))?.pin).toBeUndefined();
+  });
+
+  it('an expired pin no longer holds the group', async () => {
+    const h = harness({ branches: 1, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY);
+    await pinGroup(h.deps, pin({ concentratorId: 'DC2', expiresAt: h.clock.now + 1000 }));
+    h.clock.now += 2000;
+    const r = await reconcileGroup(h.deps, KEY);
+    expect(r.servingId).toBe('DC1');
+    const status = await groupStatus(h.deps, {});
+    expect(status.groups[0]?.pin?.expired).toBe(true);
+  });
+
+  it('status shows serving, epoch, candidates with health and since, drifted branches and alarms', async () => {
+    const h = harness({ branches: 3, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY);
+    h.store.setHealth(KEY, 'DC1', 'DOWN', Date.UTC(2026, 10, 21, 10));
+    h.director.failRepoints.add('Chennai-br3');
+    await reconcileGroup(h.deps, KEY);
+    const { groups } = await groupStatus(h.deps, { tenantId: 't1' });
+    expect(groups).toHaveLength(1);
+    const g = groups[0]!;
+    expect(g).toMatchObject({ groupKey: KEY, servingId: 'DC2', epoch: 2, branches: 3, alarms: [] });
+    expect(g.candidates).toContainEqual({
+      id: 'DC1',
+      name: 'DC1',
+      slot: 'DC/ACTIVE',
+      health: 'DOWN',
+      since: '2026-11-21T10:00:00.000Z',
+    });
+    expect(g.drifted).toEqual([
+      {
+        branchId: 'Chennai-br3',
+        currentTarget: 'DC1',
+        lastOutcome: expect.objectContaining({ result: 'failed' }),
+      },
+    ]);
+  });
+});
