@@ -266,8 +266,13 @@ export function createDrTasks(deps: DrDeps) {
 
     /** One poll of a job. FAILED → BackupFailedError/RestoreFailedError; too many polls → JobTimeoutError. */
     async pollJob(payload: unknown) {
-      const p = parseWith(base.extend({ job: jobRefSchema }), payload, 'pollJob payload');
+      const p = parseWith(
+        base.extend({ job: jobRefSchema, maxPolls: z.number().int().positive().optional() }),
+        payload,
+        'pollJob payload',
+      );
       const ref = p.job;
+      const maxPolls = p.maxPolls ?? settings.maxJobPolls;
       const job = await directors(ref.site).getJob(ref.jobId);
       const polls = ref.polls + 1;
       if (job.state === 'FAILED') {
@@ -276,7 +281,7 @@ export function createDrTasks(deps: DrDeps) {
           `${ref.kind} job ${ref.jobId} at ${ref.site} failed: ${job.error ?? 'no reason given'}`,
         );
       }
-      if (job.state === 'RUNNING' && polls >= settings.maxJobPolls) {
+      if (job.state === 'RUNNING' && polls >= maxPolls) {
         throw new JobTimeoutError(
           `${ref.kind} job ${ref.jobId} at ${ref.site} still RUNNING (${job.progressPct}%) after ${polls} polls`,
         );
@@ -426,17 +431,14 @@ export function createDrTasks(deps: DrDeps) {
      */
     async compensate(payload: unknown) {
       const p = parseWith(
-        base.extend({
-          error: errorInfoSchema.optional(),
-          roles: rolesResultSchema.optional(),
-          target: site.optional(),
-        }),
+        base.extend({ target: site.optional(), state: z.record(z.string(), z.unknown()).optional() }),
         payload,
         'compensate payload',
       );
+      const changed = rolesResultSchema.safeParse(p.state?.roles);
       const roles = await store.getSiteRoles();
       const view = rolesView(roles);
-      if (p.roles?.changed) {
+      if (changed.success && changed.data.changed) {
         // The switch itself happened; a later step (management URL, listing) failed. Flipping the
         // roles back would move every group again: keep them and let the operator finish.
         return {
@@ -446,10 +448,11 @@ export function createDrTasks(deps: DrDeps) {
         };
       }
       if (p.target) {
-        await directors(p.target)
-          .setSiteRole(roles[p.target].role)
+        const target = p.target;
+        await directors(target)
+          .setSiteRole(roles[target].role)
           .catch((e: unknown) =>
-            log.warn(`could not re-assert ${p.target} director role`, { error: String(e) }),
+            log.warn(`could not re-assert ${target} director role`, { error: String(e) }),
           );
       }
       return { rolesChanged: false, roles: view, note: 'roles unchanged' };
