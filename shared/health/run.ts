@@ -36,6 +36,7 @@ import { mapLimit } from '../director/limits.js';
 import type { Config } from '../config/schema.js';
 import { HEALTH_METRICS, type LogSink, type MetricSink } from '../observability.js';
 import { InventoryCache } from './inventory-cache.js';
+import { assessMonitor } from '../domain/monitor.js';
 
 /** The health settings of the configuration (thresholds, cadence). */
 export type HealthSettings = Config['health'];
@@ -45,6 +46,8 @@ export interface HealthRunConfig {
   /** Tenants (zWAN) or organizations (Meraki) to monitor. */
   tenants: readonly string[];
   health: HealthSettings;
+  /** The monitor-blind guard's thresholds (config `election`). @default share 0.5 of at least 4 */
+  election?: { blindShare: number; blindMinTargets: number };
 }
 
 /** Extract the run's configuration from the validated {@link Config}. */
@@ -53,7 +56,11 @@ export function healthRunConfig(config: Config): HealthRunConfig {
     config.director.kind === 'zwan'
       ? config.director.tenants
       : config.director.organizations.map((o) => o.id);
-  return { tenants, health: config.health };
+  return {
+    tenants,
+    health: config.health,
+    election: { blindShare: config.election.blindShare, blindMinTargets: config.election.blindMinTargets },
+  };
 }
 
 /** A health item as stored: the hysteresis state and the version its next write is conditional on. */
@@ -89,6 +96,13 @@ export interface DirectorStatus {
   since: number;
   /** Why it is unreachable (absent when reachable). */
   reason?: string;
+  /**
+   * The run's own verdict that its view cannot be trusted (a director unreachable, or a large
+   * share of targets going DOWN in one run; see `assessMonitor`). The failover holds changes.
+   */
+  monitorBlind: boolean;
+  /** Why the monitor is blind. */
+  blindReason?: string;
 }
 
 /** The part of the state repository the health run uses. */
@@ -361,22 +375,57 @@ export async function runHealthCheck(
     );
   };
 
-  /** Record a director's reachability when it differs from what is stored. */
-  const setDirectorStatus = async (site: SiteName, reachable: boolean, at: number, reason?: string) => {
+  /** The monitor's verdict on its own view, re-assessed every round. */
+  let blind: { blind: boolean; reason?: string } = { blind: false };
+  let wentDown = 0;
+  const reachableNow = new Map<SiteName, { reachable: boolean; reason?: string }>();
+
+  /** Note a director's reachability this round (logged once per run when it is lost). */
+  const noteDirector = (site: SiteName, reachable: boolean, reason?: string) => {
+    reachableNow.set(site, reason ? { reachable, reason } : { reachable });
     if (!reachable && !unreachable.has(site)) {
       unreachable.add(site);
       log.warn('director unreachable: CPE health of the site left as it was', { site, reason });
     }
-    const previous = recorded.get(site);
-    if (previous?.reachable === reachable) return;
-    const status: DirectorStatus = { site, reachable, since: at, ...(reason ? { reason } : {}) };
-    await repo.writeDirectorStatus(status);
-    summary.writes++;
-    recorded.set(site, status);
-    if (reachable && previous) log.info('director reachable again', { site });
   };
 
-  const applyCpeSample = (sample: Sample, transitions: Promise<void>[]) => {
+  /** Write each site's status item whose reachability or blind verdict differs from the stored one. */
+  const recordDirectors = async (at: number) => {
+    await Promise.all(
+      sites.map(async ([site]) => {
+        const now = reachableNow.get(site);
+        if (!now) return;
+        const previous = recorded.get(site);
+        if (
+          previous &&
+          previous.reachable === now.reachable &&
+          previous.monitorBlind === blind.blind &&
+          previous.reason === now.reason &&
+          previous.blindReason === blind.reason
+        )
+          return;
+        const status: DirectorStatus = {
+          site,
+          reachable: now.reachable,
+          since: previous && previous.reachable === now.reachable ? previous.since : at,
+          ...(now.reason ? { reason: now.reason } : {}),
+          monitorBlind: blind.blind,
+          ...(blind.reason ? { blindReason: blind.reason } : {}),
+        };
+        await repo.writeDirectorStatus(status);
+        summary.writes++;
+        recorded.set(site, status);
+        if (now.reachable && previous && !previous.reachable) log.info('director reachable again', { site });
+        if (blind.blind !== (previous?.monitorBlind ?? false))
+          log[blind.blind ? 'warn' : 'info'](blind.blind ? 'monitor blind' : 'monitor view trusted again', {
+            site,
+            reason: blind.reason,
+          });
+      }),
+    );
+  };
+
+  const applyCpeSample = (sample: Sample, transitions: (() => Promise<void>)[]) => {
     const target = targets.get(sample.target);
     if (!target) return;
     summary.samples++;
@@ -384,12 +433,20 @@ export async function runHealthCheck(
     const before = states.get(target.id) ?? initialHealthState();
     const result = applySample(before, sample, healthConfig);
     states.set(target.id, result.state);
-    if (result.transition)
-      transitions.push(persist(target, result.state, { sample, transition: result.transition }));
+    const transition = result.transition;
+    if (transition) {
+      if (transition.to === 'DOWN') wentDown++;
+      transitions.push(() => persist(target, result.state, { sample, transition }));
+    }
   };
 
   /** One round at one site: director health, then one bulk call per tenant. */
-  const sampleSite = async (site: SiteName, director: Director, at: number, transitions: Promise<void>[]) => {
+  const sampleSite = async (
+    site: SiteName,
+    director: Director,
+    at: number,
+    transitions: (() => Promise<void>)[],
+  ) => {
     summary.directorCalls++;
     let reason: string | undefined;
     try {
@@ -402,7 +459,7 @@ export async function runHealthCheck(
     summary.samples++;
     if (reason) {
       summary.badSamples++;
-      await setDirectorStatus(site, false, at, reason);
+      noteDirector(site, false, reason);
       return;
     }
     for (const [tenantId, ids] of bySite.get(site) ?? []) {
@@ -413,7 +470,7 @@ export async function runHealthCheck(
       } catch (error) {
         if (error instanceof DirectorAuthError) log.error('director refused the API key', { site, tenantId });
         summary.badSamples++;
-        await setDirectorStatus(site, false, at, errorReason(error));
+        noteDirector(site, false, errorReason(error));
         return;
       }
       const got = new Map(samples.map((s) => [s.target, s]));
@@ -426,7 +483,7 @@ export async function runHealthCheck(
         );
       }
     }
-    await setDirectorStatus(site, true, at);
+    noteDirector(site, true);
   };
 
   // --- Sample rounds ----------------------------------------------------------------------------
@@ -439,9 +496,19 @@ export async function runHealthCheck(
     }
     // Every sample of a round carries the round's time, so the hold is measured on one clock.
     const at = clock();
-    const transitions: Promise<void>[] = [];
+    const transitions: (() => Promise<void>)[] = [];
     await Promise.all(sites.map(([site, director]) => sampleSite(site, director, at, transitions)));
-    await Promise.all(transitions);
+    // The verdict is recorded BEFORE the round's transitions, so the failover function, which
+    // reads the director items when a transition reaches it, already sees a blind monitor.
+    blind = assessMonitor({
+      totalTargets: targets.size,
+      wentDownThisRun: wentDown,
+      directorUnreachable: [...reachableNow.values()].some((d) => !d.reachable),
+      blindShare: config.election?.blindShare ?? 0.5,
+      blindMinTargets: config.election?.blindMinTargets ?? 4,
+    });
+    await recordDirectors(at);
+    await Promise.all(transitions.map((write) => write()));
     summary.rounds++;
   }
 
