@@ -37,6 +37,7 @@ import type { Config } from '../config/schema.js';
 import { HEALTH_METRICS, type LogSink, type MetricSink } from '../observability.js';
 import { InventoryCache } from './inventory-cache.js';
 import { assessMonitor } from '../domain/monitor.js';
+import type { DirectorStatus, StateRepository } from '../store/state-repo.js';
 
 /** The health settings of the configuration (thresholds, cadence). */
 export type HealthSettings = Config['health'];
@@ -63,59 +64,14 @@ export function healthRunConfig(config: Config): HealthRunConfig {
   };
 }
 
-/** A health item as stored: the hysteresis state and the version its next write is conditional on. */
-export interface StoredHealth {
-  state: HealthState;
-  version: number;
-}
-
-/** A health item to write: the state plus what the failover function needs from the stream. */
-export interface HealthItemWrite {
-  groupKey: string;
-  tenantId: string;
-  targetId: string;
-  /** The CPE's name, for logs and operators. */
-  name: string;
-  slot: CandidateSlot;
-  site: SiteName;
-  state: HealthState;
-  /** Set on the write that makes a transition (absent on hysteresis-progress writes). */
-  transition?: Transition;
-}
-
-/** Outcome of a conditional health write. */
-export type HealthWriteResult =
-  | { ok: true; version: number }
-  | { ok: false; /** The item as stored now (undefined: deleted). */ current: StoredHealth | undefined };
-
-/** A site director's reachability as the monitor last recorded it. */
-export interface DirectorStatus {
-  site: SiteName;
-  reachable: boolean;
-  /** Epoch ms of the change. */
-  since: number;
-  /** Why it is unreachable (absent when reachable). */
-  reason?: string;
-  /**
-   * The run's own verdict that its view cannot be trusted (a director unreachable, or a large
-   * share of targets going DOWN in one run; see `assessMonitor`). The failover holds changes.
-   */
-  monitorBlind: boolean;
-  /** Why the monitor is blind. */
-  blindReason?: string;
-}
-
-/** The part of the state repository the health run uses. */
-export interface HealthStore {
-  /** The stored health of every target of these groups, by target id. */
-  loadHealth(groupKeys: readonly string[]): Promise<Map<string, StoredHealth>>;
-  /** Write an item if its stored version is still `expectedVersion` (undefined: must not exist yet). */
-  writeHealth(item: HealthItemWrite, expectedVersion: number | undefined): Promise<HealthWriteResult>;
-  /** The recorded status of a site's director (undefined: never recorded). */
-  loadDirectorStatus(site: SiteName): Promise<DirectorStatus | undefined>;
-  /** Record a change of a director's reachability. */
-  writeDirectorStatus(status: DirectorStatus): Promise<void>;
-}
+/**
+ * The part of the state repository the health run uses (see shared/store/state-repo.ts: health
+ * items written conditionally on their version, director status written only on change).
+ */
+export type HealthStore = Pick<
+  StateRepository,
+  'loadHealth' | 'writeHealth' | 'loadDirectorStatus' | 'writeDirectorStatus'
+>;
 
 /** A transition that was written, with the context the sandbox and logs print. */
 export interface HealthTransitionEvent extends Transition {
@@ -399,9 +355,7 @@ export async function runHealthCheck(
         if (
           previous &&
           previous.reachable === now.reachable &&
-          previous.monitorBlind === blind.blind &&
-          previous.reason === now.reason &&
-          previous.blindReason === blind.reason
+          (previous.monitorBlind ?? false) === blind.blind
         )
           return;
         const status: DirectorStatus = {
@@ -410,10 +364,9 @@ export async function runHealthCheck(
           since: previous && previous.reachable === now.reachable ? previous.since : at,
           ...(now.reason ? { reason: now.reason } : {}),
           monitorBlind: blind.blind,
-          ...(blind.reason ? { blindReason: blind.reason } : {}),
         };
-        await repo.writeDirectorStatus(status);
-        summary.writes++;
+        // False: a concurrent run recorded the same already.
+        if (await repo.writeDirectorStatus(status)) summary.writes++;
         recorded.set(site, status);
         if (now.reachable && previous && !previous.reachable) log.info('director reachable again', { site });
         if (blind.blind !== (previous?.monitorBlind ?? false))
