@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadConfigFile } from '../shared/config/load.js';
@@ -57,7 +57,7 @@ export function stackNames(env: string): { stateful: string; stateless: string }
 export async function loadDrWorkflows(): Promise<DrWorkflowsFactory | undefined> {
   const file = resolve(dirname(fileURLToPath(import.meta.url)), 'constructs', 'dr-workflows.ts');
   if (!existsSync(file)) return undefined;
-  const mod = (await import(pathToFileURL(file).href)) as {
+  const mod = (await import(file)) as {
     DrWorkflows?: new (
       scope: import('constructs').Construct,
       id: string,
@@ -79,7 +79,11 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<BuiltApp>
     outdir: options.outdir,
     context,
     // Feature flags this app relies on, whatever cdk.json says.
-    postCliContext: { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true },
+    postCliContext: {
+      '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true,
+      // Exports between the two stacks stay protected (a consumer blocks the producer's change).
+      '@aws-cdk/core:defaultCrossStackReferences': 'strong',
+    },
   });
   const envName =
     options.env ??

@@ -1,0 +1,304 @@
+// Template assertions on what matters in the two stacks, with cdk-nag AwsSolutionsChecks on.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { buildApp, type BuiltApp } from '../../cdk/build.js';
+import { METRIC_NAMES } from '../../cdk/constructs/monitoring.js';
+import { FAILOVER_STREAM_TYPES, TABLE_KEYS } from '../../shared/store/table.js';
+
+let outdir: string;
+let built: BuiltApp;
+let stateful: Template;
+let stateless: Template;
+
+type Json = Record<string, unknown>;
+const resources = (t: Template, type: string) =>
+  t.findResources(type) as Record<string, Json & { Properties: Json }>;
+/** The logical ID of the (only) Lambda function with this metadata name. */
+const fnId = (name: string) =>
+  Object.entries(resources(stateless, 'AWS::Lambda::Function')).find(
+    ([, r]) => (r.Metadata as Json | undefined)?.['cpe-failover:function'] === name,
+  )?.[0] as string;
+/** The policy statements attached to a function's role. */
+function statementsOf(name: string): Json[] {
+  const fn = resources(stateless, 'AWS::Lambda::Function')[fnId(name)]!;
+  const roleId = ((fn.Properties.Role as Json)['Fn::GetAtt'] as string[])[0];
+  return Object.values(resources(stateless, 'AWS::IAM::Policy'))
+    .filter((p) => (p.Properties.Roles as Json[]).some((r) => r.Ref === roleId))
+    .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Json[] }).Statement);
+}
+const actionsOf = (s: Json) => ([] as string[]).concat(s.Action as string | string[]);
+const importsOf = (s: Json) => JSON.stringify(s.Resource);
+
+beforeAll(async () => {
+  outdir = mkdtempSync(join(tmpdir(), 'cpe-cdk-test-'));
+  built = await buildApp({ env: 'example', outdir, skipBundling: true });
+  built.app.synth(); // throws on any unsuppressed cdk-nag finding
+  stateful = Template.fromStack(built.stateful);
+  stateless = Template.fromStack(built.stateless);
+});
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+describe('cdk-nag', () => {
+  test('both stacks synthesize with AwsSolutionsChecks and no error annotations', () => {
+    expect(Annotations.fromStack(built.stateful).findError('*', Match.anyValue())).toEqual([]);
+    expect(Annotations.fromStack(built.stateless).findError('*', Match.anyValue())).toEqual([]);
+  });
+
+  test('an unsuppressed finding fails synth (the checks really run)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cpe-cdk-nag-'));
+    try {
+      const other = await buildApp({ env: 'example', outdir: dir, skipBundling: true });
+      new Queue(other.stateless, 'UnencryptedNoSsl', { enforceSSL: false });
+      expect(() => other.app.synth()).toThrow(/AwsSolutions-SQS4/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('stateful stack', () => {
+  test('state table: pk/sk strings, stream with both images, TTL, PITR, deletion protection, retained', () => {
+    stateful.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({
+        KeySchema: [
+          { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
+          { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: Match.arrayWith([{ AttributeName: 'pk', AttributeType: 'S' }]),
+        BillingMode: 'PAY_PER_REQUEST',
+        StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+      }),
+    });
+  });
+
+  test('idempotency table: key id, TTL expiration', () => {
+    stateful.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+    });
+  });
+
+  test('backup bucket: public access blocked, encrypted, versioned, noncurrent-version lifecycle, logged, retained', () => {
+    const buckets = Object.values(resources(stateful, 'AWS::S3::Bucket'));
+    expect(buckets.length).toBeGreaterThan(0);
+    for (const b of buckets) {
+      expect(b.DeletionPolicy).toBe('Retain');
+      expect(b.Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      expect(b.Properties.BucketEncryption).toBeDefined();
+    }
+    stateful.hasResourceProperties('AWS::S3::Bucket', {
+      VersioningConfiguration: { Status: 'Enabled' },
+      LoggingConfiguration: Match.objectLike({ DestinationBucketName: Match.anyValue() }),
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 90 } })]),
+      },
+    });
+  });
+
+  test('every bucket policy denies requests without TLS', () => {
+    const policies = Object.values(resources(stateful, 'AWS::S3::BucketPolicy'));
+    expect(policies.length).toBe(Object.keys(resources(stateful, 'AWS::S3::Bucket')).length);
+    for (const p of policies) {
+      expect((p.Properties.PolicyDocument as { Statement: Json[] }).Statement).toContainEqual(
+        expect.objectContaining({
+          Effect: 'Deny',
+          Principal: { AWS: '*' },
+          Action: 's3:*',
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        }),
+      );
+    }
+  });
+
+  test('topic: KMS-encrypted with a rotating key, e-mail subscriptions from the configuration', () => {
+    stateful.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    stateful.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    stateful.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: built.config.notifications.emails[0],
+    });
+  });
+});
+
+describe('stateless stack', () => {
+  test('every function: nodejs22.x, arm64, X-Ray, explicit log group, Powertools and resource environment', () => {
+    const fns = resources(stateless, 'AWS::Lambda::Function');
+    expect(Object.values(fns).map((f) => (f.Metadata as Json)['cpe-failover:function'])).toEqual(
+      expect.arrayContaining(['health-check', 'failover', 'update-branches', 'pin', 'unpin', 'status']),
+    );
+    for (const f of Object.values(fns)) {
+      const p = f.Properties;
+      expect(p.Runtime).toBe('nodejs22.x');
+      expect(p.Architectures).toEqual(['arm64']);
+      expect(p.TracingConfig).toEqual({ Mode: 'Active' });
+      expect((p.LoggingConfig as Json).LogGroup).toBeDefined();
+      const env = (p.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(env).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: 'cpe-failover',
+        POWERTOOLS_METRICS_NAMESPACE: 'CpeFailover',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      });
+      for (const k of [
+        'TABLE_NAME',
+        'IDEMPOTENCY_TABLE_NAME',
+        'TOPIC_ARN',
+        'BUCKET_NAME',
+        'CPE_FAILOVER_CONFIG',
+      ]) {
+        expect(env[k]).toBeDefined();
+      }
+      expect(JSON.parse(env.CPE_FAILOVER_CONFIG as string)).toEqual(built.config);
+      expect(JSON.stringify(env)).not.toMatch(/apiKey|SecretString/i);
+    }
+    stateless.hasResourceProperties('AWS::Logs::LogGroup', {
+      RetentionInDays: built.config.logRetentionDays,
+    });
+  });
+
+  test('health-check: rate(1 minute), reserved concurrency 1, timeout above the sampling time', () => {
+    const id = fnId('health-check');
+    const fn = resources(stateless, 'AWS::Lambda::Function')[id]!;
+    expect(fn.Properties.ReservedConcurrentExecutions).toBe(1);
+    const sampling = built.config.health.samplesPerRun * built.config.health.sampleIntervalSec;
+    expect(fn.Properties.Timeout as number).toBeGreaterThan(sampling);
+    stateless.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [id, 'Arn'] } })],
+    });
+  });
+
+  test('failover: filtered stream mapping with partial failures, bisection, bounded retries, encrypted DLQ', () => {
+    const mapping = Object.values(resources(stateless, 'AWS::Lambda::EventSourceMapping'));
+    expect(mapping).toHaveLength(1);
+    const p = mapping[0]!.Properties;
+    expect(p.FunctionName).toEqual({ Ref: fnId('failover') });
+    expect(
+      (p.FilterCriteria as { Filters: { Pattern: string }[] }).Filters.map((f) => JSON.parse(f.Pattern)),
+    ).toEqual([{ dynamodb: { NewImage: { type: { S: [...FAILOVER_STREAM_TYPES] } } } }]);
+    expect(p.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    expect(p.BisectBatchOnFunctionError).toBe(true);
+    expect(p.MaximumRetryAttempts).toBeGreaterThan(0);
+    expect(p.MaximumRetryAttempts).toBeLessThanOrEqual(10);
+    expect(p.MaximumRecordAgeInSeconds).toBeGreaterThan(0);
+    const dlqId = (
+      ((p.DestinationConfig as Json).OnFailure as Json).Destination as { 'Fn::GetAtt': string[] }
+    )['Fn::GetAtt'][0]!;
+    const dlq = resources(stateless, 'AWS::SQS::Queue')[dlqId]!;
+    expect(dlq.Properties.SqsManagedSseEnabled).toBe(true);
+    stateless.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: dlqId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  test('console functions have operator descriptions', () => {
+    for (const name of ['update-branches', 'pin', 'unpin', 'status']) {
+      const d = resources(stateless, 'AWS::Lambda::Function')[fnId(name)]!.Properties.Description as string;
+      expect(d).toMatch(/^Console/);
+      expect(d.length).toBeLessThanOrEqual(256);
+    }
+  });
+
+  test('grants are scoped to the table, idempotency table, topic, key and secret; "*" only where AWS requires it', () => {
+    const allowedStar = new Set([
+      'xray:PutTraceSegments',
+      'xray:PutTelemetryRecords',
+      'dynamodb:ListStreams',
+    ]);
+    for (const name of ['health-check', 'failover', 'update-branches', 'pin', 'unpin', 'status']) {
+      for (const s of statementsOf(name)) {
+        if (s.Resource === '*') {
+          for (const a of actionsOf(s)) expect(allowedStar).toContain(a);
+          continue;
+        }
+        const target = importsOf(s);
+        const ok =
+          /StateTable|IdempotencyTable|Topic|TopicKey|FailoverDlq/.test(target) ||
+          target.includes(`:secret:${built.config.director.secretName}-??????`);
+        expect({ name, target, ok }).toEqual({ name, target, ok: true });
+        for (const a of actionsOf(s)) expect(a).not.toMatch(/^(s3|iam|secretsmanager:Put|kms:\*)/);
+      }
+    }
+    const writes = (name: string) =>
+      statementsOf(name).some(
+        (s) => actionsOf(s).includes('dynamodb:PutItem') && /StateTable/.test(importsOf(s)),
+      );
+    expect(writes('failover')).toBe(true);
+    expect(writes('status')).toBe(false);
+    expect(statementsOf('status').some((s) => actionsOf(s).includes('sns:Publish'))).toBe(false);
+    expect(statementsOf('failover').some((s) => actionsOf(s).includes('sns:Publish'))).toBe(true);
+    expect(
+      statementsOf('failover').some(
+        (s) =>
+          actionsOf(s).includes('secretsmanager:GetSecretValue') && importsOf(s).includes('director-??????'),
+      ),
+    ).toBe(true);
+  });
+
+  test('alarms: every one acts on the topic; the custom metrics use the configured namespace and service', () => {
+    const alarms = Object.values(resources(stateless, 'AWS::CloudWatch::Alarm'));
+    const names = alarms.map((a) => a.Properties.AlarmName);
+    for (const id of [
+      'FailoverErrors',
+      'FailoverDlqNotEmpty',
+      'AllDown',
+      'MonitorBlind',
+      'RepointFailures',
+      'HealthCheckErrors',
+      'HealthCheckNearTimeout',
+      'HealthCheckMissedRun',
+    ]) {
+      expect(names).toContain(`cpe-failover-example-${id}`);
+    }
+    for (const a of alarms) {
+      expect(JSON.stringify(a.Properties.AlarmActions)).toMatch(/ExportsOutputRefTopic/);
+    }
+    const byName = (n: string) =>
+      alarms.find((a) => a.Properties.AlarmName === `cpe-failover-example-${n}`)!.Properties;
+    expect(byName('AllDown')).toMatchObject({
+      Namespace: 'CpeFailover',
+      MetricName: METRIC_NAMES.allDown,
+      Dimensions: [{ Name: 'service', Value: 'cpe-failover' }],
+    });
+    expect(byName('MonitorBlind')).toMatchObject({ MetricName: 'MonitorBlind' });
+    expect(byName('RepointFailures')).toMatchObject({ MetricName: 'RepointFailures' });
+    expect(byName('HealthCheckMissedRun')).toMatchObject({
+      MetricName: 'RunDurationMs',
+      TreatMissingData: 'breaching',
+      ComparisonOperator: 'LessThanThreshold',
+    });
+    const timeoutMs =
+      (resources(stateless, 'AWS::Lambda::Function')[fnId('health-check')]!.Properties.Timeout as number) *
+      1000;
+    const near = byName('HealthCheckNearTimeout');
+    expect(near.MetricName).toBe('Duration');
+    expect(near.Threshold as number).toBeLessThan(timeoutMs);
+    expect(near.Threshold as number).toBeGreaterThan(timeoutMs / 2);
+    expect(byName('FailoverDlqNotEmpty')).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible' });
+  });
+
+  test('dashboard shows failovers, re-points, bad samples, run duration and the alarms', () => {
+    const dash = Object.values(resources(stateless, 'AWS::CloudWatch::Dashboard'))[0]!;
+    const body = JSON.stringify(dash.Properties.DashboardBody);
+    for (const m of ['Failovers', 'Failbacks', 'Repoints', 'BadSamples', 'RunDurationMs'])
+      expect(body).toContain(m);
+    expect(body).toContain('alarm');
+  });
+});
