@@ -78,18 +78,18 @@ export interface FailoverStore {
    */
   compareAndSetServing(groupKey: string, expectedEpoch: number, next: ServingUpdate): Promise<boolean>;
   /** Set or clear the group's pin (no change of epoch: the next election acts on it). */
-  setPin(groupKey: string, pin: Pin | undefined, group: { tenantId: string; haName: string }): Promise<void>;
+  setPin(groupKey: string, pin: Pin | undefined, group: { tenantId: string; haName: string }): Promise<unknown>;
   /** Update the open alarms without touching serving or epoch. */
   setAlarms(
     groupKey: string,
     alarms: AlarmKind[],
     group: { tenantId: string; haName: string },
-  ): Promise<void>;
+  ): Promise<unknown>;
   listHealth(groupKey: string): Promise<TargetHealth[]>;
   /** Sites without a record count as DC ACTIVE, DR PASSIVE. */
   getSiteRoles(): Promise<Record<SiteName, SiteRole>>;
   listDirectorStates(): Promise<DirectorState[]>;
-  putBranchOutcomes(outcomes: readonly BranchOutcome[]): Promise<void>;
+  putBranchOutcomes(outcomes: readonly BranchOutcome[]): Promise<unknown>;
   listBranchOutcomes(groupKey: string): Promise<BranchOutcome[]>;
 }
 

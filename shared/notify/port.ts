@@ -50,5 +50,5 @@ export interface Publisher {
 
 /** Where audit events go (the state table, with a TTL). */
 export interface AuditSink {
-  writeAudit(notice: Notice): Promise<void>;
+  writeAudit(notice: Notice): Promise<unknown>;
 }

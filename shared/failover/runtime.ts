@@ -1,0 +1,122 @@
+/**
+ * Wiring of the failover and console functions: configuration, the state repository, the
+ * directors, SNS and the idempotency store, built once per container from the environment
+ * (TABLE_NAME, IDEMPOTENCY_TABLE_NAME, TOPIC_ARN, CPE_FAILOVER_CONFIG; DYNAMODB_ENDPOINT locally).
+ * The sandbox and tests build {@link FailoverDeps} themselves with {@link buildFailoverDeps}.
+ */
+import { SNSClient } from '@aws-sdk/client-sns';
+import { configFromEnv } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { createMerakiDirector } from '../director/meraki/adapter.js';
+import { apiKeyProvider } from '../director/secrets.js';
+import { createZwanDirector } from '../director/zwan/adapter.js';
+import { ConfigError } from '../errors.js';
+import { SnsPublisher } from '../notify/sns.js';
+import { createNotifier } from '../notify/notifier.js';
+import type { Publisher } from '../notify/port.js';
+import { logger, powertoolsMetricSink, type LogSink, type MetricSink } from '../observability.js';
+import { getDynamoClients } from '../store/dynamo.js';
+import { StateRepository } from '../store/state-repo.js';
+import { createIdempotencyStore } from './idempotency.js';
+import type { DirectorSet, FailoverDeps, FailoverSettings } from './ports.js';
+
+/** Environment variable names (the CDK app sets them; see cdk/constructs/function.ts). */
+export const FAILOVER_ENV = {
+  tableName: 'TABLE_NAME',
+  idempotencyTableName: 'IDEMPOTENCY_TABLE_NAME',
+  topicArn: 'TOPIC_ARN',
+} as const;
+
+/** Election and re-point settings from the configuration. */
+export function settingsFromConfig(config: Config): FailoverSettings {
+  return {
+    preempt: config.election.preempt,
+    blindShare: config.election.blindShare,
+    blindMinTargets: config.election.blindMinTargets,
+    concurrency: config.repoint.concurrency,
+    driftRequestsPerSecond: config.repoint.requestsPerSecond,
+  };
+}
+
+/** The tenants (zWAN) or organizations (Meraki) the controller looks after. */
+export function tenantsFromConfig(config: Config): string[] {
+  return config.director.kind === 'zwan'
+    ? [...config.director.tenants]
+    : config.director.organizations.map((o) => o.id);
+}
+
+/** The directors per site from the configuration (zWAN: DC and DR; Meraki: the Dashboard as DC). */
+export function directorsFromConfig(config: Config): DirectorSet {
+  const d = config.director;
+  if (d.kind === 'meraki') return { DC: createMerakiDirector({ config: d }) };
+  const site = (s: 'DC' | 'DR') =>
+    createZwanDirector({
+      site: s,
+      baseUrl: d.sites[s].baseUrl,
+      apiKey: apiKeyProvider({ secretName: d.secretName, site: s }),
+      timeoutMs: config.repoint.timeoutMs,
+      retries: config.repoint.retries,
+      concurrency: config.repoint.concurrency,
+    });
+  return { DC: site('DC'), DR: site('DR') };
+}
+
+/** Build the failover deps from parts (sandbox, tests, the Lambda wiring below). */
+export function buildFailoverDeps(parts: {
+  config: Config;
+  repo: StateRepository;
+  directors: DirectorSet;
+  publisher: Publisher;
+  log?: LogSink;
+  metrics?: MetricSink;
+  now?: () => number;
+}): FailoverDeps {
+  const log = parts.log ?? logger;
+  const metrics = parts.metrics ?? powertoolsMetricSink;
+  return {
+    store: parts.repo,
+    directors: parts.directors,
+    notifier: createNotifier({ publisher: parts.publisher, audit: parts.repo, log, metrics }),
+    log,
+    metrics,
+    settings: settingsFromConfig(parts.config),
+    tenants: tenantsFromConfig(parts.config),
+    ...(parts.now ? { now: parts.now } : {}),
+  };
+}
+
+function requireEnv(name: string, env: NodeJS.ProcessEnv): string {
+  const value = env[name];
+  if (!value) throw new ConfigError('environment', [{ path: name, value, expected: 'a non-empty value' }]);
+  return value;
+}
+
+let cached: FailoverDeps | undefined;
+/** The container's deps, from the environment (built on first use). */
+export function failoverDepsFromEnv(env: NodeJS.ProcessEnv = process.env): FailoverDeps {
+  if (cached) return cached;
+  const config = configFromEnv(env);
+  const repo = new StateRepository(
+    getDynamoClients().doc,
+    requireEnv(FAILOVER_ENV.tableName, env),
+    Date.now,
+    {
+      auditTtlDays: config.auditTtlDays,
+    },
+  );
+  cached = buildFailoverDeps({
+    config,
+    repo,
+    directors: directorsFromConfig(config),
+    publisher: new SnsPublisher(new SNSClient({}), requireEnv(FAILOVER_ENV.topicArn, env)),
+  });
+  return cached;
+}
+
+/** The container's idempotency store (one per idempotent function). */
+export function idempotencyStoreFromEnv(env: NodeJS.ProcessEnv = process.env) {
+  return createIdempotencyStore(
+    requireEnv(FAILOVER_ENV.idempotencyTableName, env),
+    getDynamoClients().client,
+  );
+}
