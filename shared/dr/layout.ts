@@ -54,6 +54,8 @@ export interface BackupRecord {
   trigger: string;
   executionId: string;
   prunedAt?: string;
+  /** Set by a failback: the next scheduled Backup run deletes this backup's ELK objects. */
+  cleanupPending?: boolean;
 }
 
 /** The ELK objects of a backup (the MSP configuration stays). */
@@ -61,13 +63,12 @@ export function elkKeys(record: BackupRecord): string[] {
   return record.objects.map((o) => o.key).filter((key) => key.startsWith(ELK_ROOT[record.site]));
 }
 
-/** The cleanup a failback leaves for the next scheduled Backup run. */
-export interface PendingCleanup {
+/** The DR period a failback ends: what its cleanup covers. */
+export interface DrPeriod {
   /** ISO time DR became ACTIVE (the switchover). */
   drActiveSince: string;
   /** ISO time DC became ACTIVE again (the failback). */
   failbackAt: string;
-  executionId: string;
 }
 
 /** What a cleanup will delete: exact keys, and the records they come from. */
@@ -86,7 +87,7 @@ function plan(records: BackupRecord[]): DeletionPlan {
  * switchover up to the failback, the failback's own backup included) and the DC files taken
  * before the failover under `dcrepository/`. Backups already pruned are left out.
  */
-export function planFailbackCleanup(backups: readonly BackupRecord[], pending: PendingCleanup): DeletionPlan {
+export function planFailbackCleanup(backups: readonly BackupRecord[], pending: DrPeriod): DeletionPlan {
   return plan(
     backups.filter(
       (b) =>
@@ -95,6 +96,11 @@ export function planFailbackCleanup(backups: readonly BackupRecord[], pending: P
           (b.site === 'DC' && b.at < pending.drActiveSince)),
     ),
   );
+}
+
+/** The backups a failback flagged, still to be deleted by the next scheduled run. */
+export function planPendingCleanup(backups: readonly BackupRecord[]): DeletionPlan {
+  return plan(backups.filter((b) => b.status === 'VERIFIED' && b.cleanupPending === true));
 }
 
 /** Weekly drill: every older verified backup of `keep.site` is superseded by `keep`. */

@@ -5,7 +5,7 @@
  */
 import type { DrDirector } from '../director/port.js';
 import type { SiteName, SiteRole } from '../domain/model.js';
-import type { BackupRecord, PendingCleanup } from './layout.js';
+import type { BackupRecord } from './layout.js';
 
 /** A site's role with when it last changed and the item's version (for conditional writes). */
 export interface SiteRoleState {
@@ -36,11 +36,10 @@ export interface DrStore {
   putBackup(record: BackupRecord): Promise<void>;
   /** Every backup record of a site (or of both), oldest first. */
   listBackups(site?: SiteName): Promise<BackupRecord[]>;
-  /** Mark records PRUNED (their ELK objects are gone). */
+  /** Mark records PRUNED (their ELK objects are gone; clears `cleanupPending`). */
   markPruned(records: readonly BackupRecord[], at: string): Promise<void>;
-  getPendingCleanup(): Promise<PendingCleanup | undefined>;
-  putPendingCleanup(cleanup: PendingCleanup): Promise<void>;
-  clearPendingCleanup(): Promise<void>;
+  /** Flag records whose ELK objects the next scheduled Backup run deletes (failback, Case1). */
+  markCleanupPending(records: readonly BackupRecord[]): Promise<void>;
   /** Record an approval request (the task token) so an operator or a tool can find it. */
   putApprovalRequest(request: {
     executionId: string;

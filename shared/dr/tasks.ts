@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { DirectorJob, S3Location } from '../director/port.js';
+import type { DirectorJob, DrDirector, S3Location } from '../director/port.js';
 import type { SiteName, SiteRole } from '../domain/model.js';
 import {
   ApprovalRejectedError,
@@ -25,6 +25,7 @@ import {
   backupLocation,
   newestVerified,
   planFailbackCleanup,
+  planPendingCleanup,
   planSuperseded,
   type BackupRecord,
   type DeletionPlan,
@@ -469,10 +470,18 @@ export function createDrTasks(deps: DrDeps) {
     /** CPEs onboarded by secure shell: they keep the old management URL until rebooted. */
     async listSshCpes(payload: unknown) {
       const p = parseWith(base.extend({ site }), payload, 'listSshCpes payload');
-      const cpes: { tenantId: string; id: string; name: string }[] = [];
-      for (const tenantId of settings.tenants) {
-        for (const cpe of await directors(p.site).listCpes(tenantId)) {
-          if (cpe.onboardedBy === 'ssh') cpes.push({ tenantId, id: cpe.id, name: cpe.name });
+      const director = directors(p.site) as DrDirector & {
+        listSshOnboarded?: () => Promise<{ id: string; name: string; tenantId: string }[]>;
+      };
+      let cpes: { tenantId: string; id: string; name: string }[] = [];
+      if (director.listSshOnboarded) {
+        // zWAN: one paged call over every tenant.
+        cpes = (await director.listSshOnboarded()).map(({ tenantId, id, name }) => ({ tenantId, id, name }));
+      } else {
+        for (const tenantId of settings.tenants) {
+          for (const cpe of await director.listCpes(tenantId)) {
+            if (cpe.onboardedBy === 'ssh') cpes.push({ tenantId, id: cpe.id, name: cpe.name });
+          }
         }
       }
       return {
@@ -536,7 +545,10 @@ export function createDrTasks(deps: DrDeps) {
       return p.approval;
     },
 
-    /** Failback: the DR-period and pre-failover ELK files go at the next scheduled Backup run. */
+    /**
+     * Failback: flag the ELK files of the DR period (`drrepository/`) and the DC files taken before
+     * the failover (`dcrepository/`); the next scheduled Backup run deletes them, not this one.
+     */
     async markCleanupPending(payload: unknown) {
       const p = parseWith(base.extend({ roles: rolesResultSchema }), payload, 'markCleanupPending payload');
       const drActiveSince = p.roles.previous.DR?.since ?? '';
@@ -545,24 +557,24 @@ export function createDrTasks(deps: DrDeps) {
           { path: 'roles.previous.DR.since', value: drActiveSince, expected: 'the time DR became ACTIVE' },
         ]);
       }
-      const pending = { drActiveSince, failbackAt: p.roles.changedAt, executionId: p.executionId };
-      await store.putPendingCleanup(pending);
-      const plan = planFailbackCleanup(await store.listBackups(), pending);
-      return { ...pending, keysToDelete: plan.keys.length };
+      const period = { drActiveSince, failbackAt: p.roles.changedAt };
+      const plan = planFailbackCleanup(await store.listBackups(), period);
+      await store.markCleanupPending(plan.records);
+      await store.audit({
+        at: nowIso(),
+        kind: 'DR_CLEANUP_PENDING',
+        executionId: p.executionId,
+        detail: { ...period, keys: plan.keys },
+      });
+      return { ...period, pendingKeys: plan.keys.length };
     },
 
-    /** Scheduled Backup run, after its own backup is verified: perform a pending failback cleanup. */
+    /** Scheduled Backup run, after its own backup is verified: delete what a failback flagged. */
     async runPendingCleanup(payload: unknown) {
       const p = parseWith(base, payload, 'runPendingCleanup payload');
-      const pending = await store.getPendingCleanup();
-      if (!pending) return { pending: false, deleted: [] as string[] };
-      const deleted = await deletePlan(
-        planFailbackCleanup(await store.listBackups(), pending),
-        `failback cleanup (DR ACTIVE ${pending.drActiveSince} → DC ACTIVE ${pending.failbackAt})`,
-        p.executionId,
-      );
-      await store.clearPendingCleanup();
-      return { pending: true, deleted };
+      const plan = planPendingCleanup(await store.listBackups());
+      const deleted = await deletePlan(plan, 'failback cleanup (Case1) at the scheduled run', p.executionId);
+      return { deleted };
     },
 
     /** Weekly drill: delete the ELK files of `keep.site`'s backups that `keep` supersedes. */

@@ -11,6 +11,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DirectorJob, S3Location } from '../../../shared/director/port.js';
 import type { SiteName } from '../../../shared/domain/model.js';
+import type { JobRunner } from './job-runner.js';
 
 /** One object of a backup, as the job's manifest lists it. */
 export interface ManifestEntry {
@@ -34,17 +35,6 @@ export interface RestoredState {
   from: S3Location;
   objects: ManifestEntry[];
   at: number;
-}
-
-/**
- * The runner the simulator's zWAN routes call (POST backup/restore, GET job). Every method is
- * synchronous from the caller's view: `start*` returns the RUNNING job at once and works in
- * the background; `getJob` reports progress, the manifest and errors.
- */
-export interface JobRunner {
-  startBackup(site: SiteName, target: S3Location): DirectorJob;
-  startRestore(site: SiteName, source: S3Location): DirectorJob;
-  getJob(site: SiteName, jobId: string): DirectorJob | undefined;
 }
 
 /** Options of {@link S3JobRunner}. */
