@@ -12,7 +12,6 @@
  */
 import { InvalidCpeError } from '../errors.js';
 // A type-only import: erased at compile time, so the domain stays free of director code.
-// eslint-disable-next-line no-restricted-imports
 import type { DirectorCpe } from '../director/port.js';
 import {
   CANDIDATE_ORDER,
