@@ -18,17 +18,23 @@ export default tseslint.config(
     // The domain is pure: no AWS SDK, no HTTP, no Powertools.
     files: ['shared/domain/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
+      // Type-only imports of port types are fine; values from SDKs, HTTP or adapters are not.
+      '@typescript-eslint/no-restricted-imports': [
         'error',
         {
           patterns: [
-            '@aws-sdk/*',
-            '@aws-lambda-powertools/*',
-            'node:http',
-            'node:https',
-            'undici',
-            '../director/*',
-            '../store/*',
+            {
+              group: [
+                '@aws-sdk/*',
+                '@aws-lambda-powertools/*',
+                'node:http',
+                'node:https',
+                'undici',
+                '../director/*',
+                '../store/*',
+              ],
+              allowTypeImports: true,
+            },
           ],
         },
       ],
