@@ -120,6 +120,8 @@ export interface MerakiSimulator {
   setLoss(networkId: string, hubName: string, lossPct: number | null, latencyMs?: number | null): void;
   /** Make batches fail at completion: the next `count`, and/or any touching one of `networkIds`. */
   failBatches(spec: { count?: number; networkIds?: readonly string[]; message?: string }): void;
+  /** Change the per-organization limit from now on (buckets start full); `false` disables it. */
+  setRateLimit(rate: { requestsPerSecond: number; burst: number } | false): void;
   /** Answer the next `count` requests (optionally only those whose path starts with `pathPrefix`) with `status`. */
   failRequests(spec: { count: number; status: number; pathPrefix?: string }): void;
   /** A copy of a network (undefined when unknown). */
@@ -184,7 +186,7 @@ const NETWORK_RESOURCE = /^\/networks\/([^/]+)$/;
 /** Start a simulator. Resolves once it listens. */
 export async function createMerakiSimulator(options: MerakiSimulatorOptions): Promise<MerakiSimulator> {
   const apiKeys = options.apiKeys ?? ['sim-meraki-key'];
-  const rate = options.rateLimit === undefined ? { requestsPerSecond: 10, burst: 20 } : options.rateLimit;
+  let rate = options.rateLimit === undefined ? { requestsPerSecond: 10, burst: 20 } : options.rateLimit;
   const lagMs = options.lagMs ?? 120_000;
   const now = options.now ?? Date.now;
   const delayMs = options.batchCompletionDelayMs ?? 0;
@@ -668,6 +670,13 @@ export async function createMerakiSimulator(options: MerakiSimulatorOptions): Pr
       batchFaults.count += spec.count ?? 0;
       for (const id of spec.networkIds ?? []) batchFaults.networkIds.add(id);
       if (spec.message) batchFaults.message = spec.message;
+    },
+    setRateLimit(next) {
+      rate = next;
+      for (const state of orgs.values()) {
+        state.tokens = next ? next.burst : 0;
+        state.last = performance.now();
+      }
     },
     failRequests(spec) {
       requestFaults = { ...spec };
