@@ -1,0 +1,230 @@
+/**
+ * The health run against DynamoDB Local and the zWAN simulator over real HTTP, with a fake clock
+ * (sleeps advance it at once).
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { runHealthCheck, type HealthRunSummary } from '../../../shared/health/run.js';
+import { HEALTH_METRICS } from '../../../shared/observability.js';
+import { keys } from '../../../shared/store/table.js';
+import type { DirectorItem } from '../../../shared/store/state-repo.js';
+import { loadDefaultTopology } from '../../../local/simulator/index.js';
+import { FakeClock, LAB_GROUP, startHarness, T0, type Harness } from './harness.js';
+
+const CONCENTRATORS = ['HA_DC1', 'HA_DC2', 'DR'];
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+});
+
+/** Run until every concentrator of the lab is UP (the first hold), returning how many runs it took. */
+async function untilAllUp(harness: Harness): Promise<number> {
+  for (let runs = 1; runs <= 20; runs++) {
+    await harness.run();
+    const items = await Promise.all(CONCENTRATORS.map((id) => harness.healthItem(id)));
+    if (items.every((i) => i?.health === 'UP')) return runs;
+  }
+  throw new Error('the lab never came UP');
+}
+
+describe('health run: hysteresis over real HTTP and DynamoDB Local', () => {
+  it('writes HA_DC1 DOWN exactly at the failAfter-th bad sample, with the context the failover needs', async () => {
+    h = await startHarness({ health: { recoverAfterSec: 30 } });
+    await untilAllUp(h);
+    h.sim.faults.cpeDown('HA_DC1');
+
+    const first = await h.run({ samplesPerRun: 2 }); // 2 bad samples: not yet DOWN
+    expect(first.transitions).toEqual([]);
+    expect((await h.healthItem('HA_DC1'))?.health).toBe('UP');
+    expect((await h.healthItem('HA_DC1'))?.badStreak).toBe(2);
+
+    const seen: string[] = [];
+    const second = await h.run({ onTransition: (t) => seen.push(`${t.target}:${t.from}->${t.to}`) });
+    expect(second.transitions.map((t) => `${t.target}:${t.from}->${t.to}`)).toEqual(['HA_DC1:UP->DOWN']);
+    expect(seen).toEqual(['HA_DC1:UP->DOWN']);
+    // The third bad sample in a row is the first of this run.
+    expect(second.transitions[0]?.at).toBe(second.startedAt);
+
+    const item = await h.healthItem('HA_DC1');
+    expect(item).toMatchObject({
+      type: 'cpe-health',
+      groupKey: LAB_GROUP,
+      tenantId: 'lab-tenant',
+      targetId: 'HA_DC1',
+      slot: 'DC/ACTIVE',
+      site: 'DC',
+      health: 'DOWN',
+      lastTransition: { from: 'UP', to: 'DOWN', at: second.startedAt },
+    });
+    expect(item?.lastTransition?.reason).toMatch(/3 bad samples in a row/);
+    // The others are untouched.
+    expect((await h.healthItem('HA_DC2'))?.health).toBe('UP');
+    expect(h.metrics.get(HEALTH_METRICS.transitions)).toBeGreaterThanOrEqual(4); // 3 UNKNOWN→UP + 1 DOWN
+  });
+
+  it('brings HA_DC1 back UP only after the 300 s hold, a bad sample restarting it', async () => {
+    h = await startHarness();
+    await untilAllUp(h);
+    h.sim.faults.cpeDown('HA_DC1');
+    await h.run();
+    expect((await h.healthItem('HA_DC1'))?.health).toBe('DOWN');
+
+    h.sim.faults.cpeUp('HA_DC1');
+    const cleanFrom = (await h.run({ samplesPerRun: 6 })).startedAt; // 25 s clean…
+    h.sim.faults.cpeDown('HA_DC1');
+    await h.run({ samplesPerRun: 1 }); // …then one bad sample restarts the hold
+    h.sim.faults.cpeUp('HA_DC1');
+
+    let up: { at: number; holdStart: number } | undefined;
+    let holdStart: number | undefined;
+    for (let i = 0; i < 10 && !up; i++) {
+      const summary = await h.run();
+      holdStart ??= summary.startedAt;
+      const t = summary.transitions.find((x) => x.target === 'HA_DC1');
+      if (t) {
+        expect(t).toMatchObject({ from: 'DOWN', to: 'UP' });
+        up = { at: t.at, holdStart };
+      } else {
+        expect((await h.healthItem('HA_DC1'))?.health).toBe('DOWN');
+      }
+    }
+    expect(up).toBeDefined();
+    // Measured from the first clean sample after the last bad one, not from the first recovery.
+    expect(up!.at - up!.holdStart).toBeGreaterThanOrEqual(300_000);
+    expect(up!.at - up!.holdStart).toBeLessThan(305_000);
+    expect(up!.at - cleanFrom).toBeGreaterThan(300_000);
+    expect((await h.healthItem('HA_DC1'))?.health).toBe('UP');
+  });
+
+  it('writes nothing to DynamoDB in steady state', async () => {
+    h = await startHarness();
+    await untilAllUp(h);
+    await h.run(); // settles the last hysteresis progress
+    h.writes.reset();
+    for (let i = 0; i < 3; i++) {
+      const summary = await h.run();
+      expect(summary.writes).toBe(0);
+      expect(summary.samples).toBe(12 * (CONCENTRATORS.length + 2)); // + one sample per director
+    }
+    expect(h.writes.count).toBe(0);
+
+    // And the counter does count: a transition is a write.
+    h.sim.faults.cpeDown('DR');
+    await h.run();
+    expect(h.writes.count).toBe(1);
+  });
+});
+
+describe('health run: director unreachable', () => {
+  it.each(['error5xx', 'down'] as const)(
+    'director %s: records "director unreachable", never marks the CPEs DOWN',
+    async (mode) => {
+      h = await startHarness({ health: { recoverAfterSec: 30 } });
+      await untilAllUp(h);
+      h.sim.faults.director('DC', { mode });
+      const summary = await h.run();
+
+      expect(summary.unreachableSites).toEqual(['DC']);
+      expect(summary.transitions).toEqual([]);
+      for (const id of CONCENTRATORS) expect((await h.healthItem(id))?.health).toBe('UP');
+      const status = await h.repo.get<DirectorItem>(keys.director('DC'));
+      expect(status).toMatchObject({ type: 'director', site: 'DC', reachable: false, monitorBlind: true });
+      expect(status?.reason).toBeTruthy();
+      expect((await h.repo.get<DirectorItem>(keys.director('DR')))?.reachable).toBe(true);
+      expect(h.metrics.get(HEALTH_METRICS.directorUnreachable)).toBe(1);
+      expect(h.log.entries.some((e) => e.level === 'warn' && e.attributes.site === 'DC')).toBe(true);
+
+      // The DR director still answers: its concentrator is still monitored.
+      h.sim.faults.cpeDown('DR');
+      const next = await h.run();
+      expect(next.transitions.map((t) => t.target)).toEqual(['DR']);
+
+      // Recovery is recorded once, then nothing more is written for the director.
+      h.sim.faults.director('DC', { mode: 'ok' });
+      await h.run();
+      expect((await h.repo.get<DirectorItem>(keys.director('DC')))?.reachable).toBe(true);
+      h.writes.reset();
+      await h.run();
+      expect(h.writes.count).toBe(0);
+    },
+  );
+});
+
+describe('health run: overlapping runs', () => {
+  it('two concurrent runs neither lose nor double-apply a transition', async () => {
+    h = await startHarness({ health: { recoverAfterSec: 30 } });
+    await untilAllUp(h);
+    await h.run();
+    const before = await h.healthItem('HA_DC1');
+    h.sim.faults.cpeDown('HA_DC1');
+    h.sim.faults.setLoss('HA_DC2', 50);
+
+    // Both runs read the stored state before either samples (a barrier on the first sleep).
+    const start = h.clock.t + 60_000;
+    let waiting = 0;
+    let release!: () => void;
+    const barrier = new Promise<void>((r) => (release = r));
+    const clocks = [new FakeClock(start), new FakeClock(start + 1_000)];
+    const deps = clocks.map((clock) => {
+      const d = h!.makeDeps(clock);
+      let first = true;
+      d.sleep = async (ms) => {
+        if (first) {
+          first = false;
+          if (++waiting === 2) release();
+          await barrier;
+        }
+        await clock.sleep(ms);
+      };
+      return d;
+    });
+    const [a, b] = (await Promise.all(deps.map((d) => runHealthCheck(d)))) as [
+      HealthRunSummary,
+      HealthRunSummary,
+    ];
+
+    const all = [...a.transitions, ...b.transitions].map((t) => `${t.target}:${t.from}->${t.to}`).sort();
+    expect(all).toEqual(['HA_DC1:UP->DOWN', 'HA_DC2:UP->DOWN']);
+    expect(a.conflicts + b.conflicts).toBeGreaterThan(0);
+    const after = await h.healthItem('HA_DC1');
+    expect(after?.health).toBe('DOWN');
+    expect(after?.lastTransition).toMatchObject({ from: 'UP', to: 'DOWN' });
+    expect((await h.healthItem('HA_DC2'))?.health).toBe('DOWN');
+    // One transition write per target, plus at most a final progress write: never two DOWNs.
+    expect(after!.version - before!.version).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('health run: invalid CPEs', () => {
+  it('reports an invalid CPE (tenant, CPE, field) and keeps monitoring the rest', async () => {
+    const topology = await loadDefaultTopology();
+    const template = topology.cpes.find((c) => c.id === 'HA_DC2')!;
+    const bad = {
+      ...template,
+      id: 'HA_BAD',
+      name: 'HA_BAD',
+      metadata: { ...template.metadata, HA_STATE: 'BOTH' },
+    };
+    h = await startHarness({
+      topology: { ...topology, cpes: [...topology.cpes, bad] } as never,
+      health: { recoverAfterSec: 30 },
+    });
+    const summary = await h.run();
+    expect(summary.invalidCpes).toBe(1);
+    expect(summary.targets).toBe(CONCENTRATORS.length);
+    expect(h.metrics.get(HEALTH_METRICS.invalidCpes)).toBe(1);
+    const entry = h.log.entries.find((e) => e.attributes.cpeId === 'HA_BAD');
+    expect(entry).toMatchObject({
+      level: 'warn',
+      attributes: { tenantId: 'lab-tenant', cpeId: 'HA_BAD', field: 'HA_STATE', value: 'BOTH' },
+    });
+
+    await untilAllUp(h);
+    h.sim.faults.cpeDown('HA_DC1');
+    const next = await h.run();
+    expect(next.transitions.map((t) => t.target)).toEqual(['HA_DC1']);
+    expect(await h.healthItem('HA_BAD')).toBeUndefined();
+    expect(next.startedAt).toBeGreaterThan(T0);
+  });
+});
