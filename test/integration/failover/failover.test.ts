@@ -1,0 +1,313 @@
+/**
+ * The failover function end to end on one machine: DynamoDB Local (state table with its real
+ * stream, the idempotency table), the zWAN simulator over HTTP, and Lambda-shaped events built
+ * from the stream's own records.
+ */
+import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Director } from '../../../shared/director/port.js';
+import { createZwanDirector } from '../../../shared/director/zwan/adapter.js';
+import type { CandidateSlot, Health, SiteName } from '../../../shared/domain/model.js';
+import { createFailoverBatchHandler } from '../../../shared/failover/batch.js';
+import { reconcileDrift } from '../../../shared/failover/drift.js';
+import {
+  createIdempotencyStore,
+  IDEMPOTENCY_TTL,
+  idempotencyTableDefinition,
+} from '../../../shared/failover/idempotency.js';
+import type { FailoverDeps } from '../../../shared/failover/ports.js';
+import { loadTenantView, reconcileGroup } from '../../../shared/failover/service.js';
+import { LocalPublisher } from '../../../shared/notify/local.js';
+import { createNotifier } from '../../../shared/notify/notifier.js';
+import { CountingMetricSink, silentLog } from '../../../shared/observability.js';
+import { createTable } from '../../../shared/store/definition.js';
+import { StateRepository } from '../../../shared/store/state-repo.js';
+import {
+  createZwanSimulator,
+  generatedIds,
+  generateTopology,
+  SIM_API_KEY,
+  type ZwanSimulator,
+} from '../../../local/simulator/index.js';
+import { createTestTable, uniqueSuffix, type TestTable } from '../../helpers/ddb.js';
+import { openStream } from './stream-records.js';
+
+const TENANT = generatedIds.tenant(0);
+const KEY = `${TENANT}#${generatedIds.group(0)}`;
+const id = (slot: 'dc1' | 'dc2' | 'dr1' | 'dr2') => generatedIds.concentrator(0, slot);
+const SLOTS: Record<string, { slot: CandidateSlot; site: SiteName }> = {
+  dc1: { slot: 'DC/ACTIVE', site: 'DC' },
+  dc2: { slot: 'DC/PASSIVE', site: 'DC' },
+  dr1: { slot: 'DR/ACTIVE', site: 'DR' },
+  dr2: { slot: 'DR/PASSIVE', site: 'DR' },
+};
+const BRANCHES = 6;
+const context = {
+  functionName: 'failover-it',
+  awsRequestId: 'req',
+  getRemainingTimeInMillis: () => 60_000,
+} as unknown as Context;
+
+interface World {
+  table: TestTable;
+  sim: ZwanSimulator;
+  repo: StateRepository;
+  deps: FailoverDeps;
+  published: LocalPublisher;
+  metrics: CountingMetricSink;
+  stream: Awaited<ReturnType<typeof openStream>>;
+  handler: ReturnType<typeof createFailoverBatchHandler>;
+  idempotencyTable: string;
+}
+
+let w: World;
+
+function directors(sim: ZwanSimulator, timeoutMs = 1000): { DC: Director; DR: Director } {
+  const make = (site: SiteName) =>
+    createZwanDirector({
+      site,
+      baseUrl: sim.url(site),
+      apiKey: async () => SIM_API_KEY,
+      timeoutMs,
+      retries: 1,
+      backoffBaseMs: 1,
+      backoffMaxMs: 5,
+    });
+  return { DC: make('DC'), DR: make('DR') };
+}
+
+async function setHealth(
+  slot: 'dc1' | 'dc2' | 'dr1' | 'dr2',
+  health: Health,
+  at = Date.now(),
+): Promise<void> {
+  const current = (await w.repo.listHealth(KEY)).find((h) => h.targetId === id(slot));
+  await w.repo.saveHealth({
+    groupKey: KEY,
+    tenantId: TENANT,
+    targetId: id(slot),
+    name: id(slot),
+    ...SLOTS[slot]!,
+    state: { health, badStreak: 0, cleanSince: null, since: at },
+    transition: { target: id(slot), from: current?.health ?? 'UNKNOWN', to: health, at, reason: 'test' },
+  });
+}
+
+function targets(): (string | undefined)[] {
+  return Array.from({ length: BRANCHES }, (_, b) => w.sim.world.currentTarget(generatedIds.branch(0, b)));
+}
+
+function repointCalls(): number {
+  return w.sim.requests.filter((r) => r.operation === 'repointBranch').length;
+}
+
+async function invoke(event?: DynamoDBStreamEvent) {
+  return w.handler(event ?? (await w.stream.event()), context);
+}
+
+beforeEach(async () => {
+  const table = await createTestTable('failover');
+  const idempotencyTable = `idem-${uniqueSuffix()}`;
+  await createTable(table.client, idempotencyTableDefinition(idempotencyTable), IDEMPOTENCY_TTL);
+  const sim = await createZwanSimulator({
+    topology: generateTopology({ groups: 1, branchesPerGroup: BRANCHES }),
+  });
+  const repo = new StateRepository(table.doc, table.tableName);
+  const published = new LocalPublisher();
+  const metrics = new CountingMetricSink();
+  const deps: FailoverDeps = {
+    store: repo,
+    directors: directors(sim),
+    notifier: createNotifier({ publisher: published, audit: repo, log: silentLog, metrics }),
+    log: silentLog,
+    metrics,
+    settings: {
+      preempt: true,
+      blindShare: 0.5,
+      blindMinTargets: 4,
+      concurrency: 4,
+      driftRequestsPerSecond: 500,
+    },
+    tenants: [TENANT],
+  };
+  const stream = await openStream(table.client, table.tableName, table.endpoint);
+  const handler = createFailoverBatchHandler(deps, {
+    persistenceStore: createIdempotencyStore(idempotencyTable, table.client),
+  });
+  w = { table, sim, repo, deps, published, metrics, stream, handler, idempotencyTable };
+  // Steady state: every concentrator UP, the first election puts DC1 in service at epoch 1.
+  for (const slot of ['dc1', 'dc2', 'dr1', 'dr2'] as const) await setHealth(slot, 'UP');
+  expect(await invoke()).toEqual({ batchItemFailures: [] });
+  expect(await repo.getGroup(KEY)).toMatchObject({ servingId: id('dc1'), epoch: 1 });
+  sim.clearRequests();
+});
+
+afterEach(async () => {
+  w.stream.close();
+  await w.sim.close();
+  await w.table.drop();
+});
+
+describe('failover function (DynamoDB Local stream → handler → simulator)', () => {
+  it('fails over on a DOWN transition: epoch 2, HA_STATE moved, every branch on DC2, outcomes and audit written', async () => {
+    w.sim.faults.cpeDown(id('dc1'));
+    await setHealth('dc1', 'DOWN');
+    expect(await invoke()).toEqual({ batchItemFailures: [] });
+    expect(await w.repo.getGroup(KEY)).toMatchObject({ servingId: id('dc2'), epoch: 2 });
+    expect(targets()).toEqual(Array(BRANCHES).fill(id('dc2')));
+    expect(w.sim.world.mustGet(id('dc2')).haRole).toBe('ACTIVE');
+    const outcomes = await w.repo.listBranchOutcomes(KEY);
+    expect(outcomes).toHaveLength(BRANCHES);
+    expect(outcomes.every((o) => o.result === 'ok' && o.targetId === id('dc2') && o.epoch === 2)).toBe(true);
+    const audit = await w.repo.listAuditEvents(new Date().toISOString().slice(0, 10));
+    expect(audit.map((a) => a.kind)).toContain('FAILOVER');
+    expect(audit.every((a) => a.expiresAt > Date.now() / 1000)).toBe(true);
+    expect(w.published.notices.find((n) => n.kind === 'FAILOVER')).toMatchObject({
+      from: id('dc1'),
+      to: id('dc2'),
+    });
+  });
+
+  it('changes nothing for duplicate and replayed records (idempotent on group + epoch)', async () => {
+    w.sim.faults.cpeDown(id('dc1'));
+    await setHealth('dc1', 'DOWN');
+    const event = await w.stream.event();
+    const doubled = { Records: [...event.Records, ...event.Records] };
+    expect(await invoke(doubled)).toEqual({ batchItemFailures: [] });
+    const calls = repointCalls();
+    expect(calls).toBe(BRANCHES);
+    expect(await invoke(event)).toEqual({ batchItemFailures: [] });
+    expect(await invoke(event)).toEqual({ batchItemFailures: [] });
+    expect(repointCalls()).toBe(calls);
+    expect(await w.repo.getGroup(KEY)).toMatchObject({ epoch: 2 });
+    expect(w.published.notices.filter((n) => n.kind === 'FAILOVER')).toHaveLength(1);
+  });
+
+  it('fails a bad record alone', async () => {
+    w.sim.faults.cpeDown(id('dc1'));
+    await setHealth('dc1', 'DOWN');
+    const event = await w.stream.event();
+    const bad = { eventName: 'MODIFY', dynamodb: { SequenceNumber: 'bad-1' } } as never;
+    const result = await invoke({ Records: [bad, ...event.Records] });
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'bad-1' }] });
+    expect(targets()).toEqual(Array(BRANCHES).fill(id('dc2')));
+  });
+
+  it('lets exactly one of two racing invocations win the epoch', async () => {
+    w.sim.faults.cpeDown(id('dc1'));
+    await setHealth('dc1', 'DOWN');
+    const event = await w.stream.event();
+    const other = createFailoverBatchHandler(w.deps, {
+      persistenceStore: createIdempotencyStore(w.idempotencyTable, w.table.client),
+    });
+    const results = await Promise.all([w.handler(event, context), other(event, context)]);
+    expect(results).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+    expect(await w.repo.getGroup(KEY)).toMatchObject({ servingId: id('dc2'), epoch: 2 });
+    expect(w.published.notices.filter((n) => n.kind === 'FAILOVER')).toHaveLength(1);
+    expect(targets()).toEqual(Array(BRANCHES).fill(id('dc2')));
+  });
+
+  it('records 5xx failures during the fan-out and the drift reconcile finishes the job', async () => {
+    w.deps.settings.concurrency = 1;
+    w.sim.faults.cpeDown(id('dc1'));
+    await setHealth('dc1', 'DOWN');
+    // 3 failing calls with one retry each: the first branch fails twice (left over), the second recovers.
+    w.sim.faults.failNextRepoints(3);
+    expect(await invoke()).toEqual({ batchItemFailures: [] });
+    const failed = (await w.repo.listBranchOutcomes(KEY)).filter((o) => o.result === 'failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.error).toMatch(/DirectorUnavailableError/);
+    expect(w.published.notices.some((n) => n.kind === 'REPOINT_FAILURE')).toBe(true);
+    expect(w.metrics.get('RepointFailures')).toBe(1);
+    const report = await reconcileDrift(w.deps);
+    expect(report).toMatchObject({ repointed: 1, failed: 0, errors: [] });
+    expect(targets()).toEqual(Array(BRANCHES).fill(id('dc2')));
+  });
+
+  it('records timeouts when the director hangs mid fan-out, then reconciles once it answers again', async () => {
+    const view = await loadTenantView(w.deps, TENANT);
+    w.deps.directors = directors(w.sim, 200);
+    w.sim.faults.cpeDown(id('dc1'));
+    await setHealth('dc1', 'DOWN');
+    w.sim.faults.director('DC', { mode: 'hang' });
+    const r = await reconcileGroup(w.deps, KEY, { view });
+    expect(r).toMatchObject({ servingId: id('dc2'), epoch: 2 });
+    expect(r.fanOut?.counts.failed).toBe(BRANCHES);
+    expect((await w.repo.listBranchOutcomes(KEY)).every((o) => o.result === 'failed')).toBe(true);
+    w.sim.faults.heal();
+    w.sim.faults.cpeDown(id('dc1'));
+    const report = await reconcileDrift(w.deps);
+    expect(report).toMatchObject({ repointed: BRANCHES, failed: 0 });
+    expect(targets()).toEqual(Array(BRANCHES).fill(id('dc2')));
+  });
+
+  it('after a crash mid fan-out, the reconcile leaves no branch on the dead concentrator', async () => {
+    // A director that stops answering for good after 2 re-points: the invocation never finishes.
+    let calls = 0;
+    const done: Promise<unknown>[] = [];
+    let crashed!: () => void;
+    const crash = new Promise<void>((resolve) => (crashed = resolve));
+    const real = w.deps.directors.DC;
+    const crashing: Director = Object.create(real) as Director;
+    crashing.repoint = (action) => {
+      if (++calls <= 2) {
+        const p = real.repoint(action);
+        done.push(p);
+        return p;
+      }
+      crashed();
+      return new Promise(() => undefined);
+    };
+    const crashingDeps = { ...w.deps, directors: { ...w.deps.directors, DC: crashing } };
+    const crashingHandler = createFailoverBatchHandler(crashingDeps, {
+      persistenceStore: createIdempotencyStore(w.idempotencyTable, w.table.client),
+    });
+    w.sim.faults.cpeDown(id('dc1'));
+    await setHealth('dc1', 'DOWN');
+    const event = await w.stream.event();
+    const abandoned = crashingHandler(event, context);
+    await crash; // the "Lambda" dies here, with two branches moved
+    await Promise.all(done);
+    expect(targets().filter((t) => t === id('dc2')).length).toBe(2);
+    expect(await w.repo.getGroup(KEY)).toMatchObject({ servingId: id('dc2'), epoch: 2 });
+    // The stream retries the record: the fan-out is still marked in progress, so it is not doubled…
+    expect(await invoke(event)).toEqual({ batchItemFailures: [] });
+    // …and the drift reconcile moves the rest.
+    const report = await reconcileDrift(w.deps);
+    expect(report.repointed).toBe(BRANCHES - 2);
+    expect(targets()).toEqual(Array(BRANCHES).fill(id('dc2')));
+    void abandoned;
+  });
+
+  it('raises ALL_DOWN and re-points nothing when no candidate is UP', async () => {
+    w.sim.faults.cpeDown(id('dc1'));
+    w.sim.faults.cpeDown(id('dc2'));
+    await setHealth('dc1', 'DOWN');
+    await setHealth('dc2', 'DOWN');
+    expect(await invoke()).toEqual({ batchItemFailures: [] });
+    // DR's site is PASSIVE: its concentrators are not eligible.
+    expect(await w.repo.getGroup(KEY)).toMatchObject({
+      servingId: id('dc1'),
+      epoch: 1,
+      alarms: ['ALL_DOWN'],
+    });
+    expect(repointCalls()).toBe(0);
+    expect(w.published.notices.filter((n) => n.kind === 'ALL_DOWN')).toHaveLength(1);
+  });
+
+  it('holds every change while the monitor is blind (director unreachable), then acts when it clears', async () => {
+    await w.repo.writeDirectorStatus({ site: 'DC', reachable: false, since: Date.now(), reason: 'test' });
+    w.sim.faults.cpeDown(id('dc1'));
+    await setHealth('dc1', 'DOWN');
+    expect(await invoke()).toEqual({ batchItemFailures: [] });
+    expect(await w.repo.getGroup(KEY)).toMatchObject({
+      servingId: id('dc1'),
+      epoch: 1,
+      alarms: ['MONITOR_BLIND'],
+    });
+    expect(repointCalls()).toBe(0);
+    await w.repo.writeDirectorStatus({ site: 'DC', reachable: true, since: Date.now() });
+    expect(await invoke()).toEqual({ batchItemFailures: [] });
+    expect(await w.repo.getGroup(KEY)).toMatchObject({ servingId: id('dc2'), epoch: 2, alarms: [] });
+    expect(targets()).toEqual(Array(BRANCHES).fill(id('dc2')));
+  });
+});
