@@ -88,8 +88,17 @@ function toValidationError(what: string, error: z.ZodError, input: unknown): Val
   );
 }
 
+// Topologies and CPEs this module has already validated (so large ones are not parsed twice).
+const validated = new WeakSet<object>();
+
+/** Whether `input` came out of {@link parseTopology} / {@link parseTopologyCpe} unchanged in identity. */
+export function isValidated(input: unknown): boolean {
+  return typeof input === 'object' && input !== null && validated.has(input);
+}
+
 /** Validate a topology (shape, unique CPE ids, known tenants). Throws ValidationError. */
 export function parseTopology(input: unknown, what = 'topology'): Topology {
+  if (isValidated(input)) return input as Topology;
   const parsed = topologySchema.safeParse(input);
   if (!parsed.success) throw toValidationError(what, parsed.error, input);
   const topology = parsed.data;
@@ -104,13 +113,17 @@ export function parseTopology(input: unknown, what = 'topology'): Topology {
     }
   });
   if (issues.length > 0) throw new ValidationError(what, issues);
+  validated.add(topology);
+  for (const c of topology.cpes) validated.add(c);
   return topology;
 }
 
 /** Validate one CPE (for faults that add or replace a CPE). Throws ValidationError. */
 export function parseTopologyCpe(input: unknown, what = 'cpe'): TopologyCpe {
+  if (isValidated(input)) return input as TopologyCpe;
   const parsed = topologyCpeSchema.safeParse(input);
   if (!parsed.success) throw toValidationError(what, parsed.error, input);
+  validated.add(parsed.data);
   return parsed.data;
 }
 
