@@ -78,7 +78,11 @@ export interface FailoverStore {
    */
   compareAndSetServing(groupKey: string, expectedEpoch: number, next: ServingUpdate): Promise<boolean>;
   /** Set or clear the group's pin (no change of epoch: the next election acts on it). */
-  setPin(groupKey: string, pin: Pin | undefined, group: { tenantId: string; haName: string }): Promise<unknown>;
+  setPin(
+    groupKey: string,
+    pin: Pin | undefined,
+    group: { tenantId: string; haName: string },
+  ): Promise<unknown>;
   /** Update the open alarms without touching serving or epoch. */
   setAlarms(
     groupKey: string,

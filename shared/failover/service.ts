@@ -108,6 +108,17 @@ export interface ReconcileResult {
 
 const DEFAULT_SITE_ROLES: Record<SiteName, SiteRole> = { DC: 'ACTIVE', DR: 'PASSIVE' };
 
+/**
+ * Site roles as election sees them. A PASSIVE site's concentrators are skipped, except the DR
+ * site's while DC is ACTIVE: in normal operation the DR *director* is a standby (PASSIVE), but
+ * the DR concentrators are onboarded on the DC director (reference) and are the last resort of
+ * the failover order (DC/ACTIVE, DC/PASSIVE, DR/ACTIVE, DR/PASSIVE). After a DC→DR switchover
+ * (DC PASSIVE) the DC concentrators are skipped until failback.
+ */
+export function electionSiteRoles(roles: Record<SiteName, SiteRole>): Record<SiteName, SiteRole> {
+  return { DC: roles.DC, DR: roles.DC === 'ACTIVE' ? 'ACTIVE' : roles.DR };
+}
+
 /** The director to act through: the ACTIVE site's (DC when both or neither are ACTIVE). */
 export function activeDirector(deps: FailoverDeps, siteRoles: Record<SiteName, SiteRole>) {
   if (siteRoles.DC !== 'ACTIVE' && siteRoles.DR === 'ACTIVE' && deps.directors.DR) return deps.directors.DR;
@@ -197,7 +208,7 @@ export async function reconcileGroup(
     const decision = elect({
       group,
       health,
-      siteRoles: roles,
+      siteRoles: electionSiteRoles(roles),
       current: { servingId: current.servingId, epoch: current.epoch },
       pin: activePin(current.pin, at),
       now: at,

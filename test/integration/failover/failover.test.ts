@@ -278,18 +278,22 @@ describe('failover function (DynamoDB Local stream → handler → simulator)', 
     void abandoned;
   });
 
-  it('raises ALL_DOWN and re-points nothing when no candidate is UP', async () => {
-    w.sim.faults.cpeDown(id('dc1'));
-    w.sim.faults.cpeDown(id('dc2'));
-    await setHealth('dc1', 'DOWN');
-    await setHealth('dc2', 'DOWN');
+  it('takes DR when both DC concentrators are DOWN, and raises ALL_DOWN (no re-point) when DR is DOWN too', async () => {
+    for (const slot of ['dc1', 'dc2'] as const) {
+      w.sim.faults.cpeDown(id(slot));
+      await setHealth(slot, 'DOWN');
+    }
     expect(await invoke()).toEqual({ batchItemFailures: [] });
-    // DR's site is PASSIVE: its concentrators are not eligible.
-    expect(await w.repo.getGroup(KEY)).toMatchObject({
-      servingId: id('dc1'),
-      epoch: 1,
-      alarms: ['ALL_DOWN'],
-    });
+    expect(await w.repo.getGroup(KEY)).toMatchObject({ servingId: id('dr1'), alarms: [] });
+    expect(targets()).toEqual(Array(BRANCHES).fill(id('dr1')));
+    w.sim.clearRequests();
+    for (const slot of ['dr1', 'dr2'] as const) {
+      w.sim.faults.cpeDown(id(slot));
+      await setHealth(slot, 'DOWN');
+    }
+    const epoch = (await w.repo.getGroup(KEY))?.epoch;
+    expect(await invoke()).toEqual({ batchItemFailures: [] });
+    expect(await w.repo.getGroup(KEY)).toMatchObject({ servingId: id('dr1'), epoch, alarms: ['ALL_DOWN'] });
     expect(repointCalls()).toBe(0);
     expect(w.published.notices.filter((n) => n.kind === 'ALL_DOWN')).toHaveLength(1);
   });
