@@ -308,7 +308,8 @@ export class DrWorkflows extends Construct {
 
   /** Validate the input, then take the lock (neither is caught: nothing to undo yet). */
   private start(m: MachineScope): { first: LambdaInvoke; last: LambdaInvoke } {
-    const validate = this.task(m, DR_STATE_NAMES.validate, 'validateInput', { 'input.$': '$' }, '$', {
+    // The validated input (defaults applied) goes to $.input; everything after reads it there.
+    const validate = this.task(m, DR_STATE_NAMES.validate, 'validateInput', { 'input.$': '$' }, '$.input', {
       catchable: false,
       retry: [],
     });

@@ -110,7 +110,12 @@ export function stateRepoDrStore(repo: StateRepository): DrStore {
       for (const r of records) await repo.markCleanupPending(r.site, r.at, true);
     },
     async putApprovalRequest(request) {
-      await repo.writeAudit({ ...request, kind: 'DR_APPROVAL_REQUESTED', at: Date.parse(request.at), atIso: request.at });
+      await repo.writeAudit({
+        ...request,
+        kind: 'DR_APPROVAL_REQUESTED',
+        at: Date.parse(request.at),
+        atIso: request.at,
+      });
     },
     async audit(event) {
       await repo.writeAudit({ ...event, at: Date.parse(event.at), atIso: event.at });

@@ -191,7 +191,7 @@ export function createDrTasks(deps: DrDeps) {
     /** First state: validate the execution input; a bad one fails at once naming the field. */
     async validateInput(payload: unknown) {
       const p = parseWith(base.extend({ input: z.unknown() }), payload, 'validateInput payload');
-      return { workflow: p.workflow, input: parseWorkflowInput(p.workflow, p.input) };
+      return parseWorkflowInput(p.workflow, p.input);
     },
 
     /** Take the one DR lock (WorkflowLockedError when another DR workflow holds it). */

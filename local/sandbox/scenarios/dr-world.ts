@@ -1,0 +1,161 @@
+/**
+ * A complete local DR world: the zWAN simulator with the S3 job runner, the state repository on
+ * a DynamoDB table, the backup bucket, the real DR tasks (with a settable clock), and the four
+ * synthesized state machines. The DR integration tests, the dc-site-loss scenario and the DR
+ * benchmark all build on it.
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { parseConfig } from '../../../shared/config/load.js';
+import type { Config } from '../../../shared/config/schema.js';
+import { createZwanDirector, type ZwanDirector } from '../../../shared/director/zwan/adapter.js';
+import type { SiteName } from '../../../shared/domain/model.js';
+import {
+  createDrDeps,
+  drSettings,
+  RecordingDrMetrics,
+  RecordingDrNotifier,
+} from '../../../shared/dr/adapters.js';
+import type { Workflow } from '../../../shared/dr/inputs.js';
+import { createDrTasks, runDrTask, type DrTasks } from '../../../shared/dr/tasks.js';
+import { silentLog, type LogSink } from '../../../shared/observability.js';
+import { StateRepository } from '../../../shared/store/state-repo.js';
+import { createZwanSimulator, SIM_API_KEY, type ZwanSimulator } from '../../simulator/zwan/server.js';
+import { S3JobRunner } from '../../simulator/zwan/jobs.js';
+import {
+  LocalTaskTokens,
+  runDrWorkflow,
+  type DrDefinitions,
+  type RunOptions,
+  type RunResult,
+} from './dr-machines.js';
+
+/** Options of {@link createDrWorld}. */
+export interface DrWorldOptions {
+  doc: DynamoDBDocumentClient;
+  tableName: string;
+  s3: S3Client;
+  bucket: string;
+  definitions: DrDefinitions;
+  /** Start of the simulated clock (epoch ms). @default now */
+  startAt?: number;
+  /** Simulator job duration (ms). @default 40 */
+  jobDurationMs?: number;
+  /** ELK objects per backup. @default 3 */
+  elkObjects?: number;
+  /** Bytes per ELK object. @default 4096 */
+  elkObjectBytes?: number;
+  /** Local Wait state duration (ms). @default 5 */
+  waitMs?: number;
+  /** Where the tasks log. @default silent */
+  log?: LogSink;
+  /** Printed notifications. @default none */
+  print?: (line: string) => void;
+}
+
+/** A running DR world. */
+export interface DrWorld {
+  sim: ZwanSimulator;
+  runner: S3JobRunner;
+  repo: StateRepository;
+  tasks: DrTasks;
+  notifier: RecordingDrNotifier;
+  metrics: RecordingDrMetrics;
+  tokens: LocalTaskTokens;
+  config: Config;
+  directors: Record<SiteName, ZwanDirector>;
+  /** The simulated clock (epoch ms); tasks and the repository read it. */
+  clock: { now: number };
+  /** Set the simulated clock to an ISO time. */
+  setTime(isoTime: string): void;
+  /** Run one execution of a workflow. */
+  run(workflow: Workflow, input: unknown, options?: Partial<RunOptions>): Promise<RunResult>;
+  close(): Promise<void>;
+}
+
+/** Build the world; `close()` stops the simulator. */
+export async function createDrWorld(options: DrWorldOptions): Promise<DrWorld> {
+  const clock = { now: options.startAt ?? Date.now() };
+  const now = () => clock.now;
+  const runner = new S3JobRunner({
+    s3: options.s3,
+    jobDurationMs: options.jobDurationMs ?? 40,
+    elkObjects: options.elkObjects ?? 3,
+    elkObjectBytes: options.elkObjectBytes ?? 4096,
+    now,
+  });
+  const sim = await createZwanSimulator({ jobs: runner, now });
+  const config = parseConfig({
+    env: 'local',
+    director: {
+      kind: 'zwan',
+      sites: {
+        DC: { baseUrl: sim.url('DC'), managementUrl: 'https://director-dc.example.net' },
+        DR: { baseUrl: sim.url('DR'), managementUrl: 'https://director-dr.example.net' },
+      },
+      secretName: 'local/director',
+      tenants: [...sim.world.tenants.keys()],
+    },
+  });
+  const directors = {
+    DC: createZwanDirector({
+      site: 'DC',
+      baseUrl: sim.url('DC'),
+      apiKey: async () => SIM_API_KEY,
+      retries: 1,
+      timeoutMs: 2000,
+      backoffBaseMs: 10,
+    }),
+    DR: createZwanDirector({
+      site: 'DR',
+      baseUrl: sim.url('DR'),
+      apiKey: async () => SIM_API_KEY,
+      retries: 1,
+      timeoutMs: 2000,
+      backoffBaseMs: 10,
+    }),
+  };
+  const repo = new StateRepository(options.doc, options.tableName, now);
+  const notifier = new RecordingDrNotifier(options.print);
+  const metrics = new RecordingDrMetrics();
+  const tasks = createDrTasks(
+    createDrDeps({
+      repo,
+      s3: options.s3,
+      settings: drSettings(config, options.bucket, { maxJobPolls: 400 }),
+      directors: (site) => directors[site],
+      notifier,
+      metrics,
+      log: options.log ?? silentLog,
+      now,
+    }),
+  );
+  const tokens = new LocalTaskTokens();
+  return {
+    sim,
+    runner,
+    repo,
+    tasks,
+    notifier,
+    metrics,
+    tokens,
+    config,
+    directors,
+    clock,
+    setTime(isoTime) {
+      clock.now = Date.parse(isoTime);
+    },
+    run(workflow, input, runOptions = {}) {
+      return runDrWorkflow(options.definitions[workflow], input, {
+        invoke: (payload) => runDrTask(tasks, payload),
+        tokens,
+        waitMs: options.waitMs ?? 5,
+        ...runOptions,
+      });
+    },
+    async close() {
+      await runner.idle();
+      await sim.close();
+    },
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * Shared setup of the DR integration tests: the synthesized definitions (once per file), a
+ * fresh table and bucket per world, and helpers to read the bucket.
+ */
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import {
+  synthDrDefinitions,
+  type DrDefinitions,
+  type RunResult,
+} from '../../../local/sandbox/scenarios/dr-machines.js';
+import {
+  createDrWorld,
+  type DrWorld,
+  type DrWorldOptions,
+} from '../../../local/sandbox/scenarios/dr-world.js';
+import { createTestBucket, createTestTable, type TestTable } from '../../helpers/ddb.js';
+
+let definitions: Promise<DrDefinitions> | undefined;
+/** The CDK app's DR state machines (synthesized once per test file). */
+export function definitionsOnce(): Promise<DrDefinitions> {
+  definitions ??= synthDrDefinitions('example');
+  return definitions;
+}
+
+/** A world on a fresh table and bucket, with its cleanup. */
+export interface TestDrWorld extends DrWorld {
+  table: TestTable;
+  bucket: string;
+  s3: S3Client;
+  /** Every key in the bucket, sorted. */
+  keys(prefix?: string): Promise<string[]>;
+  dispose(): Promise<void>;
+}
+
+export async function createTestDrWorld(
+  options: Partial<Omit<DrWorldOptions, 'doc' | 'tableName' | 's3' | 'bucket' | 'definitions'>> = {},
+): Promise<TestDrWorld> {
+  const [table, bucket, defs] = await Promise.all([
+    createTestTable('dr'),
+    createTestBucket('dr'),
+    definitionsOnce(),
+  ]);
+  const world = await createDrWorld({
+    doc: table.doc,
+    tableName: table.tableName,
+    s3: bucket.client,
+    bucket: bucket.bucket,
+    definitions: defs,
+    ...options,
+  });
+  return {
+    ...world,
+    table,
+    bucket: bucket.bucket,
+    s3: bucket.client,
+    async keys(prefix = '') {
+      const out: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await bucket.client.send(
+          new ListObjectsV2Command({ Bucket: bucket.bucket, Prefix: prefix, ContinuationToken: token }),
+        );
+        for (const o of page.Contents ?? []) if (o.Key) out.push(o.Key);
+        token = page.NextContinuationToken;
+      } while (token);
+      return out.sort();
+    },
+    async dispose() {
+      await world.close();
+      await table.drop();
+      bucket.client.destroy();
+    },
+  };
+}
+
+/** Fail with the execution's error, cause and last states when it did not succeed. */
+export function expectSucceeded(r: RunResult): void {
+  if (r.status !== 'SUCCEEDED') {
+    throw new Error(
+      `execution FAILED: ${r.error}: ${r.cause}\nlast states: ${r.states.slice(-8).join(' → ')}`,
+    );
+  }
+}
