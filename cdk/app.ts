@@ -7,7 +7,7 @@ import { ConfigError } from '../shared/errors.js';
 import { buildApp } from './build.js';
 
 try {
-  const { app } = await buildApp();
+  const { app } = buildApp();
   app.synth();
 } catch (error) {
   if (error instanceof ConfigError) {

@@ -40,10 +40,10 @@ export interface SynthesizedTemplates {
  * configuration, with bundling skipped and without cdk-nag (the template tests run it). The
  * cloud assembly is written to a temporary directory that is removed afterwards.
  */
-export async function synthTemplates(env: string | Config = 'example'): Promise<SynthesizedTemplates> {
+export function synthTemplates(env: string | Config = 'example'): SynthesizedTemplates {
   const outdir = mkdtempSync(join(tmpdir(), 'cpe-failover-cdk-'));
   try {
-    const built = await buildApp({
+    const built = buildApp({
       ...(typeof env === 'string' ? { env } : { config: env }),
       outdir,
       skipBundling: true,

@@ -3,16 +3,13 @@
  * cdk-nag AwsSolutionsChecks and tags. Used by cdk/app.ts (the `cdk` CLI entry), cdk/assembly.ts
  * (the sandbox and integration tests) and the template tests.
  */
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadConfigFile } from '../shared/config/load.js';
 import type { Config } from '../shared/config/schema.js';
 import { PROJECT_ROOT, type SharedResources } from './constructs/function.js';
 import { StatefulStack } from './stateful-stack.js';
-import { StatelessStack, type DrWorkflowsFactory } from './stateless-stack.js';
+import { StatelessStack } from './stateless-stack.js';
 
 /** Environment variable selecting the configuration when no `-c env=…` context is given. */
 export const ENV_VARIABLE = 'CPE_FAILOVER_ENV';
@@ -50,29 +47,8 @@ export function stackNames(env: string): { stateful: string; stateless: string }
   return { stateful: `CpeFailover-${env}-Stateful`, stateless: `CpeFailover-${env}-Stateless` };
 }
 
-/**
- * The DR workflows construct, when H8's cdk/constructs/dr-workflows.ts exists. Its contract:
- * `export class DrWorkflows extends Construct` with `constructor(scope, id, props: { shared: SharedResources })`.
- */
-export async function loadDrWorkflows(): Promise<DrWorkflowsFactory | undefined> {
-  const file = resolve(dirname(fileURLToPath(import.meta.url)), 'constructs', 'dr-workflows.ts');
-  if (!existsSync(file)) return undefined;
-  const mod = (await import(file)) as {
-    DrWorkflows?: new (
-      scope: import('constructs').Construct,
-      id: string,
-      props: { shared: SharedResources },
-    ) => unknown;
-  };
-  const DrWorkflows = mod.DrWorkflows;
-  if (!DrWorkflows) return undefined;
-  return (scope, id, shared) => {
-    new DrWorkflows(scope, id, { shared });
-  };
-}
-
 /** Build the app (does not synthesize). Throws ConfigError for a bad configuration. */
-export async function buildApp(options: BuildAppOptions = {}): Promise<BuiltApp> {
+export function buildApp(options: BuildAppOptions = {}): BuiltApp {
   const context: Record<string, unknown> = { ...options.context };
   if (options.skipBundling) context['aws:cdk:bundling-stacks'] = [];
   const app = new App({
@@ -114,7 +90,6 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<BuiltApp>
     description: `cpe-failover (${config.env}): functions, schedules, stream trigger, alarms, dashboard, DR workflows`,
     env: stackEnv,
     shared,
-    drWorkflows: await loadDrWorkflows(),
   });
 
   Tags.of(app).add('project', 'cpe-failover');

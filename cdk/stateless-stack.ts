@@ -3,28 +3,22 @@
  * destroyed and redeployed at will; everything with data lives in the stateful stack.
  */
 import { Stack, type StackProps } from 'aws-cdk-lib';
+import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
 import { ConsoleOperations } from './constructs/console-operations.js';
+import { DrWorkflows } from './constructs/dr-workflows.js';
 import { Failover } from './constructs/failover.js';
 import type { SharedResources } from './constructs/function.js';
 import { HealthCheck } from './constructs/health-check.js';
 import { Monitoring } from './constructs/monitoring.js';
 
-/**
- * Adds the DR state machines (H8's `DrWorkflows` from cdk/constructs/dr-workflows.ts) to the
- * stateless stack. Called once with the stack as scope and the shared resources.
- */
-export type DrWorkflowsFactory = (scope: Construct, id: string, shared: SharedResources) => void;
-
 /** Props of {@link StatelessStack}. */
 export interface StatelessStackProps extends StackProps {
   /** The stateful stack's resources and the validated configuration. */
   readonly shared: SharedResources;
-  /** Builds the DR workflows. @default - no DR workflows */
-  readonly drWorkflows?: DrWorkflowsFactory;
 }
 
-/** Functions, triggers, alarms, dashboard (and the DR workflows when given). */
+/** Functions, triggers, DR workflows, alarms, dashboard. */
 export class StatelessStack extends Stack {
   /** The scheduled health check. */
   readonly healthCheck: HealthCheck;
@@ -32,6 +26,8 @@ export class StatelessStack extends Stack {
   readonly failover: Failover;
   /** The console operations. */
   readonly consoleOperations: ConsoleOperations;
+  /** The DR state machines, their task function, schedules and alarms. */
+  readonly drWorkflows: DrWorkflows;
   /** Alarms and dashboard. */
   readonly monitoring: Monitoring;
 
@@ -41,6 +37,7 @@ export class StatelessStack extends Stack {
     this.healthCheck = new HealthCheck(this, 'HealthCheck', { shared });
     this.failover = new Failover(this, 'Failover', { shared });
     this.consoleOperations = new ConsoleOperations(this, 'ConsoleOperations', { shared });
+    this.drWorkflows = new DrWorkflows(this, 'DrWorkflows', { shared });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       config: shared.config,
       topic: shared.topic,
@@ -48,7 +45,7 @@ export class StatelessStack extends Stack {
       healthCheckTimeout: this.healthCheck.timeout,
       failover: this.failover.fn,
       failoverDlq: this.failover.dlq,
+      additionalAlarms: this.drWorkflows.node.findAll().filter((c): c is Alarm => c instanceof Alarm),
     });
-    props.drWorkflows?.(this, 'DrWorkflows', shared);
   }
 }

@@ -66,6 +66,8 @@ export interface MonitoringProps {
   readonly durationAlarmShare?: number;
   /** Minutes without a completed health-check run before the missed-run alarm fires. @default 5 */
   readonly missedRunMinutes?: number;
+  /** Alarms made elsewhere (the DR workflows') to show on the dashboard. @default - none */
+  readonly additionalAlarms?: readonly IAlarm[];
 }
 
 /** Alarms and dashboard. */

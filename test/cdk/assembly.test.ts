@@ -14,8 +14,8 @@ import { ValidationError } from '../../shared/errors.js';
 import { FAILOVER_STREAM_TYPES, TABLE_KEYS } from '../../shared/store/table.js';
 
 let synth: SynthesizedTemplates;
-beforeAll(async () => {
-  synth = await synthTemplates('example');
+beforeAll(() => {
+  synth = synthTemplates('example');
 });
 
 test('synthTemplates returns both stacks of the named configuration', () => {
@@ -97,9 +97,9 @@ test('rateToMs', () => {
   expect(rateToMs('cron(0 12 * * ? *)')).toBeUndefined();
 });
 
-test('synthTemplates takes a validated configuration too (the sandbox configuration)', async () => {
+test('synthTemplates takes a validated configuration too (the sandbox configuration)', () => {
   const config = loadConfigFile('sandbox');
-  const other = await synthTemplates(config);
+  const other = synthTemplates(config);
   expect(other.stackNames.stateful).toBe('CpeFailover-sandbox-Stateful');
   const fnEnv = Object.values(other.stateless.Resources).find((r) => r.Type === 'AWS::Lambda::Function')!
     .Properties!.Environment as { Variables: Record<string, string> };

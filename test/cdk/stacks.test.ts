@@ -32,9 +32,9 @@ function statementsOf(name: string): Json[] {
 const actionsOf = (s: Json) => ([] as string[]).concat(s.Action as string | string[]);
 const importsOf = (s: Json) => JSON.stringify(s.Resource);
 
-beforeAll(async () => {
+beforeAll(() => {
   outdir = mkdtempSync(join(tmpdir(), 'cpe-cdk-test-'));
-  built = await buildApp({ env: 'example', outdir, skipBundling: true });
+  built = buildApp({ env: 'example', outdir, skipBundling: true });
   built.app.synth(); // throws on any unsuppressed cdk-nag finding
   stateful = Template.fromStack(built.stateful);
   stateless = Template.fromStack(built.stateless);
@@ -47,10 +47,10 @@ describe('cdk-nag', () => {
     expect(Annotations.fromStack(built.stateless).findError('*', Match.anyValue())).toEqual([]);
   });
 
-  test('an unsuppressed finding fails synth (the checks really run)', async () => {
+  test('an unsuppressed finding fails synth (the checks really run)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cpe-cdk-nag-'));
     try {
-      const other = await buildApp({ env: 'example', outdir: dir, skipBundling: true });
+      const other = buildApp({ env: 'example', outdir: dir, skipBundling: true });
       new Queue(other.stateless, 'UnencryptedNoSsl', { enforceSSL: false });
       expect(() => other.app.synth()).toThrow(/AwsSolutions-SQS4/);
     } finally {
@@ -250,6 +250,22 @@ describe('stateless stack', () => {
           actionsOf(s).includes('secretsmanager:GetSecretValue') && importsOf(s).includes('director-??????'),
       ),
     ).toBe(true);
+  });
+
+  test('the DR task function reaches only the backup bucket in S3', () => {
+    const s3 = statementsOf('dr').filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
+    expect(s3.length).toBeGreaterThan(0);
+    for (const s of s3) {
+      expect(importsOf(s)).toMatch(/BackupBucket/);
+      expect(importsOf(s)).not.toMatch(/AccessLogBucket/);
+    }
+    for (const name of ['health-check', 'failover', 'update-branches', 'pin', 'unpin', 'status']) {
+      expect(
+        statementsOf(name)
+          .flatMap(actionsOf)
+          .filter((a) => a.startsWith('s3:')),
+      ).toEqual([]);
+    }
   });
 
   test('alarms: every one acts on the topic; the custom metrics use the configured namespace and service', () => {
