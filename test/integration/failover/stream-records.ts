@@ -1,7 +1,7 @@
 /**
- * Read the REAL stream of a DynamoDB Local table and shape its records as Lambda's DynamoDB
- * stream event (epoch-second ApproximateCreationDateTime, eventSourceARN, …). Each `drain()`
- * returns the records written since the previous one.
+ * Read the REAL stream of a DynamoDB Local table on demand and shape its records as Lambda's
+ * (the sandbox poller's `toLambdaRecord`). Each `drain()` returns the records written since the
+ * previous one, so a test can hand the same event to the handler again (replays, races).
  */
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -11,12 +11,14 @@ import {
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { toLambdaRecord } from '../../../local/runtime/stream-poller.js';
 
 /** A reader over every shard of the table's stream, from its start. */
 export async function openStream(client: DynamoDBClient, tableName: string, endpoint: string) {
   const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-  const streamArn = Table?.LatestStreamArn;
-  if (!streamArn) throw new Error(`table ${tableName} has no stream`);
+  const arn = Table?.LatestStreamArn;
+  if (!arn) throw new Error(`table ${tableName} has no stream`);
+  const streamArn: string = arn;
   const streams = new DynamoDBStreamsClient({
     endpoint,
     region: 'us-east-1',
@@ -42,28 +44,7 @@ export async function openStream(client: DynamoDBClient, tableName: string, endp
       let it = iterator;
       while (it) {
         const page = await streams.send(new GetRecordsCommand({ ShardIterator: it }));
-        for (const r of page.Records ?? []) {
-          const d = r.dynamodb ?? {};
-          out.push({
-            eventID: r.eventID,
-            eventName: r.eventName as DynamoDBRecord['eventName'],
-            eventVersion: '1.1',
-            eventSource: 'aws:dynamodb',
-            awsRegion: r.awsRegion,
-            eventSourceARN: streamArn,
-            dynamodb: {
-              ApproximateCreationDateTime: d.ApproximateCreationDateTime
-                ? Math.floor(new Date(d.ApproximateCreationDateTime).getTime() / 1000)
-                : undefined,
-              Keys: d.Keys as never,
-              NewImage: d.NewImage as never,
-              OldImage: d.OldImage as never,
-              SequenceNumber: d.SequenceNumber,
-              SizeBytes: d.SizeBytes,
-              StreamViewType: d.StreamViewType as never,
-            },
-          });
-        }
+        for (const r of page.Records ?? []) out.push(toLambdaRecord(r, streamArn, 'ddblocal'));
         const next = page.NextShardIterator;
         if (!page.Records?.length) {
           iterators.set(shardId, next);
