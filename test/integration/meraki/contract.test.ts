@@ -1,6 +1,10 @@
+import { jest } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
 import { loadSpec, recordMerakiTraffic, validateTraffic } from '../../contract/meraki-traffic.js';
 import type { LoggedExchange } from '../../../local/simulator/meraki/server.js';
+
+// Recording the traffic takes a few seconds (a 429 storm waits Retry-After); the machine is noisy.
+jest.setTimeout(60_000);
 
 const specPath = fileURLToPath(
   new URL('../../../shared/director/meraki/openapi-subset.yaml', import.meta.url),
