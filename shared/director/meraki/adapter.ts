@@ -110,6 +110,13 @@ export interface MerakiDirectorOptions {
   timeoutMs?: number;
   /** Networks per page when listing. @default 1000 */
   perPage?: number;
+  /**
+   * Per health target, the `at` of the newest point already returned; points at or before it are
+   * not returned again. Pass a map that outlives the adapter (module scope of a warm Lambda, or
+   * loaded from the store) so a new instance does not replay the overlapping minutes.
+   * @default a map of this instance
+   */
+  watermarks?: Map<string, number>;
   /** Minimum time between two loss calls for one organization. @default 60000 */
   minSampleIntervalMs?: number;
   /** Action batches. */
@@ -443,7 +450,7 @@ export function createMerakiDirector(options: MerakiDirectorOptions): MerakiDire
     timeSeries: { ts: string; lossPercent: number | null; latencyMs: number | null }[];
   }
   const lastCall = new Map<string, number>();
-  const watermark = new Map<string, number>();
+  const watermark = options.watermarks ?? new Map<string, number>();
 
   async function sampleHealth(tenantId: string, cpeIds: readonly string[]): Promise<Sample[]> {
     const org = orgConfig(tenantId);
