@@ -56,6 +56,8 @@ export interface HealthCheckHandlerOptions {
   onTransition?: (event: HealthTransitionEvent) => void;
   /** @default the container's dependencies from the environment */
   deps?: () => HealthRunDeps;
+  /** Stop sampling when aborted (the sandbox's Ctrl-C); the end-of-run writes still happen. */
+  signal?: AbortSignal;
 }
 
 /** Build the middy-wrapped handler (the sandbox adds a transition listener). */

@@ -1,0 +1,16 @@
+import { parseSandboxArgs } from './args.js';
+import { PARTS } from './registry.js';
+import { failoverPart } from './failover.js';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
+process.env.AWS_REGION ??= 'eu-west-1';
+process.env.AWS_ACCESS_KEY_ID ??= 'local';
+process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+process.env.AWS_LAMBDA_FUNCTION_NAME ??= 'cpe-failover-sandbox';
+const i = PARTS.findIndex((p) => p.name === 'healthCheckPart');
+PARTS.splice(i, 0, failoverPart);
+const { runSandbox } = await import('./sandbox.js');
+await runSandbox(parseSandboxArgs(process.argv.slice(2)));
+process.exit(0);

@@ -1,0 +1,40 @@
+/** The sandbox's command-line flags (see ./main.ts for the list). */
+import { parseArgs } from 'node:util';
+import { ValidationError } from '../../shared/errors.js';
+import { DEFAULT_FAULTS, parseFaultScript } from './faults.js';
+import type { SandboxOptions } from './parts.js';
+
+/** Parse the CLI flags into sandbox options (ValidationError naming the flag on bad input). */
+export function parseSandboxArgs(argv: readonly string[]): SandboxOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      faults: { type: 'string' },
+      'time-scale': { type: 'string' },
+      duration: { type: 'string' },
+      scenario: { type: 'string' },
+      topology: { type: 'string' },
+      'dynamodb-endpoint': { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const number = (flag: string, raw: string | undefined, fallback?: number) => {
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new ValidationError('sandbox options', [
+        { path: `--${flag}`, value: raw, expected: 'a number > 0' },
+      ]);
+    return n;
+  };
+  return {
+    faults: parseFaultScript(values.faults ?? DEFAULT_FAULTS),
+    timeScale: number('time-scale', values['time-scale'], 20) as number,
+    ...(values.duration !== undefined ? { durationSec: number('duration', values.duration) } : {}),
+    ...(values.scenario ? { scenario: values.scenario } : {}),
+    ...(values.topology ? { topologyPath: values.topology } : {}),
+    ...(values['dynamodb-endpoint'] ? { dynamoEndpoint: values['dynamodb-endpoint'] } : {}),
+    verbose: values.verbose ?? false,
+  };
+}

@@ -1,0 +1,192 @@
+/**
+ * The first sandbox parts: DynamoDB Local, the state table, the zWAN simulator, the functions'
+ * configuration (time-scaled) and the health-check handler on a timer (the EventBridge schedule).
+ */
+import type { Context } from 'aws-lambda';
+import { randomBytes } from 'node:crypto';
+import { parseConfig, resetConfigCache } from '../../shared/config/load.js';
+import { API_KEY_ENV } from '../../shared/director/secrets.js';
+import { createHealthRunDeps } from '../../shared/health/deps.js';
+import type { HealthTransitionEvent } from '../../shared/health/run.js';
+import { DEFAULT_HEALTH_CONFIG } from '../../shared/domain/model.js';
+import { createTable, tableDefinition } from '../../shared/store/definition.js';
+import { createDynamoClients } from '../../shared/store/dynamo.js';
+import { startDynamoDbLocal, type DynamoDbLocal } from '../emulators/dynamodb-local.js';
+import { createZwanSimulator, loadTopology, SIM_API_KEY } from '../simulator/index.js';
+import { abortableSleep, need, type PartFactory, type SandboxContext } from './parts.js';
+
+/** EventBridge's schedule period of the health check, before time scaling. */
+const SCHEDULE_MS = 60_000;
+/** Default health cadence (config defaults), scaled by the time scale. */
+const BASE_SAMPLE_INTERVAL_SEC = 5;
+
+/** DynamoDB Local (or the endpoint given with `--dynamodb-endpoint`). */
+export const dynamoPart: PartFactory = (options) => {
+  let local: DynamoDbLocal | undefined;
+  let destroy: (() => void) | undefined;
+  return {
+    name: 'dynamodb',
+    async start(ctx) {
+      let endpoint = options.dynamoEndpoint;
+      if (!endpoint) {
+        local = await startDynamoDbLocal();
+        endpoint = local.endpoint;
+      }
+      const clients = createDynamoClients({ endpoint });
+      destroy = () => clients.client.destroy();
+      ctx.dynamo = { endpoint, ...clients };
+      ctx.setEnv('DYNAMODB_ENDPOINT', endpoint);
+      ctx.print(`DynamoDB Local at ${endpoint}${local ? '' : ' (given)'}`);
+    },
+    async stop() {
+      destroy?.();
+      await local?.stop();
+    },
+  };
+};
+
+/** The state table, created from the one table definition. */
+export const tablePart: PartFactory = () => ({
+  name: 'table',
+  async start(ctx) {
+    const dynamo = need(ctx, 'dynamo', 'table');
+    const tableName = `cpe-failover-sandbox-${randomBytes(3).toString('hex')}`;
+    await createTable(dynamo.client, tableDefinition(tableName));
+    ctx.tableName = tableName;
+    ctx.setEnv('TABLE_NAME', tableName);
+    ctx.print(`state table ${tableName}`);
+  },
+  async stop() {},
+});
+
+/** The zWAN simulator (both site directors) with the default or given topology. */
+export const simulatorPart: PartFactory = (options) => {
+  let close: (() => Promise<void>) | undefined;
+  return {
+    name: 'simulator',
+    async start(ctx) {
+      const sim = await createZwanSimulator(
+        options.topologyPath ? { topology: await loadTopology(options.topologyPath) } : {},
+      );
+      close = () => sim.close();
+      ctx.simulator = sim;
+      ctx.setEnv(API_KEY_ENV, SIM_API_KEY);
+      ctx.print(`zWAN simulator: DC ${sim.url('DC')}  DR ${sim.url('DR')}`);
+    },
+    async stop() {
+      await close?.();
+    },
+  };
+};
+
+/** The functions' configuration: the simulator's directors, health cadence and hold divided by the time scale. */
+export const configPart: PartFactory = (options) => ({
+  name: 'config',
+  async start(ctx) {
+    const sim = need(ctx, 'simulator', 'config');
+    const scale = options.timeScale;
+    const config = parseConfig(
+      {
+        env: 'sandbox',
+        director: {
+          kind: 'zwan',
+          sites: { DC: { baseUrl: sim.url('DC') }, DR: { baseUrl: sim.url('DR') } },
+          secretName: 'sandbox (CPE_FAILOVER_API_KEY is used)',
+          tenants: [...new Set([...sim.world.cpes.values()].map((c) => c.tenantId))].sort(),
+        },
+        health: {
+          sampleIntervalSec: BASE_SAMPLE_INTERVAL_SEC / scale,
+          recoverAfterSec: DEFAULT_HEALTH_CONFIG.recoverAfterSec / scale,
+        },
+      },
+      'sandbox configuration',
+    );
+    ctx.config = config;
+    ctx.setEnv('CPE_FAILOVER_CONFIG', JSON.stringify(config));
+    resetConfigCache();
+    ctx.print(
+      `time scale ${scale}: a sample every ${round(config.health.sampleIntervalSec)} s, ` +
+        `DOWN after ${config.health.failAfter} bad, UP after ${round(config.health.recoverAfterSec)} s clean`,
+    );
+  },
+  async stop() {
+    resetConfigCache();
+  },
+});
+
+function round(n: number): string {
+  return String(Math.round(n * 1000) / 1000);
+}
+
+/** `HA_DC1 (DC/ACTIVE)  UP → DOWN  why` with the group. */
+export function formatTransition(t: HealthTransitionEvent): string {
+  return `${t.groupKey}  ${t.name} (${t.slot})  ${t.from} → ${t.to}  ${t.reason}`;
+}
+
+/** A Lambda context for local invocations. */
+export function localContext(functionName: string, timeoutMs: number): Context {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomBytes(8).toString('hex'),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'sandbox',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/**
+ * The health-check handler (the real middy/Powertools one) on a timer: one run per scaled minute,
+ * never two at once (reserved concurrency 1). Transitions are printed the moment they are written.
+ */
+export const healthCheckPart: PartFactory = (options) => {
+  const stopping = new AbortController();
+  let loop: Promise<void> | undefined;
+  return {
+    name: 'health-check',
+    async start(ctx: SandboxContext) {
+      const config = need(ctx, 'config', 'health-check');
+      const tableName = need(ctx, 'tableName', 'health-check');
+      const signal = AbortSignal.any([stopping.signal, ctx.signal]);
+      const sleep = abortableSleep(signal);
+      // Imported here so Powertools reads the environment the sandbox has set.
+      const { createHealthCheckHandler } = await import('../../functions/health-check/handler.js');
+      const deps = createHealthRunDeps({ config, tableName, sleep, directorTuning: { timeoutMs: 2_000 } });
+      const handler = createHealthCheckHandler({
+        deps: () => deps,
+        signal,
+        onTransition: (t) => ctx.print(formatTransition(t)),
+      });
+      const periodMs = SCHEDULE_MS / options.timeScale;
+      const timeoutMs = config.health.samplesPerRun * config.health.sampleIntervalSec * 1000 + 30_000;
+      loop = (async () => {
+        let next = Date.now();
+        while (!signal.aborted) {
+          try {
+            await handler(
+              { source: 'aws.events', 'detail-type': 'Scheduled Event' },
+              localContext('health-check', timeoutMs),
+            );
+          } catch (error) {
+            if (!signal.aborted)
+              ctx.print(`health-check failed: ${(error as Error).name}: ${(error as Error).message}`);
+          }
+          next += periodMs;
+          await sleep(Math.max(0, next - Date.now()));
+          next = Math.max(next, Date.now() - periodMs);
+        }
+      })();
+    },
+    async stop() {
+      stopping.abort();
+      await loop;
+    },
+  };
+};

@@ -1,0 +1,97 @@
+/**
+ * The sandbox is a list of parts, each with `start` and `stop`, started in order and stopped in
+ * reverse. Parts publish what later parts need on the shared {@link SandboxContext} (endpoints,
+ * table, simulator, configuration). Add a part by writing a {@link PartFactory} and listing it in
+ * ./registry.ts (one line).
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Config } from '../../shared/config/schema.js';
+import type { ZwanSimulator } from '../simulator/index.js';
+import type { FaultStep } from './faults.js';
+
+/** Options of a sandbox run (the CLI flags). */
+export interface SandboxOptions {
+  /** Fault script (replaced by the scenario's own when `scenario` is set). */
+  faults: FaultStep[];
+  /** Health cadence and hold divided by this (60: the 5-minute hold takes 5 s). @default 20 */
+  timeScale: number;
+  /** Stop after this many seconds (undefined: until Ctrl-C). */
+  durationSec?: number;
+  /** A registered scenario (./registry.ts). */
+  scenario?: string;
+  /** Topology file for the simulator. @default the Chennai lab */
+  topologyPath?: string;
+  /** Use this DynamoDB endpoint instead of starting DynamoDB Local (tests). */
+  dynamoEndpoint?: string;
+  /** Print the controller's own logs (Powertools) too. */
+  verbose: boolean;
+}
+
+/** Shared state of a running sandbox. Fields are set by the parts that own them. */
+export interface SandboxContext {
+  readonly options: SandboxOptions;
+  /** Epoch ms when every part had started (fault times and printed times count from here). */
+  readonly startedAt: number;
+  /** Aborted when the sandbox stops. */
+  readonly signal: AbortSignal;
+  /** Print a line prefixed with the elapsed time and the wall-clock time. */
+  print(line: string): void;
+  /** Set an environment variable for the functions; restored when the sandbox stops. */
+  setEnv(name: string, value: string): void;
+  /** Set by the `dynamodb` part. */
+  dynamo?: { endpoint: string; client: DynamoDBClient; doc: DynamoDBDocumentClient };
+  /** Set by the `table` part. */
+  tableName?: string;
+  /** Set by the `simulator` part. */
+  simulator?: ZwanSimulator;
+  /** Set by the `config` part: the configuration the functions get (time-scaled health). */
+  config?: Config;
+}
+
+/** One running piece of the sandbox. */
+export interface SandboxPart {
+  readonly name: string;
+  start(ctx: SandboxContext): Promise<void>;
+  /** Called once every part has started (`ctx.startedAt` is then set): start timed actions here. */
+  running?(ctx: SandboxContext): void;
+  /** Stop what `start` started; must be safe to call after a failed or partial start. */
+  stop(): Promise<void>;
+}
+
+/** Creates a part for this run, or undefined when the part does not apply (e.g. an option is off). */
+export type PartFactory = (options: SandboxOptions) => SandboxPart | undefined;
+
+/** A named scenario: a part that drives the world (faults, checks) instead of the fault script. */
+export interface Scenario {
+  description: string;
+  create: PartFactory;
+}
+
+/** Read a field a previous part must have set, with a clear error when the order is wrong. */
+export function need<K extends 'dynamo' | 'tableName' | 'simulator' | 'config'>(
+  ctx: SandboxContext,
+  field: K,
+  by: string,
+): NonNullable<SandboxContext[K]> {
+  const value = ctx[field];
+  if (value === undefined || value === null) {
+    throw new Error(`sandbox part ${by} needs ctx.${field}: list its part after the one that sets it`);
+  }
+  return value as NonNullable<SandboxContext[K]>;
+}
+
+/** A sleep that ends early (without error) when `signal` aborts. */
+export function abortableSleep(signal: AbortSignal): (ms: number) => Promise<void> {
+  return (ms) =>
+    new Promise((resolve) => {
+      if (signal.aborted) return resolve();
+      const timer = setTimeout(done, Math.max(0, ms));
+      function done() {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+      signal.addEventListener('abort', done, { once: true });
+    });
+}

@@ -1,0 +1,48 @@
+/**
+ * The sandbox end to end, programmatically: DynamoDB (the test run's DynamoDB Local), the
+ * simulator, the real health-check handler on its timer and a fault script, at time scale 60
+ * (a sample every 83 ms, the 5-minute hold in 5 s). HA_DC1 must go DOWN and later come back UP.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { parseSandboxArgs } from '../../local/sandbox/args.js';
+import { runSandbox } from '../../local/sandbox/sandbox.js';
+
+describe('sandbox (npm start)', () => {
+  it('prints HA_DC1 going DOWN and, after the scaled hold, UP; then stops everything', async () => {
+    const options = parseSandboxArgs([
+      '--time-scale',
+      '60',
+      '--duration',
+      '50',
+      '--faults',
+      '7s down HA_DC1; 9s up HA_DC1',
+      '--dynamodb-endpoint',
+      process.env.DYNAMODB_ENDPOINT ?? '',
+    ]);
+    const lines: string[] = [];
+    const stop = new AbortController();
+    const envBefore = process.env.TABLE_NAME;
+    await runSandbox(options, {
+      signal: stop.signal,
+      output: (line) => {
+        lines.push(line);
+        if (/HA_DC1 \(DC\/ACTIVE\)\s+DOWN → UP/.test(line)) stop.abort();
+      },
+    });
+    const text = lines.join('\n');
+    const down = lines.findIndex((l) => /HA_DC1 \(DC\/ACTIVE\)\s+UP → DOWN\s+3 bad samples in a row/.test(l));
+    const up = lines.findIndex((l) => /HA_DC1 \(DC\/ACTIVE\)\s+DOWN → UP\s+clean for 5 s/.test(l));
+    expect({ down: down >= 0, up: up > down, text }).toMatchObject({ down: true, up: true });
+    expect(lines.findIndex((l) => /fault: up HA_DC1/.test(l))).toBeLessThan(up);
+    expect(lines.at(-1)).toMatch(/stopped$/);
+    // Environment restored.
+    expect(process.env.TABLE_NAME).toBe(envBefore);
+  }, 60_000);
+
+  it('rejects a bad fault script naming the step and the field', () => {
+    expect(() => parseSandboxArgs(['--faults', '5s explode HA_DC1'])).toThrow(
+      /fault script is invalid: 0.*action/,
+    );
+    expect(() => parseSandboxArgs(['--time-scale', '0'])).toThrow(/--time-scale="0": expected a number > 0/);
+  });
+});
