@@ -1,0 +1,191 @@
+/**
+ * Meraki mode through the common pipeline (issue 4 §1): the Meraki Dashboard as the `DC` director
+ * of the health run and the failover service, with nothing Meraki-specific in either.
+ *
+ * The mapping is the adapter's (shared/director/meraki/adapter.ts): each participating branch
+ * network is an HA group of its own (key `<orgId>#<networkId>`) with one branch (the network)
+ * and one candidate per configured hub, in order (primary → DC/ACTIVE, backup → DC/PASSIVE, 3rd →
+ * DR/ACTIVE, 4th → DR/PASSIVE). A candidate's health target is the branch→hub path; a re-point is
+ * the network's tag swap. What this module adds on top of the adapter:
+ *
+ * - `sampling: 'series'`: the health run applies every per-minute point of
+ *   `uplinksLossAndLatency` at its own time (2-minute lag, nulls are "no data") with the same
+ *   hysteresis, and a hub a branch does not track gets no point, so it stays UNKNOWN from that
+ *   branch and election never fails over onto it, unless the hub is `trustedWithoutTracking`
+ *   (the adapter then reports it clean, as the reference script assumed).
+ * - Re-points made at about the same time (one failover batch reconciles many branch groups at
+ *   once, e.g. when a hub dies) are coalesced per organization into action batches
+ *   (`retagMany`); a lone one is a guarded GET/GET/PUT (`retagOne`).
+ * - Configuration checks the port needs: at most four hubs per organization (one per slot).
+ */
+import type { Config } from '../config/schema.js';
+import {
+  createMerakiDirector,
+  parseMerakiConfig,
+  type MerakiConfig,
+  type MerakiDirector,
+  type MerakiDirectorOptions,
+  type RetagReport,
+} from '../director/meraki/adapter.js';
+import { parsePathTarget } from '../director/meraki/adapter.js';
+import type { Director, RepointResult } from '../director/port.js';
+import { CANDIDATE_ORDER, type RepointAction } from '../domain/model.js';
+import { ConfigError, DirectorUnavailableError, StaleEpochError } from '../errors.js';
+
+/** Options of {@link createMerakiPipelineDirector}: the adapter's, plus coalescing. */
+export interface MerakiPipelineOptions extends Omit<MerakiDirectorOptions, 'config'> {
+  /** Flush a organization's pending re-points after this long without a new one. @default 25 */
+  coalesceIdleMs?: number;
+  /** …and at the latest this long after the first one. @default 250 */
+  coalesceMaxMs?: number;
+}
+
+/** The Meraki director as the pipeline uses it: the adapter with series sampling and batched re-points. */
+export interface MerakiPipelineDirector extends MerakiDirector {
+  readonly sampling: 'series';
+  /** Every action-batch report of coalesced re-points so far (newest last, at most 100 kept). */
+  readonly batchReports: readonly RetagReport[];
+}
+
+/**
+ * Validate the Meraki director configuration for the pipeline: the adapter's rules (unique
+ * organizations, hubs and tags; tag prefixes without spaces) and at most four hubs per
+ * organization. Throws ConfigError naming the field and the value; nothing is called.
+ */
+export function parseMerakiPipelineConfig(input: unknown): MerakiConfig {
+  const config = parseMerakiConfig(input);
+  const issues = config.organizations.flatMap((org, o) =>
+    org.hubs.length > CANDIDATE_ORDER.length
+      ? [
+          {
+            path: `organizations.${o}.hubs`,
+            value: org.hubs.map((h) => h.name),
+            expected: `at most ${CANDIDATE_ORDER.length} hubs (primary, backup, 3rd, 4th: one per candidate slot ${CANDIDATE_ORDER.join(', ')})`,
+          },
+        ]
+      : [],
+  );
+  if (issues.length > 0) throw new ConfigError('director (meraki)', issues);
+  return config;
+}
+
+interface Pending {
+  action: RepointAction;
+  hub: string;
+  resolve: (r: RepointResult) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Create the Meraki director of the pipeline (see the module comment). Throws ConfigError for a
+ * bad configuration.
+ */
+export function createMerakiPipelineDirector(
+  config: unknown,
+  options: MerakiPipelineOptions = {},
+): MerakiPipelineDirector {
+  const valid = parseMerakiPipelineConfig(config);
+  const { coalesceIdleMs = 25, coalesceMaxMs = 250, ...adapterOptions } = options;
+  const adapter = createMerakiDirector({
+    minSampleIntervalMs: valid.lossIntervalSec * 1000,
+    ...adapterOptions,
+    config: valid,
+  });
+  const reports: RetagReport[] = [];
+  const queues = new Map<string, { items: Pending[]; first: number; timer?: NodeJS.Timeout }>();
+
+  const settle = (p: Pending, changed: boolean) =>
+    p.resolve({ branchId: p.action.branchId, targetId: p.action.targetId, epoch: p.action.epoch, changed });
+
+  async function flush(organizationId: string): Promise<void> {
+    const queue = queues.get(organizationId);
+    if (!queue) return;
+    queues.delete(organizationId);
+    if (queue.timer) clearTimeout(queue.timer);
+    // One network asked twice (two epochs in one window): the newer epoch wins.
+    const latest = new Map<string, Pending>();
+    for (const p of queue.items) {
+      const seen = latest.get(p.action.branchId);
+      if (seen && seen.action.epoch > p.action.epoch) {
+        p.reject(
+          new StaleEpochError(`re-point of ${p.action.branchId} at epoch ${p.action.epoch}: superseded`),
+        );
+        continue;
+      }
+      if (seen)
+        seen.reject(
+          new StaleEpochError(
+            `re-point of ${seen.action.branchId} at epoch ${seen.action.epoch}: superseded`,
+          ),
+        );
+      latest.set(p.action.branchId, p);
+    }
+    const items = [...latest.values()];
+    try {
+      if (items.length === 1) {
+        const p = items[0] as Pending;
+        const { changed } = await adapter.retagOne(organizationId, p.action.branchId, p.hub);
+        settle(p, changed);
+        return;
+      }
+      const report = await adapter.retagMany(
+        organizationId,
+        items.map((p) => ({ networkId: p.action.branchId, hub: p.hub })),
+      );
+      reports.push(report);
+      if (reports.length > 100) reports.shift();
+      const changed = new Set(report.changed);
+      const failed = new Map(report.failed.map((f) => [f.networkId, f.reason]));
+      for (const p of items) {
+        const reason = failed.get(p.action.branchId);
+        if (reason !== undefined) {
+          p.reject(
+            new DirectorUnavailableError(
+              `Meraki network ${p.action.branchId} (organization ${organizationId}) not re-tagged for hub ${p.hub}: ${reason}`,
+            ),
+          );
+        } else settle(p, changed.has(p.action.branchId));
+      }
+    } catch (error) {
+      for (const p of items) p.reject(error);
+    }
+  }
+
+  function repoint(action: RepointAction): Promise<RepointResult> {
+    const hub = parsePathTarget(action.targetId)?.hub ?? action.targetId;
+    return new Promise<RepointResult>((resolve, reject) => {
+      const now = Date.now();
+      let queue = queues.get(action.tenantId);
+      if (!queue) {
+        queue = { items: [], first: now };
+        queues.set(action.tenantId, queue);
+      }
+      queue.items.push({ action, hub, resolve, reject });
+      if (queue.timer) clearTimeout(queue.timer);
+      const wait =
+        queue.items.length >= 100
+          ? 0
+          : Math.min(coalesceIdleMs, Math.max(0, queue.first + coalesceMaxMs - now));
+      queue.timer = setTimeout(() => void flush(action.tenantId), wait);
+    });
+  }
+
+  return { ...adapter, sampling: 'series', repoint, batchReports: reports };
+}
+
+/**
+ * The directors of a Meraki configuration, by site: the Dashboard as `DC` (there is no DR
+ * director; the DR slots are the 3rd and 4th hubs). Throws ConfigError when `config.director` is
+ * not Meraki or is invalid.
+ */
+export function merakiSiteDirectors(
+  config: Config,
+  options: MerakiPipelineOptions = {},
+): { DC: Director & MerakiPipelineDirector } {
+  if (config.director.kind !== 'meraki') {
+    throw new ConfigError('configuration', [
+      { path: 'director.kind', value: config.director.kind, expected: 'meraki' },
+    ]);
+  }
+  return { DC: createMerakiPipelineDirector(config.director, options) };
+}
