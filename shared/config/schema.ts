@@ -66,6 +66,8 @@ export const merakiSchema = z
       )
       .min(1),
     requestsPerSecond: z.number().positive().max(10).default(9),
+    /** Least seconds between two `uplinksLossAndLatency` calls per organization (the series is per minute). */
+    lossIntervalSec: z.number().positive().default(60),
   })
   .strict();
 

@@ -70,6 +70,15 @@ export interface Director {
   readonly kind: 'zwan' | 'meraki';
   /** Which site's director this is (Meraki: the one cloud Dashboard reports as 'DC'). */
   readonly site: SiteName;
+  /**
+   * How `sampleHealth` answers. `snapshot` (the default, zWAN): one current sample per CPE per call;
+   * the caller stamps it with its round's time, and a CPE left out of the answer is unreachable.
+   * `series` (Meraki `uplinksLossAndLatency`): time-stamped points, several per target, lagged and
+   * never repeated; each is applied at its own time in order, and a target left out has no data
+   * (neither good nor bad). Each series point is measured by the branch itself, so a share of
+   * series targets going DOWN together says nothing about the monitor's own view.
+   */
+  readonly sampling?: 'snapshot' | 'series';
   /** Every CPE of a tenant, with metadata, LANs and tunnels (all pages). */
   listCpes(tenantId: string): Promise<DirectorCpe[]>;
   /** Liveness and loss/latency of many CPEs in one bulk call (chunked by the adapter). */
