@@ -30,13 +30,16 @@ async function main(): Promise<void> {
   process.env.AWS_LAMBDA_FUNCTION_NAME ??= 'cpe-failover-sandbox';
 
   const stop = new AbortController();
-  let signals = 0;
+  let firstSignalAt: number | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
-    signals++;
-    if (signals > 1) {
+    // A terminal's Ctrl-C reaches us twice at once (directly and relayed by tsx): only a second
+    // Ctrl-C well after the first forces the exit.
+    if (firstSignalAt !== undefined) {
+      if (Date.now() - firstSignalAt < 1_500) return;
       console.error(`${signal} again: exiting now`);
       process.exit(130);
     }
+    firstSignalAt = Date.now();
     console.log(`\n${signal}: stopping…`);
     stop.abort();
   };
