@@ -36,13 +36,18 @@ export function idempotentFanOut(
   persistenceStore: BasePersistenceLayer,
   config: IdempotencyConfig,
 ): FanOutRunner {
+  // Requests that really ran here (the rest got the stored result of an earlier run).
+  const ran = new WeakSet<FanOutRequest>();
   // A named function: Powertools puts its name in the idempotency key.
-  const fanOutOnce = async (request: FanOutRequest, group: Parameters<FanOutRunner>[1], view: TenantView) =>
-    fanOut(deps, request, group, view);
+  const fanOutOnce = async (request: FanOutRequest, group: Parameters<FanOutRunner>[1], view: TenantView) => {
+    ran.add(request);
+    return fanOut(deps, request, group, view);
+  };
   const once = makeIdempotent(fanOutOnce, { persistenceStore, config, dataIndexArgument: 0 });
   return async (request, group, view) => {
     try {
-      return await once(request, group, view);
+      const result = await once(request, group, view);
+      return ran.has(request) ? result : { ...result, replayed: true };
     } catch (error) {
       if (!(error instanceof IdempotencyAlreadyInProgressError)) throw error;
       deps.log.info('fan-out for this epoch is in progress elsewhere', {

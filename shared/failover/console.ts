@@ -203,7 +203,15 @@ export interface GroupStatus {
   epoch: number;
   reason?: string;
   changedAt?: string;
-  candidates: { id: string; name: string; slot: string; health: string; since?: string }[];
+  candidates: {
+    id: string;
+    name: string;
+    slot: string;
+    health: string;
+    since?: string;
+    /** Meraki: the hub is configured `trustedWithoutTracking` (untracked, it counts as clean and may be elected). */
+    trustedWithoutTracking?: true;
+  }[];
   pin?: Pin & { expired: boolean };
   branches: number;
   /** Branches whose tunnels are not on the serving concentrator (per the director). */
@@ -245,6 +253,9 @@ export async function groupStatus(
           slot: c.slot,
           health: byId.get(c.id)?.health ?? 'UNKNOWN',
           since: iso(byId.get(c.id)?.since),
+          ...(view.metadata?.get(c.id)?.MERAKI_TRUSTED_WITHOUT_TRACKING === 'true'
+            ? { trustedWithoutTracking: true as const }
+            : {}),
         })),
         ...(stored?.pin ? { pin: { ...stored.pin, expired: !activePin(stored.pin, now) } } : {}),
         branches: group.branches.length,

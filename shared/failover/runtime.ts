@@ -7,10 +7,10 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { configFromEnv } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { createMerakiDirector } from '../director/meraki/adapter.js';
 import { apiKeyProvider } from '../director/secrets.js';
 import { createZwanDirector } from '../director/zwan/adapter.js';
 import { ConfigError } from '../errors.js';
+import { merakiSiteDirectors } from '../meraki/pipeline.js';
 import { SnsPublisher } from '../notify/sns.js';
 import { createNotifier } from '../notify/notifier.js';
 import type { Publisher } from '../notify/port.js';
@@ -48,7 +48,11 @@ export function tenantsFromConfig(config: Config): string[] {
 /** The directors per site from the configuration (zWAN: DC and DR; Meraki: the Dashboard as DC). */
 export function directorsFromConfig(config: Config): DirectorSet {
   const d = config.director;
-  if (d.kind === 'meraki') return { DC: createMerakiDirector({ config: d }) };
+  if (d.kind === 'meraki')
+    return merakiSiteDirectors(config, {
+      timeoutMs: config.repoint.timeoutMs,
+      retries: config.repoint.retries,
+    });
   const site = (s: 'DC' | 'DR') =>
     createZwanDirector({
       site: s,

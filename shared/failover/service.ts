@@ -41,6 +41,8 @@ export interface TenantView {
   tenantId: string;
   inventory: Inventory;
   haRoles: Map<string, HaState | undefined>;
+  /** Each CPE's raw metadata (e.g. Meraki's `MERAKI_TRUSTED_WITHOUT_TRACKING`, which `status` shows). */
+  metadata?: Map<string, Record<string, string>>;
 }
 
 /** What one fan-out is asked to do: make every branch of a group use `servingId` at `epoch`. */
@@ -64,6 +66,8 @@ export interface FanOutResult {
   superseded: boolean;
   /** Another invocation holds the idempotency record of this group + epoch. */
   inProgressElsewhere?: boolean;
+  /** The stored result of an earlier fan-out for this group + epoch: nothing was done now. */
+  replayed?: boolean;
 }
 
 /** Runs a fan-out: {@link fanOut} directly, or wrapped by Powertools idempotency (the handler). */
@@ -137,7 +141,12 @@ export async function loadTenantView(
   for (const bad of inventory.invalid) {
     deps.log.warn('CPE left out: invalid metadata', { ...bad });
   }
-  return { tenantId, inventory, haRoles: new Map(cpes.map((c) => [c.id, c.haRole])) };
+  return {
+    tenantId,
+    inventory,
+    haRoles: new Map(cpes.map((c) => [c.id, c.haRole])),
+    metadata: new Map(cpes.map((c) => [c.id, c.metadata])),
+  };
 }
 
 /** Split a group key `tenant#haName` (tenant ids contain no `#`). */
@@ -205,6 +214,23 @@ export async function reconcileGroup(
     const current: GroupState = stored ?? { groupKey, tenantId, haName, epoch: 0, alarms: [] };
     const health = new Map<string, Health>(healthItems.map((h) => [h.targetId, h.health]));
     const at = now();
+    if (
+      current.servingId === undefined &&
+      group.candidates.every((c) => (health.get(c.id) ?? 'UNKNOWN') === 'UNKNOWN')
+    ) {
+      // Cold start: the health check has not decided about any candidate yet. Not ALL_DOWN.
+      const reason = 'awaiting the first health verdicts: every candidate is UNKNOWN';
+      return {
+        groupKey,
+        epoch: current.epoch,
+        changed: false,
+        reason,
+        alarms: [],
+        dryRun,
+        held: true,
+        plan: [],
+      };
+    }
     const decision = elect({
       group,
       health,

@@ -176,7 +176,13 @@ describe('failover function (DynamoDB Local stream → handler → simulator)', 
     const calls = repointCalls();
     expect(calls).toBe(BRANCHES);
     expect(await invoke(event)).toEqual({ batchItemFailures: [] });
-    expect(await invoke(event)).toEqual({ batchItemFailures: [] });
+    const replays: (boolean | undefined)[] = [];
+    const replaying = createFailoverBatchHandler(w.deps, {
+      persistenceStore: createIdempotencyStore(w.idempotencyTable, w.table.client),
+      onResult: (r) => replays.push(r.fanOut?.replayed),
+    });
+    expect(await replaying(event, context)).toEqual({ batchItemFailures: [] });
+    expect(replays).toEqual([true]);
     expect(repointCalls()).toBe(calls);
     expect(await w.repo.getGroup(KEY)).toMatchObject({ epoch: 2 });
     expect(w.published.notices.filter((n) => n.kind === 'FAILOVER')).toHaveLength(1);

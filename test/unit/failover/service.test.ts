@@ -168,3 +168,15 @@ describe('reconcileGroup', () => {
     expect([...h.director.branchTargets().values()]).toEqual(['DR1', 'DR1']);
   });
 });
+
+describe('reconcileGroup at cold start', () => {
+  it('waits without an alarm while no candidate has a health verdict yet', async () => {
+    const h = harness({ branches: 1, on: 'DC1' });
+    h.store.health.clear();
+    const r = await reconcileGroup(h.deps, KEY);
+    expect(r).toMatchObject({ held: true, alarms: [], changed: false, epoch: 0 });
+    expect(h.published.notices).toEqual([]);
+    h.store.setHealth(KEY, 'DC1', 'DOWN');
+    expect((await reconcileGroup(h.deps, KEY)).alarms).toEqual(['ALL_DOWN']);
+  });
+});
