@@ -1,0 +1,199 @@
+/**
+ * Health-run benchmark (`npm run bench -- health`): one health run over a generated topology of
+ * 10,000 CPEs (100 HA groups × 4 concentrators + 96 branches) against the zWAN simulator and
+ * DynamoDB Local. The simulator runs in a child process so `process.cpuUsage()` here measures only
+ * the handler's own work (HTTP client, hysteresis, DynamoDB client); sleeps are a fake clock's.
+ * Writes bench/results/health-run.json. Goal: cpuMsPerRun ≤ 1,000; ddbWritesPerRunSteady 0.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseConfig } from '../shared/config/load.js';
+import { API_KEY_ENV } from '../shared/director/secrets.js';
+import { createHealthRunDeps } from '../shared/health/deps.js';
+import { runHealthCheck, type HealthRunSummary } from '../shared/health/run.js';
+import { CountingMetricSink, silentLog } from '../shared/observability.js';
+import { createTable, tableDefinition } from '../shared/store/definition.js';
+import { createDynamoClients } from '../shared/store/dynamo.js';
+import { startDynamoDbLocal } from '../local/emulators/dynamodb-local.js';
+import {
+  createZwanSimulator,
+  generatedIds,
+  generateTopology,
+  SIM_API_KEY,
+} from '../local/simulator/index.js';
+
+const GROUPS = 100;
+const BRANCHES_PER_GROUP = 96;
+const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results', 'health-run.json');
+
+/** The figures written to bench/results/health-run.json. */
+export interface HealthBenchFigures {
+  cpes: number;
+  concentrators: number;
+  samplesPerRun: number;
+  /** CPU (user + system) of one steady run, sleeps excluded. */
+  cpuMsPerRun: number;
+  /** HTTP requests the simulator served for one steady run. */
+  directorCallsPerRun: number;
+  /** Director port calls (bulk health chunks count once per call). */
+  directorPortCallsPerRun: number;
+  ddbWritesPerRunSteady: number;
+  /** Mean over the flapping runs, 1 % of concentrators alternating down/up every run. */
+  ddbWritesPerRunFlapping: number;
+  cpuMsPerRunFlapping: number;
+  goal: { cpuMsPerRun: number; ddbWritesPerRunSteady: number };
+  withinGoals: boolean;
+}
+
+/** Child mode: serve the generated topology and print the origin. */
+async function serveSimulator(): Promise<void> {
+  const topology = generateTopology({ groups: GROUPS, branchesPerGroup: BRANCHES_PER_GROUP });
+  const sim = await createZwanSimulator({ topology, logBodies: false, maxLoggedRequests: 100_000 });
+  process.stdout.write(`READY ${sim.origin}\n`);
+  process.stdin.on('end', () => void sim.close().then(() => process.exit(0)));
+  process.stdin.resume();
+}
+
+async function startSimulatorProcess(): Promise<{ origin: string; child: ChildProcess }> {
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), '--serve-sim'],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
+  const origin = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      const m = /^READY (\S+)$/.exec(line);
+      if (m) resolve(m[1] as string);
+    });
+    child.once('exit', (code) => reject(new Error(`simulator process exited (${code})`)));
+  });
+  return { origin, child };
+}
+
+async function simPost(origin: string, action: string, body: unknown): Promise<void> {
+  const res = await fetch(`${origin}/_sim/faults/${action}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`simulator fault ${action}: ${res.status} ${await res.text()}`);
+}
+
+async function simRequestCount(origin: string): Promise<number> {
+  const res = await fetch(`${origin}/_sim/requests`);
+  const body = (await res.json()) as { requests: unknown[] };
+  return body.requests.length;
+}
+
+/** Run the benchmark and write bench/results/health-run.json. */
+export async function runHealthBench(): Promise<HealthBenchFigures> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  process.env[API_KEY_ENV] = SIM_API_KEY;
+  const dynamo = await startDynamoDbLocal();
+  const { origin, child } = await startSimulatorProcess();
+  const clients = createDynamoClients({ endpoint: dynamo.endpoint });
+  try {
+    const tableName = 'bench-health';
+    await createTable(clients.client, tableDefinition(tableName));
+    let writes = 0;
+    const send = clients.doc.send.bind(clients.doc) as (c: unknown, ...r: unknown[]) => Promise<unknown>;
+    (clients.doc as unknown as { send: typeof send }).send = (command: unknown, ...rest: unknown[]) => {
+      if (/^(Put|Update|Delete|BatchWrite|TransactWrite)Command$/.test((command as object).constructor.name))
+        writes++;
+      return send(command, ...rest);
+    };
+    const config = parseConfig({
+      env: 'bench',
+      director: {
+        kind: 'zwan',
+        sites: { DC: { baseUrl: `${origin}/sites/DC/api/v1` }, DR: { baseUrl: `${origin}/sites/DR/api/v1` } },
+        secretName: 'bench',
+        tenants: [generatedIds.tenant(0)],
+      },
+    });
+    // A fake clock: the sample-interval sleeps advance it at once (no waiting, no CPU).
+    let now = Date.UTC(2026, 10, 21, 12);
+    const deps = createHealthRunDeps({
+      config,
+      tableName,
+      doc: clients.doc,
+      clock: () => now,
+      sleep: async (ms) => {
+        now += ms;
+      },
+      log: silentLog,
+      metrics: new CountingMetricSink(),
+    });
+    const run = async (): Promise<{
+      summary: HealthRunSummary;
+      cpuMs: number;
+      writes: number;
+      http: number;
+    }> => {
+      now = Math.ceil((now + 1) / 60_000) * 60_000;
+      const httpBefore = await simRequestCount(origin);
+      const writesBefore = writes;
+      const cpu = process.cpuUsage();
+      const summary = await runHealthCheck(deps);
+      const used = process.cpuUsage(cpu);
+      return {
+        summary,
+        cpuMs: (used.user + used.system) / 1000,
+        writes: writes - writesBefore,
+        http: (await simRequestCount(origin)) - httpBefore,
+      };
+    };
+
+    // Warm up until every concentrator is UP (the first 5-minute hold), then one more run.
+    for (let i = 0; i < 8; i++) await run();
+    const steady = await run();
+
+    // 1 % of the concentrators alternate down/up every run.
+    const flapping = Array.from({ length: (GROUPS * 4) / 100 }, (_, i) =>
+      generatedIds.concentrator(i * 25, i % 2 === 0 ? 'dc1' : 'dr1'),
+    );
+    const flapRuns: { cpuMs: number; writes: number }[] = [];
+    for (let i = 0; i < 6; i++) {
+      for (const id of flapping) await simPost(origin, i % 2 === 0 ? 'cpeDown' : 'cpeUp', { id });
+      flapRuns.push(await run());
+    }
+    const mean = (xs: number[]) => Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 10) / 10;
+
+    const figures: HealthBenchFigures = {
+      cpes: GROUPS * (4 + BRANCHES_PER_GROUP),
+      concentrators: steady.summary.targets,
+      samplesPerRun: config.health.samplesPerRun,
+      cpuMsPerRun: Math.round(steady.cpuMs),
+      directorCallsPerRun: steady.http,
+      directorPortCallsPerRun: steady.summary.directorCalls,
+      ddbWritesPerRunSteady: steady.writes,
+      ddbWritesPerRunFlapping: mean(flapRuns.map((r) => r.writes)),
+      cpuMsPerRunFlapping: Math.round(mean(flapRuns.map((r) => r.cpuMs))),
+      goal: { cpuMsPerRun: 1000, ddbWritesPerRunSteady: 0 },
+      withinGoals: steady.cpuMs <= 1000 && steady.writes === 0,
+    };
+    mkdirSync(dirname(RESULTS), { recursive: true });
+    writeFileSync(RESULTS, `${JSON.stringify(figures, null, 2)}\n`);
+    console.log(`health run over ${figures.cpes} CPEs (${figures.concentrators} concentrators):`);
+    console.log(JSON.stringify(figures, null, 2));
+    console.log(`written to ${RESULTS}`);
+    return figures;
+  } finally {
+    clients.client.destroy();
+    child.stdin?.end();
+    child.kill('SIGTERM');
+    await dynamo.stop();
+  }
+}
+
+if (process.argv.includes('--serve-sim')) {
+  void serveSimulator();
+} else if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  void runHealthBench();
+}
