@@ -16,6 +16,8 @@ const common = {
 
 /** @type {import('jest').Config} */
 export default {
+  // A global option: jest ignores testTimeout inside a project. Integration tests start real servers.
+  testTimeout: 60000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {
@@ -28,7 +30,6 @@ export default {
       ],
       globalSetup: '<rootDir>/test/global-setup.ts',
       globalTeardown: '<rootDir>/test/global-teardown.ts',
-      testTimeout: 60000,
     },
   ],
 };
