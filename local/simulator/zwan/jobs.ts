@@ -221,7 +221,7 @@ export class S3JobRunner implements JobRunner {
     try {
       manifest = JSON.parse((await this.get(source.bucket, manifestKey)).toString('utf8')) as ManifestEntry[];
     } catch (cause) {
-      throw new Error(`restore: cannot read ${manifestKey}: ${(cause as Error).message}`);
+      throw new Error(`restore: cannot read ${manifestKey}: ${(cause as Error).message}`, { cause });
     }
     const stepMs = this.jobDurationMs / (manifest.length + 1);
     for (const [i, entry] of manifest.entries()) {
