@@ -66,8 +66,11 @@ export const merakiSchema = z
       )
       .min(1),
     requestsPerSecond: z.number().positive().max(10).default(9),
-    /** Least seconds between two `uplinksLossAndLatency` calls per organization (the series is per minute). */
-    lossIntervalSec: z.number().positive().default(60),
+    /**
+     * Least seconds between two `uplinksLossAndLatency` calls per organization (the series is per
+     * minute; below 60 so a scheduled run that starts a little early still calls). @default 45
+     */
+    lossIntervalSec: z.number().positive().default(45),
   })
   .strict();
 
