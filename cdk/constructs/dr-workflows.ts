@@ -90,9 +90,9 @@ export interface DrWorkflowsProps {
   readonly backupSchedule?: Schedule;
   /** Weekly drill schedule. @default Schedule.expression(config.backup.drillSchedule) (Sunday) */
   readonly drillSchedule?: Schedule;
-  /** Wait between two polls of a director job. @default Duration.seconds(30) */
+  /** Wait between two polls of a director job (each finished job costs at most this much extra). @default Duration.seconds(15) */
   readonly pollInterval?: Duration;
-  /** Polls before a RUNNING job counts as hung (JobTimeoutError). @default 60 (30 min at 30 s) */
+  /** Polls before a RUNNING job counts as hung (JobTimeoutError). @default 120 (30 min at 15 s) */
   readonly maxJobPolls?: number;
   /** How long a switchover or failback waits for an operator's approval. @default Duration.hours(2) */
   readonly approvalTimeout?: Duration;
@@ -137,8 +137,8 @@ export class DrWorkflows extends Construct {
     super(scope, id);
     const { shared } = props;
     const config = shared.config;
-    this.pollInterval = props.pollInterval ?? Duration.seconds(30);
-    this.maxJobPolls = props.maxJobPolls ?? 60;
+    this.pollInterval = props.pollInterval ?? Duration.seconds(15);
+    this.maxJobPolls = props.maxJobPolls ?? 120;
     this.approvalTimeout = props.approvalTimeout ?? Duration.hours(2);
     const executionTimeout = props.executionTimeout ?? Duration.hours(6);
 

@@ -80,7 +80,7 @@ describe('DR Backup state machine', () => {
     w.runner.injectFault('DC', { kind: 'hang' });
     const r = await w.run('Backup', {});
     expect(r.error).toBe('JobTimeoutError');
-    expect(r.cause).toMatch(/still RUNNING .* after 60 polls/);
+    expect(r.cause).toMatch(/still RUNNING .* after 120 polls/);
     expect(await records(w, 'DC')).toHaveLength(0);
     expect(await w.repo.getLock()).toBeUndefined();
   });
