@@ -4,7 +4,7 @@
  * and `TABLE_NAME`; the inventory cache lives as long as the container.
  */
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { configFromEnv, zodIssues } from '../../shared/config/load.js';
 import { CpeFailoverError, ValidationError } from '../../shared/errors.js';
 import { createHealthRunDeps } from '../../shared/health/deps.js';
@@ -72,7 +72,7 @@ export function createHealthCheckHandler(options: HealthCheckHandlerOptions = {}
       const summary = await runHealthCheck(deps, {
         ...(parsed.data.samplesPerRun ? { samplesPerRun: parsed.data.samplesPerRun } : {}),
         ...(remaining > DEADLINE_MARGIN_MS
-          ? { signal: AbortSignal.timeout(remaining - DEADLINE_MARGIN_MS) }
+          ? { signal: AbortSignal.timeout(Math.floor(remaining - DEADLINE_MARGIN_MS)) }
           : {}),
         ...(options.onTransition ? { onTransition: options.onTransition } : {}),
       });

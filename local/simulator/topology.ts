@@ -7,7 +7,7 @@
  * `generateTopology` builds large synthetic topologies for the benchmarks.
  */
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from '../../shared/errors.js';
 
 const name = z.string().min(1);

@@ -3,7 +3,7 @@
  * console with a JSON test event). Validated with zod; a bad event is a ValidationError naming
  * each field and its value, thrown before anything is read or changed.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { zodIssues } from '../config/load.js';
 import { ValidationError } from '../errors.js';
 

@@ -21,7 +21,7 @@
  * call and every adapter instance (default 9 requests/s, as the official SDK). 429 waits for
  * `Retry-After` (shared/director/http.ts).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { zodIssues } from '../../config/load.js';
 import { merakiSchema } from '../../config/schema.js';
 import {
