@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { EmulatorStartError, JavaMissingError } from './errors.js';
 import { getFreePort } from './free-port.js';
-import { spawnGroup } from './processes.js';
+import { groupListensOn, spawnGroup } from './processes.js';
 
 /** A running DynamoDB Local. */
 export interface DynamoDbLocal {
@@ -152,8 +152,13 @@ async function startOnPort(
       }
       try {
         await client.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: AbortSignal.timeout(2000) });
+        // Another server may have taken the port before Java bound it: make sure it is ours.
+        if (groupListensOn(proc.pgid, port) === false) {
+          throw new EmulatorStartError(`port ${port} is served by another process:\n${proc.output()}`);
+        }
         break;
       } catch (error) {
+        if (error instanceof EmulatorStartError) throw error;
         if (Date.now() > deadline) {
           throw new EmulatorStartError(
             `DynamoDB Local did not answer on ${endpoint} within ${readyTimeoutMs} ms:\n${proc.output()}`,

@@ -5,6 +5,7 @@
  * small shell watchdog that polls the parent's pid).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 
 /** Process groups still alive, killed on exit. */
 const liveGroups = new Set<number>();
@@ -124,4 +125,47 @@ async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<b
     await new Promise((r) => setTimeout(r, 25));
   }
   return true;
+}
+
+/** Inodes of the sockets listening on a TCP port (Linux /proc); undefined where /proc is absent. */
+function listeningInodes(port: number): Set<string> | undefined {
+  const tables = ['/proc/net/tcp', '/proc/net/tcp6'].filter((f) => existsSync(f));
+  if (tables.length === 0) return undefined;
+  const inodes = new Set<string>();
+  for (const table of tables) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      const local = cols[1];
+      if (!local || cols[3] !== '0A') continue; // 0A = LISTEN
+      if (Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16) === port && cols[9])
+        inodes.add(cols[9]);
+    }
+  }
+  return inodes;
+}
+
+/**
+ * Whether a process of group `pgid` is the one listening on `port` (so a readiness probe did not
+ * reach another server that grabbed the port first). Undefined when the OS cannot tell (no /proc).
+ */
+export function groupListensOn(pgid: number, port: number): boolean | undefined {
+  const inodes = listeningInodes(port);
+  if (inodes === undefined) return undefined;
+  if (inodes.size === 0) return false;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the command name (which may contain spaces) in parentheses: state ppid pgrp …
+      const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      if (pgrp !== pgid) continue;
+      for (const fd of readdirSync(`/proc/${entry}/fd`)) {
+        const target = readlinkSync(`/proc/${entry}/fd/${fd}`);
+        if (target.startsWith('socket:[') && inodes.has(target.slice(8, -1))) return true;
+      }
+    } catch {
+      // The process went away or is not ours to inspect.
+    }
+  }
+  return false;
 }
