@@ -5,7 +5,8 @@
  */
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { createFailoverBatchHandler } from '../../shared/failover/batch.js';
-import { failoverDepsFromEnv, idempotencyStoreFromEnv } from '../../shared/failover/runtime.js';
+import { idempotencyStoreFromEnv } from '../../shared/failover/idempotency.js';
+import { failoverDepsFromEnv } from '../../shared/failover/runtime.js';
 import { withObservability } from '../../shared/observability.js';
 
 let batchHandler: ReturnType<typeof createFailoverBatchHandler> | undefined;

@@ -17,7 +17,6 @@ import type { Publisher } from '../notify/port.js';
 import { logger, powertoolsMetricSink, type LogSink, type MetricSink } from '../observability.js';
 import { getDynamoClients } from '../store/dynamo.js';
 import { StateRepository } from '../store/state-repo.js';
-import { createIdempotencyStore } from './idempotency.js';
 import type { DirectorSet, FailoverDeps, FailoverSettings } from './ports.js';
 
 /** Environment variable names (the CDK app sets them; see cdk/constructs/function.ts). */
@@ -89,7 +88,8 @@ export function buildFailoverDeps(parts: {
   };
 }
 
-function requireEnv(name: string, env: NodeJS.ProcessEnv): string {
+/** The environment variable `name`, or a ConfigError naming it. */
+export function requireEnv(name: string, env: NodeJS.ProcessEnv): string {
   const value = env[name];
   if (!value) throw new ConfigError('environment', [{ path: name, value, expected: 'a non-empty value' }]);
   return value;
@@ -115,12 +115,4 @@ export function failoverDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Failo
     publisher: new SnsPublisher(new SNSClient({}), requireEnv(FAILOVER_ENV.topicArn, env)),
   });
   return cached;
-}
-
-/** The container's idempotency store (one per idempotent function). */
-export function idempotencyStoreFromEnv(env: NodeJS.ProcessEnv = process.env) {
-  return createIdempotencyStore(
-    requireEnv(FAILOVER_ENV.idempotencyTableName, env),
-    getDynamoClients().client,
-  );
 }
