@@ -16,6 +16,7 @@ export function parseSandboxArgs(argv: readonly string[]): SandboxOptions {
       topology: { type: 'string' },
       'dynamodb-endpoint': { type: 'string' },
       verbose: { type: 'boolean', default: false },
+      director: { type: 'string' },
     },
     strict: true,
   });
@@ -28,7 +29,22 @@ export function parseSandboxArgs(argv: readonly string[]): SandboxOptions {
       ]);
     return n;
   };
+  const director = values.director ?? 'zwan';
+  if (director !== 'zwan' && director !== 'meraki')
+    throw new ValidationError('sandbox options', [
+      { path: '--director', value: director, expected: 'zwan or meraki' },
+    ]);
+  if (director === 'meraki' && (values.faults !== undefined || values.topology !== undefined))
+    throw new ValidationError('sandbox options', [
+      {
+        path: values.faults !== undefined ? '--faults' : '--topology',
+        value: values.faults ?? values.topology,
+        expected:
+          'nothing with --director meraki (Meraki mode runs its own timeline, local/sandbox/meraki.ts)',
+      },
+    ]);
   return {
+    director,
     faults: parseFaultScript(values.faults ?? DEFAULT_FAULTS),
     timeScale: number('time-scale', values['time-scale'], 20) as number,
     ...(values.duration !== undefined ? { durationSec: number('duration', values.duration) } : {}),

@@ -61,6 +61,7 @@ export const tablePart: PartFactory = () => ({
 
 /** The zWAN simulator (both site directors) with the default or given topology. */
 export const simulatorPart: PartFactory = (options) => {
+  if (options.director === 'meraki') return undefined; // local/sandbox/meraki.ts
   let close: (() => Promise<void>) | undefined;
   return {
     name: 'simulator',
@@ -80,7 +81,10 @@ export const simulatorPart: PartFactory = (options) => {
 };
 
 /** The functions' configuration: the simulator's directors, health cadence and hold divided by the time scale. */
-export const configPart: PartFactory = (options) => ({
+export const configPart: PartFactory = (options) =>
+  options.director === 'meraki' ? undefined : zwanConfigPart(options);
+
+const zwanConfigPart: PartFactory = (options) => ({
   name: 'config',
   async start(ctx) {
     const sim = need(ctx, 'simulator', 'config');

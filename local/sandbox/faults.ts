@@ -23,7 +23,7 @@ export interface FaultStep {
 }
 
 /** The default demo: HA_DC1 down at 20 s, back up at 60 s. */
-export const DEFAULT_FAULTS = '20s down HA_DC1; 60s up HA_DC1';
+export const DEFAULT_FAULTS = '20s down HA_DC1; 40s down HA_DC2; 60s up HA_DC1; 62s up HA_DC2';
 
 const ARITY: Record<FaultStep['action'], [number, number]> = {
   down: [1, 1],
@@ -161,4 +161,4 @@ export function faultScriptPart(steps: readonly FaultStep[], name = 'faults'): S
 
 /** The fault script from the options (no part when a scenario drives the world). */
 export const faultsPart: PartFactory = (options) =>
-  options.scenario ? undefined : faultScriptPart(options.faults);
+  options.scenario || options.director === 'meraki' ? undefined : faultScriptPart(options.faults);

@@ -17,7 +17,6 @@ import {
   type MerakiSimulator,
   type SimOrganization,
 } from '../simulator/meraki/server.js';
-import { failoverPart } from './failover.js';
 import type { PartFactory, SandboxContext } from './parts.js';
 
 /** The sandbox's organization: two hubs in the reference's style and three branch networks. */
@@ -118,13 +117,6 @@ export const merakiPart: PartFactory = (options) => {
     },
   };
 };
-
-/**
- * The failover function in Meraki mode (H7's part). Drop this line from the registry once the
- * failover part is registered for every mode.
- */
-export const merakiFailoverPart: PartFactory = (options) =>
-  isMerakiMode(options) ? failoverPart(options) : undefined;
 
 function round(n: number): string {
   return String(Math.round(n * 1000) / 1000);

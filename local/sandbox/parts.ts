@@ -26,6 +26,8 @@ export interface SandboxOptions {
   dynamoEndpoint?: string;
   /** Print the controller's own logs (Powertools) too. */
   verbose: boolean;
+  /** Which director the sandbox simulates (`--director`). @default 'zwan' */
+  director?: 'zwan' | 'meraki';
 }
 
 /** Shared state of a running sandbox. Fields are set by the parts that own them. */

@@ -4,7 +4,10 @@
  */
 import { configPart, dynamoPart, healthCheckPart, simulatorPart, tablePart } from './core-parts.js';
 import { faultsPart } from './faults.js';
+import { failoverPart } from './failover.js';
+import { merakiPart } from './meraki.js';
 import type { PartFactory, Scenario } from './parts.js';
+import { dcSiteLossScenario } from './scenarios/dc-site-loss.js';
 
 /** The parts, in start order. */
 export const PARTS: PartFactory[] = [
@@ -12,10 +15,13 @@ export const PARTS: PartFactory[] = [
   tablePart,
   simulatorPart,
   configPart,
-  // (the failover stream poller and handler go here: they must run before the health check writes)
+  merakiPart, // --director meraki: Meraki simulator + configuration (instead of the two above)
+  failoverPart, // the stream poller + failover handler: must run before the health check writes
   healthCheckPart,
   faultsPart,
 ];
 
 /** Scenarios by name (`--scenario <name>`): each replaces the fault script with its own part. */
-export const SCENARIOS: Record<string, Scenario> = {};
+export const SCENARIOS: Record<string, Scenario> = {
+  'dc-site-loss': dcSiteLossScenario,
+};

@@ -11,6 +11,7 @@ import { apiKeyProvider } from '../director/secrets.js';
 import { createZwanDirector, type ZwanDirectorOptions } from '../director/zwan/adapter.js';
 import { SITE_NAMES, type SiteName } from '../domain/model.js';
 import { ConfigError } from '../errors.js';
+import { merakiSiteDirectors } from '../meraki/pipeline.js';
 import { defaultLogSink, powertoolsMetricSink, type LogSink, type MetricSink } from '../observability.js';
 import { getDocumentClient } from '../store/dynamo.js';
 import { StateRepository } from '../store/state-repo.js';
@@ -25,20 +26,21 @@ export type DirectorTuning = Partial<
   >
 >;
 
-/** One director per site, from the configuration (API key from Secrets Manager or `CPE_FAILOVER_API_KEY`). */
+/**
+ * The directors per site from the configuration (API key from Secrets Manager or
+ * `CPE_FAILOVER_API_KEY`): zWAN one per site; Meraki the Dashboard as DC.
+ */
 export function createSiteDirectors(
   config: Config,
   tuning: DirectorTuning = {},
 ): Partial<Record<SiteName, Director>> {
   const director = config.director;
-  if (director.kind !== 'zwan') {
-    throw new ConfigError('configuration', [
-      {
-        path: 'director.kind',
-        value: director.kind,
-        expected: 'zwan (the Meraki health source is not wired yet)',
-      },
-    ]);
+  if (director.kind === 'meraki') {
+    // The Dashboard as DC, sampled as a series (shared/meraki/pipeline.ts).
+    return merakiSiteDirectors(config, {
+      ...(tuning.timeoutMs !== undefined ? { timeoutMs: tuning.timeoutMs } : {}),
+      ...(tuning.retries !== undefined ? { retries: tuning.retries } : {}),
+    });
   }
   const result: Partial<Record<SiteName, Director>> = {};
   for (const site of SITE_NAMES) {

@@ -233,6 +233,10 @@ export async function runHealthCheck(
     }
   }
   summary.targets = targets.size;
+  // The monitor-blind share rule counts only targets the monitor samples itself (not series).
+  const snapshotTargets = [...targets.values()].filter(
+    (t) => directors[t.site]?.sampling !== 'series',
+  ).length;
   for (const [site, tenants] of bySite) {
     if (!directors[site]) {
       const count = [...tenants.values()].reduce((n, ids) => n + ids.length, 0);
@@ -378,7 +382,7 @@ export async function runHealthCheck(
     );
   };
 
-  const applyCpeSample = (sample: Sample, transitions: (() => Promise<void>)[]) => {
+  const applyCpeSample = (sample: Sample, transitions: (() => Promise<void>)[], series = false) => {
     const target = targets.get(sample.target);
     if (!target) return;
     summary.samples++;
@@ -388,7 +392,8 @@ export async function runHealthCheck(
     states.set(target.id, result.state);
     const transition = result.transition;
     if (transition) {
-      if (transition.to === 'DOWN') wentDown++;
+      // Series points are each branch's own measurement: they do not test the monitor's view.
+      if (transition.to === 'DOWN' && !series) wentDown++;
       transitions.push(() => persist(target, result.state, { sample, transition }));
     }
   };
@@ -426,6 +431,13 @@ export async function runHealthCheck(
         noteDirector(site, false, errorReason(error));
         return;
       }
+      if (director.sampling === 'series') {
+        // Time-stamped points (Meraki): each at its own time, in order; no point = no data.
+        const wanted = new Set(ids);
+        for (const s of [...samples].sort((a, b) => a.at - b.at))
+          if (wanted.has(s.target)) applyCpeSample(s, transitions, true);
+        continue;
+      }
       const got = new Map(samples.map((s) => [s.target, s]));
       for (const id of ids) {
         // A CPE the director does not report is unreachable from the director's point of view.
@@ -454,7 +466,7 @@ export async function runHealthCheck(
     // The verdict is recorded BEFORE the round's transitions, so the failover function, which
     // reads the director items when a transition reaches it, already sees a blind monitor.
     blind = assessMonitor({
-      totalTargets: targets.size,
+      totalTargets: snapshotTargets,
       wentDownThisRun: wentDown,
       directorUnreachable: [...reachableNow.values()].some((d) => !d.reachable),
       blindShare: config.election?.blindShare ?? 0.5,
