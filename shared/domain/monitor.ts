@@ -1,8 +1,11 @@
 /**
  * The monitor-blind guard (DESIGN.md safety rules, after Route 53 ARC): when a large share of
  * all monitored targets goes DOWN within one run, or the director cannot be reached, the
- * monitor's own view is suspect and election holds every change. Pure.
+ * monitor's own view is suspect and election holds every change, until it clears or an operator
+ * acts (see {@link nextMonitorVerdict}). Pure.
  */
+
+const DIRECTOR_UNREACHABLE = 'the director is unreachable: health samples cannot be trusted';
 
 /** What one health-check run saw. */
 export interface MonitorAssessmentInput {
@@ -30,7 +33,7 @@ export interface MonitorAssessment {
  */
 export function assessMonitor(input: MonitorAssessmentInput): MonitorAssessment {
   if (input.directorUnreachable) {
-    return { blind: true, reason: 'the director is unreachable: health samples cannot be trusted' };
+    return { blind: true, reason: DIRECTOR_UNREACHABLE };
   }
   const { totalTargets, wentDownThisRun, blindShare, blindMinTargets } = input;
   if (totalTargets > 0 && totalTargets >= blindMinTargets && wentDownThisRun / totalTargets >= blindShare) {
@@ -43,4 +46,64 @@ export function assessMonitor(input: MonitorAssessmentInput): MonitorAssessment 
     };
   }
   return { blind: false };
+}
+
+/**
+ * The monitor's verdict as carried from one assessment to the next. The share rule's verdict is
+ * a latch: raised when a large share of targets goes DOWN within one run, it stays raised while
+ * that many are still DOWN (so the next run, which sees no new DOWN transition, cannot quietly
+ * let failover act on the suspect view) and clears when enough targets are UP again or an
+ * operator acknowledges it. Blindness from an unreachable director is not latched: it ends when
+ * the director answers.
+ */
+export interface MonitorVerdict extends MonitorAssessment {
+  /** The share rule's latch. */
+  latched: boolean;
+}
+
+/** What {@link nextMonitorVerdict} looks at: one assessment's counts. */
+export interface MonitorCounts extends MonitorAssessmentInput {
+  /** Monitored targets that are DOWN now (UNKNOWN and UP do not count). */
+  downNow: number;
+}
+
+/** The verdict after an operator's acknowledgement: the latch is gone, director blindness is not. */
+export function acknowledgedVerdict(directorUnreachable: boolean): MonitorVerdict {
+  return directorUnreachable
+    ? { blind: true, latched: false, reason: DIRECTOR_UNREACHABLE }
+    : { blind: false, latched: false };
+}
+
+/**
+ * The next verdict from the previous one (undefined: none recorded) and this assessment's
+ * counts. The latch is raised by the share rule of {@link assessMonitor}; a raised latch stays
+ * raised while `downNow / totalTargets >= blindShare` (with no targets at all there is nothing to
+ * judge by, and it stays raised too). `blind` is the latch or an unreachable director.
+ */
+export function nextMonitorVerdict(
+  previous: Pick<MonitorVerdict, 'latched'> | undefined,
+  counts: MonitorCounts,
+): MonitorVerdict {
+  const { totalTargets, downNow, blindShare } = counts;
+  const raised = assessMonitor({ ...counts, directorUnreachable: false });
+  let latch: string | undefined;
+  if (raised.blind) latch = raised.reason;
+  else if (previous?.latched && (totalTargets === 0 || downNow / totalTargets >= blindShare)) {
+    const still =
+      totalTargets === 0
+        ? 'no monitored targets to judge by'
+        : `${downNow} of ${totalTargets} targets (${Math.round((downNow / totalTargets) * 100)}%) still DOWN`;
+    latch =
+      `monitor blind since a mass DOWN: ${still}; holds until fewer than ` +
+      `${Math.round(blindShare * 100)}% are DOWN or an operator acknowledges it (ack-monitor-blind)`;
+  }
+  const latched = latch !== undefined;
+  if (counts.directorUnreachable) {
+    return {
+      blind: true,
+      latched,
+      reason: latched ? `${DIRECTOR_UNREACHABLE}; ${latch}` : DIRECTOR_UNREACHABLE,
+    };
+  }
+  return latched ? { blind: true, latched, reason: latch } : { blind: false, latched };
 }
