@@ -36,7 +36,7 @@ function startChild(mode: 'exit' | 'wait') {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', join(root, 'test/helpers/fixtures/ddb-local-then-exit.ts'), mode],
-    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: process.env },
+    { cwd: root, stdio: ['pipe', 'pipe', 'inherit'], env: process.env },
   );
   const port = new Promise<number>((resolve, reject) => {
     let out = '';
@@ -114,8 +114,10 @@ describe('DynamoDB Local lifecycle', () => {
       try {
         const p = await port;
         expect(await listening(p)).toBe(true);
-        // `exit`: the parent exits on its own; `wait`: it is killed outright (SIGKILL, no hooks run).
-        if (mode === 'wait') child.kill('SIGKILL');
+        // `exit`: the parent exits on its own (told by closing its stdin); `wait`: it is killed
+        // outright (SIGKILL, no hooks run).
+        if (mode === 'exit') child.stdin.end();
+        else child.kill('SIGKILL');
         expect(await closes(p)).toBe(true);
       } finally {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
