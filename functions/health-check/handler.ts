@@ -4,8 +4,9 @@
  * and `TABLE_NAME`; the inventory cache lives as long as the container.
  */
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { configFromEnv, zodIssues } from '../../shared/config/load.js';
+import '../../shared/config/zod-locale.js';
 import { CpeFailoverError, ValidationError } from '../../shared/errors.js';
 import { createHealthRunDeps } from '../../shared/health/deps.js';
 import {
@@ -21,10 +22,10 @@ import { logger, withObservability } from '../../shared/observability.js';
  * the console's test button). `samplesPerRun` lets an operator ask for a short run.
  */
 export const healthCheckEventSchema = z.looseObject({
-  source: z.string().optional(),
-  'detail-type': z.string().optional(),
-  time: z.string().optional(),
-  samplesPerRun: z.number().int().positive().max(120).optional(),
+  source: z.optional(z.string()),
+  'detail-type': z.optional(z.string()),
+  time: z.optional(z.string()),
+  samplesPerRun: z.optional(z.int().check(z.positive(), z.lte(120))),
 });
 /** The event as validated. */
 export type HealthCheckEvent = z.infer<typeof healthCheckEventSchema>;

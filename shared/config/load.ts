@@ -4,13 +4,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { ConfigError } from '../errors.js';
 import { configSchema, type Config } from './schema.js';
 
-/** Turn zod issues into our field/value/expected triples. */
+/** Turn zod issues (a ZodError from classic zod or zod/mini) into our field/value/expected triples. */
 export function zodIssues(
-  error: z.ZodError,
+  error: { readonly issues: readonly z.core.$ZodIssue[] },
   input: unknown,
 ): { path: string; value: unknown; expected: string }[] {
   return error.issues.map((issue) => {

@@ -3,68 +3,82 @@
  * console with a JSON test event). Validated with zod; a bad event is a ValidationError naming
  * each field and its value, thrown before anything is read or changed.
  */
-import * as z from 'zod';
+// zod/mini with the English messages: see ../config/zod-locale.ts.
+import * as z from 'zod/mini';
 import { zodIssues } from '../config/load.js';
+import '../config/zod-locale.js';
 import { ValidationError } from '../errors.js';
 
-const id = z.string().trim().min(1, 'a non-empty string');
+const id = z.string().check(z.trim(), z.minLength(1, 'a non-empty string'));
 
 /** An expiry: an ISO-8601 time with zone, or epoch milliseconds; becomes epoch ms. */
 const EXPIRY_EXPECTED = 'an ISO-8601 time with a zone (e.g. "2026-11-22T06:00:00Z") or epoch milliseconds';
-const expiry = z
-  .union(
+const expiry = z.pipe(
+  z.union(
     [
       z.iso.datetime({ offset: true, error: EXPIRY_EXPECTED }),
-      z.number({ error: EXPIRY_EXPECTED }).int(EXPIRY_EXPECTED).positive(EXPIRY_EXPECTED),
+      z.number({ error: EXPIRY_EXPECTED }).check(z.int(EXPIRY_EXPECTED), z.positive(EXPIRY_EXPECTED)),
     ],
     { error: EXPIRY_EXPECTED },
-  )
-  .transform((v) => (typeof v === 'number' ? v : Date.parse(v)));
+  ),
+  z.transform((v: string | number) => (typeof v === 'number' ? v : Date.parse(v))),
+);
 
 /** `update-branches`: the "Update Branch to Active Node" button for one group or a tenant. */
-export const updateBranchesEventSchema = z
-  .object({
-    tenantId: id,
-    /** One group; absent = every group of the tenant. */
-    haName: id.optional(),
-    /** Return the plan, change nothing. */
-    dryRun: z.boolean().default(false),
-  })
-  .strict();
+export const updateBranchesEventSchema = z.strictObject({
+  tenantId: id,
+  /** One group; absent = every group of the tenant. */
+  haName: z.optional(id),
+  /** Return the plan, change nothing. */
+  dryRun: z._default(z.boolean(), false),
+});
 export type UpdateBranchesEvent = z.output<typeof updateBranchesEventSchema>;
 
 /** `pin`: force a group onto a named concentrator (maintenance). */
-export const pinEventSchema = z
-  .object({
-    tenantId: id,
-    haName: id,
-    concentratorId: id,
-    reason: id,
-    /** When the pin lapses; absent = until unpinned. */
-    expiresAt: expiry.optional(),
-    /** Pin even onto a concentrator that is not UP. */
-    force: z.boolean().default(false),
-    /** Who pinned (free text, e.g. an e-mail). */
-    by: id.optional(),
-  })
-  .strict();
+export const pinEventSchema = z.strictObject({
+  tenantId: id,
+  haName: id,
+  concentratorId: id,
+  reason: id,
+  /** When the pin lapses; absent = until unpinned. */
+  expiresAt: z.optional(expiry),
+  /** Pin even onto a concentrator that is not UP. */
+  force: z._default(z.boolean(), false),
+  /** Who pinned (free text, e.g. an e-mail). */
+  by: z.optional(id),
+});
 export type PinEvent = z.output<typeof pinEventSchema>;
 
 /** `unpin`: hand the group back to election. */
-export const unpinEventSchema = z
-  .object({ tenantId: id, haName: id, reason: id.optional(), by: id.optional() })
-  .strict();
+export const unpinEventSchema = z.strictObject({
+  tenantId: id,
+  haName: id,
+  reason: z.optional(id),
+  by: z.optional(id),
+});
 export type UnpinEvent = z.output<typeof unpinEventSchema>;
 
+/**
+ * `ack-monitor-blind`: an operator has checked the health check's view after MONITOR_BLIND and
+ * lets failover act on it (clears the latch; an unreachable director still holds).
+ */
+export const ackMonitorBlindEventSchema = z.strictObject({
+  /** Why the view can be trusted (audited and notified). */
+  reason: id,
+  /** Who acknowledged (free text, e.g. an e-mail). */
+  by: z.optional(id),
+});
+export type AckMonitorBlindEvent = z.output<typeof ackMonitorBlindEventSchema>;
+
 /** `status`: every group (optionally of one tenant). */
-export const statusEventSchema = z.object({ tenantId: id.optional() }).strict();
+export const statusEventSchema = z.strictObject({ tenantId: z.optional(id) });
 export type StatusEvent = z.output<typeof statusEventSchema>;
 
 /**
  * Validate an event; throws ValidationError naming each bad field. A null/undefined event (the
  * console's "{}" is fine) is treated as `{}` so required fields are named in the error.
  */
-export function parseEvent<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+export function parseEvent<S extends z.ZodMiniType>(schema: S, input: unknown, what: string): z.output<S> {
   const value = input ?? {};
   const result = schema.safeParse(value);
   if (result.success) return result.data;
@@ -76,7 +90,7 @@ export function parseEvent<S extends z.ZodType>(schema: S, input: unknown, what:
           value: lookup(value, [...issue.path, key]),
           expected: 'no such field (allowed: the documented fields only)',
         }))
-      : zodIssues(new z.ZodError([issue]), value),
+      : zodIssues({ issues: [issue] }, value),
   );
   throw new ValidationError(what, issues);
 }

@@ -21,7 +21,7 @@
  * call and every adapter instance (default 9 requests/s, as the official SDK). 429 waits for
  * `Retry-After` (shared/director/http.ts).
  */
-import * as z from 'zod';
+import type * as z from 'zod/mini';
 import { zodIssues } from '../../config/load.js';
 import { merakiSchema } from '../../config/schema.js';
 import {
