@@ -280,12 +280,9 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
     async repoint(action: RepointAction): Promise<RepointResult> {
       const { tenantId, branchId, targetId, epoch } = action;
       const result = { branchId, targetId, epoch };
-      // Idempotence: a branch whose tunnels already carry the target's IDs is left alone.
-      const branch = await getCpe(tenantId, branchId);
-      const current = new Map(branch.tunnels.map((t) => [t.haTunnelIdentifier, t.tunnelId]));
-      if (action.tunnels.every((t) => current.get(t.haTunnelIdentifier) === t.tunnelId)) {
-        return { ...result, changed: false };
-      }
+      // One call: the director's re-point is itself idempotent (it compares the branch's current
+      // tunnel IDs and answers `changed: false` when they are already the target's), atomic and
+      // fenced by the epoch. Reading the branch first only doubled the calls of a fan-out.
       const res = await call<WireRepointResult | WireStaleEpoch>({
         method: 'POST',
         path: `/tenants/${enc(tenantId)}/cpes/${enc(branchId)}/repoint`,

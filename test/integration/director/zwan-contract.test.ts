@@ -112,6 +112,9 @@ describe('contract', () => {
       epoch: 1,
       changed: true,
     });
+    expect((await d.getCpe(TENANT, 'BR1')).tunnels).toEqual([
+      { name: 'IPSEC00', haTunnelIdentifier: IDENT, tunnelId: TID.HA_DC2, state: 'ESTABLISHED' },
+    ]);
     await expect(d.repoint(repointTo('BR2', 'DR', 0))).rejects.toThrow(StaleEpochError);
     await expect(d.setHaState(TENANT, 'HA_DC1', 'ACTIVE', 0)).rejects.toThrow(StaleEpochError);
     const group = await d.updateGroupBranches(TENANT, 'Chennai', { epoch: 1 });
@@ -278,10 +281,19 @@ describe('adapter behaviour over real HTTP', () => {
     expect(sim.world.currentTarget('BR2')).toBe('HA_DC2');
   });
 
-  test('re-point is idempotent: a branch already right costs one read and no write', async () => {
+  test('re-point is idempotent: one call per branch; the director answers changed: false when already right', async () => {
     const d = director();
     expect(await d.repoint(repointTo('BR1', 'HA_DC1', 3))).toMatchObject({ changed: false });
-    expect(sim.requests.map((r) => r.operation)).toEqual(['getCpe']);
+    expect(await d.repoint(repointTo('BR2', 'HA_DC2', 3))).toMatchObject({ changed: true });
+    // A replay (retried invocation) of the same action moves nothing.
+    expect(await d.repoint(repointTo('BR2', 'HA_DC2', 3))).toMatchObject({ changed: false });
+    expect(sim.requests.map((r) => `${r.operation} ${r.status}`)).toEqual([
+      'repointBranch 200',
+      'repointBranch 200',
+      'repointBranch 200',
+    ]);
+    expect(await tunnelOf(d, 'BR1')).toMatchObject({ tunnelId: TID.HA_DC1, state: 'ESTABLISHED' });
+    expect(await tunnelOf(d, 'BR2')).toMatchObject({ tunnelId: TID.HA_DC2, state: 'ESTABLISHED' });
   });
 
   test('a stale epoch → StaleEpochError and nothing changes', async () => {
