@@ -1,6 +1,7 @@
 /**
  * The first sandbox parts: DynamoDB Local, the state table, the zWAN simulator, the functions'
  * configuration (time-scaled) and the health-check handler on a timer (the EventBridge schedule).
+ * The table and the schedule come from the synthesized app (./assembly.ts).
  */
 import type { Context } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
@@ -9,14 +10,12 @@ import { API_KEY_ENV } from '../../shared/director/secrets.js';
 import { createHealthRunDeps } from '../../shared/health/deps.js';
 import type { HealthTransitionEvent } from '../../shared/health/run.js';
 import { DEFAULT_HEALTH_CONFIG } from '../../shared/domain/model.js';
-import { createTable, tableDefinition } from '../../shared/store/definition.js';
 import { createDynamoClients } from '../../shared/store/dynamo.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../emulators/dynamodb-local.js';
+import { createTableFromAssembly, functionSchedule } from '../runtime/local-assembly.js';
 import { createZwanSimulator, loadTopology, SIM_API_KEY } from '../simulator/index.js';
 import { abortableSleep, need, type PartFactory, type SandboxContext } from './parts.js';
 
-/** EventBridge's schedule period of the health check, before time scaling. */
-const SCHEDULE_MS = 60_000;
 /** Default health cadence (config defaults), scaled by the time scale. */
 const BASE_SAMPLE_INTERVAL_SEC = 5;
 
@@ -45,13 +44,14 @@ export const dynamoPart: PartFactory = (options) => {
   };
 };
 
-/** The state table, created from the one table definition. */
+/** The state table, created as the synthesized stateful stack defines it. */
 export const tablePart: PartFactory = () => ({
   name: 'table',
   async start(ctx) {
     const dynamo = need(ctx, 'dynamo', 'table');
+    const assembly = need(ctx, 'assembly', 'table');
     const tableName = `cpe-failover-sandbox-${randomBytes(3).toString('hex')}`;
-    await createTable(dynamo.client, tableDefinition(tableName));
+    await createTableFromAssembly(dynamo.client, assembly.stateTable, tableName);
     ctx.tableName = tableName;
     ctx.setEnv('TABLE_NAME', tableName);
     ctx.print(`state table ${tableName}`);
@@ -147,8 +147,10 @@ export function localContext(functionName: string, timeoutMs: number): Context {
 }
 
 /**
- * The health-check handler (the real middy/Powertools one) on a timer: one run per scaled minute,
- * never two at once (reserved concurrency 1). Transitions are printed the moment they are written.
+ * The health-check handler (the real middy/Powertools one) on a timer: the synthesized schedule's
+ * period divided by the time scale (a run's samples are already scaled by the configuration), with
+ * the synthesized timeout, never two runs at once (reserved concurrency 1). Transitions are
+ * printed the moment they are written.
  */
 export const healthCheckPart: PartFactory = (options) => {
   const stopping = new AbortController();
@@ -158,6 +160,11 @@ export const healthCheckPart: PartFactory = (options) => {
     async start(ctx: SandboxContext) {
       const config = need(ctx, 'config', 'health-check');
       const tableName = need(ctx, 'tableName', 'health-check');
+      const assembly = need(ctx, 'assembly', 'health-check');
+      const schedule = functionSchedule(assembly, 'health-check');
+      const timeoutSec = assembly.functionTimeoutsSec['health-check'];
+      if (!schedule || timeoutSec === undefined)
+        throw new Error('the synthesized app has no health-check function on a rate(...) schedule');
       const signal = AbortSignal.any([stopping.signal, ctx.signal]);
       const sleep = abortableSleep(signal);
       // Imported here so Powertools reads the environment the sandbox has set.
@@ -168,8 +175,8 @@ export const healthCheckPart: PartFactory = (options) => {
         signal,
         onTransition: (t) => ctx.print(formatTransition(t)),
       });
-      const periodMs = SCHEDULE_MS / options.timeScale;
-      const timeoutMs = config.health.samplesPerRun * config.health.sampleIntervalSec * 1000 + 30_000;
+      const periodMs = schedule.rateMs / options.timeScale;
+      const timeoutMs = timeoutSec * 1000;
       loop = (async () => {
         let next = Date.now();
         while (!signal.aborted) {

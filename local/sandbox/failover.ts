@@ -1,36 +1,23 @@
 /**
- * Sandbox part: the failover function on the state table's stream (the poller applies the same
- * filter criteria as the event source mapping) and the drift reconcile on a scaled schedule.
+ * Sandbox part: the failover function on the state table's stream (the poller applies the
+ * synthesized event source mapping's filter criteria, batch size and retry bound, the way Lambda
+ * does) and the drift reconcile on a scaled schedule (the app's reconcile schedule when it has
+ * one, else the health check's).
  * Every decision is printed with its reason: serving changes, holds (ALL_DOWN, MONITOR_BLIND),
  * re-point counts. List {@link failoverPart} in ./registry.ts before the health check.
  */
 import { buildFailoverDeps, directorsFromConfig } from '../../shared/failover/runtime.js';
 import { createFailoverBatchHandler } from '../../shared/failover/batch.js';
 import { reconcileDrift } from '../../shared/failover/drift.js';
-import {
-  createIdempotencyStore,
-  IDEMPOTENCY_TTL,
-  idempotencyTableDefinition,
-} from '../../shared/failover/idempotency.js';
+import { createIdempotencyStore } from '../../shared/failover/idempotency.js';
 import type { ReconcileResult } from '../../shared/failover/service.js';
 import { LocalPublisher } from '../../shared/notify/local.js';
 import { silentLog } from '../../shared/observability.js';
-import { createTable } from '../../shared/store/definition.js';
 import { StateRepository } from '../../shared/store/state-repo.js';
-import { FAILOVER_STREAM_TYPES } from '../../shared/store/table.js';
+import { createTableFromAssembly, functionSchedule, reconcileSchedule } from '../runtime/local-assembly.js';
 import { startStreamPoller, type StreamPoller } from '../runtime/stream-poller.js';
 import { localContext } from './core-parts.js';
 import { abortableSleep, need, type PartFactory } from './parts.js';
-
-/** The event source mapping's filter (as cdk/constructs/failover.ts synthesizes it). */
-export const FAILOVER_FILTER = {
-  Filters: [
-    { Pattern: JSON.stringify({ dynamodb: { NewImage: { type: { S: [...FAILOVER_STREAM_TYPES] } } } }) },
-  ],
-};
-
-/** Drift reconcile period before time scaling (the health check's one minute). */
-const DRIFT_PERIOD_MS = 60_000;
 
 /** One line per decision worth an operator's attention. */
 export function formatDecision(r: ReconcileResult, why: string): string | undefined {
@@ -60,8 +47,10 @@ export const failoverPart: PartFactory = (options) => {
       const dynamo = need(ctx, 'dynamo', 'failover');
       const tableName = need(ctx, 'tableName', 'failover');
       const config = need(ctx, 'config', 'failover');
+      const assembly = need(ctx, 'assembly', 'failover');
+      const mapping = assembly.failover;
       const idempotencyTable = `${tableName}-idempotency`;
-      await createTable(dynamo.client, idempotencyTableDefinition(idempotencyTable), IDEMPOTENCY_TTL);
+      await createTableFromAssembly(dynamo.client, assembly.idempotencyTable, idempotencyTable);
       const repo = new StateRepository(dynamo.doc, tableName, Date.now, {
         auditTtlDays: config.auditTtlDays,
       });
@@ -82,8 +71,11 @@ export const failoverPart: PartFactory = (options) => {
       poller = await startStreamPoller({
         endpoint: dynamo.endpoint,
         tableName,
-        filterCriteria: FAILOVER_FILTER,
-        batchSize: 10,
+        filterCriteria: { Filters: [...mapping.filterCriteria.Filters] },
+        batchSize: mapping.batchSize,
+        ...(mapping.maximumRetryAttempts !== undefined ? { maxRetries: mapping.maximumRetryAttempts } : {}),
+        // The table is new and empty: its start is what the mapping's LATEST sees in AWS, without
+        // racing the first writes.
         startingPosition: 'TRIM_HORIZON',
         handler: (event) => handler(event, localContext('failover', 300_000)),
         onError: (error, info) =>
@@ -95,7 +87,10 @@ export const failoverPart: PartFactory = (options) => {
 
       const signal = AbortSignal.any([stopping.signal, ctx.signal]);
       const sleep = abortableSleep(signal);
-      const periodMs = DRIFT_PERIOD_MS / options.timeScale;
+      const schedule = reconcileSchedule(assembly) ?? functionSchedule(assembly, 'health-check');
+      if (!schedule)
+        throw new Error('the synthesized app has neither a reconcile nor a health-check schedule');
+      const periodMs = schedule.rateMs / options.timeScale;
       drift = (async () => {
         await sleep(periodMs);
         while (!signal.aborted) {

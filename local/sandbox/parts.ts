@@ -7,6 +7,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Config } from '../../shared/config/schema.js';
+import type { LocalAssembly } from '../runtime/local-assembly.js';
 import type { ZwanSimulator } from '../simulator/index.js';
 import type { FaultStep } from './faults.js';
 
@@ -49,6 +50,8 @@ export interface SandboxContext {
   simulator?: ZwanSimulator;
   /** Set by the `config` part: the configuration the functions get (time-scaled health). */
   config?: Config;
+  /** Set by the `assembly` part: the CDK app synthesized from `config` (tables, stream mapping, schedules). */
+  assembly?: LocalAssembly;
 }
 
 /** One running piece of the sandbox. */
@@ -71,7 +74,7 @@ export interface Scenario {
 }
 
 /** Read a field a previous part must have set, with a clear error when the order is wrong. */
-export function need<K extends 'dynamo' | 'tableName' | 'simulator' | 'config'>(
+export function need<K extends 'dynamo' | 'tableName' | 'simulator' | 'config' | 'assembly'>(
   ctx: SandboxContext,
   field: K,
   by: string,

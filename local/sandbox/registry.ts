@@ -2,6 +2,7 @@
  * What the sandbox runs, in start order (stopped in reverse). Adding a capability is one line:
  * its part factory here, or its scenario in SCENARIOS (`--scenario <name>`).
  */
+import { assemblyPart } from './assembly.js';
 import { configPart, dynamoPart, healthCheckPart, simulatorPart, tablePart } from './core-parts.js';
 import { faultsPart } from './faults.js';
 import { failoverPart } from './failover.js';
@@ -12,10 +13,11 @@ import { dcSiteLossScenario } from './scenarios/dc-site-loss.js';
 /** The parts, in start order. */
 export const PARTS: PartFactory[] = [
   dynamoPart,
-  tablePart,
   simulatorPart,
   configPart,
   merakiPart, // --director meraki: Meraki simulator + configuration (instead of the two above)
+  assemblyPart, // the CDK app synthesized from that configuration: tables, stream mapping, schedules
+  tablePart,
   failoverPart, // the stream poller + failover handler: must run before the health check writes
   healthCheckPart,
   faultsPart,

@@ -37,13 +37,14 @@ export const TABLE_TTL: TimeToLiveSpecification = {
 };
 
 /**
- * Create a table from a definition (default {@link tableDefinition}), enable its TTL and wait until
- * it is ACTIVE. For DynamoDB Local (tests, sandbox); AWS tables come from the CDK app.
+ * Create a table from a definition (default {@link tableDefinition}), enable its TTL (`null`: no
+ * TTL) and wait until it is ACTIVE. For DynamoDB Local (tests, sandbox); AWS tables come from the
+ * CDK app.
  */
 export async function createTable(
   client: DynamoDBClient,
   definition: CreateTableCommandInput,
-  ttl: TimeToLiveSpecification | undefined = TABLE_TTL,
+  ttl: TimeToLiveSpecification | null | undefined = TABLE_TTL,
 ): Promise<void> {
   await client.send(new CreateTableCommand(definition));
   for (let i = 0; ; i++) {

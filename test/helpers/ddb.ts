@@ -1,13 +1,15 @@
 /**
  * Test fixtures on the emulators that test/global-setup.ts started: a fresh, uniquely named state
- * table per test file (or test) and a fresh bucket, so tests never see each other's data.
+ * table per test file (or test) and a fresh bucket, so tests never see each other's data. Tables
+ * are created as the synthesized CDK app defines them (./assembly.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createLocalS3Client } from '../../local/emulators/s3.js';
-import { createTable, tableDefinition } from '../../shared/store/definition.js';
+import { createTableFromAssembly } from '../../local/runtime/local-assembly.js';
 import { createDynamoClients, type DynamoClients } from '../../shared/store/dynamo.js';
+import { testAssembly } from './assembly.js';
 
 function requireEnv(name: 'DYNAMODB_ENDPOINT' | 'S3_ENDPOINT'): string {
   const value = process.env[name];
@@ -32,12 +34,13 @@ export interface TestTable extends DynamoClients {
   drop(): Promise<void>;
 }
 
-/** Create a fresh state table (from {@link tableDefinition}, TTL on) named `<name>-<unique>`. */
+/** Create a fresh state table (the synthesized stateful stack's, TTL on) named `<name>-<unique>`. */
 export async function createTestTable(name = 'state'): Promise<TestTable> {
   const endpoint = requireEnv('DYNAMODB_ENDPOINT');
   const tableName = `${name}-${uniqueSuffix()}`;
+  const { stateTable } = await testAssembly();
   const clients = createDynamoClients({ endpoint });
-  await createTable(clients.client, tableDefinition(tableName));
+  await createTableFromAssembly(clients.client, stateTable, tableName);
   return {
     ...clients,
     tableName,
@@ -50,6 +53,16 @@ export async function createTestTable(name = 'state'): Promise<TestTable> {
       }
     },
   };
+}
+
+/**
+ * Create a fresh idempotency table (the synthesized stateful stack's, TTL on) named
+ * `<name>-<unique>` with the given client; returns its name.
+ */
+export async function createTestIdempotencyTable(client: DynamoDBClient, name = 'idem'): Promise<string> {
+  const tableName = `${name}-${uniqueSuffix()}`;
+  await createTableFromAssembly(client, (await testAssembly()).idempotencyTable, tableName);
+  return tableName;
 }
 
 /** A bucket on the S3 emulator with a client for it. */

@@ -11,11 +11,7 @@ import { parseConfig } from '../../shared/config/load.js';
 import type { Config, ConfigInput } from '../../shared/config/schema.js';
 import { API_KEY_ENV } from '../../shared/director/secrets.js';
 import { createFailoverBatchHandler } from '../../shared/failover/batch.js';
-import {
-  createIdempotencyStore,
-  IDEMPOTENCY_TTL,
-  idempotencyTableDefinition,
-} from '../../shared/failover/idempotency.js';
+import { createIdempotencyStore } from '../../shared/failover/idempotency.js';
 import type { FailoverDeps } from '../../shared/failover/ports.js';
 import { buildFailoverDeps, directorsFromConfig } from '../../shared/failover/runtime.js';
 import type { ReconcileResult } from '../../shared/failover/service.js';
@@ -23,14 +19,14 @@ import { createHealthRunDeps } from '../../shared/health/deps.js';
 import { runHealthCheck, type HealthRunDeps, type HealthRunSummary } from '../../shared/health/run.js';
 import { LocalPublisher } from '../../shared/notify/local.js';
 import { CountingMetricSink, silentLog } from '../../shared/observability.js';
-import { createTable } from '../../shared/store/definition.js';
 import { StateRepository } from '../../shared/store/state-repo.js';
 import {
   createMerakiSimulator,
   type MerakiSimulator,
   type SimOrganization,
 } from '../../local/simulator/meraki/server.js';
-import { createTestTable, uniqueSuffix, type TestTable } from '../helpers/ddb.js';
+import { failoverFilterCriteria } from '../helpers/assembly.js';
+import { createTestIdempotencyTable, createTestTable, type TestTable } from '../helpers/ddb.js';
 import { openStream } from './failover/stream-records.js';
 
 type MerakiInput = Extract<ConfigInput['director'], { kind: 'meraki' }>;
@@ -99,8 +95,7 @@ export async function startMerakiWorld(options: MerakiWorldOptions): Promise<Mer
     'test configuration',
   );
   const table = await createTestTable('meraki');
-  const idempotencyTable = `idem-${uniqueSuffix()}`;
-  await createTable(table.client, idempotencyTableDefinition(idempotencyTable), IDEMPOTENCY_TTL);
+  const idempotencyTable = await createTestIdempotencyTable(table.client);
   const repo = new StateRepository(table.doc, table.tableName, now);
   const health = createHealthRunDeps({
     config,
@@ -128,7 +123,13 @@ export async function startMerakiWorld(options: MerakiWorldOptions): Promise<Mer
     persistenceStore: createIdempotencyStore(idempotencyTable, table.client),
     onResult: (r) => decisions.push(r),
   });
-  const stream = await openStream(table.client, table.tableName, table.endpoint);
+  // The failover function sees only the records the synthesized event source mapping's filter passes.
+  const stream = await openStream(
+    table.client,
+    table.tableName,
+    table.endpoint,
+    await failoverFilterCriteria(),
+  );
 
   const world: MerakiWorld = {
     sim,

@@ -13,7 +13,7 @@ import { CreateBucketCommand, ListObjectsV2Command, type S3Client } from '@aws-s
 import type { Workflow } from '../../../shared/dr/inputs.js';
 import { createLocalS3Client, startS3Emulator, type S3Emulator } from '../../emulators/s3.js';
 import { abortableSleep, need, type PartFactory, type SandboxContext, type Scenario } from '../parts.js';
-import { synthDrDefinitions } from './dr-machines.js';
+import { drDefinitionsFromTemplate } from './dr-machines.js';
 import { createDrWorld, type DrWorld } from './dr-world.js';
 
 /** Pause between the scenario's acts (ms), so the other parts (health, failover) can react. */
@@ -101,8 +101,9 @@ export const dcSiteLossPart: PartFactory = () => {
     async start(ctx) {
       const dynamo = need(ctx, 'dynamo', 'scenario dc-site-loss');
       const tableName = need(ctx, 'tableName', 'scenario dc-site-loss');
-      ctx.print('dc-site-loss: synthesizing the CDK app for the DR state machines…');
-      const definitions = await synthDrDefinitions('example');
+      // The DR state machines of the app the sandbox synthesized at start (./assembly.ts).
+      const { templates } = need(ctx, 'assembly', 'scenario dc-site-loss');
+      const definitions = drDefinitionsFromTemplate(templates.stateless, templates.config.region);
       s3emu = await startS3Emulator();
       s3 = createLocalS3Client(s3emu.endpoint);
       await s3.send(new CreateBucketCommand({ Bucket: bucket }));

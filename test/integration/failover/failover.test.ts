@@ -1,7 +1,8 @@
 /**
  * The failover function end to end on one machine: DynamoDB Local (state table with its real
- * stream, the idempotency table), the zWAN simulator over HTTP, and Lambda-shaped events built
- * from the stream's own records.
+ * stream, the idempotency table, both as the synthesized CDK app defines them), the zWAN simulator
+ * over HTTP, and Lambda-shaped events built from the stream's own records that pass the
+ * synthesized event source mapping's filter criteria.
  */
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import type { Director } from '../../../shared/director/port.js';
@@ -9,17 +10,12 @@ import { createZwanDirector } from '../../../shared/director/zwan/adapter.js';
 import type { CandidateSlot, Health, SiteName } from '../../../shared/domain/model.js';
 import { createFailoverBatchHandler } from '../../../shared/failover/batch.js';
 import { reconcileDrift } from '../../../shared/failover/drift.js';
-import {
-  createIdempotencyStore,
-  IDEMPOTENCY_TTL,
-  idempotencyTableDefinition,
-} from '../../../shared/failover/idempotency.js';
+import { createIdempotencyStore } from '../../../shared/failover/idempotency.js';
 import type { FailoverDeps } from '../../../shared/failover/ports.js';
 import { loadTenantView, reconcileGroup } from '../../../shared/failover/service.js';
 import { LocalPublisher } from '../../../shared/notify/local.js';
 import { createNotifier } from '../../../shared/notify/notifier.js';
 import { CountingMetricSink, silentLog } from '../../../shared/observability.js';
-import { createTable } from '../../../shared/store/definition.js';
 import { StateRepository } from '../../../shared/store/state-repo.js';
 import {
   createZwanSimulator,
@@ -28,7 +24,8 @@ import {
   SIM_API_KEY,
   type ZwanSimulator,
 } from '../../../local/simulator/index.js';
-import { createTestTable, uniqueSuffix, type TestTable } from '../../helpers/ddb.js';
+import { failoverFilterCriteria } from '../../helpers/assembly.js';
+import { createTestIdempotencyTable, createTestTable, type TestTable } from '../../helpers/ddb.js';
 import { openStream } from './stream-records.js';
 
 const TENANT = generatedIds.tenant(0);
@@ -106,8 +103,7 @@ async function invoke(event?: DynamoDBStreamEvent) {
 
 beforeEach(async () => {
   const table = await createTestTable('failover');
-  const idempotencyTable = `idem-${uniqueSuffix()}`;
-  await createTable(table.client, idempotencyTableDefinition(idempotencyTable), IDEMPOTENCY_TTL);
+  const idempotencyTable = await createTestIdempotencyTable(table.client);
   const sim = await createZwanSimulator({
     topology: generateTopology({ groups: 1, branchesPerGroup: BRANCHES }),
   });
@@ -129,7 +125,12 @@ beforeEach(async () => {
     },
     tenants: [TENANT],
   };
-  const stream = await openStream(table.client, table.tableName, table.endpoint);
+  const stream = await openStream(
+    table.client,
+    table.tableName,
+    table.endpoint,
+    await failoverFilterCriteria(),
+  );
   const handler = createFailoverBatchHandler(deps, {
     persistenceStore: createIdempotencyStore(idempotencyTable, table.client),
   });

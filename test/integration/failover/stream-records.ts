@@ -1,7 +1,9 @@
 /**
  * Read the REAL stream of a DynamoDB Local table on demand and shape its records as Lambda's
- * (the sandbox poller's `toLambdaRecord`). Each `drain()` returns the records written since the
- * previous one, so a test can hand the same event to the handler again (replays, races).
+ * (the sandbox poller's `toLambdaRecord`), dropping those the event source mapping's filter
+ * criteria reject (as Lambda does; pass the synthesized ones). Each `drain()` returns the records
+ * written since the previous one, so a test can hand the same event to the handler again
+ * (replays, races).
  */
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -11,10 +13,17 @@ import {
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { compileFilterCriteria, type FilterCriteria } from '../../../local/runtime/filter-pattern.js';
 import { toLambdaRecord } from '../../../local/runtime/stream-poller.js';
 
-/** A reader over every shard of the table's stream, from its start. */
-export async function openStream(client: DynamoDBClient, tableName: string, endpoint: string) {
+/** A reader over every shard of the table's stream, from its start (filtered when `filterCriteria` is given). */
+export async function openStream(
+  client: DynamoDBClient,
+  tableName: string,
+  endpoint: string,
+  filterCriteria?: FilterCriteria,
+) {
+  const pass = compileFilterCriteria(filterCriteria);
   const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
   const arn = Table?.LatestStreamArn;
   if (!arn) throw new Error(`table ${tableName} has no stream`);
@@ -44,7 +53,10 @@ export async function openStream(client: DynamoDBClient, tableName: string, endp
       let it = iterator;
       while (it) {
         const page = await streams.send(new GetRecordsCommand({ ShardIterator: it }));
-        for (const r of page.Records ?? []) out.push(toLambdaRecord(r, streamArn, 'ddblocal'));
+        for (const r of page.Records ?? []) {
+          const record = toLambdaRecord(r, streamArn, 'ddblocal');
+          if (pass(record)) out.push(record);
+        }
         const next = page.NextShardIterator;
         if (!page.Records?.length) {
           iterators.set(shardId, next);

@@ -1,0 +1,25 @@
+/**
+ * Sandbox part: synthesize the CDK app once, from the configuration the functions get, and publish
+ * it as `ctx.assembly`. The table, the failover stream poller, the health-check timer, the drift
+ * reconcile and the dc-site-loss scenario take their definitions from it, so the sandbox runs what
+ * `cdk deploy` would create. List it after the configuration parts and before the table.
+ */
+import { describeAssembly } from '../runtime/local-assembly.js';
+import { need, type PartFactory } from './parts.js';
+
+/** Synthesizes the app (bundling skipped) and prints what the sandbox takes from it. */
+export const assemblyPart: PartFactory = (options) => {
+  // Start loading aws-cdk-lib now: it overlaps with DynamoDB Local's start-up.
+  const loading = import('../runtime/synth-assembly.js');
+  loading.catch(() => undefined); // reported by start()
+  return {
+    name: 'assembly',
+    async start(ctx) {
+      const config = need(ctx, 'config', 'assembly');
+      const { synthLocalAssembly } = await loading;
+      ctx.assembly = synthLocalAssembly(config);
+      ctx.print(describeAssembly(ctx.assembly, options.timeScale));
+    },
+    async stop() {},
+  };
+};
