@@ -8,7 +8,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -230,6 +230,7 @@ export async function runBundlesBench(options: BundlesBenchOptions = {}): Promis
     AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:2000',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
+  const loadBefore = loadavg()[0] ?? 0;
   const names = options.functions ?? (Object.keys(FUNCTION_ENTRIES) as FunctionName[]);
   const figures: BundleFigures[] = [];
   for (const name of names) {
@@ -297,6 +298,8 @@ export async function runBundlesBench(options: BundlesBenchOptions = {}): Promis
         benchmark: 'bundles',
         node: process.version,
         machine: `${process.arch}, ${availableParallelism()} CPUs`,
+        /** 1-minute load average when the run started and ended (wall-clock figures grow with it). */
+        loadAverage: [round(loadBefore), round(loadavg()[0] ?? 0)],
         notes: BUNDLES_NOTES,
         runs,
         goals: BUNDLE_GOALS,
