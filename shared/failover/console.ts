@@ -1,15 +1,23 @@
 /**
- * The console operations behind `update-branches`, `pin`, `unpin` and `status`. Each takes a
+ * The console operations behind `update-branches`, `pin`, `unpin`, `status` and
+ * `ack-monitor-blind`. Each takes a
  * validated event (see console-events.ts); every check happens before anything is changed.
  */
 import { branchCurrentTarget } from '../domain/inventory.js';
 import type { AlarmKind, HaGroup, Pin } from '../domain/model.js';
 import { NotFoundError, ValidationError } from '../errors.js';
-import type { PinEvent, StatusEvent, UnpinEvent, UpdateBranchesEvent } from './console-events.js';
-import type { BranchOutcome, FailoverDeps } from './ports.js';
+import type {
+  AckMonitorBlindEvent,
+  PinEvent,
+  StatusEvent,
+  UnpinEvent,
+  UpdateBranchesEvent,
+} from './console-events.js';
+import type { BranchOutcome, DirectorState, FailoverDeps } from './ports.js';
 import {
   activePin,
   loadTenantView,
+  monitorBlindFrom,
   reconcileGroup,
   type ReconcileResult,
   type TenantView,
@@ -219,11 +227,30 @@ export interface GroupStatus {
   alarms: AlarmKind[];
 }
 
-/** Every group (of one tenant or all configured tenants) as an operator wants to see it. */
+/** The monitor's verdict in the `status` answer. */
+export interface MonitorStatus {
+  /** MONITOR_BLIND: every change is on hold. */
+  blind: boolean;
+  /** What ends the hold (when blind). */
+  howToClear?: string;
+  directors: AckMonitorBlindResult['directors'];
+}
+
+function directorSummary(directors: readonly DirectorState[]): AckMonitorBlindResult['directors'] {
+  return directors.map((d) => ({
+    site: d.site,
+    reachable: d.reachable,
+    monitorBlind: d.monitorBlind === true,
+    ...(d.reason ? { reason: d.reason } : {}),
+    ...(d.monitorBlindReason ? { monitorBlindReason: d.monitorBlindReason } : {}),
+  }));
+}
+
+/** Every group (of one tenant or all configured tenants) as an operator wants to see it, and the monitor's verdict. */
 export async function groupStatus(
   deps: FailoverDeps,
   event: StatusEvent,
-): Promise<{ groups: GroupStatus[] }> {
+): Promise<{ groups: GroupStatus[]; monitor: MonitorStatus }> {
   const now = (deps.now ?? Date.now)();
   const tenants = event.tenantId ? [event.tenantId] : [...deps.tenants];
   const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : undefined);
@@ -270,5 +297,105 @@ export async function groupStatus(
       });
     }
   }
-  return { groups };
+  const [directors, roles] = await Promise.all([deps.store.listDirectorStates(), deps.store.getSiteRoles()]);
+  const blind = monitorBlindFrom(directors, roles);
+  return {
+    groups,
+    monitor: {
+      blind,
+      ...(blind
+        ? {
+            howToClear: directors.some((d) => d.monitorBlindLatched)
+              ? 'clears when enough targets are UP again, or invoke ack-monitor-blind once the view is checked'
+              : 'clears when the director answers again',
+          }
+        : {}),
+      directors: directorSummary(directors),
+    },
+  };
+}
+
+/** The answer of `ack-monitor-blind`. */
+export interface AckMonitorBlindResult {
+  /** False: the monitor was not blind; nothing was changed or notified. */
+  acknowledged: boolean;
+  /** Still blind after the acknowledgement: a director is unreachable (that clears by itself). */
+  stillBlind: boolean;
+  /** What happens now, for the operator. */
+  message: string;
+  /** The director statuses after the call. */
+  directors: {
+    site: string;
+    reachable: boolean;
+    monitorBlind: boolean;
+    reason?: string;
+    monitorBlindReason?: string;
+  }[];
+  /** Groups that were held with MONITOR_BLIND (the failover function re-evaluates them now). */
+  heldGroups: string[];
+}
+
+/**
+ * An operator acknowledges MONITOR_BLIND: the health check's view is right (e.g. a DC really
+ * lost half its concentrators), so failover may act on it. Clears the share rule's latch on the
+ * director status items; the change wakes the failover function (table stream), which
+ * re-evaluates every group. A director that is unreachable keeps the monitor blind until it
+ * answers. Each held group gets a MONITOR_BLIND_ACK notice and audit event (one `*` notice when
+ * none is held). Not blind: nothing changes.
+ */
+export async function acknowledgeMonitorBlind(
+  deps: FailoverDeps,
+  event: AckMonitorBlindEvent,
+): Promise<AckMonitorBlindResult> {
+  const now = (deps.now ?? Date.now)();
+  const { acknowledged, directors } = await deps.store.acknowledgeMonitorBlind({
+    at: now,
+    reason: event.reason,
+    ...(event.by ? { by: event.by } : {}),
+  });
+  const roles = await deps.store.getSiteRoles();
+  const stillBlind = monitorBlindFrom(directors, roles);
+  const summary = directorSummary(directors);
+  if (!acknowledged) {
+    return {
+      acknowledged: false,
+      stillBlind,
+      message: stillBlind
+        ? 'a director is unreachable: the monitor stays blind until it answers (nothing to acknowledge)'
+        : 'the monitor is not blind: nothing to acknowledge',
+      directors: summary,
+      heldGroups: [],
+    };
+  }
+  const unreachable = directors.filter((d) => !d.reachable).map((d) => d.site);
+  const message = stillBlind
+    ? `acknowledged, but still blind: director ${unreachable.join(', ')} unreachable; every change stays on hold until it answers`
+    : 'acknowledged: the failover function re-evaluates every group on the current health now';
+  const held = (await deps.store.listGroups()).filter((g) => g.alarms.includes('MONITOR_BLIND'));
+  const by = event.by ? ` by ${event.by}` : '';
+  const notices = held.length
+    ? held.map((g) => ({
+        groupKey: g.groupKey,
+        tenantId: g.tenantId,
+        haName: g.haName,
+        from: g.servingId,
+        epoch: g.epoch,
+      }))
+    : [{ groupKey: '*', tenantId: '*', haName: '*', epoch: 0 }];
+  for (const n of notices) {
+    await deps.notifier.notify({
+      kind: 'MONITOR_BLIND_ACK',
+      ...n,
+      reason: `MONITOR_BLIND acknowledged${by}: ${event.reason}; ${message}`,
+      at: now,
+      ...(event.by ? { by: event.by } : {}),
+    });
+  }
+  return {
+    acknowledged: true,
+    stillBlind,
+    message,
+    directors: summary,
+    heldGroups: held.map((g) => g.groupKey),
+  };
 }

@@ -3,11 +3,13 @@
  * unit tests, the benchmark (which measures the director fan-out, not DynamoDB) and dry runs.
  */
 import type { AlarmKind, Health, Pin, SiteName, SiteRole } from '../domain/model.js';
+import { acknowledgedVerdict } from '../domain/monitor.js';
 import type {
   BranchOutcome,
   DirectorState,
   FailoverStore,
   GroupState,
+  MonitorBlindAck,
   ServingUpdate,
   TargetHealth,
 } from './ports.js';
@@ -87,6 +89,23 @@ export class MemoryFailoverStore implements FailoverStore {
 
   async listDirectorStates(): Promise<DirectorState[]> {
     return this.directors.map((d) => ({ ...d }));
+  }
+
+  async acknowledgeMonitorBlind(
+    ack: MonitorBlindAck,
+  ): Promise<{ acknowledged: boolean; directors: DirectorState[] }> {
+    const blind = this.directors.filter((d) => d.monitorBlind === true || d.monitorBlindLatched === true);
+    if (blind.length > 0) {
+      const verdict = acknowledgedVerdict(this.directors.some((d) => !d.reachable));
+      for (const d of blind) {
+        d.monitorBlind = verdict.blind;
+        d.monitorBlindLatched = false;
+        d.acknowledged = { ...ack };
+        if (verdict.reason) d.monitorBlindReason = verdict.reason;
+        else delete d.monitorBlindReason;
+      }
+    }
+    return { acknowledged: blind.length > 0, directors: await this.listDirectorStates() };
   }
 
   async putBranchOutcomes(outcomes: readonly BranchOutcome[]): Promise<void> {

@@ -49,8 +49,24 @@ export interface DirectorState {
   reachable: boolean;
   /** Epoch ms of the health-check run that wrote it. */
   at?: number;
-  /** The health check's own verdict that its view is not trustworthy (see assessMonitor). */
+  /** The health check's own verdict that its view is not trustworthy (see nextMonitorVerdict). */
   monitorBlind?: boolean;
+  /** The share rule's latch: held until enough targets are UP again or an operator acknowledges. */
+  monitorBlindLatched?: boolean;
+  /** Why the monitor is blind. */
+  monitorBlindReason?: string;
+  /** Why the director is unreachable. */
+  reason?: string;
+  /** The last operator acknowledgement of MONITOR_BLIND. */
+  acknowledged?: MonitorBlindAck;
+}
+
+/** An operator's acknowledgement of MONITOR_BLIND. */
+export interface MonitorBlindAck {
+  /** Epoch ms. */
+  at: number;
+  reason: string;
+  by?: string;
 }
 
 /** The last re-point outcome of one branch. */
@@ -93,6 +109,13 @@ export interface FailoverStore {
   /** Sites without a record count as DC ACTIVE, DR PASSIVE. */
   getSiteRoles(): Promise<Record<SiteName, SiteRole>>;
   listDirectorStates(): Promise<DirectorState[]>;
+  /**
+   * Clear the monitor-blind latch on every director status (an operator acts); blindness from an
+   * unreachable director stays. Resolves whether anything was blind, and the statuses after.
+   */
+  acknowledgeMonitorBlind(
+    ack: MonitorBlindAck,
+  ): Promise<{ acknowledged: boolean; directors: DirectorState[] }>;
   putBranchOutcomes(outcomes: readonly BranchOutcome[]): Promise<unknown>;
   listBranchOutcomes(groupKey: string): Promise<BranchOutcome[]>;
 }

@@ -36,7 +36,7 @@ import { mapLimit } from '../director/limits.js';
 import type { Config } from '../config/schema.js';
 import { HEALTH_METRICS, type LogSink, type MetricSink } from '../observability.js';
 import { InventoryCache } from './inventory-cache.js';
-import { assessMonitor } from '../domain/monitor.js';
+import { nextMonitorVerdict, type MonitorVerdict } from '../domain/monitor.js';
 import type { DirectorStatus, StateRepository } from '../store/state-repo.js';
 
 /** The health settings of the configuration (thresholds, cadence). */
@@ -234,9 +234,9 @@ export async function runHealthCheck(
   }
   summary.targets = targets.size;
   // The monitor-blind share rule counts only targets the monitor samples itself (not series).
-  const snapshotTargets = [...targets.values()].filter(
-    (t) => directors[t.site]?.sampling !== 'series',
-  ).length;
+  const snapshotIds = [...targets.values()]
+    .filter((t) => directors[t.site]?.sampling !== 'series')
+    .map((t) => t.id);
   for (const [site, tenants] of bySite) {
     if (!directors[site]) {
       const count = [...tenants.values()].reduce((n, ids) => n + ids.length, 0);
@@ -335,8 +335,11 @@ export async function runHealthCheck(
     );
   };
 
-  /** The monitor's verdict on its own view, re-assessed every round. */
-  let blind: { blind: boolean; reason?: string } = { blind: false };
+  /**
+   * The monitor's verdict on its own view, re-assessed every round from the recorded one (the
+   * share rule's latch carries over from run to run; see nextMonitorVerdict).
+   */
+  let blind: MonitorVerdict = recordedVerdict(recorded);
   let wentDown = 0;
   const reachableNow = new Map<SiteName, { reachable: boolean; reason?: string }>();
 
@@ -359,7 +362,8 @@ export async function runHealthCheck(
         if (
           previous &&
           previous.reachable === now.reachable &&
-          (previous.monitorBlind ?? false) === blind.blind
+          (previous.monitorBlind ?? false) === blind.blind &&
+          (previous.monitorBlindLatched ?? false) === blind.latched
         )
           return;
         const status: DirectorStatus = {
@@ -368,6 +372,8 @@ export async function runHealthCheck(
           since: previous && previous.reachable === now.reachable ? previous.since : at,
           ...(now.reason ? { reason: now.reason } : {}),
           monitorBlind: blind.blind,
+          monitorBlindLatched: blind.latched,
+          ...(blind.reason ? { monitorBlindReason: blind.reason } : {}),
         };
         // False: a concurrent run recorded the same already.
         if (await repo.writeDirectorStatus(status)) summary.writes++;
@@ -463,17 +469,29 @@ export async function runHealthCheck(
     const at = clock();
     const transitions: (() => Promise<void>)[] = [];
     await Promise.all(sites.map(([site, director]) => sampleSite(site, director, at, transitions)));
-    // The verdict is recorded BEFORE the round's transitions, so the failover function, which
-    // reads the director items when a transition reaches it, already sees a blind monitor.
-    blind = assessMonitor({
-      totalTargets: snapshotTargets,
+    if (blind.latched) {
+      // While latched, re-read the recorded verdict: an operator may have acknowledged it.
+      for (const [site] of sites) recorded.set(site, await repo.loadDirectorStatus(site));
+    }
+    blind = nextMonitorVerdict(recordedVerdict(recorded), {
+      totalTargets: snapshotIds.length,
       wentDownThisRun: wentDown,
+      downNow: snapshotIds.filter((id) => states.get(id)?.health === 'DOWN').length,
       directorUnreachable: [...reachableNow.values()].some((d) => !d.reachable),
       blindShare: config.election?.blindShare ?? 0.5,
       blindMinTargets: config.election?.blindMinTargets ?? 4,
     });
-    await recordDirectors(at);
-    await Promise.all(transitions.map((write) => write()));
+    if (blind.blind) {
+      // Recorded BEFORE the round's transitions, so the failover function, which reads the
+      // director items when a transition reaches it, already sees a blind monitor.
+      await recordDirectors(at);
+      await Promise.all(transitions.map((write) => write()));
+    } else {
+      // Recorded AFTER: a verdict that clears wakes the failover, which must read this round's
+      // transitions (the UPs that cleared it).
+      await Promise.all(transitions.map((write) => write()));
+      await recordDirectors(at);
+    }
     summary.rounds++;
   }
 
@@ -511,6 +529,15 @@ export async function runHealthCheck(
     durationMs: summary.durationMs,
   });
   return summary;
+}
+
+/** The verdict the director status items record: latched if any site's item says so. */
+function recordedVerdict(recorded: ReadonlyMap<SiteName, DirectorStatus | undefined>): MonitorVerdict {
+  const items = [...recorded.values()];
+  return {
+    blind: items.some((s) => s?.monitorBlind === true),
+    latched: items.some((s) => s?.monitorBlindLatched === true),
+  };
 }
 
 /** Log each CPE left out of monitoring with tenant, CPE, field, value and what was expected. */

@@ -4,9 +4,20 @@
  * audit event. This file is the port; `sns.ts` and `local.ts` are the adapters.
  */
 
-/** What happened. FAILOVER/FAILBACK/ELECTED are changes of serving (ELECTED: first election). */
+/**
+ * What happened. FAILOVER/FAILBACK/ELECTED are changes of serving (ELECTED: first election);
+ * MONITOR_BLIND_ACK: an operator acknowledged MONITOR_BLIND (`ack-monitor-blind`).
+ */
 export type NoticeKind =
-  'FAILOVER' | 'FAILBACK' | 'ELECTED' | 'ALL_DOWN' | 'MONITOR_BLIND' | 'PIN' | 'UNPIN' | 'REPOINT_FAILURE';
+  | 'FAILOVER'
+  | 'FAILBACK'
+  | 'ELECTED'
+  | 'ALL_DOWN'
+  | 'MONITOR_BLIND'
+  | 'MONITOR_BLIND_ACK'
+  | 'PIN'
+  | 'UNPIN'
+  | 'REPOINT_FAILURE';
 
 /** Counts of one fan-out (or drift reconcile) over a group's branches. */
 export interface BranchCounts {
@@ -25,6 +36,7 @@ export interface BranchCounts {
 /** One notification: group, from, to, reason, epoch, branch counts. */
 export interface Notice {
   kind: NoticeKind;
+  /** The group; `*` for a notice about the whole controller (e.g. MONITOR_BLIND_ACK with no group held). */
   groupKey: string;
   tenantId: string;
   haName: string;

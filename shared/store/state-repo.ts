@@ -18,6 +18,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { HealthState } from '../domain/health.js';
+import { acknowledgedVerdict } from '../domain/monitor.js';
 import type {
   AlarmKind,
   CandidateSlot,
@@ -166,11 +167,36 @@ export interface DirectorStatus {
   reason?: string;
   /** The health check's verdict that its own view is not trustworthy. */
   monitorBlind?: boolean;
+  /**
+   * The monitor-blind share rule's latch (shared/domain/monitor.ts `nextMonitorVerdict`): held
+   * while many targets are still DOWN, cleared by recovery or {@link StateRepository.acknowledgeMonitorBlind}.
+   */
+  monitorBlindLatched?: boolean;
+  /** Why the monitor is blind (absent when it is not). */
+  monitorBlindReason?: string;
+}
+
+/** An operator's acknowledgement of MONITOR_BLIND (the `ack-monitor-blind` console function). */
+export interface MonitorBlindAck {
+  /** Epoch ms. */
+  at: number;
+  reason: string;
+  by?: string;
 }
 
 /** The stored director status item. */
 export interface DirectorItem extends VersionedItem, DirectorStatus {
   type: 'director';
+  /** The last acknowledgement that cleared the latch. */
+  acknowledged?: MonitorBlindAck;
+}
+
+/** Outcome of {@link StateRepository.acknowledgeMonitorBlind}. */
+export interface MonitorBlindAckResult {
+  /** Whether anything was blind (and so changed). */
+  acknowledged: boolean;
+  /** The director status items as stored after the call. */
+  directors: DirectorItem[];
 }
 
 /** A director status as the failover service reads it (`at` = `since`). */
@@ -283,6 +309,20 @@ function isConditionFailure(error: unknown): boolean {
   return (
     error instanceof ConditionalCheckFailedException ||
     (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException'
+  );
+}
+
+/** A transaction cancelled because one of its conditions failed (another writer got there first). */
+function isTransactionConflict(error: unknown): boolean {
+  const cancelled =
+    error instanceof TransactionCanceledException ||
+    (error as { name?: string } | null)?.name === 'TransactionCanceledException';
+  return (
+    cancelled &&
+    ((error as TransactionCanceledException).CancellationReasons?.some(
+      (r) => r.Code === 'ConditionalCheckFailed',
+    ) ??
+      false)
   );
 }
 
@@ -829,15 +869,7 @@ export class StateRepository {
         );
         return true;
       } catch (error) {
-        const cancelled =
-          error instanceof TransactionCanceledException ||
-          (error as { name?: string } | null)?.name === 'TransactionCanceledException';
-        const conflict =
-          cancelled &&
-          (error as TransactionCanceledException).CancellationReasons?.some(
-            (r) => r.Code === 'ConditionalCheckFailed',
-          );
-        if (!conflict) throw error;
+        if (!isTransactionConflict(error)) throw error;
         if (options.expectedVersions) return false;
       }
     }
@@ -891,6 +923,17 @@ export class StateRepository {
       values[':blind'] = status.monitorBlind;
       sets.push('monitorBlind = :blind');
       condition += ' OR attribute_not_exists(monitorBlind) OR monitorBlind <> :blind';
+      // The reason rides along with a verdict change; it alone never causes a write.
+      if (status.monitorBlindReason === undefined) removes.push('monitorBlindReason');
+      else {
+        values[':blindReason'] = status.monitorBlindReason;
+        sets.push('monitorBlindReason = :blindReason');
+      }
+    }
+    if (status.monitorBlindLatched !== undefined) {
+      values[':latched'] = status.monitorBlindLatched;
+      sets.push('monitorBlindLatched = :latched');
+      condition += ' OR attribute_not_exists(monitorBlindLatched) OR monitorBlindLatched <> :latched';
     }
     try {
       await this.doc.send(
@@ -908,6 +951,59 @@ export class StateRepository {
       if (isConditionFailure(error)) return false;
       throw error;
     }
+  }
+
+  /**
+   * An operator's acknowledgement of MONITOR_BLIND: clear the share rule's latch on every
+   * director status item, in one transaction conditional on the versions read (a concurrent
+   * health-check write is re-read and the acknowledgement re-applied). Blindness from an
+   * unreachable director stays (`acknowledgedVerdict`): it ends when the director answers.
+   * Items that are not blind are left alone; nothing blind: nothing is written.
+   */
+  async acknowledgeMonitorBlind(ack: MonitorBlindAck): Promise<MonitorBlindAckResult> {
+    requireText('reason', ack.reason);
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      const items = await this.queryPartition<DirectorItem>(keys.directorsPartition);
+      const blind = items.filter((i) => i.monitorBlind === true || i.monitorBlindLatched === true);
+      if (blind.length === 0) return { acknowledged: false, directors: items };
+      const verdict = acknowledgedVerdict(items.some((i) => !i.reachable));
+      const now = this.clock();
+      try {
+        await this.doc.send(
+          new TransactWriteCommand({
+            TransactItems: blind.map((item) => ({
+              Update: {
+                TableName: this.tableName,
+                Key: keys.director(item.site),
+                UpdateExpression:
+                  'SET monitorBlind = :blind, monitorBlindLatched = :false, acknowledged = :ack, ' +
+                  'version = version + :one, updatedAt = :now' +
+                  (verdict.reason ? ', monitorBlindReason = :why' : ' REMOVE monitorBlindReason'),
+                ConditionExpression: 'version = :v',
+                ExpressionAttributeValues: {
+                  ':blind': verdict.blind,
+                  ':false': false,
+                  ':ack': { at: ack.at, reason: ack.reason, ...(ack.by === undefined ? {} : { by: ack.by }) },
+                  ':one': 1,
+                  ':now': now,
+                  ':v': item.version,
+                  ...(verdict.reason ? { ':why': verdict.reason } : {}),
+                },
+              },
+            })),
+          }),
+        );
+        return {
+          acknowledged: true,
+          directors: await this.queryPartition<DirectorItem>(keys.directorsPartition),
+        };
+      } catch (error) {
+        if (!isTransactionConflict(error)) throw error;
+      }
+    }
+    throw new ConcurrentUpdateError(
+      `monitor-blind acknowledgement: director status kept changing for ${this.maxAttempts} attempts`,
+    );
   }
 
   // --- Branch outcomes ------------------------------------------------------------------------

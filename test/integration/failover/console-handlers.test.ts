@@ -115,3 +115,20 @@ describe('console functions (real handlers)', () => {
     ).rejects.toThrow(/reason=undefined/);
   });
 });
+
+describe('ack-monitor-blind (real handler)', () => {
+  it('rejects an event without a reason, naming the field, and changes nothing', async () => {
+    const { handler } = await import('../../../functions/ack-monitor-blind/handler.js');
+    await expect(handler({ by: 'noc' }, context)).rejects.toThrow(ValidationError);
+    await expect(handler({ reason: 'ok', acknowledge: true }, context)).rejects.toThrow(/acknowledge/);
+    const repo = new StateRepository(table.doc, table.tableName);
+    expect(await repo.listDirectorStates()).toEqual([]);
+  });
+
+  it('with the sample event, says there is nothing to acknowledge when the monitor is not blind', async () => {
+    const { handler } = await import('../../../functions/ack-monitor-blind/handler.js');
+    const event = JSON.parse(readFileSync('functions/ack-monitor-blind/events/acknowledge.json', 'utf8'));
+    const out = await handler(event, context);
+    expect(out).toMatchObject({ acknowledged: false, stillBlind: false, heldGroups: [] });
+  });
+});

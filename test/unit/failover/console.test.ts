@@ -1,8 +1,15 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { NotFoundError, ValidationError } from '../../../shared/errors.js';
-import { groupStatus, pinGroup, unpinGroup, updateBranches } from '../../../shared/failover/console.js';
 import {
+  acknowledgeMonitorBlind,
+  groupStatus,
+  pinGroup,
+  unpinGroup,
+  updateBranches,
+} from '../../../shared/failover/console.js';
+import {
+  ackMonitorBlindEventSchema,
   parseEvent,
   pinEventSchema,
   statusEventSchema,
@@ -21,6 +28,7 @@ describe('console events', () => {
     ['pin', pinEventSchema],
     ['unpin', unpinEventSchema],
     ['status', statusEventSchema],
+    ['ack-monitor-blind', ackMonitorBlindEventSchema],
   ])('every sample event of %s is valid', (name, schema) => {
     const dir = join(process.cwd(), 'functions', name, 'events');
     const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
@@ -122,6 +130,84 @@ describe('console operations', () => {
         currentTarget: 'DC1',
         lastOutcome: expect.objectContaining({ result: 'failed' }),
       },
+    ]);
+  });
+});
+
+describe('ack-monitor-blind', () => {
+  const ack = (e: Record<string, unknown>) =>
+    parseEvent(ackMonitorBlindEventSchema, e, 'ack-monitor-blind event');
+
+  it('needs a reason, and names an unknown field', () => {
+    expect(() => ack({})).toThrow(/reason=undefined/);
+    expect(() => ack({ reason: '  ' })).toThrow(/reason/);
+    expect(() => ack({ reason: 'ok', force: true })).toThrow(/force=true/);
+  });
+
+  it('clears the latch, notifies each held group, and election acts on the next reconcile', async () => {
+    const h = harness();
+    await reconcileGroup(h.deps, KEY); // DC1 elected
+    h.store.directors = [
+      { site: 'DC', reachable: true, monitorBlind: true, monitorBlindLatched: true },
+      { site: 'DR', reachable: true, monitorBlind: true, monitorBlindLatched: true },
+    ];
+    h.store.setHealth(KEY, 'DC1', 'DOWN', 2);
+    const repointsBefore = h.director.calls.repoint;
+    await reconcileGroup(h.deps, KEY);
+    expect((await h.store.getGroup(KEY))?.alarms).toEqual(['MONITOR_BLIND']);
+    expect(h.director.calls.repoint).toBe(repointsBefore);
+    expect((await groupStatus(h.deps, {})).monitor).toMatchObject({
+      blind: true,
+      howToClear: expect.stringMatching(/ack-monitor-blind/),
+    });
+
+    const out = await acknowledgeMonitorBlind(h.deps, ack({ reason: 'DC1 really is down', by: 'noc' }));
+    expect(out).toMatchObject({ acknowledged: true, stillBlind: false, heldGroups: [KEY] });
+    expect(h.store.directors.every((d) => !d.monitorBlind && !d.monitorBlindLatched)).toBe(true);
+    expect(h.store.directors[0]?.acknowledged).toEqual({
+      at: h.clock.now,
+      reason: 'DC1 really is down',
+      by: 'noc',
+    });
+    const notices = h.published.notices.filter((n) => n.kind === 'MONITOR_BLIND_ACK');
+    expect(notices).toEqual([expect.objectContaining({ groupKey: KEY, by: 'noc', from: 'DC1' })]);
+    expect(h.audited.map((n) => n.kind)).toContain('MONITOR_BLIND_ACK');
+
+    const r = await reconcileGroup(h.deps, KEY);
+    expect(r).toMatchObject({ servingId: 'DC2', changed: true, alarms: [] });
+    expect((await groupStatus(h.deps, {})).monitor).toMatchObject({ blind: false });
+  });
+
+  it('with no group held, sends one notice for the whole controller', async () => {
+    const h = harness();
+    h.store.directors = [{ site: 'DC', reachable: true, monitorBlind: true, monitorBlindLatched: true }];
+    await acknowledgeMonitorBlind(h.deps, ack({ reason: 'checked' }));
+    expect(h.published.notices).toEqual([
+      expect.objectContaining({ kind: 'MONITOR_BLIND_ACK', groupKey: '*' }),
+    ]);
+  });
+
+  it('not blind: changes and notifies nothing', async () => {
+    const h = harness();
+    h.store.directors = [{ site: 'DC', reachable: true, monitorBlind: false }];
+    const out = await acknowledgeMonitorBlind(h.deps, ack({ reason: 'checked' }));
+    expect(out).toMatchObject({ acknowledged: false, stillBlind: false });
+    expect(out.message).toMatch(/not blind/);
+    expect(h.published.notices).toEqual([]);
+  });
+
+  it('a director that is unreachable keeps the monitor blind', async () => {
+    const h = harness();
+    h.store.directors = [
+      { site: 'DC', reachable: false, monitorBlind: true, monitorBlindLatched: true },
+      { site: 'DR', reachable: true, monitorBlind: true, monitorBlindLatched: true },
+    ];
+    const out = await acknowledgeMonitorBlind(h.deps, ack({ reason: 'checked' }));
+    expect(out).toMatchObject({ acknowledged: true, stillBlind: true });
+    expect(out.message).toMatch(/director DC unreachable/);
+    expect(h.store.directors.map((d) => [d.monitorBlind, d.monitorBlindLatched])).toEqual([
+      [true, false],
+      [true, false],
     ]);
   });
 });

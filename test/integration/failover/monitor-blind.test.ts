@@ -1,0 +1,283 @@
+/**
+ * MONITOR_BLIND end to end, on one machine: the real health run (fake clock) samples the zWAN
+ * simulator over HTTP and writes to DynamoDB Local; the failover function is fed the table's
+ * real stream records. Half of the monitored concentrators going DOWN in one run makes the
+ * monitor blind; the hold must survive the next runs (which see no new DOWN) until enough
+ * targets are UP again or an operator acknowledges it; then failover acts.
+ */
+import { readFileSync } from 'node:fs';
+import type { Context } from 'aws-lambda';
+import { parseConfig } from '../../../shared/config/load.js';
+import { API_KEY_ENV } from '../../../shared/director/secrets.js';
+import type { Director } from '../../../shared/director/port.js';
+import { createZwanDirector } from '../../../shared/director/zwan/adapter.js';
+import type { SiteName } from '../../../shared/domain/model.js';
+import { createFailoverBatchHandler } from '../../../shared/failover/batch.js';
+import { acknowledgeMonitorBlind } from '../../../shared/failover/console.js';
+import { ackMonitorBlindEventSchema, parseEvent } from '../../../shared/failover/console-events.js';
+import { reconcileDrift } from '../../../shared/failover/drift.js';
+import {
+  createIdempotencyStore,
+  IDEMPOTENCY_TTL,
+  idempotencyTableDefinition,
+} from '../../../shared/failover/idempotency.js';
+import type { FailoverDeps } from '../../../shared/failover/ports.js';
+import { createHealthRunDeps } from '../../../shared/health/deps.js';
+import { runHealthCheck, type HealthRunDeps } from '../../../shared/health/run.js';
+import { LocalPublisher } from '../../../shared/notify/local.js';
+import { createNotifier } from '../../../shared/notify/notifier.js';
+import { CountingMetricSink, silentLog } from '../../../shared/observability.js';
+import { createTable } from '../../../shared/store/definition.js';
+import { StateRepository, type DirectorItem } from '../../../shared/store/state-repo.js';
+import { keys } from '../../../shared/store/table.js';
+import {
+  createZwanSimulator,
+  generatedIds,
+  generateTopology,
+  SIM_API_KEY,
+  type ZwanSimulator,
+} from '../../../local/simulator/index.js';
+import { createTestTable, uniqueSuffix, type TestTable } from '../../helpers/ddb.js';
+import { FakeClock, T0 } from '../health-check/harness.js';
+import { openStream } from './stream-records.js';
+
+const TENANT = generatedIds.tenant(0);
+const KEY = `${TENANT}#${generatedIds.group(0)}`;
+const id = (slot: 'dc1' | 'dc2' | 'dr1' | 'dr2') => generatedIds.concentrator(0, slot);
+const BRANCHES = 4;
+const context = {
+  functionName: 'monitor-blind-it',
+  awsRequestId: 'req',
+  getRemainingTimeInMillis: () => 60_000,
+} as unknown as Context;
+
+interface World {
+  table: TestTable;
+  sim: ZwanSimulator;
+  repo: StateRepository;
+  failover: FailoverDeps;
+  health: HealthRunDeps;
+  clock: FakeClock;
+  published: LocalPublisher;
+  stream: Awaited<ReturnType<typeof openStream>>;
+  handler: ReturnType<typeof createFailoverBatchHandler>;
+  nextRunAt: number;
+}
+let w: World;
+
+function directors(sim: ZwanSimulator): { DC: Director; DR: Director } {
+  const make = (site: SiteName) =>
+    createZwanDirector({
+      site,
+      baseUrl: sim.url(site),
+      apiKey: async () => SIM_API_KEY,
+      timeoutMs: 2000,
+      retries: 1,
+      backoffBaseMs: 1,
+      backoffMaxMs: 5,
+    });
+  return { DC: make('DC'), DR: make('DR') };
+}
+
+/** One health run at the next whole minute of the fake clock. */
+async function run() {
+  w.clock.t = Math.max(w.clock.t, w.nextRunAt);
+  w.nextRunAt = w.clock.t + 60_000;
+  return runHealthCheck(w.health);
+}
+
+/** Hand the stream's records since the last call to the failover function. */
+async function invoke() {
+  const event = await w.stream.event();
+  expect(await w.handler(event, context)).toEqual({ batchItemFailures: [] });
+  return event.Records.length;
+}
+
+function targets(): (string | undefined)[] {
+  return Array.from({ length: BRANCHES }, (_, b) => w.sim.world.currentTarget(generatedIds.branch(0, b)));
+}
+
+const repointCalls = () => w.sim.requests.filter((r) => r.operation === 'repointBranch').length;
+const directorItem = (site: SiteName) => w.repo.get<DirectorItem>(keys.director(site));
+
+beforeEach(async () => {
+  process.env[API_KEY_ENV] = SIM_API_KEY;
+  const table = await createTestTable('blind');
+  const idempotencyTable = `idem-${uniqueSuffix()}`;
+  await createTable(table.client, idempotencyTableDefinition(idempotencyTable), IDEMPOTENCY_TTL);
+  // One group of four concentrators: two DOWN in one run is 50 % of 4 (the default blind rule).
+  const sim = await createZwanSimulator({
+    topology: generateTopology({ groups: 1, branchesPerGroup: BRANCHES }),
+  });
+  const config = parseConfig({
+    env: 'test',
+    director: {
+      kind: 'zwan',
+      sites: { DC: { baseUrl: sim.url('DC') }, DR: { baseUrl: sim.url('DR') } },
+      secretName: 'unused-in-tests',
+      tenants: [TENANT],
+    },
+    health: { recoverAfterSec: 30 },
+  });
+  const clock = new FakeClock(T0);
+  const health = createHealthRunDeps({
+    config,
+    tableName: table.tableName,
+    doc: table.doc,
+    clock: clock.now,
+    sleep: clock.sleep,
+    log: silentLog,
+    metrics: new CountingMetricSink(),
+    directorTuning: { timeoutMs: 2000, retries: 1, backoffBaseMs: 1, backoffMaxMs: 5, healthRetries: 0 },
+  });
+  const repo = new StateRepository(table.doc, table.tableName);
+  const published = new LocalPublisher();
+  const metrics = new CountingMetricSink();
+  const failover: FailoverDeps = {
+    store: repo,
+    directors: directors(sim),
+    notifier: createNotifier({ publisher: published, audit: repo, log: silentLog, metrics }),
+    log: silentLog,
+    metrics,
+    settings: {
+      preempt: true,
+      blindShare: 0.5,
+      blindMinTargets: 4,
+      concurrency: 4,
+      driftRequestsPerSecond: 500,
+    },
+    tenants: [TENANT],
+  };
+  const stream = await openStream(table.client, table.tableName, table.endpoint);
+  const handler = createFailoverBatchHandler(failover, {
+    persistenceStore: createIdempotencyStore(idempotencyTable, table.client),
+  });
+  w = { table, sim, repo, failover, health, clock, published, stream, handler, nextRunAt: T0 };
+
+  // Steady state: every concentrator UP (after the hold), DC1 elected and serving.
+  for (let runs = 0; runs < 5; runs++) {
+    await run();
+    const all = await repo.listHealth(KEY);
+    if (all.length === 4 && all.every((h) => h.health === 'UP')) break;
+  }
+  await invoke();
+  expect(await repo.getGroup(KEY)).toMatchObject({ servingId: id('dc1'), epoch: 1, alarms: [] });
+  expect(targets()).toEqual(Array(BRANCHES).fill(id('dc1')));
+  w.sim.clearRequests();
+});
+
+afterEach(async () => {
+  w.stream.close();
+  await w.sim.close();
+  await w.table.drop();
+});
+
+/** DC1 and DC2 go DOWN in one run: blind, held; the next runs keep it so. */
+async function massDownAndHold(): Promise<void> {
+  w.sim.faults.cpeDown(id('dc1'));
+  w.sim.faults.cpeDown(id('dc2'));
+  const summary = await run();
+  expect(summary.transitions.map((t) => `${t.target}:${t.to}`).sort()).toEqual([
+    `${id('dc1')}:DOWN`,
+    `${id('dc2')}:DOWN`,
+  ]);
+  expect(await directorItem('DC')).toMatchObject({ monitorBlind: true, monitorBlindLatched: true });
+  await invoke();
+  expect(await w.repo.getGroup(KEY)).toMatchObject({
+    servingId: id('dc1'),
+    epoch: 1,
+    alarms: ['MONITOR_BLIND'],
+  });
+  expect(w.published.notices.filter((n) => n.kind === 'MONITOR_BLIND')).toHaveLength(1);
+
+  // The next runs see no new DOWN transition: the monitor stays blind, nothing is re-pointed.
+  for (let i = 0; i < 2; i++) {
+    expect((await run()).transitions).toEqual([]);
+    for (const site of ['DC', 'DR'] as const) {
+      expect(await directorItem(site)).toMatchObject({ monitorBlind: true, monitorBlindLatched: true });
+    }
+    await invoke();
+  }
+  const drift = await reconcileDrift(w.failover);
+  expect(drift.held).toEqual([KEY]);
+  expect(await w.repo.getGroup(KEY)).toMatchObject({ servingId: id('dc1'), epoch: 1 });
+  expect(repointCalls()).toBe(0);
+  expect(targets()).toEqual(Array(BRANCHES).fill(id('dc1')));
+}
+
+describe('MONITOR_BLIND is sticky', () => {
+  it('holds across runs, then an operator acknowledgement lets failover act (and the hold does not come back)', async () => {
+    await massDownAndHold();
+
+    const event = parseEvent(
+      ackMonitorBlindEventSchema,
+      JSON.parse(readFileSync('functions/ack-monitor-blind/events/acknowledge.json', 'utf8')),
+      'ack-monitor-blind event',
+    );
+    const ack = await acknowledgeMonitorBlind(w.failover, event);
+    expect(ack).toMatchObject({ acknowledged: true, stillBlind: false, heldGroups: [KEY] });
+    expect(await directorItem('DC')).toMatchObject({
+      monitorBlind: false,
+      monitorBlindLatched: false,
+      acknowledged: { reason: event.reason, by: 'noc@example.com' },
+    });
+    const notice = w.published.notices.find((n) => n.kind === 'MONITOR_BLIND_ACK');
+    expect(notice).toMatchObject({ groupKey: KEY, from: id('dc1'), by: 'noc@example.com' });
+    expect(notice?.reason).toContain(event.reason);
+    const day = new Date().toISOString().slice(0, 10);
+    expect((await w.repo.listAuditEvents(day)).some((a) => a.kind === 'MONITOR_BLIND_ACK')).toBe(true);
+
+    // The director items' change reaches the failover function through the stream: it acts now.
+    await invoke();
+    expect(await w.repo.getGroup(KEY)).toMatchObject({ servingId: id('dr1'), epoch: 2, alarms: [] });
+    expect(targets()).toEqual(Array(BRANCHES).fill(id('dr1')));
+
+    // The same targets are still DOWN but nothing new went DOWN: the acknowledgement stands.
+    expect((await run()).transitions).toEqual([]);
+    expect(await directorItem('DC')).toMatchObject({ monitorBlind: false, monitorBlindLatched: false });
+
+    // Acknowledging again when nothing is blind changes and notifies nothing.
+    const again = await acknowledgeMonitorBlind(w.failover, event);
+    expect(again).toMatchObject({ acknowledged: false, stillBlind: false });
+    expect(w.published.notices.filter((n) => n.kind === 'MONITOR_BLIND_ACK')).toHaveLength(1);
+  });
+
+  it('clears by itself once enough targets are UP again, and the held group fails over then', async () => {
+    await massDownAndHold();
+
+    // DC2 recovers: after the 30 s hold it is UP, 1 of 4 DOWN (25 %) is below the 50 % rule.
+    w.sim.faults.cpeUp(id('dc2'));
+    const summary = await run();
+    expect(summary.transitions.map((t) => `${t.target}:${t.to}`)).toEqual([`${id('dc2')}:UP`]);
+    expect(await directorItem('DC')).toMatchObject({ monitorBlind: false, monitorBlindLatched: false });
+
+    await invoke();
+    expect(await w.repo.getGroup(KEY)).toMatchObject({ servingId: id('dc2'), epoch: 2, alarms: [] });
+    expect(targets()).toEqual(Array(BRANCHES).fill(id('dc2')));
+  });
+
+  it('an acknowledgement while a director is unreachable leaves the monitor blind until it answers', async () => {
+    await massDownAndHold();
+    // The DR director stops answering (the DC one, which the failover acts through, still does).
+    w.sim.faults.director('DR', { mode: 'error5xx' });
+    await run();
+    expect(await directorItem('DR')).toMatchObject({ reachable: false, monitorBlind: true });
+
+    const ack = await acknowledgeMonitorBlind(w.failover, { reason: 'checked', by: 'noc' });
+    expect(ack).toMatchObject({ acknowledged: true, stillBlind: true });
+    expect(ack.message).toMatch(/director DR unreachable/);
+    expect(await directorItem('DC')).toMatchObject({ monitorBlind: true, monitorBlindLatched: false });
+    await invoke();
+    expect(await w.repo.getGroup(KEY)).toMatchObject({ servingId: id('dc1'), epoch: 1 });
+    expect(repointCalls()).toBe(0);
+
+    // The director answers: no latch is left, the view is trusted, failover acts.
+    w.sim.faults.director('DR', { mode: 'ok' });
+    await run();
+    expect(await directorItem('DR')).toMatchObject({ reachable: true, monitorBlind: false });
+    expect(await directorItem('DC')).toMatchObject({ monitorBlind: false, monitorBlindLatched: false });
+    await invoke();
+    expect(await w.repo.getGroup(KEY)).toMatchObject({ servingId: id('dr1'), epoch: 2, alarms: [] });
+    expect(targets()).toEqual(Array(BRANCHES).fill(id('dr1')));
+  });
+});
