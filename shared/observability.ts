@@ -46,6 +46,8 @@ export const HEALTH_METRICS = {
   invalidCpes: 'InvalidCpes',
   /** A site's director could not be reached (down, 5xx, timeout) during a run. */
   directorUnreachable: 'DirectorUnreachable',
+  /** 1 per run that ends with the monitor blind (keeps the MonitorBlind alarm raised until it clears). */
+  monitorBlind: 'MonitorBlind',
 } as const;
 /** One of the health metric names. */
 export type HealthMetricName = (typeof HEALTH_METRICS)[keyof typeof HEALTH_METRICS];

@@ -513,6 +513,7 @@ export async function runHealthCheck(
     metrics.count(HEALTH_METRICS.transitions, summary.transitions.length);
     metrics.count(HEALTH_METRICS.invalidCpes, summary.invalidCpes);
     metrics.count(HEALTH_METRICS.directorUnreachable, summary.unreachableSites.length);
+    metrics.count(HEALTH_METRICS.monitorBlind, blind.blind ? 1 : 0);
     metrics.durationMs(HEALTH_METRICS.runDurationMs, summary.durationMs);
   }
   log.info('health run done', {

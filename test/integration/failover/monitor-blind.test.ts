@@ -26,7 +26,7 @@ import { createHealthRunDeps } from '../../../shared/health/deps.js';
 import { runHealthCheck, type HealthRunDeps } from '../../../shared/health/run.js';
 import { LocalPublisher } from '../../../shared/notify/local.js';
 import { createNotifier } from '../../../shared/notify/notifier.js';
-import { CountingMetricSink, silentLog } from '../../../shared/observability.js';
+import { CountingMetricSink, HEALTH_METRICS, silentLog } from '../../../shared/observability.js';
 import { createTable } from '../../../shared/store/definition.js';
 import { StateRepository, type DirectorItem } from '../../../shared/store/state-repo.js';
 import { keys } from '../../../shared/store/table.js';
@@ -57,6 +57,7 @@ interface World {
   repo: StateRepository;
   failover: FailoverDeps;
   health: HealthRunDeps;
+  healthMetrics: CountingMetricSink;
   clock: FakeClock;
   published: LocalPublisher;
   stream: Awaited<ReturnType<typeof openStream>>;
@@ -120,6 +121,7 @@ beforeEach(async () => {
     health: { recoverAfterSec: 30 },
   });
   const clock = new FakeClock(T0);
+  const healthMetrics = new CountingMetricSink();
   const health = createHealthRunDeps({
     config,
     tableName: table.tableName,
@@ -127,7 +129,7 @@ beforeEach(async () => {
     clock: clock.now,
     sleep: clock.sleep,
     log: silentLog,
-    metrics: new CountingMetricSink(),
+    metrics: healthMetrics,
     directorTuning: { timeoutMs: 2000, retries: 1, backoffBaseMs: 1, backoffMaxMs: 5, healthRetries: 0 },
   });
   const repo = new StateRepository(table.doc, table.tableName);
@@ -152,7 +154,7 @@ beforeEach(async () => {
   const handler = createFailoverBatchHandler(failover, {
     persistenceStore: createIdempotencyStore(idempotencyTable, table.client),
   });
-  w = { table, sim, repo, failover, health, clock, published, stream, handler, nextRunAt: T0 };
+  w = { table, sim, repo, failover, health, healthMetrics, clock, published, stream, handler, nextRunAt: T0 };
 
   // Steady state: every concentrator UP (after the hold), DC1 elected and serving.
   for (let runs = 0; runs < 5; runs++) {
@@ -198,6 +200,8 @@ async function massDownAndHold(): Promise<void> {
     }
     await invoke();
   }
+  // Every run that ends blind emits MonitorBlind = 1 (the CloudWatch alarm stays raised).
+  expect(w.healthMetrics.get(HEALTH_METRICS.monitorBlind)).toBe(3);
   const drift = await reconcileDrift(w.failover);
   expect(drift.held).toEqual([KEY]);
   expect(await w.repo.getGroup(KEY)).toMatchObject({ servingId: id('dc1'), epoch: 1 });
@@ -235,6 +239,7 @@ describe('MONITOR_BLIND is sticky', () => {
     // The same targets are still DOWN but nothing new went DOWN: the acknowledgement stands.
     expect((await run()).transitions).toEqual([]);
     expect(await directorItem('DC')).toMatchObject({ monitorBlind: false, monitorBlindLatched: false });
+    expect(w.healthMetrics.get(HEALTH_METRICS.monitorBlind)).toBe(3);
 
     // Acknowledging again when nothing is blind changes and notifies nothing.
     const again = await acknowledgeMonitorBlind(w.failover, event);
