@@ -6,6 +6,7 @@ import { Stack, type StackProps } from 'aws-cdk-lib';
 import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
 import { ConsoleOperations } from './constructs/console-operations.js';
+import { DriftReconcile } from './constructs/drift-reconcile.js';
 import { DrWorkflows } from './constructs/dr-workflows.js';
 import { Failover } from './constructs/failover.js';
 import type { SharedResources } from './constructs/function.js';
@@ -24,6 +25,8 @@ export class StatelessStack extends Stack {
   readonly healthCheck: HealthCheck;
   /** The stream-triggered failover. */
   readonly failover: Failover;
+  /** The scheduled drift reconcile. */
+  readonly driftReconcile: DriftReconcile;
   /** The console operations. */
   readonly consoleOperations: ConsoleOperations;
   /** The DR state machines, their task function, schedules and alarms. */
@@ -36,6 +39,7 @@ export class StatelessStack extends Stack {
     const { shared } = props;
     this.healthCheck = new HealthCheck(this, 'HealthCheck', { shared });
     this.failover = new Failover(this, 'Failover', { shared });
+    this.driftReconcile = new DriftReconcile(this, 'DriftReconcile', { shared });
     this.consoleOperations = new ConsoleOperations(this, 'ConsoleOperations', { shared });
     this.drWorkflows = new DrWorkflows(this, 'DrWorkflows', { shared });
     this.monitoring = new Monitoring(this, 'Monitoring', {
@@ -45,6 +49,7 @@ export class StatelessStack extends Stack {
       healthCheckTimeout: this.healthCheck.timeout,
       failover: this.failover.fn,
       failoverDlq: this.failover.dlq,
+      driftReconcile: this.driftReconcile.fn,
       additionalAlarms: this.drWorkflows.node.findAll().filter((c): c is Alarm => c instanceof Alarm),
     });
   }

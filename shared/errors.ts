@@ -102,6 +102,9 @@ export class DirectorUnhealthyError extends CpeFailoverError {}
 /** A DR workflow cannot run in the current state (e.g. failback while DC is already ACTIVE). */
 export class PreconditionFailedError extends CpeFailoverError {}
 
+/** A drift reconcile pass could not reconcile some groups or tenants (each is retried on the next pass). */
+export class DriftReconcileError extends CpeFailoverError {}
+
 /** A secret (e.g. a director's API key) could not be read or has the wrong shape. The value is never in the message. */
 export class SecretError extends CpeFailoverError {}
 

@@ -17,7 +17,7 @@ export interface ConsoleOperationsProps {
   readonly memorySize?: number;
 }
 
-/** update-branches, pin, unpin and status. */
+/** update-branches, pin, unpin, status and ack-monitor-blind. */
 export class ConsoleOperations extends Construct {
   /** "Update Branch to Active Node": re-point a group's (or a tenant's) branches. */
   readonly updateBranches: NodejsFunction;
@@ -27,6 +27,8 @@ export class ConsoleOperations extends Construct {
   readonly unpin: NodejsFunction;
   /** Read-only overview. */
   readonly status: NodejsFunction;
+  /** Acknowledge MONITOR_BLIND: let failover act on the health check's view. */
+  readonly ackMonitorBlind: NodejsFunction;
 
   constructor(scope: Construct, id: string, props: ConsoleOperationsProps) {
     super(scope, id);
@@ -34,7 +36,7 @@ export class ConsoleOperations extends Construct {
     const repointTimeout = props.repointTimeout ?? Duration.minutes(5);
     const make = (
       cid: string,
-      name: 'update-branches' | 'pin' | 'unpin' | 'status',
+      name: 'update-branches' | 'pin' | 'unpin' | 'status' | 'ack-monitor-blind',
       description: string,
       timeout: Duration,
     ) =>
@@ -62,7 +64,13 @@ export class ConsoleOperations extends Construct {
     this.status = make(
       'Status',
       'status',
-      'Console (read-only): every HA group with its serving concentrator, epoch, candidates health and since when, pins, drifted branches and open alarms (ALL_DOWN, MONITOR_BLIND).',
+      'Console (read-only): every HA group with its serving concentrator, epoch, candidates health and since when, pins, drifted branches, open alarms, and the monitor-blind verdict.',
+      Duration.minutes(1),
+    );
+    this.ackMonitorBlind = make(
+      'AckMonitorBlind',
+      'ack-monitor-blind',
+      'Console: after MONITOR_BLIND, confirm the health view is right (targets really down) so failover acts on it. Event: {"reason":"…","by":"…"}. An unreachable director still holds until it answers.',
       Duration.minutes(1),
     );
 
@@ -72,6 +80,9 @@ export class ConsoleOperations extends Construct {
       shared.secret.grantRead(fn);
       grantPublish(shared.topic, fn);
     }
+    // ack-monitor-blind writes the director status items and notifies; it calls no director.
+    shared.table.grantReadWriteData(this.ackMonitorBlind);
+    grantPublish(shared.topic, this.ackMonitorBlind);
     shared.table.grantReadData(this.status);
     // status reads each branch's actual target from the director to report drift.
     shared.secret.grantRead(this.status);

@@ -33,6 +33,8 @@ export const FUNCTION_ENTRIES = {
   pin: 'functions/pin/handler.ts',
   unpin: 'functions/unpin/handler.ts',
   status: 'functions/status/handler.ts',
+  'ack-monitor-blind': 'functions/ack-monitor-blind/handler.ts',
+  reconcile: 'functions/reconcile/handler.ts',
   dr: 'functions/dr/handler.ts',
 } as const;
 /** A deployed function's name. */

@@ -9,15 +9,15 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import type { Config } from '../../shared/config/schema.js';
-import { ControllerFunction, grantPublish, type SharedResources } from './function.js';
+import { ControllerFunction, type SharedResources } from './function.js';
 
 /** Props of {@link HealthCheck}. */
 export interface HealthCheckProps {
   /** The shared resources. */
   readonly shared: SharedResources;
   /**
-   * Seconds added to `samplesPerRun × sampleIntervalSec` for the function timeout (director calls,
-   * writes, the reconcile).
+   * Seconds added to `samplesPerRun × sampleIntervalSec` for the function timeout (inventory and
+   * director calls, the end-of-run writes).
    * @default 30
    */
   readonly timeoutMarginSec?: number;
@@ -50,15 +50,16 @@ export class HealthCheck extends Construct {
     this.fn = new ControllerFunction(this, 'HealthCheck', {
       name: 'health-check',
       description:
-        'Runs every minute: samples the concentrators of every HA group, writes health transitions to the state table and re-points drifted branches. Not for manual use.',
+        "Runs every minute: samples the concentrators of every HA group and each site's director, writes health transitions and the monitor-blind verdict to the state table (the failover function acts on them). Not for manual use.",
       shared,
       timeout: this.timeout,
       memorySize: props.memorySize,
       reservedConcurrentExecutions: 1,
     }).fn;
+    // It reads and writes health and director status items and reads the director key; it
+    // publishes nothing (notices come from the failover function).
     shared.table.grantReadWriteData(this.fn);
     shared.secret.grantRead(this.fn);
-    grantPublish(shared.topic, this.fn);
 
     this.rule = new Rule(this, 'Schedule', {
       description: 'Starts a health-check run every minute.',

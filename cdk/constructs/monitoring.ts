@@ -24,7 +24,8 @@ import type { Config } from '../../shared/config/schema.js';
 
 /**
  * The custom metric names the functions emit (EMF, unit in brackets):
- * AllDown / MonitorBlind (Count, 1 per run while raised), RepointFailures, Failovers, Failbacks,
+ * AllDown (Count, per group newly raised), MonitorBlind (Count: 1 per health-check run that ends
+ * blind, and per group newly held), RepointFailures, Failovers, Failbacks,
  * Repoints, BadSamples, Samples, Transitions, InvalidCpes (Count), RunDurationMs (Milliseconds,
  * one per completed health-check run), BackupAgeHours (None: age of the newest verified backup),
  * DirectorUnreachable (Count).
@@ -62,6 +63,8 @@ export interface MonitoringProps {
   readonly failover: IFunction;
   /** The failover on-failure queue. */
   readonly failoverDlq: IQueue;
+  /** The scheduled drift reconcile (its errors alarm). @default - no such alarm */
+  readonly driftReconcile?: IFunction;
   /** Share of the health-check timeout at which the duration alarm fires. @default 0.9 */
   readonly durationAlarmShare?: number;
   /** Minutes without a completed health-check run before the missed-run alarm fires. @default 5 */
@@ -124,14 +127,23 @@ export class Monitoring extends Construct {
         metric: this.custom(METRIC_NAMES.monitorBlind, 'Maximum', minute),
         threshold: 1,
         description:
-          "MONITOR_BLIND: too many targets went DOWN at once or the director is unreachable; every change is on hold. Check the director and the monitor's network path; pin groups if needed.",
+          'MONITOR_BLIND: half or more of the monitored concentrators went DOWN at once, or a director is unreachable; every failover is on hold. It clears when enough are UP again or the director answers. If they really are down, invoke ack-monitor-blind; status shows why.',
       },
       RepointFailures: {
         metric: this.custom(METRIC_NAMES.repointFailures, 'Sum', five),
         threshold: 1,
-        description:
-          'Branches could not be re-pointed; the reconcile retries them every minute. If it persists, check the director and run update-branches.',
+        description: `Branches could not be re-pointed; the drift reconcile retries them (${props.config.reconcile.schedule}). If it persists, check the director and run update-branches.`,
       },
+      ...(props.driftReconcile
+        ? {
+            DriftReconcileErrors: {
+              metric: props.driftReconcile.metricErrors({ period: Duration.minutes(15), statistic: 'Sum' }),
+              threshold: 2,
+              description:
+                'Drift reconcile passes failed twice in 15 minutes: some groups or tenants were not reconciled (the error names them) or the pass crashed. Check the reconcile logs and the director; update-branches re-points a group by hand.',
+            },
+          }
+        : {}),
       HealthCheckErrors: {
         metric: props.healthCheck.metricErrors({ period: minute, statistic: 'Sum' }),
         threshold: 1,

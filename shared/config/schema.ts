@@ -103,6 +103,22 @@ export const configSchema = z.strictObject({
     }),
     {},
   ),
+  /** The scheduled drift reconcile (functions/reconcile). */
+  reconcile: z.prefault(
+    z.strictObject({
+      /**
+       * EventBridge schedule of the drift reconcile pass (re-points branches whose tunnels are not
+       * on their group's serving concentrator). @default rate(5 minutes)
+       */
+      schedule: z._default(
+        z
+          .string()
+          .check(z.regex(/^(rate|cron)\(.+\)$/, 'an EventBridge schedule expression: rate(…) or cron(…)')),
+        'rate(5 minutes)',
+      ),
+    }),
+    {},
+  ),
   /** Powertools settings the functions get as environment variables (and the alarms' metrics). */
   observability: z.prefault(
     z.strictObject({

@@ -137,7 +137,16 @@ describe('stateless stack', () => {
   test('every function: nodejs22.x, arm64, X-Ray, explicit log group, Powertools and resource environment', () => {
     const fns = resources(stateless, 'AWS::Lambda::Function');
     expect(Object.values(fns).map((f) => (f.Metadata as Json)['cpe-failover:function'])).toEqual(
-      expect.arrayContaining(['health-check', 'failover', 'update-branches', 'pin', 'unpin', 'status']),
+      expect.arrayContaining([
+        'health-check',
+        'failover',
+        'reconcile',
+        'update-branches',
+        'pin',
+        'unpin',
+        'status',
+        'ack-monitor-blind',
+      ]),
     );
     for (const f of Object.values(fns)) {
       const p = f.Properties;
@@ -180,6 +189,43 @@ describe('stateless stack', () => {
     });
   });
 
+  test('health-check: its description claims only what it does, and it publishes nothing', () => {
+    const d = resources(stateless, 'AWS::Lambda::Function')[fnId('health-check')]!.Properties
+      .Description as string;
+    expect(d).not.toMatch(/re-point/i);
+    expect(statementsOf('health-check').some((s) => actionsOf(s).includes('sns:Publish'))).toBe(false);
+  });
+
+  test('reconcile: on the configured schedule, reserved concurrency 1, no retries, writes + secret + publish', () => {
+    expect(built.config.reconcile.schedule).toBe('rate(5 minutes)');
+    const id = fnId('reconcile');
+    const fn = resources(stateless, 'AWS::Lambda::Function')[id]!;
+    expect(fn.Properties.ReservedConcurrentExecutions).toBe(1);
+    expect(fn.Properties.Description as string).toMatch(/rate\(5 minutes\).*re-points branches/);
+    stateless.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [id, 'Arn'] },
+          RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 0 }),
+        }),
+      ],
+    });
+    stateless.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: id },
+      MaximumRetryAttempts: 0,
+    });
+    const statements = statementsOf('reconcile');
+    const has = (action: string, target: RegExp) =>
+      statements.some((s) => actionsOf(s).includes(action) && target.test(importsOf(s)));
+    expect(has('dynamodb:PutItem', /StateTable/)).toBe(true);
+    expect(has('dynamodb:Query', /StateTable/)).toBe(true);
+    expect(has('secretsmanager:GetSecretValue', /director-\?{6}/)).toBe(true);
+    expect(has('sns:Publish', /Topic/)).toBe(true);
+    // It needs no idempotency table (the drift pass fans out directly).
+    expect(statements.some((s) => /IdempotencyTable/.test(importsOf(s)))).toBe(false);
+  });
+
   test('failover: filtered stream mapping with partial failures, bisection, bounded retries, encrypted DLQ', () => {
     const mapping = Object.values(resources(stateless, 'AWS::Lambda::EventSourceMapping'));
     expect(mapping).toHaveLength(1);
@@ -209,7 +255,7 @@ describe('stateless stack', () => {
   });
 
   test('console functions have operator descriptions', () => {
-    for (const name of ['update-branches', 'pin', 'unpin', 'status']) {
+    for (const name of ['update-branches', 'pin', 'unpin', 'status', 'ack-monitor-blind']) {
       const d = resources(stateless, 'AWS::Lambda::Function')[fnId(name)]!.Properties.Description as string;
       expect(d).toMatch(/^Console/);
       expect(d.length).toBeLessThanOrEqual(256);
@@ -222,7 +268,16 @@ describe('stateless stack', () => {
       'xray:PutTelemetryRecords',
       'dynamodb:ListStreams',
     ]);
-    for (const name of ['health-check', 'failover', 'update-branches', 'pin', 'unpin', 'status']) {
+    for (const name of [
+      'health-check',
+      'failover',
+      'reconcile',
+      'update-branches',
+      'pin',
+      'unpin',
+      'status',
+      'ack-monitor-blind',
+    ]) {
       for (const s of statementsOf(name)) {
         if (s.Resource === '*') {
           for (const a of actionsOf(s)) expect(allowedStar).toContain(a);
@@ -242,6 +297,12 @@ describe('stateless stack', () => {
       );
     expect(writes('failover')).toBe(true);
     expect(writes('status')).toBe(false);
+    expect(writes('ack-monitor-blind')).toBe(true);
+    expect(statementsOf('ack-monitor-blind').some((s) => actionsOf(s).includes('sns:Publish'))).toBe(true);
+    // It calls no director: no secret.
+    expect(
+      statementsOf('ack-monitor-blind').some((s) => actionsOf(s).includes('secretsmanager:GetSecretValue')),
+    ).toBe(false);
     expect(statementsOf('status').some((s) => actionsOf(s).includes('sns:Publish'))).toBe(false);
     expect(statementsOf('failover').some((s) => actionsOf(s).includes('sns:Publish'))).toBe(true);
     expect(
@@ -259,7 +320,16 @@ describe('stateless stack', () => {
       expect(importsOf(s)).toMatch(/BackupBucket/);
       expect(importsOf(s)).not.toMatch(/AccessLogBucket/);
     }
-    for (const name of ['health-check', 'failover', 'update-branches', 'pin', 'unpin', 'status']) {
+    for (const name of [
+      'health-check',
+      'failover',
+      'reconcile',
+      'update-branches',
+      'pin',
+      'unpin',
+      'status',
+      'ack-monitor-blind',
+    ]) {
       expect(
         statementsOf(name)
           .flatMap(actionsOf)
@@ -280,6 +350,7 @@ describe('stateless stack', () => {
       'HealthCheckErrors',
       'HealthCheckNearTimeout',
       'HealthCheckMissedRun',
+      'DriftReconcileErrors',
     ]) {
       expect(names).toContain(`cpe-failover-example-${id}`);
     }
@@ -307,6 +378,12 @@ describe('stateless stack', () => {
     expect(near.MetricName).toBe('Duration');
     expect(near.Threshold as number).toBeLessThan(timeoutMs);
     expect(near.Threshold as number).toBeGreaterThan(timeoutMs / 2);
+    expect(byName('DriftReconcileErrors')).toMatchObject({
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId('reconcile') } }],
+    });
+    expect(byName('MonitorBlind').AlarmDescription as string).toMatch(/ack-monitor-blind/);
     expect(byName('FailoverDlqNotEmpty')).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible' });
   });
 
