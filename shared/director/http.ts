@@ -5,7 +5,14 @@
  *
  * Retried: 5xx, timeouts, connection errors, and 429 (waiting `Retry-After` when given).
  * Never retried: any other 4xx. 401/403 → DirectorAuthError; other 4xx → DirectorRequestError.
+ *
+ * Transport: `fetch` (follows redirects, as Meraki's shards need), or `node`: node:http(s) with a
+ * keep-alive agent per client, which costs about a third of fetch's CPU per call (no WHATWG
+ * streams, no Request/Response objects) and follows no redirect (a 3xx is an error). A fan-out
+ * of thousands of re-points is bound by that CPU, not by the director.
  */
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import {
   DirectorAuthError,
   DirectorRequestError,
@@ -49,7 +56,12 @@ export interface HttpClientOptions {
   clock?: Clock;
   /** Injectable randomness in [0, 1) for the jitter (tests). @default Math.random */
   random?: () => number;
-  /** Injectable fetch. @default globalThis.fetch */
+  /**
+   * `fetch` (follows redirects) or `node` (node:http(s), keep-alive, no redirects, far less CPU
+   * per call). @default 'fetch'
+   */
+  transport?: 'fetch' | 'node';
+  /** Injectable fetch (transport `fetch`). @default globalThis.fetch */
   fetch?: typeof fetch;
   /** Called before each retry wait (for logs/metrics). Never receives headers or bodies. */
   onRetry?: (info: RetryInfo) => void;
@@ -176,6 +188,85 @@ class Retryable extends Error {
   }
 }
 
+/** What a transport returns: status, headers and the whole body as text. */
+interface RawResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+/** One HTTP exchange; rejects with a `TimeoutError`-named error after `timeoutMs`, or a connection error. */
+type Transport = (
+  url: URL,
+  init: { method: string; headers: Record<string, string>; body: string | undefined; timeoutMs: number },
+) => Promise<RawResponse>;
+
+function timeoutError(timeoutMs: number): Error {
+  const error = new Error(`no complete answer within ${timeoutMs} ms`);
+  error.name = 'TimeoutError';
+  return error;
+}
+
+/** A transport over an injected `fetch`. */
+function fetchTransport(doFetch: typeof fetch): Transport {
+  return async (url, { method, headers, body, timeoutMs }) => {
+    const res = await doFetch(url, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
+    return { status: res.status, headers: res.headers, text: await res.text() };
+  };
+}
+
+/**
+ * A transport over node:http(s) with one keep-alive agent per client. Idle sockets are closed
+ * after 4 s, before the usual 5 s server keep-alive, so a reused socket is rarely one the
+ * server is closing. The timer covers connect, headers and body, and is cleared at once.
+ */
+function nodeTransport(maxSockets: number | undefined): Transport {
+  const agentOptions = { keepAlive: true, timeout: 4_000, ...(maxSockets ? { maxSockets } : {}) };
+  const agents = { http: new HttpAgent(agentOptions), https: new HttpsAgent(agentOptions) };
+  return (url, { method, headers, body, timeoutMs }) =>
+    new Promise<RawResponse>((resolve, reject) => {
+      const https = url.protocol === 'https:';
+      const outHeaders: Record<string, string | number> = { ...headers };
+      if (body !== undefined) outHeaders['content-length'] = Buffer.byteLength(body);
+      let settled = false;
+      const fail = (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        req.destroy();
+        reject(error);
+      };
+      const req = (https ? httpsRequest : httpRequest)(
+        url,
+        { method, headers: outHeaders, agent: https ? agents.https : agents.http },
+        (res: IncomingMessage) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('error', fail);
+          res.on('aborted', () => fail(new Error('the connection closed before the answer was complete')));
+          res.on('end', () => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            const resHeaders = new Headers();
+            for (const [key, value] of Object.entries(res.headers)) {
+              if (Array.isArray(value)) for (const v of value) resHeaders.append(key, v);
+              else if (value !== undefined) resHeaders.set(key, value);
+            }
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: resHeaders,
+              text: Buffer.concat(chunks).toString('utf8'),
+            });
+          });
+        },
+      );
+      const timer = setTimeout(() => fail(timeoutError(timeoutMs)), timeoutMs);
+      req.on('error', fail);
+      req.end(body);
+    });
+}
+
 function trimSlash(s: string): string {
   return s.endsWith('/') ? s.slice(0, -1) : s;
 }
@@ -192,7 +283,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
-  const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const transport =
+    options.transport === 'node'
+      ? nodeTransport(options.concurrency)
+      : fetchTransport(options.fetch ?? ((input, init) => globalThis.fetch(input, init)));
   const bucket =
     options.bucket ??
     (options.rateLimit
@@ -233,22 +327,22 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     let resHeaders: Headers;
     let body: unknown;
     try {
-      const res = await doFetch(url, {
+      const res = await transport(url, {
         method: req.method,
         headers,
         body: payload,
-        signal: AbortSignal.timeout(req.timeoutMs ?? timeoutMs),
+        timeoutMs: req.timeoutMs ?? timeoutMs,
       });
       status = res.status;
       resHeaders = res.headers;
-      const text = await res.text();
+      const text = res.text;
       const type = res.headers.get('content-type') ?? '';
       if (text === '') body = undefined;
       else if (type.includes('json')) {
         try {
           body = JSON.parse(text);
         } catch (cause) {
-          if (res.ok) {
+          if (status >= 200 && status < 300) {
             throw new Retryable(`invalid JSON in a ${status} response`, status, undefined, { cause });
           }
           body = text;
@@ -256,11 +350,17 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       } else body = text;
     } catch (error) {
       if (error instanceof Retryable) throw error;
-      const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+      const e = error as {
+        name?: string;
+        code?: string;
+        message?: string;
+        cause?: { code?: string; message?: string };
+      };
+      // fetch wraps the socket error in `cause`; node:http throws it as is.
       const reason =
         e.name === 'TimeoutError' || e.name === 'AbortError'
           ? `timed out after ${req.timeoutMs ?? timeoutMs} ms`
-          : `connection failed: ${e.cause?.code ?? e.cause?.message ?? e.message ?? String(error)}`;
+          : `connection failed: ${e.cause?.code ?? e.code ?? e.cause?.message ?? e.message ?? String(error)}`;
       throw new Retryable(reason, undefined, undefined, { cause: error });
     }
 

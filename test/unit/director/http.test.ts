@@ -24,6 +24,8 @@ interface TestServer {
   requests: { method: string; url: string; headers: IncomingMessage['headers']; body: string }[];
   inFlight: number;
   maxInFlight: number;
+  /** TCP connections accepted. */
+  connections: number;
   close(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ async function startServer(): Promise<TestServer> {
     requests: [],
     inFlight: 0,
     maxInFlight: 0,
+    connections: 0,
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -53,6 +56,7 @@ async function startServer(): Promise<TestServer> {
     });
   });
   server.on('connection', (s) => {
+    state.connections += 1;
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
@@ -93,9 +97,13 @@ afterEach(async () => {
   await server.close();
 });
 
+/** The transport the `createHttpClient` suite runs with (it runs once per transport). */
+let transport: 'fetch' | 'node' = 'fetch';
+
 function client(extra: Partial<Parameters<typeof createHttpClient>[0]> = {}) {
   const clock = fakeClock();
   const http = createHttpClient({
+    transport,
     name: 'zwan-DC',
     baseUrl: server.url,
     headers: async () => ({ 'x-api-key': 'secret-key' }),
@@ -109,7 +117,11 @@ function client(extra: Partial<Parameters<typeof createHttpClient>[0]> = {}) {
   return { http, clock };
 }
 
-describe('createHttpClient', () => {
+describe.each(['fetch', 'node'] as const)('createHttpClient (transport %s)', (t) => {
+  beforeEach(() => {
+    transport = t;
+  });
+
   test('sends method, path, query, headers and JSON body; parses the JSON response', async () => {
     server.handler = (_req, res) => json(res, 200, { ok: true });
     const { http } = client();
@@ -274,6 +286,15 @@ describe('createHttpClient', () => {
     const { http } = client();
     expect((await http.request({ method: 'GET', path: '/text' })).body).toBe('hello');
     expect((await http.request({ method: 'DELETE', path: '/thing' })).body).toBeUndefined();
+  });
+
+  test('connections are kept alive and reused across calls', async () => {
+    server.handler = (_req, res) => json(res, 200, { ok: true });
+    const { http } = client();
+    for (let i = 0; i < 10; i++) await http.request({ method: 'POST', path: '/x', body: { i } });
+    expect(server.requests.map((r) => r.body)).toEqual(Array.from({ length: 10 }, (_, i) => `{"i":${i}}`));
+    // Without keep-alive this would be 10 (undici's pool may open a second one).
+    expect(server.connections).toBeLessThanOrEqual(2);
   });
 
   test('concurrency bounds the requests in flight', async () => {
