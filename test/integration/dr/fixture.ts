@@ -1,10 +1,11 @@
 /**
- * Shared setup of the DR integration tests: the synthesized definitions (once per file), a
- * fresh table and bucket per world, and helpers to read the bucket.
+ * Shared setup of the DR integration tests: the synthesized definitions (the test run's one
+ * synthesis, ../../helpers/assembly.ts), a fresh table and bucket per world, and helpers to read
+ * the bucket.
  */
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import {
-  synthDrDefinitions,
+  drDefinitionsFromTemplate,
   type DrDefinitions,
   type RunResult,
 } from '../../../local/sandbox/scenarios/dr-machines.js';
@@ -13,12 +14,15 @@ import {
   type DrWorld,
   type DrWorldOptions,
 } from '../../../local/sandbox/scenarios/dr-world.js';
+import { testAssembly } from '../../helpers/assembly.js';
 import { createTestBucket, createTestTable, type TestTable } from '../../helpers/ddb.js';
 
 let definitions: Promise<DrDefinitions> | undefined;
-/** The CDK app's DR state machines (synthesized once per test file). */
+/** The CDK app's DR state machines (from the test run's synthesized templates). */
 export function definitionsOnce(): Promise<DrDefinitions> {
-  definitions ??= synthDrDefinitions('example');
+  definitions ??= testAssembly().then(({ templates }) =>
+    drDefinitionsFromTemplate(templates.stateless, templates.config.region),
+  );
   return definitions;
 }
 
