@@ -37,7 +37,10 @@ beforeAll(async () => {
       secretName: 'unused',
       tenants: ['lab-tenant'],
     },
-    health: { sampleIntervalSec: 0.02, samplesPerRun: 3, recoverAfterSec: 0.03 },
+    // recoverAfterSec 0: UP on the first clean sample. A hold measured in real milliseconds made the
+    // UP depend on the machine's speed (rounds are due from the run's start, so after a slow
+    // inventory load they run back to back, less than the hold apart).
+    health: { sampleIntervalSec: 0.02, samplesPerRun: 3, recoverAfterSec: 0 },
   });
   resetConfigCache();
   resetHealthCheckContainer();
