@@ -3,34 +3,35 @@
  * zod. A bad input fails the execution in its first state with a ValidationError naming the
  * field, the value and what was expected; nothing is changed.
  */
-import { z } from 'zod';
+// zod/mini with the English messages (see ../config/zod-locale.ts): classic zod put ~450 KB
+// into the DR bundle.
+import * as z from 'zod/mini';
 import { zodIssues } from '../config/load.js';
+import '../config/zod-locale.js';
 import { ValidationError } from '../errors.js';
 
 /** The four DR workflows (state machine names end with these). */
 export const WORKFLOWS = ['Backup', 'SwitchoverDcToDr', 'FailbackDrToDc', 'WeeklyDrill'] as const;
 export type Workflow = (typeof WORKFLOWS)[number];
 
-const trigger = z.enum(['schedule', 'on-demand']).default('on-demand');
-const reason = z.string().trim().min(1, 'a non-empty reason').max(500);
+const trigger = z._default(z.enum(['schedule', 'on-demand']), 'on-demand');
+const reason = z.string().check(z.trim(), z.minLength(1, 'a non-empty reason'), z.maxLength(500));
 
 /** Backup: `{ "trigger": "on-demand", "reason": "before a change" }` (the cron sends `schedule`). */
-export const backupInputSchema = z.object({ trigger, reason: reason.optional() }).strict();
+export const backupInputSchema = z.strictObject({ trigger, reason: z.optional(reason) });
 
 /** SwitchoverDcToDr: `{ "mode": "unplanned", "reason": "DC site lost", "approval": false }`. */
-export const switchoverInputSchema = z
-  .object({
-    mode: z.enum(['unplanned', 'planned']),
-    reason,
-    approval: z.boolean().default(false),
-  })
-  .strict();
+export const switchoverInputSchema = z.strictObject({
+  mode: z.enum(['unplanned', 'planned']),
+  reason,
+  approval: z._default(z.boolean(), false),
+});
 
 /** FailbackDrToDc: `{ "reason": "DC site restored", "approval": false }`. */
-export const failbackInputSchema = z.object({ reason, approval: z.boolean().default(false) }).strict();
+export const failbackInputSchema = z.strictObject({ reason, approval: z._default(z.boolean(), false) });
 
 /** WeeklyDrill: `{ "trigger": "schedule" }`. */
-export const drillInputSchema = z.object({ trigger, reason: reason.optional() }).strict();
+export const drillInputSchema = z.strictObject({ trigger, reason: z.optional(reason) });
 
 export const INPUT_SCHEMAS = {
   Backup: backupInputSchema,
@@ -39,15 +40,15 @@ export const INPUT_SCHEMAS = {
   WeeklyDrill: drillInputSchema,
 } as const;
 
-export type BackupInput = z.infer<typeof backupInputSchema>;
-export type SwitchoverInput = z.infer<typeof switchoverInputSchema>;
-export type FailbackInput = z.infer<typeof failbackInputSchema>;
-export type DrillInput = z.infer<typeof drillInputSchema>;
+export type BackupInput = z.output<typeof backupInputSchema>;
+export type SwitchoverInput = z.output<typeof switchoverInputSchema>;
+export type FailbackInput = z.output<typeof failbackInputSchema>;
+export type DrillInput = z.output<typeof drillInputSchema>;
 /** Any validated execution input. */
 export type WorkflowInput = BackupInput | SwitchoverInput | FailbackInput | DrillInput;
 
 /** Parse with `schema`; a failure is a ValidationError naming every bad field. */
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+export function parseWith<S extends z.ZodMiniType>(schema: S, value: unknown, what: string): z.output<S> {
   const result = schema.safeParse(value);
   if (!result.success) throw new ValidationError(what, zodIssues(result.error, value));
   return result.data;

@@ -5,7 +5,9 @@
  * matches by name. State passed between steps stays small: manifests live in the table.
  */
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+// zod/mini with the English messages, as in ./inputs.ts.
+import * as z from 'zod/mini';
+import '../config/zod-locale.js';
 import type { DirectorJob, DrDirector, S3Location } from '../director/port.js';
 import type { SiteName, SiteRole } from '../domain/model.js';
 import {
@@ -47,29 +49,26 @@ export const DR_METRICS = {
 } as const;
 
 const site = z.enum(['DC', 'DR']);
-const locationSchema = z.object({
-  bucket: z.string().min(1),
-  mspPrefix: z.string().min(1),
-  elkPrefix: z.string().min(1),
-});
+const nonEmpty = z.string().check(z.minLength(1));
+const locationSchema = z.object({ bucket: nonEmpty, mspPrefix: nonEmpty, elkPrefix: nonEmpty });
 const base = z.object({
   task: z.string(),
   workflow: z.enum(WORKFLOWS),
-  executionId: z.string().min(1),
+  executionId: nonEmpty,
 });
 
 /** A director job as the state machine carries it between polls. */
 const jobRefSchema = z.object({
   site,
   kind: z.enum(['backup', 'restore']),
-  jobId: z.string().min(1),
+  jobId: nonEmpty,
   location: locationSchema,
   startedAt: z.string(),
-  polls: z.number().int().min(0),
+  polls: z.int().check(z.gte(0)),
   state: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED']),
   progressPct: z.number(),
 });
-export type JobRef = z.infer<typeof jobRefSchema>;
+export type JobRef = z.output<typeof jobRefSchema>;
 
 /** A verified backup as the state machine carries it (the objects stay in the table). */
 const backupSummarySchema = z.object({
@@ -77,10 +76,10 @@ const backupSummarySchema = z.object({
   at: z.string(),
   backupId: z.string(),
   location: locationSchema,
-  objects: z.number().int(),
+  objects: z.int(),
   totalBytes: z.number(),
 });
-export type BackupSummary = z.infer<typeof backupSummarySchema>;
+export type BackupSummary = z.output<typeof backupSummarySchema>;
 
 const rolesResultSchema = z.object({
   previous: z.record(site, z.object({ role: z.enum(['ACTIVE', 'PASSIVE']), since: z.string() })),
@@ -89,7 +88,7 @@ const rolesResultSchema = z.object({
   changedAt: z.string(),
 });
 
-const errorInfoSchema = z.object({ Error: z.string(), Cause: z.string().optional() }).passthrough();
+const errorInfoSchema = z.looseObject({ Error: z.string(), Cause: z.optional(z.string()) });
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const other = (s: SiteName): SiteName => (s === 'DC' ? 'DR' : 'DC');
@@ -190,7 +189,7 @@ export function createDrTasks(deps: DrDeps) {
   const tasks = {
     /** First state: validate the execution input; a bad one fails at once naming the field. */
     async validateInput(payload: unknown) {
-      const p = parseWith(base.extend({ input: z.unknown() }), payload, 'validateInput payload');
+      const p = parseWith(z.extend(base, { input: z.unknown() }), payload, 'validateInput payload');
       return parseWorkflowInput(p.workflow, p.input);
     },
 
@@ -217,7 +216,7 @@ export function createDrTasks(deps: DrDeps) {
 
     /** Fail unless `site` is ACTIVE now (failback needs DR ACTIVE). */
     async requireActive(payload: unknown) {
-      const p = parseWith(base.extend({ site }), payload, 'requireActive payload');
+      const p = parseWith(z.extend(base, { site }), payload, 'requireActive payload');
       const view = rolesView(await store.getSiteRoles());
       if (view.active !== p.site) {
         throw new PreconditionFailedError(
@@ -229,7 +228,7 @@ export function createDrTasks(deps: DrDeps) {
 
     /** Start a backup of the MSP configuration and ELK data at `site`'s director. */
     async startBackup(payload: unknown) {
-      const p = parseWith(base.extend({ site }), payload, 'startBackup payload');
+      const p = parseWith(z.extend(base, { site }), payload, 'startBackup payload');
       const now = deps.now();
       const location = backupLocation(settings.bucket, p.site, now);
       let job: DirectorJob;
@@ -248,7 +247,7 @@ export function createDrTasks(deps: DrDeps) {
     /** Start a restore of a verified backup into `site`'s director. */
     async startRestore(payload: unknown) {
       const p = parseWith(
-        base.extend({ site, backup: backupSummarySchema }),
+        z.extend(base, { site, backup: backupSummarySchema }),
         payload,
         'startRestore payload',
       );
@@ -268,7 +267,7 @@ export function createDrTasks(deps: DrDeps) {
     /** One poll of a job. FAILED → BackupFailedError/RestoreFailedError; too many polls → JobTimeoutError. */
     async pollJob(payload: unknown) {
       const p = parseWith(
-        base.extend({ job: jobRefSchema, maxPolls: z.number().int().positive().optional() }),
+        z.extend(base, { job: jobRefSchema, maxPolls: z.optional(z.int().check(z.positive())) }),
         payload,
         'pollJob payload',
       );
@@ -297,7 +296,7 @@ export function createDrTasks(deps: DrDeps) {
      */
     async verifyBackup(payload: unknown) {
       const p = parseWith(
-        base.extend({ job: jobRefSchema, trigger: z.string().default('on-demand') }),
+        z.extend(base, { job: jobRefSchema, trigger: z._default(z.string(), 'on-demand') }),
         payload,
         'verifyBackup payload',
       );
@@ -372,7 +371,7 @@ export function createDrTasks(deps: DrDeps) {
 
     /** The director must answer and report itself healthy (retried by the state machine). */
     async checkDirectorHealthy(payload: unknown) {
-      const p = parseWith(base.extend({ site }), payload, 'checkDirectorHealthy payload');
+      const p = parseWith(z.extend(base, { site }), payload, 'checkDirectorHealthy payload');
       const health = await directors(p.site).health();
       if (!health.reachable) throw new DirectorUnavailableError(`${p.site} director is unreachable`);
       if (!health.healthy) throw new DirectorUnhealthyError(`${p.site} director reports itself unhealthy`);
@@ -386,7 +385,7 @@ export function createDrTasks(deps: DrDeps) {
      * may be the lost site). Idempotent: already in place → `changed: false`.
      */
     async setSiteRoles(payload: unknown) {
-      const p = parseWith(base.extend({ active: site }), payload, 'setSiteRoles payload');
+      const p = parseWith(z.extend(base, { active: site }), payload, 'setSiteRoles payload');
       const roles = await store.getSiteRoles();
       const at = nowIso();
       const previous = {
@@ -432,7 +431,7 @@ export function createDrTasks(deps: DrDeps) {
      */
     async compensate(payload: unknown) {
       const p = parseWith(
-        base.extend({ target: site.optional(), state: z.record(z.string(), z.unknown()).optional() }),
+        z.extend(base, { target: z.optional(site), state: z.optional(z.record(z.string(), z.unknown())) }),
         payload,
         'compensate payload',
       );
@@ -461,7 +460,7 @@ export function createDrTasks(deps: DrDeps) {
 
     /** Point the provisioning server's management URL at `site`. */
     async setManagementUrl(payload: unknown) {
-      const p = parseWith(base.extend({ site }), payload, 'setManagementUrl payload');
+      const p = parseWith(z.extend(base, { site }), payload, 'setManagementUrl payload');
       const url = settings.managementUrls[p.site];
       await directors(p.site).setManagementUrl(url);
       return { site: p.site, url };
@@ -469,7 +468,7 @@ export function createDrTasks(deps: DrDeps) {
 
     /** CPEs onboarded by secure shell: they keep the old management URL until rebooted. */
     async listSshCpes(payload: unknown) {
-      const p = parseWith(base.extend({ site }), payload, 'listSshCpes payload');
+      const p = parseWith(z.extend(base, { site }), payload, 'listSshCpes payload');
       const director = directors(p.site) as DrDirector & {
         listSshOnboarded?: () => Promise<{ id: string; name: string; tenantId: string }[]>;
       };
@@ -497,7 +496,7 @@ export function createDrTasks(deps: DrDeps) {
      */
     async requestApproval(payload: unknown) {
       const p = parseWith(
-        base.extend({ taskToken: z.string().min(1), summary: z.unknown().optional() }),
+        z.extend(base, { taskToken: nonEmpty, summary: z.optional(z.unknown()) }),
         payload,
         'requestApproval payload',
       );
@@ -527,11 +526,11 @@ export function createDrTasks(deps: DrDeps) {
     /** After the approval step: `{ approved: false }` is a rejection too. */
     async checkApproval(payload: unknown) {
       const p = parseWith(
-        base.extend({
+        z.extend(base, {
           approval: z.object({
             approved: z.boolean(),
-            by: z.string().optional(),
-            reason: z.string().optional(),
+            by: z.optional(z.string()),
+            reason: z.optional(z.string()),
           }),
         }),
         payload,
@@ -550,7 +549,11 @@ export function createDrTasks(deps: DrDeps) {
      * the failover (`dcrepository/`); the next scheduled Backup run deletes them, not this one.
      */
     async markCleanupPending(payload: unknown) {
-      const p = parseWith(base.extend({ roles: rolesResultSchema }), payload, 'markCleanupPending payload');
+      const p = parseWith(
+        z.extend(base, { roles: rolesResultSchema }),
+        payload,
+        'markCleanupPending payload',
+      );
       const drActiveSince = p.roles.previous.DR?.since ?? '';
       if (!drActiveSince) {
         throw new ValidationError('markCleanupPending payload', [
@@ -579,7 +582,7 @@ export function createDrTasks(deps: DrDeps) {
 
     /** Weekly drill: delete the ELK files of `keep.site`'s backups that `keep` supersedes. */
     async pruneSuperseded(payload: unknown) {
-      const p = parseWith(base.extend({ keep: backupSummarySchema }), payload, 'pruneSuperseded payload');
+      const p = parseWith(z.extend(base, { keep: backupSummarySchema }), payload, 'pruneSuperseded payload');
       const deleted = await deletePlan(
         planSuperseded(await store.listBackups(p.keep.site), p.keep),
         `superseded by ${p.keep.backupId}`,
@@ -591,9 +594,9 @@ export function createDrTasks(deps: DrDeps) {
     /** Notify the outcome of a workflow; for a failure also count it (and refresh the backup age). */
     async notify(payload: unknown) {
       const p = parseWith(
-        base.extend({
+        z.extend(base, {
           outcome: z.enum(['SUCCEEDED', 'FAILED', 'SKIPPED']),
-          state: z.record(z.string(), z.unknown()).optional(),
+          state: z.optional(z.record(z.string(), z.unknown())),
         }),
         payload,
         'notify payload',
