@@ -10,6 +10,7 @@
  * Run: `npx tsx bench/failover.ts` (or through bench/run.ts).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createZwanDirector } from '../shared/director/zwan/adapter.js';
@@ -143,6 +144,8 @@ export async function runFailoverBench(): Promise<Record<string, unknown>> {
       `${GROUPS_IN_PARALLEL} groups at a time, ${CONCURRENCY} re-points in flight per group; state in memory; ` +
       'cpuMs = the controller process CPU in that window.',
     at: new Date().toISOString(),
+    /** The machine's cores and 1-minute load average at the end (wall times vary with it). */
+    machine: { cores: cpus().length, loadAvg1m: Number((loadavg()[0] ?? 0).toFixed(1)) },
     branches: one.branches,
     simLatencyMs: one.simLatencyMs,
     msDecisionToLastRepoint: one.msDecisionToLastRepoint,
