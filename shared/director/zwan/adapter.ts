@@ -63,7 +63,7 @@ export interface ZwanDirectorOptions {
   backoffMaxMs?: number;
   /** Optional client-side throttle. */
   rateLimit?: { requestsPerSecond: number; burst: number };
-  /** Page size of CPE lists. @default 500 */
+  /** Page size of CPE lists (the contract allows up to 1,000). @default 1000 */
   pageSize?: number;
   /** Ids per bulk health call (≤ 500). @default 500 */
   healthChunkSize?: number;
@@ -160,7 +160,7 @@ function toJob(j: WireJob): DirectorJob {
 export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
   const site = options.site;
   const name = options.name ?? `zwan-${site}`;
-  const pageSize = options.pageSize ?? 500;
+  const pageSize = options.pageSize ?? 1000;
   const chunkSize = Math.min(options.healthChunkSize ?? ZWAN_HEALTH_MAX_IDS, ZWAN_HEALTH_MAX_IDS);
   const concurrency = options.concurrency ?? 16;
   const http: HttpClient = createHttpClient({
