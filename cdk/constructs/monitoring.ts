@@ -24,7 +24,8 @@ import type { Config } from '../../shared/config/schema.js';
 
 /**
  * The custom metric names the functions emit (EMF, unit in brackets):
- * AllDown (Count, per group newly raised), MonitorBlind (Count: 1 per health-check run that ends
+ * AllDown (Count: 1 per group newly raised, and the number of groups in ALL_DOWN on every drift
+ * reconcile pass, 0 included), MonitorBlind (Count: 1 per health-check run that ends
  * blind, and per group newly held), RepointFailures, Failovers, Failbacks,
  * Repoints, BadSamples, Samples, Transitions, InvalidCpes (Count), RunDurationMs (Milliseconds,
  * one per completed health-check run), BackupAgeHours (None: age of the newest verified backup),
@@ -63,7 +64,10 @@ export interface MonitoringProps {
   readonly failover: IFunction;
   /** The failover on-failure queue. */
   readonly failoverDlq: IQueue;
-  /** The scheduled drift reconcile (its errors alarm). @default - no such alarm */
+  /**
+   * The scheduled drift reconcile (its errors alarm; its passes report the AllDown level).
+   * @default - no such alarm, and AllDown is only the count on entry (evaluated per minute)
+   */
   readonly driftReconcile?: IFunction;
   /** Share of the health-check timeout at which the duration alarm fires. @default 0.9 */
   readonly durationAlarmShare?: number;
@@ -89,6 +93,7 @@ export class Monitoring extends Construct {
     const timeoutMs = props.healthCheckTimeout.toMilliseconds();
     const missed = props.missedRunMinutes ?? 5;
     const env = props.config.env;
+    const reconcilePeriod = scheduleInterval(props.config.reconcile.schedule) ?? five;
 
     const specs: Record<
       string,
@@ -117,12 +122,22 @@ export class Monitoring extends Construct {
         description:
           'Stream records the failover function could not process are in the DLQ. Run update-branches for the groups named in them, then purge the queue.',
       },
-      AllDown: {
-        metric: this.custom(METRIC_NAMES.allDown, 'Maximum', minute),
-        threshold: 1,
-        description:
-          'ALL_DOWN: no candidate of an HA group is UP; its branches stay where they are. Check the concentrators and the status function.',
-      },
+      AllDown: props.driftReconcile
+        ? {
+            // Every reconcile pass reports how many groups are in ALL_DOWN: one period per pass (5
+            // minutes for a cron schedule). A period without a report (no pass, or one that could
+            // not read every group and found none) keeps the alarm as it is.
+            metric: this.custom(METRIC_NAMES.allDown, 'Maximum', reconcilePeriod),
+            threshold: 1,
+            missing: TreatMissingData.IGNORE,
+            description: `ALL_DOWN: no candidate of an HA group is UP; its branches stay where they are. Raised when a group enters it, cleared by the first drift reconcile pass (${props.config.reconcile.schedule}) that finds no group in it. Check the concentrators and the status function.`,
+          }
+        : {
+            metric: this.custom(METRIC_NAMES.allDown, 'Maximum', minute),
+            threshold: 1,
+            description:
+              'ALL_DOWN: an HA group entered it (no candidate is UP); its branches stay where they are. Check the concentrators and the status function.',
+          },
       MonitorBlind: {
         metric: this.custom(METRIC_NAMES.monitorBlind, 'Maximum', minute),
         threshold: 1,
@@ -276,4 +291,18 @@ export class Monitoring extends Construct {
       period,
     });
   }
+}
+
+/**
+ * The interval of an EventBridge `rate(…)` schedule expression, when it is a valid alarm period
+ * (a whole number of minutes, at most one day); undefined otherwise (a `cron(…)` expression).
+ */
+export function scheduleInterval(expression: string): Duration | undefined {
+  const match = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(expression.trim());
+  if (!match) return undefined;
+  const n = Number(match[1]);
+  const interval =
+    match[2] === 'minute' ? Duration.minutes(n) : match[2] === 'hour' ? Duration.hours(n) : Duration.days(n);
+  const seconds = interval.toSeconds();
+  return seconds >= 60 && seconds <= 86_400 ? interval : undefined;
 }

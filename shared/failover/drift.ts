@@ -8,7 +8,7 @@
  */
 import { TokenBucket } from '../director/limits.js';
 import type { FailoverDeps } from './ports.js';
-import { loadTenantView, reconcileGroup, type ReconcileResult } from './service.js';
+import { FAILOVER_METRICS, loadTenantView, reconcileGroup, type ReconcileResult } from './service.js';
 
 /** What one drift pass found and did. */
 export interface DriftReport {
@@ -19,6 +19,8 @@ export interface DriftReport {
   failed: number;
   /** Groups held on purpose (ALL_DOWN, MONITOR_BLIND). */
   held: string[];
+  /** Groups whose ALL_DOWN alarm is open after this pass (their count is the `AllDown` metric). */
+  allDown: string[];
   /** Groups (or tenants) that could not be reconciled; retried on the next pass. */
   errors: { key: string; error: string }[];
   results: ReconcileResult[];
@@ -40,6 +42,7 @@ export async function reconcileDrift(
     repointed: 0,
     failed: 0,
     held: [],
+    allDown: [],
     errors: [],
     results: [],
   };
@@ -58,6 +61,7 @@ export async function reconcileDrift(
         const r = await reconcileGroup(deps, group.key, { trigger: 'drift', view, bucket });
         report.results.push(r);
         if (r.held) report.held.push(group.key);
+        if (r.alarms.includes('ALL_DOWN')) report.allDown.push(group.key);
         report.drifted += r.fanOut && !r.fanOut.superseded ? r.plan.length : 0;
         report.repointed += r.fanOut?.counts.repointed ?? 0;
         report.failed += r.fanOut?.counts.failed ?? 0;
@@ -66,12 +70,20 @@ export async function reconcileDrift(
       }
     }
   }
+  // The failover function counts a group once, when it enters ALL_DOWN; every pass reports how
+  // many are in it now (0 included), which keeps the AllDown alarm raised until the last one
+  // recovers. A pass that missed some groups reports only a count that raises the alarm: its 0
+  // could be wrong, and no data leaves the alarm as it is.
+  if (report.errors.length === 0 || report.allDown.length > 0) {
+    deps.metrics.count(FAILOVER_METRICS.allDown, report.allDown.length);
+  }
   if (report.drifted > 0 || report.errors.length > 0) {
     deps.log.info('drift reconcile', {
       groups: report.groups,
       drifted: report.drifted,
       repointed: report.repointed,
       failed: report.failed,
+      allDown: report.allDown,
       errors: report.errors,
     });
   }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { buildApp, type BuiltApp } from '../../cdk/build.js';
-import { METRIC_NAMES } from '../../cdk/constructs/monitoring.js';
+import { METRIC_NAMES, scheduleInterval } from '../../cdk/constructs/monitoring.js';
 import { FAILOVER_STREAM_TYPES, TABLE_KEYS } from '../../shared/store/table.js';
 
 let outdir: string;
@@ -385,6 +385,31 @@ describe('stateless stack', () => {
     });
     expect(byName('MonitorBlind').AlarmDescription as string).toMatch(/ack-monitor-blind/);
     expect(byName('FailoverDlqNotEmpty')).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible' });
+  });
+
+  test('AllDown: the Maximum of the level each drift reconcile pass reports, one period per pass; no report keeps the state', () => {
+    const alarm = Object.values(resources(stateless, 'AWS::CloudWatch::Alarm')).find(
+      (a) => a.Properties.AlarmName === 'cpe-failover-example-AllDown',
+    )!.Properties;
+    const rule = Object.values(resources(stateless, 'AWS::Events::Rule')).find((r) =>
+      JSON.stringify(r.Properties.Targets).includes(fnId('reconcile')),
+    )!.Properties;
+    expect(rule.ScheduleExpression).toBe('rate(5 minutes)');
+    expect(alarm).toMatchObject({
+      MetricName: 'AllDown',
+      Statistic: 'Maximum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'ignore',
+    });
+    expect(alarm.AlarmDescription as string).toMatch(/cleared by the first drift reconcile pass/);
+    expect(alarm.OKActions).toEqual(alarm.AlarmActions);
+    expect(scheduleInterval('rate(1 minute)')?.toSeconds()).toBe(60);
+    expect(scheduleInterval('rate(2 hours)')?.toSeconds()).toBe(7200);
+    expect(scheduleInterval('rate(2 days)')).toBeUndefined(); // longer than an alarm period may be
+    expect(scheduleInterval('cron(0/10 * * * ? *)')).toBeUndefined();
   });
 
   test('dashboard shows failovers, re-points, bad samples, run duration and the alarms', () => {

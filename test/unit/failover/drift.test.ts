@@ -2,9 +2,11 @@
  * The reference's five "Update Branch to Active Node" scenarios, handled by the drift reconcile
  * without a button.
  */
+import { groupKey } from '../../../shared/domain/model.js';
 import { reconcileDrift } from '../../../shared/failover/drift.js';
-import { reconcileGroup } from '../../../shared/failover/service.js';
-import { harness, KEY } from './harness.js';
+import { FAILOVER_METRICS, reconcileGroup } from '../../../shared/failover/service.js';
+import type { MetricSink } from '../../../shared/observability.js';
+import { harness, HUBS, KEY } from './harness.js';
 import { topology } from './fake-director.js';
 
 describe('reconcileDrift: the five "Update Branch to Active Node" scenarios', () => {
@@ -120,5 +122,66 @@ describe('reconcileDrift: the five "Update Branch to Active Node" scenarios', ()
     const report = await reconcileDrift(h.deps);
     expect(report.held).toEqual([KEY]);
     expect(h.director.calls.repoint).toBe(0);
+  });
+});
+
+describe('reconcileDrift: the AllDown level', () => {
+  const MUMBAI = groupKey('t1', 'Mumbai');
+  const MUMBAI_HUBS = HUBS.map((h) => ({ ...h, id: `M-${h.id}` }));
+
+  /** Two groups (Chennai, Mumbai), every hub UP; `allDown()` lists the AllDown values emitted. */
+  function twoGroups() {
+    const h = harness({ branches: 1, on: 'DC1' });
+    h.director.cpes.push(...topology({ haName: 'Mumbai', hubs: MUMBAI_HUBS, branches: 1, on: 'M-DC1' }));
+    for (const hub of MUMBAI_HUBS) h.store.setHealth(MUMBAI, hub.id, 'UP', 1);
+    const emitted: [string, number][] = [];
+    const metrics: MetricSink = {
+      count: (name, value = 1) => void emitted.push([name, value]),
+      durationMs() {},
+    };
+    const deps = { ...h.deps, metrics };
+    const allDown = () =>
+      emitted.splice(0).flatMap(([name, value]) => (name === FAILOVER_METRICS.allDown ? [value] : []));
+    const down = (key: string, hubs: typeof HUBS, health: 'DOWN' | 'UP') => {
+      for (const hub of hubs) h.store.setHealth(key, hub.id, health);
+    };
+    return { h, deps, allDown, down };
+  }
+
+  it('is emitted on every pass as the number of groups in ALL_DOWN (0 when none), besides the count on entry', async () => {
+    const { deps, allDown, down } = twoGroups();
+    expect(await reconcileDrift(deps)).toMatchObject({ groups: 2, allDown: [], errors: [] });
+    expect(allDown()).toEqual([0]);
+
+    down(KEY, HUBS, 'DOWN');
+    expect((await reconcileDrift(deps)).allDown).toEqual([KEY]);
+    expect(allDown()).toEqual([1, 1]); // entry (failover count) and level
+
+    expect((await reconcileDrift(deps)).allDown).toEqual([KEY]);
+    expect(allDown()).toEqual([1]); // still down: the level alone keeps the alarm raised
+
+    down(MUMBAI, MUMBAI_HUBS, 'DOWN');
+    await reconcileDrift(deps);
+    expect(allDown()).toEqual([1, 2]);
+
+    down(KEY, HUBS, 'UP');
+    down(MUMBAI, MUMBAI_HUBS, 'UP');
+    expect((await reconcileDrift(deps)).allDown).toEqual([]);
+    expect(allDown()).toEqual([0]);
+  });
+
+  it('a pass that missed a group emits no 0 (it could be wrong) but still emits a count that raises', async () => {
+    const { h, deps, allDown, down } = twoGroups();
+    const getGroup = h.store.getGroup.bind(h.store);
+    h.store.getGroup = async (key) => {
+      if (key === MUMBAI) throw new Error('throttled');
+      return getGroup(key);
+    };
+    expect((await reconcileDrift(deps)).errors).toEqual([{ key: MUMBAI, error: 'Error: throttled' }]);
+    expect(allDown()).toEqual([]);
+
+    down(KEY, HUBS, 'DOWN');
+    await reconcileDrift(deps);
+    expect(allDown()).toEqual([1, 1]);
   });
 });
