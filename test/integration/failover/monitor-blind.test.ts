@@ -1,9 +1,10 @@
 /**
  * MONITOR_BLIND end to end, on one machine: the real health run (fake clock) samples the zWAN
  * simulator over HTTP and writes to DynamoDB Local; the failover function is fed the table's
- * real stream records. Half of the monitored concentrators going DOWN in one run makes the
- * monitor blind; the hold must survive the next runs (which see no new DOWN) until enough
- * targets are UP again or an operator acknowledges it; then failover acts.
+ * real stream records, filtered as the synthesized mapping filters them. Half of the monitored
+ * concentrators going DOWN in one run makes the monitor blind; the hold must survive the next
+ * runs (which see no new DOWN) until enough targets are UP again or an operator acknowledges it;
+ * then failover acts.
  */
 import { readFileSync } from 'node:fs';
 import type { Context } from 'aws-lambda';
@@ -16,18 +17,13 @@ import { createFailoverBatchHandler } from '../../../shared/failover/batch.js';
 import { acknowledgeMonitorBlind } from '../../../shared/failover/console.js';
 import { ackMonitorBlindEventSchema, parseEvent } from '../../../shared/failover/console-events.js';
 import { reconcileDrift } from '../../../shared/failover/drift.js';
-import {
-  createIdempotencyStore,
-  IDEMPOTENCY_TTL,
-  idempotencyTableDefinition,
-} from '../../../shared/failover/idempotency.js';
+import { createIdempotencyStore } from '../../../shared/failover/idempotency.js';
 import type { FailoverDeps } from '../../../shared/failover/ports.js';
 import { createHealthRunDeps } from '../../../shared/health/deps.js';
 import { runHealthCheck, type HealthRunDeps } from '../../../shared/health/run.js';
 import { LocalPublisher } from '../../../shared/notify/local.js';
 import { createNotifier } from '../../../shared/notify/notifier.js';
 import { CountingMetricSink, HEALTH_METRICS, silentLog } from '../../../shared/observability.js';
-import { createTable } from '../../../shared/store/definition.js';
 import { StateRepository, type DirectorItem } from '../../../shared/store/state-repo.js';
 import { keys } from '../../../shared/store/table.js';
 import {
@@ -37,7 +33,8 @@ import {
   SIM_API_KEY,
   type ZwanSimulator,
 } from '../../../local/simulator/index.js';
-import { createTestTable, uniqueSuffix, type TestTable } from '../../helpers/ddb.js';
+import { failoverFilterCriteria } from '../../helpers/assembly.js';
+import { createTestIdempotencyTable, createTestTable, type TestTable } from '../../helpers/ddb.js';
 import { FakeClock, T0 } from '../health-check/harness.js';
 import { openStream } from './stream-records.js';
 
@@ -104,8 +101,7 @@ const directorItem = (site: SiteName) => w.repo.get<DirectorItem>(keys.director(
 beforeEach(async () => {
   process.env[API_KEY_ENV] = SIM_API_KEY;
   const table = await createTestTable('blind');
-  const idempotencyTable = `idem-${uniqueSuffix()}`;
-  await createTable(table.client, idempotencyTableDefinition(idempotencyTable), IDEMPOTENCY_TTL);
+  const idempotencyTable = await createTestIdempotencyTable(table.client);
   // One group of four concentrators: two DOWN in one run is 50 % of 4 (the default blind rule).
   const sim = await createZwanSimulator({
     topology: generateTopology({ groups: 1, branchesPerGroup: BRANCHES }),
@@ -150,7 +146,13 @@ beforeEach(async () => {
     },
     tenants: [TENANT],
   };
-  const stream = await openStream(table.client, table.tableName, table.endpoint);
+  // The stream as the deployed mapping delivers it: only the records its filter lets through.
+  const stream = await openStream(
+    table.client,
+    table.tableName,
+    table.endpoint,
+    await failoverFilterCriteria(),
+  );
   const handler = createFailoverBatchHandler(failover, {
     persistenceStore: createIdempotencyStore(idempotencyTable, table.client),
   });
