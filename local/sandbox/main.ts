@@ -9,6 +9,7 @@
  *   --verbose                also print the functions' own JSON logs
  */
 import { parseSandboxArgs } from './args.js';
+import { applyLocalFunctionEnv } from './env.js';
 import type { SandboxOptions } from './parts.js';
 
 async function main(): Promise<void> {
@@ -20,14 +21,10 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   // Before the functions' modules load: Powertools reads these once.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  process.env.POWERTOOLS_LOG_LEVEL ??= options.verbose ? 'INFO' : 'SILENT';
-  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-  process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
-  process.env.AWS_REGION ??= 'eu-west-1';
-  process.env.AWS_ACCESS_KEY_ID ??= 'local';
-  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
-  process.env.AWS_LAMBDA_FUNCTION_NAME ??= 'cpe-failover-sandbox';
+  applyLocalFunctionEnv({
+    functionName: 'cpe-failover-sandbox',
+    logLevel: options.verbose ? 'INFO' : 'SILENT',
+  });
 
   const stop = new AbortController();
   let firstSignalAt: number | undefined;

@@ -1,87 +1,39 @@
 /**
  * What the failover service needs from the rest of the system, as narrow ports: the state store
- * (adapted from `shared/store/state-repo.ts`), the directors per site, the notifier, logs and
+ * (adapted from `shared/store/state-repo.ts`, whose item shapes these types derive from), the directors per site, the notifier, logs and
  * metrics. Tests and the benchmark pass in-memory or real implementations.
  */
 import type { Director } from '../director/port.js';
-import type { AlarmKind, Health, Inventory, Pin, SiteName, SiteRole } from '../domain/model.js';
+import type { AlarmKind, Inventory, Pin, SiteName, SiteRole } from '../domain/model.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { LogSink, MetricSink } from '../observability.js';
+import type {
+  BranchOutcome,
+  DirectorStatus,
+  GroupItem,
+  HealthItem,
+  MonitorBlindAck,
+  ServingUpdate,
+} from '../store/state-repo.js';
 
-/** A group's record as the failover service sees it. */
-export interface GroupState {
-  groupKey: string;
-  tenantId: string;
-  haName: string;
-  /** Absent before the first election. */
-  servingId?: string;
-  epoch: number;
-  pin?: Pin;
-  alarms: AlarmKind[];
-  /** Why serving is what it is (the last decision's reason). */
-  reason?: string;
-  /** Epoch ms of the last change of serving. */
-  changedAt?: number;
-}
+// The stored shapes are declared once, by the state repository (which implements FailoverStore).
+export type { BranchOutcome, MonitorBlindAck, ServingUpdate };
 
-/** The next serving state written under a condition on the old epoch. */
-export interface ServingUpdate {
-  tenantId: string;
-  haName: string;
-  servingId?: string;
-  epoch: number;
-  reason: string;
-  alarms: AlarmKind[];
-  changedAt: number;
-}
+/** A group's record as the failover service sees it (the stored group without bookkeeping). */
+export type GroupState = Pick<
+  GroupItem,
+  'groupKey' | 'tenantId' | 'haName' | 'servingId' | 'epoch' | 'pin' | 'alarms' | 'reason' | 'changedAt'
+>;
 
 /** One concentrator's health as stored by the health check. */
-export interface TargetHealth {
-  targetId: string;
-  health: Health;
-  /** Epoch ms of the last transition (null: never). */
-  since: number | null;
-}
+export type TargetHealth = Pick<HealthItem, 'targetId' | 'health' | 'since'>;
 
 /** A site's director as the health check last saw it. */
-export interface DirectorState {
-  site: SiteName;
-  reachable: boolean;
+export interface DirectorState extends Omit<DirectorStatus, 'since'> {
   /** Epoch ms of the health-check run that wrote it. */
   at?: number;
-  /** The health check's own verdict that its view is not trustworthy (see nextMonitorVerdict). */
-  monitorBlind?: boolean;
-  /** The share rule's latch: held until enough targets are UP again or an operator acknowledges. */
-  monitorBlindLatched?: boolean;
-  /** Why the monitor is blind. */
-  monitorBlindReason?: string;
-  /** Why the director is unreachable. */
-  reason?: string;
   /** The last operator acknowledgement of MONITOR_BLIND. */
   acknowledged?: MonitorBlindAck;
-}
-
-/** An operator's acknowledgement of MONITOR_BLIND. */
-export interface MonitorBlindAck {
-  /** Epoch ms. */
-  at: number;
-  reason: string;
-  by?: string;
-}
-
-/** The last re-point outcome of one branch. */
-export interface BranchOutcome {
-  groupKey: string;
-  branchId: string;
-  targetId: string;
-  epoch: number;
-  /** Epoch ms. */
-  at: number;
-  /** `ok`: now on target; `failed`: left to the drift reconcile; `stale`: a newer epoch won. */
-  result: 'ok' | 'failed' | 'stale';
-  /** The director actually changed something (false: already right). */
-  changed: boolean;
-  error?: string;
 }
 
 /** The state-table operations the failover service uses. */

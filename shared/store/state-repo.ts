@@ -651,32 +651,15 @@ export class StateRepository {
         },
       ]);
     }
-    const values: Record<string, unknown> = {
-      ':type': ITEM_TYPES.group,
-      ':groupKey': groupKey,
-      ':tenantId': next.tenantId,
-      ':haName': next.haName,
+    const { values, sets } = this.groupWriteBase(groupKey, next);
+    Object.assign(values, {
       ':epoch': next.epoch,
       ':expected': expectedEpoch,
       ':reason': next.reason,
       ':alarms': next.alarms,
       ':changedAt': next.changedAt,
-      ':zero': 0,
-      ':one': 1,
-      ':now': this.clock(),
-    };
-    const sets = [
-      '#type = :type',
-      'groupKey = :groupKey',
-      'tenantId = :tenantId',
-      'haName = :haName',
-      'epoch = :epoch',
-      '#reason = :reason',
-      'alarms = :alarms',
-      'changedAt = :changedAt',
-      'version = if_not_exists(version, :zero) + :one',
-      'updatedAt = :now',
-    ];
+    });
+    sets.push('epoch = :epoch', '#reason = :reason', 'alarms = :alarms', 'changedAt = :changedAt');
     if (next.servingId !== undefined) {
       values[':servingId'] = next.servingId;
       sets.push('servingId = :servingId');
@@ -722,6 +705,35 @@ export class StateRepository {
   }
 
   /**
+   * What every group write sets (type, identity, a raised version, the clock), as SET clauses
+   * and their values; `#type` must be among the write's attribute names.
+   */
+  private groupWriteBase(
+    groupKey: string,
+    group: GroupIdentity,
+  ): { values: Record<string, unknown>; sets: string[] } {
+    return {
+      values: {
+        ':type': ITEM_TYPES.group,
+        ':groupKey': groupKey,
+        ':tenantId': group.tenantId,
+        ':haName': group.haName,
+        ':zero': 0,
+        ':one': 1,
+        ':now': this.clock(),
+      },
+      sets: [
+        '#type = :type',
+        'groupKey = :groupKey',
+        'tenantId = :tenantId',
+        'haName = :haName',
+        'version = if_not_exists(version, :zero) + :one',
+        'updatedAt = :now',
+      ],
+    };
+  }
+
+  /**
    * Set/remove some group attributes atomically (creating the group at epoch 0 with no alarms
    * when it does not exist) without touching the rest.
    */
@@ -734,24 +746,8 @@ export class StateRepository {
     requireText('tenantId', group.tenantId);
     requireText('haName', group.haName);
     const names: Record<string, string> = { '#type': 'type' };
-    const values: Record<string, unknown> = {
-      ':type': ITEM_TYPES.group,
-      ':groupKey': groupKey,
-      ':tenantId': group.tenantId,
-      ':haName': group.haName,
-      ':zero': 0,
-      ':one': 1,
-      ':now': this.clock(),
-    };
-    const sets = [
-      '#type = :type',
-      'groupKey = :groupKey',
-      'tenantId = :tenantId',
-      'haName = :haName',
-      'epoch = if_not_exists(epoch, :zero)',
-      'version = if_not_exists(version, :zero) + :one',
-      'updatedAt = :now',
-    ];
+    const { values, sets } = this.groupWriteBase(groupKey, group);
+    sets.push('epoch = if_not_exists(epoch, :zero)');
     if (!patch.set || !('alarms' in patch.set)) {
       values[':none'] = [];
       sets.push('alarms = if_not_exists(alarms, :none)');

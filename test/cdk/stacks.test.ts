@@ -14,6 +14,10 @@ let stateful: Template;
 let stateless: Template;
 
 type Json = Record<string, unknown>;
+/** The console functions (operators invoke them with test events). */
+const CONSOLE_FUNCTIONS = ['update-branches', 'pin', 'unpin', 'status', 'ack-monitor-blind'];
+/** Every function of the stateless stack but the DR task function. */
+const STATELESS_FUNCTIONS = ['health-check', 'failover', 'reconcile', ...CONSOLE_FUNCTIONS];
 const resources = (t: Template, type: string) =>
   t.findResources(type) as Record<string, Json & { Properties: Json }>;
 /** The logical ID of the (only) Lambda function with this metadata name. */
@@ -137,16 +141,7 @@ describe('stateless stack', () => {
   test('every function: nodejs22.x, arm64, X-Ray, explicit log group, Powertools and resource environment', () => {
     const fns = resources(stateless, 'AWS::Lambda::Function');
     expect(Object.values(fns).map((f) => (f.Metadata as Json)['cpe-failover:function'])).toEqual(
-      expect.arrayContaining([
-        'health-check',
-        'failover',
-        'reconcile',
-        'update-branches',
-        'pin',
-        'unpin',
-        'status',
-        'ack-monitor-blind',
-      ]),
+      expect.arrayContaining(STATELESS_FUNCTIONS),
     );
     for (const f of Object.values(fns)) {
       const p = f.Properties;
@@ -255,7 +250,7 @@ describe('stateless stack', () => {
   });
 
   test('console functions have operator descriptions', () => {
-    for (const name of ['update-branches', 'pin', 'unpin', 'status', 'ack-monitor-blind']) {
+    for (const name of CONSOLE_FUNCTIONS) {
       const d = resources(stateless, 'AWS::Lambda::Function')[fnId(name)]!.Properties.Description as string;
       expect(d).toMatch(/^Console/);
       expect(d.length).toBeLessThanOrEqual(256);
@@ -268,16 +263,7 @@ describe('stateless stack', () => {
       'xray:PutTelemetryRecords',
       'dynamodb:ListStreams',
     ]);
-    for (const name of [
-      'health-check',
-      'failover',
-      'reconcile',
-      'update-branches',
-      'pin',
-      'unpin',
-      'status',
-      'ack-monitor-blind',
-    ]) {
+    for (const name of STATELESS_FUNCTIONS) {
       for (const s of statementsOf(name)) {
         if (s.Resource === '*') {
           for (const a of actionsOf(s)) expect(allowedStar).toContain(a);
@@ -320,16 +306,7 @@ describe('stateless stack', () => {
       expect(importsOf(s)).toMatch(/BackupBucket/);
       expect(importsOf(s)).not.toMatch(/AccessLogBucket/);
     }
-    for (const name of [
-      'health-check',
-      'failover',
-      'reconcile',
-      'update-branches',
-      'pin',
-      'unpin',
-      'status',
-      'ack-monitor-blind',
-    ]) {
+    for (const name of STATELESS_FUNCTIONS) {
       expect(
         statementsOf(name)
           .flatMap(actionsOf)

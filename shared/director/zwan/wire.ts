@@ -4,6 +4,7 @@
  * the simulator so the two cannot drift apart silently.
  */
 import type { HaState, SiteName, SiteRole, TunnelState } from '../../domain/model.js';
+import type { DirectorJob } from '../port.js';
 
 /** Base path of the API below a director's host. */
 export const ZWAN_API_PREFIX = '/api/v1';
@@ -146,14 +147,8 @@ export interface WireJobRequest {
   elkPrefix: string;
 }
 
-export interface WireJob {
-  jobId: string;
-  kind: 'backup' | 'restore';
-  state: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
-  progressPct: number;
-  manifest?: { key: string; bytes: number; sha256: string }[];
-  error?: string;
-}
+/** A backup or restore job as the API returns it: field for field the port's {@link DirectorJob}. */
+export type WireJob = DirectorJob;
 
 export interface WireManagementUrl {
   url: string;

@@ -8,6 +8,7 @@ import { ValidationError } from '../../../shared/errors.js';
 import { StateRepository } from '../../../shared/store/state-repo.js';
 import { createZwanSimulator, SIM_API_KEY, type ZwanSimulator } from '../../../local/simulator/index.js';
 import { createTestTable, type TestTable } from '../../helpers/ddb.js';
+import { LAB_TENANT, saveLabHealth, setFunctionEnv, simDirectorConfig } from '../../helpers/lab.js';
 
 const context = {
   functionName: 'console-it',
@@ -16,59 +17,24 @@ const context = {
 } as unknown as Context;
 let table: TestTable;
 let sim: ZwanSimulator;
-const ENV_KEYS = [
-  'TABLE_NAME',
-  'IDEMPOTENCY_TABLE_NAME',
-  'TOPIC_ARN',
-  'CPE_FAILOVER_API_KEY',
-  'CPE_FAILOVER_CONFIG',
-];
-const savedEnv = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
+let restoreEnv: () => void;
 
 beforeAll(async () => {
   table = await createTestTable('console');
   sim = await createZwanSimulator();
-  process.env.TABLE_NAME = table.tableName;
-  process.env.IDEMPOTENCY_TABLE_NAME = 'unused-by-console';
-  process.env.TOPIC_ARN = 'arn:aws:sns:eu-west-1:000000000000:unused';
-  process.env.CPE_FAILOVER_API_KEY = SIM_API_KEY;
-  process.env.CPE_FAILOVER_CONFIG = JSON.stringify({
-    env: 'it',
-    director: {
-      kind: 'zwan',
-      sites: { DC: { baseUrl: sim.url('DC') }, DR: { baseUrl: sim.url('DR') } },
-      secretName: 'unused (CPE_FAILOVER_API_KEY)',
-      tenants: ['lab-tenant'],
-    },
+  restoreEnv = setFunctionEnv({
+    TABLE_NAME: table.tableName,
+    IDEMPOTENCY_TABLE_NAME: 'unused-by-console',
+    TOPIC_ARN: 'arn:aws:sns:eu-west-1:000000000000:unused',
+    CPE_FAILOVER_API_KEY: SIM_API_KEY,
+    CPE_FAILOVER_CONFIG: JSON.stringify({ env: 'it', director: simDirectorConfig(sim, [LAB_TENANT]) }),
   });
-  const repo = new StateRepository(table.doc, table.tableName);
-  for (const [id, slot, site] of [
-    ['HA_DC1', 'DC/ACTIVE', 'DC'],
-    ['HA_DC2', 'DC/PASSIVE', 'DC'],
-  ] as const) {
-    await repo.saveHealth({
-      groupKey: 'lab-tenant#Chennai',
-      tenantId: 'lab-tenant',
-      targetId: id,
-      name: id,
-      slot,
-      site,
-      state: {
-        health: id === 'HA_DC1' ? 'DOWN' : 'UP',
-        badStreak: 0,
-        cleanSince: null,
-        since: Date.UTC(2026, 10, 21),
-      },
-    });
-  }
+  await saveLabHealth(new StateRepository(table.doc, table.tableName), { HA_DC1: 'DOWN', HA_DC2: 'UP' });
 });
 
 afterAll(async () => {
   // Integration files share one process (--runInBand): leave the environment as found.
-  for (const k of ENV_KEYS) {
-    if (savedEnv[k] === undefined) delete process.env[k];
-    else process.env[k] = savedEnv[k];
-  }
+  restoreEnv();
   const { resetConfigCache } = await import('../../../shared/config/load.js');
   resetConfigCache();
   await sim.close();

@@ -6,26 +6,25 @@
  */
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import type { Director } from '../../../shared/director/port.js';
-import { createZwanDirector } from '../../../shared/director/zwan/adapter.js';
 import type { CandidateSlot, Health, SiteName } from '../../../shared/domain/model.js';
 import { createFailoverBatchHandler } from '../../../shared/failover/batch.js';
 import { reconcileDrift } from '../../../shared/failover/drift.js';
 import { createIdempotencyStore } from '../../../shared/failover/idempotency.js';
 import type { FailoverDeps } from '../../../shared/failover/ports.js';
 import { loadTenantView, reconcileGroup } from '../../../shared/failover/service.js';
-import { LocalPublisher } from '../../../shared/notify/local.js';
-import { createNotifier } from '../../../shared/notify/notifier.js';
-import { CountingMetricSink, silentLog } from '../../../shared/observability.js';
+import type { LocalPublisher } from '../../../shared/notify/local.js';
+import type { CountingMetricSink } from '../../../shared/observability.js';
 import { StateRepository } from '../../../shared/store/state-repo.js';
 import {
   createZwanSimulator,
   generatedIds,
   generateTopology,
-  SIM_API_KEY,
   type ZwanSimulator,
 } from '../../../local/simulator/index.js';
 import { failoverFilterCriteria } from '../../helpers/assembly.js';
 import { createTestIdempotencyTable, createTestTable, type TestTable } from '../../helpers/ddb.js';
+import { testFailoverDeps } from '../../helpers/failover-deps.js';
+import { simDirectors } from '../../helpers/sim-directors.js';
 import { openStream } from './stream-records.js';
 
 const TENANT = generatedIds.tenant(0);
@@ -57,20 +56,6 @@ interface World {
 }
 
 let w: World;
-
-function directors(sim: ZwanSimulator, timeoutMs = 1000): { DC: Director; DR: Director } {
-  const make = (site: SiteName) =>
-    createZwanDirector({
-      site,
-      baseUrl: sim.url(site),
-      apiKey: async () => SIM_API_KEY,
-      timeoutMs,
-      retries: 1,
-      backoffBaseMs: 1,
-      backoffMaxMs: 5,
-    });
-  return { DC: make('DC'), DR: make('DR') };
-}
 
 async function setHealth(
   slot: 'dc1' | 'dc2' | 'dr1' | 'dr2',
@@ -108,23 +93,12 @@ beforeEach(async () => {
     topology: generateTopology({ groups: 1, branchesPerGroup: BRANCHES }),
   });
   const repo = new StateRepository(table.doc, table.tableName);
-  const published = new LocalPublisher();
-  const metrics = new CountingMetricSink();
-  const deps: FailoverDeps = {
+  const { deps, published, metrics } = testFailoverDeps({
     store: repo,
-    directors: directors(sim),
-    notifier: createNotifier({ publisher: published, audit: repo, log: silentLog, metrics }),
-    log: silentLog,
-    metrics,
-    settings: {
-      preempt: true,
-      blindShare: 0.5,
-      blindMinTargets: 4,
-      concurrency: 4,
-      driftRequestsPerSecond: 500,
-    },
+    directors: simDirectors(sim, 1000),
+    audit: repo,
     tenants: [TENANT],
-  };
+  });
   const stream = await openStream(
     table.client,
     table.tableName,
@@ -232,7 +206,7 @@ describe('failover function (DynamoDB Local stream → handler → simulator)', 
 
   it('records timeouts when the director hangs mid fan-out, then reconciles once it answers again', async () => {
     const view = await loadTenantView(w.deps, TENANT);
-    w.deps.directors = directors(w.sim, 200);
+    w.deps.directors = simDirectors(w.sim, 200);
     w.sim.faults.cpeDown(id('dc1'));
     await setHealth('dc1', 'DOWN');
     w.sim.faults.director('DC', { mode: 'hang' });

@@ -10,60 +10,42 @@ import { DriftReconcileError } from '../../../shared/errors.js';
 import { StateRepository } from '../../../shared/store/state-repo.js';
 import { createZwanSimulator, SIM_API_KEY, type ZwanSimulator } from '../../../local/simulator/index.js';
 import { createTestTable, type TestTable } from '../../helpers/ddb.js';
+import {
+  LAB_GROUP,
+  LAB_TENANT,
+  saveLabHealth,
+  setFunctionEnv,
+  simDirectorConfig,
+} from '../../helpers/lab.js';
 
-const GROUP = 'lab-tenant#Chennai';
 const context = {
   functionName: 'reconcile-it',
   awsRequestId: 'r',
   getRemainingTimeInMillis: () => 60_000,
 } as unknown as Context;
-const ENV_KEYS = [
-  'TABLE_NAME',
-  'IDEMPOTENCY_TABLE_NAME',
-  'TOPIC_ARN',
-  'CPE_FAILOVER_API_KEY',
-  'CPE_FAILOVER_CONFIG',
-];
-const savedEnv = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
 let table: TestTable;
 let sim: ZwanSimulator;
+let restoreEnv: () => void;
 
 beforeAll(async () => {
   table = await createTestTable('reconcile');
   sim = await createZwanSimulator();
-  process.env.TABLE_NAME = table.tableName;
-  process.env.IDEMPOTENCY_TABLE_NAME = 'unused-by-reconcile';
-  process.env.TOPIC_ARN = 'arn:aws:sns:eu-west-1:000000000000:unused';
-  process.env.CPE_FAILOVER_API_KEY = SIM_API_KEY;
-  process.env.CPE_FAILOVER_CONFIG = JSON.stringify({
-    env: 'it',
-    director: {
-      kind: 'zwan',
-      sites: { DC: { baseUrl: sim.url('DC') }, DR: { baseUrl: sim.url('DR') } },
-      secretName: 'unused (CPE_FAILOVER_API_KEY)',
+  restoreEnv = setFunctionEnv({
+    TABLE_NAME: table.tableName,
+    IDEMPOTENCY_TABLE_NAME: 'unused-by-reconcile',
+    TOPIC_ARN: 'arn:aws:sns:eu-west-1:000000000000:unused',
+    CPE_FAILOVER_API_KEY: SIM_API_KEY,
+    CPE_FAILOVER_CONFIG: JSON.stringify({
+      env: 'it',
       // The second tenant does not exist on the director: listing it fails.
-      tenants: ['lab-tenant', 'no-such-tenant'],
-    },
+      director: simDirectorConfig(sim, [LAB_TENANT, 'no-such-tenant']),
+    }),
   });
   const repo = new StateRepository(table.doc, table.tableName);
-  for (const [id, slot, site] of [
-    ['HA_DC1', 'DC/ACTIVE', 'DC'],
-    ['HA_DC2', 'DC/PASSIVE', 'DC'],
-    ['DR', 'DR/ACTIVE', 'DR'],
-  ] as const) {
-    await repo.saveHealth({
-      groupKey: GROUP,
-      tenantId: 'lab-tenant',
-      targetId: id,
-      name: id,
-      slot,
-      site,
-      state: { health: 'UP', badStreak: 0, cleanSince: null, since: Date.UTC(2026, 10, 21) },
-    });
-  }
+  await saveLabHealth(repo, { HA_DC1: 'UP', HA_DC2: 'UP', DR: 'UP' });
   // HA_DC1 already serves (no change of serving, so nothing is published).
-  await repo.compareAndSetServing(GROUP, 0, {
-    tenantId: 'lab-tenant',
+  await repo.compareAndSetServing(LAB_GROUP, 0, {
+    tenantId: LAB_TENANT,
     haName: 'Chennai',
     servingId: 'HA_DC1',
     epoch: 1,
@@ -74,10 +56,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const k of ENV_KEYS) {
-    if (savedEnv[k] === undefined) delete process.env[k];
-    else process.env[k] = savedEnv[k];
-  }
+  restoreEnv();
   const { resetConfigCache } = await import('../../../shared/config/load.js');
   resetConfigCache();
   await sim.close();
@@ -100,6 +79,6 @@ it('re-points a drifted branch, then fails the pass naming the tenant it could n
   // The readable tenant was reconciled all the same.
   expect(sim.world.currentTarget('BR1')).toBe('HA_DC1');
   expect(sim.world.currentTarget('BR2')).toBe('HA_DC1');
-  const outcomes = await new StateRepository(table.doc, table.tableName).listBranchOutcomes(GROUP);
+  const outcomes = await new StateRepository(table.doc, table.tableName).listBranchOutcomes(LAB_GROUP);
   expect(outcomes).toEqual([expect.objectContaining({ branchId: 'BR1', targetId: 'HA_DC1', result: 'ok' })]);
 });

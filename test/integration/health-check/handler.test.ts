@@ -16,6 +16,7 @@ import {
 import { localContext } from '../../../local/sandbox/core-parts.js';
 import { createZwanSimulator, SIM_API_KEY, type ZwanSimulator } from '../../../local/simulator/index.js';
 import { createTestTable, type TestTable } from '../../helpers/ddb.js';
+import { LAB_TENANT, setFunctionEnv, simDirectorConfig } from '../../helpers/lab.js';
 import { LAB_GROUP } from './harness.js';
 
 const scheduled = JSON.parse(
@@ -24,23 +25,21 @@ const scheduled = JSON.parse(
 
 let sim: ZwanSimulator;
 let table: TestTable;
+let restoreEnv: () => void;
 beforeAll(async () => {
   sim = await createZwanSimulator();
   table = await createTestTable('handler');
-  process.env[API_KEY_ENV] = SIM_API_KEY;
-  process.env.TABLE_NAME = table.tableName;
-  process.env.CPE_FAILOVER_CONFIG = JSON.stringify({
-    env: 'test',
-    director: {
-      kind: 'zwan',
-      sites: { DC: { baseUrl: sim.url('DC') }, DR: { baseUrl: sim.url('DR') } },
-      secretName: 'unused',
-      tenants: ['lab-tenant'],
-    },
-    // recoverAfterSec 0: UP on the first clean sample. A hold measured in real milliseconds made the
-    // UP depend on the machine's speed (rounds are due from the run's start, so after a slow
-    // inventory load they run back to back, less than the hold apart).
-    health: { sampleIntervalSec: 0.02, samplesPerRun: 3, recoverAfterSec: 0 },
+  restoreEnv = setFunctionEnv({
+    [API_KEY_ENV]: SIM_API_KEY,
+    TABLE_NAME: table.tableName,
+    CPE_FAILOVER_CONFIG: JSON.stringify({
+      env: 'test',
+      director: simDirectorConfig(sim, [LAB_TENANT]),
+      // recoverAfterSec 0: UP on the first clean sample. A hold measured in real milliseconds made the
+      // UP depend on the machine's speed (rounds are due from the run's start, so after a slow
+      // inventory load they run back to back, less than the hold apart).
+      health: { sampleIntervalSec: 0.02, samplesPerRun: 3, recoverAfterSec: 0 },
+    }),
   });
   resetConfigCache();
   resetHealthCheckContainer();
@@ -48,8 +47,7 @@ beforeAll(async () => {
 afterAll(async () => {
   resetConfigCache();
   resetHealthCheckContainer();
-  delete process.env.CPE_FAILOVER_CONFIG;
-  delete process.env.TABLE_NAME;
+  restoreEnv();
   await sim.close();
   await table.drop();
 });

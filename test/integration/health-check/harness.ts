@@ -19,10 +19,9 @@ import {
   type ZwanSimulator,
 } from '../../../local/simulator/index.js';
 import { createTestTable, type TestTable } from '../../helpers/ddb.js';
+import { LAB_GROUP, LAB_TENANT, simDirectorConfig } from '../../helpers/lab.js';
 
-/** The default lab's tenant and group. */
-export const LAB_TENANT = 'lab-tenant';
-export const LAB_GROUP = 'lab-tenant#Chennai';
+export { LAB_GROUP, LAB_TENANT } from '../../helpers/lab.js';
 
 /** One recorded log line. */
 export interface LogEntry {
@@ -107,12 +106,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const sim = await createZwanSimulator(options.topology ? { topology: options.topology } : {});
   const config = parseConfig({
     env: 'test',
-    director: {
-      kind: 'zwan',
-      sites: { DC: { baseUrl: sim.url('DC') }, DR: { baseUrl: sim.url('DR') } },
-      secretName: 'unused-in-tests',
-      tenants: [...new Set((options.topology?.tenants ?? [{ id: LAB_TENANT }]).map((t) => t.id))],
-    },
+    director: simDirectorConfig(sim, [
+      ...new Set((options.topology?.tenants ?? [{ id: LAB_TENANT }]).map((t) => t.id)),
+    ]),
     health: options.health ?? {},
   });
   const writes = countWrites(table.doc);

@@ -2,10 +2,10 @@
 import { groupKey } from '../../../shared/domain/model.js';
 import { MemoryFailoverStore } from '../../../shared/failover/memory-store.js';
 import type { FailoverDeps, FailoverSettings } from '../../../shared/failover/ports.js';
-import { LocalPublisher } from '../../../shared/notify/local.js';
-import { createNotifier } from '../../../shared/notify/notifier.js';
+import type { LocalPublisher } from '../../../shared/notify/local.js';
 import type { Notice } from '../../../shared/notify/port.js';
-import { CountingMetricSink, silentLog } from '../../../shared/observability.js';
+import type { CountingMetricSink } from '../../../shared/observability.js';
+import { testFailoverDeps } from '../../helpers/failover-deps.js';
 import { FakeDirector, topology, type HubSpec } from './fake-director.js';
 
 export const KEY = groupKey('t1', 'Chennai');
@@ -42,32 +42,16 @@ export function harness(
   const drDirector = new FakeDirector(cpes, 'DR'); // the restored DR director sees the same CPEs
   const store = new MemoryFailoverStore();
   for (const h of hubs) store.setHealth(KEY, h.id, 'UP', 1);
-  const published = new LocalPublisher();
   const audited: Notice[] = [];
-  const metrics = new CountingMetricSink();
   const clock = { now: 1_000_000 };
-  const deps: FailoverDeps = {
+  const { deps, published, metrics } = testFailoverDeps({
     store,
     directors: { DC: director, DR: drDirector },
-    notifier: createNotifier({
-      publisher: published,
-      audit: { writeAudit: async (n) => void audited.push(n) },
-      log: silentLog,
-      metrics,
-    }),
-    log: silentLog,
-    metrics,
-    settings: {
-      preempt: true,
-      blindShare: 0.5,
-      blindMinTargets: 4,
-      concurrency: 4,
-      driftRequestsPerSecond: 1000,
-      ...opts.settings,
-    },
+    audit: { writeAudit: async (n) => void audited.push(n) },
     tenants: ['t1'],
+    settings: { driftRequestsPerSecond: 1000, ...opts.settings },
     now: () => clock.now,
-  };
+  });
   return { deps, store, director, drDirector, published, audited, metrics, clock };
 }
 
