@@ -16,10 +16,12 @@ import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { startDynamoDbLocal } from '../local/emulators/dynamodb-local.js';
 import { createLocalS3Client, startS3Emulator } from '../local/emulators/s3.js';
-import { synthDrDefinitions } from '../local/sandbox/scenarios/dr-machines.js';
+import { synthTemplates } from '../cdk/assembly.js';
+import { createTableFromAssembly } from '../local/runtime/local-assembly.js';
+import { localAssemblyFromTemplates } from '../local/runtime/synth-assembly.js';
+import { drDefinitionsFromTemplate } from '../local/sandbox/scenarios/dr-machines.js';
 import { createDrWorld } from '../local/sandbox/scenarios/dr-world.js';
 import type { Workflow } from '../shared/dr/inputs.js';
-import { createTable, tableDefinition } from '../shared/store/definition.js';
 import { createDynamoClients } from '../shared/store/dynamo.js';
 
 /** Deployed poll interval (cdk/constructs/dr-workflows.ts default). */
@@ -51,14 +53,17 @@ const median = (xs: number[]) => {
 
 /** Run the DR benchmark and write bench/results/dr-overhead.json. */
 export async function runDrBench(): Promise<WorkflowFigures[]> {
-  const definitions = await synthDrDefinitions('example');
+  // One synthesis: the state machines and the state table as deployed.
+  const templates = synthTemplates('example');
+  const definitions = drDefinitionsFromTemplate(templates.stateless, templates.config.region);
+  const { stateTable } = localAssemblyFromTemplates(templates);
   const dynamo = await startDynamoDbLocal();
   const s3emu = await startS3Emulator();
   const clients = createDynamoClients({ endpoint: dynamo.endpoint });
   const s3 = createLocalS3Client(s3emu.endpoint);
   const results: WorkflowFigures[] = [];
   try {
-    await createTable(clients.client, tableDefinition('bench-dr'));
+    await createTableFromAssembly(clients.client, stateTable, 'bench-dr');
     await s3.send(new CreateBucketCommand({ Bucket: 'bench-dr' }));
     const world = await createDrWorld({
       doc: clients.doc,
