@@ -24,8 +24,24 @@ const namespace = process.env.POWERTOOLS_METRICS_NAMESPACE || DEFAULT_METRICS_NA
 
 /** The shared structured logger (JSON; level from `POWERTOOLS_LOG_LEVEL`). */
 export const logger = new Logger({ serviceName });
+/** The start of the Metrics utility's warning on flushing an empty buffer. */
+export const EMPTY_METRICS_WARNING = 'No application metrics to publish';
+/**
+ * The Metrics utility's own log lines go to the structured logger (JSON, log level, request id).
+ * Its warning on an empty buffer is logged at DEBUG: an invocation without an application metric
+ * is normal here (status, most DR tasks, an event rejected before any work), and the runs that
+ * must emit are watched by alarms instead (HealthCheckMissedRun, BackupTooOld, the AllDown level).
+ * Its other warnings (a metric or dimension dropped as invalid) stay at WARN.
+ */
+const metricsLog = {
+  debug: (message: string) => logger.debug(message),
+  info: (message: string) => logger.info(message),
+  warn: (message: string) =>
+    message.startsWith(EMPTY_METRICS_WARNING) ? logger.debug(message) : logger.warn(message),
+  error: (message: string) => logger.error(message),
+};
 /** The shared EMF metrics buffer, flushed by {@link withObservability} at the end of each invocation. */
-export const metrics = new Metrics({ serviceName, namespace });
+export const metrics = new Metrics({ serviceName, namespace, logger: metricsLog });
 /** The shared X-Ray tracer (off when `POWERTOOLS_TRACE_ENABLED=false`, e.g. in tests and the sandbox). */
 export const tracer = new Tracer({ serviceName });
 
