@@ -3,10 +3,13 @@
  * tests that run the functions' real entry points arrange it: a configuration pointing at the
  * simulator, the environment the handlers read, and stored health.
  */
+import { resetConfigCache } from '../../shared/config/load.js';
 import type { ConfigInput } from '../../shared/config/schema.js';
+import { API_KEY_ENV } from '../../shared/director/secrets.js';
 import type { CandidateSlot, Health, SiteName } from '../../shared/domain/model.js';
-import type { StateRepository } from '../../shared/store/state-repo.js';
-import type { ZwanSimulator } from '../../local/simulator/index.js';
+import { StateRepository } from '../../shared/store/state-repo.js';
+import { createZwanSimulator, SIM_API_KEY, type ZwanSimulator } from '../../local/simulator/index.js';
+import { createTestTable, type TestTable } from './ddb.js';
 
 /** The default lab's tenant and group. */
 export const LAB_TENANT = 'lab-tenant';
@@ -44,6 +47,21 @@ export function setFunctionEnv(vars: Record<string, string>): () => void {
   };
 }
 
+/**
+ * The environment the functions' real entry points build their deps from (as the CDK app sets
+ * it), on `tableName` with `config` and the simulator's API key; the idempotency table and the
+ * topic are named but unused. Resolves the function that restores the environment.
+ */
+export function setLabFunctionEnv(tableName: string, config: ConfigInput): () => void {
+  return setFunctionEnv({
+    TABLE_NAME: tableName,
+    IDEMPOTENCY_TABLE_NAME: 'unused-in-tests',
+    TOPIC_ARN: 'arn:aws:sns:eu-west-1:000000000000:unused',
+    [API_KEY_ENV]: SIM_API_KEY,
+    CPE_FAILOVER_CONFIG: JSON.stringify(config),
+  });
+}
+
 /** Store each named lab concentrator's health in the lab group, as of `since`. */
 export async function saveLabHealth(
   repo: StateRepository,
@@ -60,4 +78,44 @@ export async function saveLabHealth(
       state: { health: h, badStreak: 0, cleanSince: null, since },
     });
   }
+}
+
+/** A fresh table and the lab simulator, with the functions' environment pointing at them. */
+export interface LabFunctions {
+  table: TestTable;
+  sim: ZwanSimulator;
+  repo: StateRepository;
+  /** Restore the environment, forget the cached config, stop the simulator, drop the table. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Start a table `<name>-<unique>` and the default lab simulator and set the functions'
+ * environment ({@link setLabFunctionEnv}): configuration `env`, the zWAN director on the
+ * simulator for `tenants` (default: the lab tenant), and `health` settings.
+ */
+export async function startLabFunctions(
+  name: string,
+  config: { env: string; tenants?: string[]; health?: ConfigInput['health'] },
+): Promise<LabFunctions> {
+  const table = await createTestTable(name);
+  const sim = await createZwanSimulator();
+  const restoreEnv = setLabFunctionEnv(table.tableName, {
+    env: config.env,
+    director: simDirectorConfig(sim, config.tenants ?? [LAB_TENANT]),
+    ...(config.health ? { health: config.health } : {}),
+  });
+  resetConfigCache();
+  return {
+    table,
+    sim,
+    repo: new StateRepository(table.doc, table.tableName),
+    stop: async () => {
+      // Integration files share one process (--runInBand): leave the environment as found.
+      restoreEnv();
+      resetConfigCache();
+      await sim.close();
+      await table.drop();
+    },
+  };
 }

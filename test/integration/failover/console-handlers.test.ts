@@ -3,43 +3,19 @@
  * against DynamoDB Local and the simulator: what an operator's console test event does.
  */
 import { readFileSync } from 'node:fs';
-import type { Context } from 'aws-lambda';
 import { ValidationError } from '../../../shared/errors.js';
-import { StateRepository } from '../../../shared/store/state-repo.js';
-import { createZwanSimulator, SIM_API_KEY, type ZwanSimulator } from '../../../local/simulator/index.js';
-import { createTestTable, type TestTable } from '../../helpers/ddb.js';
-import { LAB_TENANT, saveLabHealth, setFunctionEnv, simDirectorConfig } from '../../helpers/lab.js';
+import { testContext } from '../../helpers/lambda-context.js';
+import { saveLabHealth, startLabFunctions, type LabFunctions } from '../../helpers/lab.js';
 
-const context = {
-  functionName: 'console-it',
-  awsRequestId: 'r',
-  getRemainingTimeInMillis: () => 30_000,
-} as unknown as Context;
-let table: TestTable;
-let sim: ZwanSimulator;
-let restoreEnv: () => void;
+const context = testContext('console-it', 30_000);
+let lab: LabFunctions;
 
 beforeAll(async () => {
-  table = await createTestTable('console');
-  sim = await createZwanSimulator();
-  restoreEnv = setFunctionEnv({
-    TABLE_NAME: table.tableName,
-    IDEMPOTENCY_TABLE_NAME: 'unused-by-console',
-    TOPIC_ARN: 'arn:aws:sns:eu-west-1:000000000000:unused',
-    CPE_FAILOVER_API_KEY: SIM_API_KEY,
-    CPE_FAILOVER_CONFIG: JSON.stringify({ env: 'it', director: simDirectorConfig(sim, [LAB_TENANT]) }),
-  });
-  await saveLabHealth(new StateRepository(table.doc, table.tableName), { HA_DC1: 'DOWN', HA_DC2: 'UP' });
+  lab = await startLabFunctions('console', { env: 'it' });
+  await saveLabHealth(lab.repo, { HA_DC1: 'DOWN', HA_DC2: 'UP' });
 });
 
-afterAll(async () => {
-  // Integration files share one process (--runInBand): leave the environment as found.
-  restoreEnv();
-  const { resetConfigCache } = await import('../../../shared/config/load.js');
-  resetConfigCache();
-  await sim.close();
-  await table.drop();
-});
+afterAll(() => lab.stop());
 
 describe('console functions (real handlers)', () => {
   it('status lists the lab group with candidates and their health', async () => {
@@ -65,10 +41,8 @@ describe('console functions (real handlers)', () => {
     expect(out.groups[0]?.servingId).toBe('HA_DC2');
     expect(out.groups[0]?.plan.length).toBeGreaterThan(0);
     expect(out.groups[0]?.plan.every((p) => p.to === 'HA_DC2')).toBe(true);
-    expect(sim.requests.some((r) => r.operation === 'repointBranch')).toBe(false);
-    expect(
-      await new StateRepository(table.doc, table.tableName).getGroup('lab-tenant#Chennai'),
-    ).toBeUndefined();
+    expect(lab.sim.requests.some((r) => r.operation === 'repointBranch')).toBe(false);
+    expect(await lab.repo.getGroup('lab-tenant#Chennai')).toBeUndefined();
   });
 
   it('a bad pin event is a ValidationError naming the field and value', async () => {
@@ -87,8 +61,7 @@ describe('ack-monitor-blind (real handler)', () => {
     const { handler } = await import('../../../functions/ack-monitor-blind/handler.js');
     await expect(handler({ by: 'noc' }, context)).rejects.toThrow(ValidationError);
     await expect(handler({ reason: 'ok', acknowledge: true }, context)).rejects.toThrow(/acknowledge/);
-    const repo = new StateRepository(table.doc, table.tableName);
-    expect(await repo.listDirectorStates()).toEqual([]);
+    expect(await lab.repo.listDirectorStates()).toEqual([]);
   });
 
   it('with the sample event, says there is nothing to acknowledge when the monitor is not blind', async () => {

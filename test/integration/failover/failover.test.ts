@@ -4,7 +4,7 @@
  * over HTTP, and Lambda-shaped events built from the stream's own records that pass the
  * synthesized event source mapping's filter criteria.
  */
-import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
 import type { Director } from '../../../shared/director/port.js';
 import type { CandidateSlot, Health, SiteName } from '../../../shared/domain/model.js';
 import { createFailoverBatchHandler } from '../../../shared/failover/batch.js';
@@ -22,6 +22,7 @@ import {
   type ZwanSimulator,
 } from '../../../local/simulator/index.js';
 import { failoverFilterCriteria } from '../../helpers/assembly.js';
+import { testContext } from '../../helpers/lambda-context.js';
 import { createTestIdempotencyTable, createTestTable, type TestTable } from '../../helpers/ddb.js';
 import { testFailoverDeps } from '../../helpers/failover-deps.js';
 import { simDirectors } from '../../helpers/sim-directors.js';
@@ -37,11 +38,7 @@ const SLOTS: Record<string, { slot: CandidateSlot; site: SiteName }> = {
   dr2: { slot: 'DR/PASSIVE', site: 'DR' },
 };
 const BRANCHES = 6;
-const context = {
-  functionName: 'failover-it',
-  awsRequestId: 'req',
-  getRemainingTimeInMillis: () => 60_000,
-} as unknown as Context;
+const context = testContext('failover-it', 60_000);
 
 interface World {
   table: TestTable;

@@ -5,46 +5,28 @@
  * others were reconciled.
  */
 import { readFileSync } from 'node:fs';
-import type { Context } from 'aws-lambda';
 import { DriftReconcileError } from '../../../shared/errors.js';
-import { StateRepository } from '../../../shared/store/state-repo.js';
-import { createZwanSimulator, SIM_API_KEY, type ZwanSimulator } from '../../../local/simulator/index.js';
-import { createTestTable, type TestTable } from '../../helpers/ddb.js';
+import { testContext } from '../../helpers/lambda-context.js';
 import {
   LAB_GROUP,
   LAB_TENANT,
   saveLabHealth,
-  setFunctionEnv,
-  simDirectorConfig,
+  startLabFunctions,
+  type LabFunctions,
 } from '../../helpers/lab.js';
 
-const context = {
-  functionName: 'reconcile-it',
-  awsRequestId: 'r',
-  getRemainingTimeInMillis: () => 60_000,
-} as unknown as Context;
-let table: TestTable;
-let sim: ZwanSimulator;
-let restoreEnv: () => void;
+const context = testContext('reconcile-it', 60_000);
+let lab: LabFunctions;
 
 beforeAll(async () => {
-  table = await createTestTable('reconcile');
-  sim = await createZwanSimulator();
-  restoreEnv = setFunctionEnv({
-    TABLE_NAME: table.tableName,
-    IDEMPOTENCY_TABLE_NAME: 'unused-by-reconcile',
-    TOPIC_ARN: 'arn:aws:sns:eu-west-1:000000000000:unused',
-    CPE_FAILOVER_API_KEY: SIM_API_KEY,
-    CPE_FAILOVER_CONFIG: JSON.stringify({
-      env: 'it',
-      // The second tenant does not exist on the director: listing it fails.
-      director: simDirectorConfig(sim, [LAB_TENANT, 'no-such-tenant']),
-    }),
+  lab = await startLabFunctions('reconcile', {
+    env: 'it',
+    // The second tenant does not exist on the director: listing it fails.
+    tenants: [LAB_TENANT, 'no-such-tenant'],
   });
-  const repo = new StateRepository(table.doc, table.tableName);
-  await saveLabHealth(repo, { HA_DC1: 'UP', HA_DC2: 'UP', DR: 'UP' });
+  await saveLabHealth(lab.repo, { HA_DC1: 'UP', HA_DC2: 'UP', DR: 'UP' });
   // HA_DC1 already serves (no change of serving, so nothing is published).
-  await repo.compareAndSetServing(LAB_GROUP, 0, {
+  await lab.repo.compareAndSetServing(LAB_GROUP, 0, {
     tenantId: LAB_TENANT,
     haName: 'Chennai',
     servingId: 'HA_DC1',
@@ -55,17 +37,11 @@ beforeAll(async () => {
   });
 });
 
-afterAll(async () => {
-  restoreEnv();
-  const { resetConfigCache } = await import('../../../shared/config/load.js');
-  resetConfigCache();
-  await sim.close();
-  await table.drop();
-});
+afterAll(() => lab.stop());
 
 it('re-points a drifted branch, then fails the pass naming the tenant it could not read', async () => {
-  sim.world.driftBranch('BR1', 'HA_DC2');
-  expect(sim.world.currentTarget('BR1')).toBe('HA_DC2');
+  lab.sim.world.driftBranch('BR1', 'HA_DC2');
+  expect(lab.sim.world.currentTarget('BR1')).toBe('HA_DC2');
   const { handler } = await import('../../../functions/reconcile/handler.js');
   const event = JSON.parse(readFileSync('functions/reconcile/events/scheduled.json', 'utf8'));
 
@@ -77,8 +53,8 @@ it('re-points a drifted branch, then fails the pass naming the tenant it could n
   expect((failure as Error).message).toMatch(/no-such-tenant/);
   expect((failure as Error).message).toMatch(/re-pointed in this pass: 1/);
   // The readable tenant was reconciled all the same.
-  expect(sim.world.currentTarget('BR1')).toBe('HA_DC1');
-  expect(sim.world.currentTarget('BR2')).toBe('HA_DC1');
-  const outcomes = await new StateRepository(table.doc, table.tableName).listBranchOutcomes(LAB_GROUP);
+  expect(lab.sim.world.currentTarget('BR1')).toBe('HA_DC1');
+  expect(lab.sim.world.currentTarget('BR2')).toBe('HA_DC1');
+  const outcomes = await lab.repo.listBranchOutcomes(LAB_GROUP);
   expect(outcomes).toEqual([expect.objectContaining({ branchId: 'BR1', targetId: 'HA_DC1', result: 'ok' })]);
 });

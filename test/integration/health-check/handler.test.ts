@@ -6,50 +6,33 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { resetConfigCache } from '../../../shared/config/load.js';
-import { API_KEY_ENV } from '../../../shared/director/secrets.js';
 import { ValidationError } from '../../../shared/errors.js';
 import {
   createHealthCheckHandler,
   resetHealthCheckContainer,
 } from '../../../functions/health-check/handler.js';
 import { localContext } from '../../../local/sandbox/core-parts.js';
-import { createZwanSimulator, SIM_API_KEY, type ZwanSimulator } from '../../../local/simulator/index.js';
-import { createTestTable, type TestTable } from '../../helpers/ddb.js';
-import { LAB_TENANT, setFunctionEnv, simDirectorConfig } from '../../helpers/lab.js';
+import { startLabFunctions, type LabFunctions } from '../../helpers/lab.js';
 import { LAB_GROUP } from './harness.js';
 
 const scheduled = JSON.parse(
   readFileSync(new URL('../../../functions/health-check/events/scheduled.json', import.meta.url), 'utf8'),
 ) as Record<string, unknown>;
 
-let sim: ZwanSimulator;
-let table: TestTable;
-let restoreEnv: () => void;
+let lab: LabFunctions;
 beforeAll(async () => {
-  sim = await createZwanSimulator();
-  table = await createTestTable('handler');
-  restoreEnv = setFunctionEnv({
-    [API_KEY_ENV]: SIM_API_KEY,
-    TABLE_NAME: table.tableName,
-    CPE_FAILOVER_CONFIG: JSON.stringify({
-      env: 'test',
-      director: simDirectorConfig(sim, [LAB_TENANT]),
-      // recoverAfterSec 0: UP on the first clean sample. A hold measured in real milliseconds made the
-      // UP depend on the machine's speed (rounds are due from the run's start, so after a slow
-      // inventory load they run back to back, less than the hold apart).
-      health: { sampleIntervalSec: 0.02, samplesPerRun: 3, recoverAfterSec: 0 },
-    }),
+  lab = await startLabFunctions('handler', {
+    env: 'test',
+    // recoverAfterSec 0: UP on the first clean sample. A hold measured in real milliseconds made the
+    // UP depend on the machine's speed (rounds are due from the run's start, so after a slow
+    // inventory load they run back to back, less than the hold apart).
+    health: { sampleIntervalSec: 0.02, samplesPerRun: 3, recoverAfterSec: 0 },
   });
-  resetConfigCache();
   resetHealthCheckContainer();
 });
 afterAll(async () => {
-  resetConfigCache();
   resetHealthCheckContainer();
-  restoreEnv();
-  await sim.close();
-  await table.drop();
+  await lab.stop();
 });
 
 describe('health-check handler', () => {
@@ -64,9 +47,9 @@ describe('health-check handler', () => {
       'HA_DC1:UP',
       'HA_DC2:UP',
     ]);
-    const { Items } = await table.doc.send(
+    const { Items } = await lab.table.doc.send(
       new QueryCommand({
-        TableName: table.tableName,
+        TableName: lab.table.tableName,
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': `HEALTH#${LAB_GROUP}` },
       }),
@@ -76,13 +59,13 @@ describe('health-check handler', () => {
 
   it('rejects an event that is not an object, naming the field, and changes nothing', async () => {
     const handler = createHealthCheckHandler();
-    const before = sim.requests.length;
+    const before = lab.sim.requests.length;
     await expect(handler('tick' as never, localContext('health-check', 60_000))).rejects.toThrow(
       ValidationError,
     );
     await expect(
       handler({ ...scheduled, samplesPerRun: -1 }, localContext('health-check', 60_000)),
     ).rejects.toThrow(/samplesPerRun=-1/);
-    expect(sim.requests.length).toBe(before);
+    expect(lab.sim.requests.length).toBe(before);
   });
 });
