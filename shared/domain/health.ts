@@ -75,60 +75,55 @@ export function describeBadSample(sample: Sample, config: HealthConfig): string 
  * Apply one sample. Returns the same `state` object when nothing meaningful changed, so callers
  * can skip the write with `result.state === state` (or {@link healthStateEquals}).
  */
-export function applySample(
-  state: HealthState,
-  sample: Sample,
-  config: HealthConfig,
-): { state: HealthState; transition?: Transition } {
+export function applySample(state: HealthState, sample: Sample, config: HealthConfig): HealthStep {
   const verdict = sampleVerdict(sample, config);
   if (verdict === 'none') return { state };
 
   if (verdict === 'bad') {
     if (state.health === 'DOWN') {
       // Already DOWN: a bad sample only restarts a running hold.
-      return state.cleanSince === null && state.badStreak === 0
-        ? { state }
-        : { state: { ...state, badStreak: 0, cleanSince: null } };
+      return holdOrRestart(state, null);
     }
     const badStreak = state.badStreak + 1;
     if (badStreak >= Math.max(1, config.failAfter)) {
-      return {
-        state: { health: 'DOWN', badStreak: 0, cleanSince: null, since: sample.at },
-        transition: {
-          target: sample.target,
-          from: state.health,
-          to: 'DOWN',
-          at: sample.at,
-          reason: `${badStreak} bad sample${badStreak === 1 ? '' : 's'} in a row (last: ${describeBadSample(sample, config)})`,
-        },
-      };
+      return transitionTo(
+        'DOWN',
+        state,
+        sample,
+        `${badStreak} bad sample${badStreak === 1 ? '' : 's'} in a row (last: ${describeBadSample(sample, config)})`,
+      );
     }
     return { state: { ...state, badStreak, cleanSince: null } };
   }
 
   // A good sample.
   if (state.health === 'UP') {
-    return state.badStreak === 0 && state.cleanSince === null
-      ? { state }
-      : { state: { ...state, badStreak: 0, cleanSince: null } };
+    return holdOrRestart(state, null);
   }
   const cleanSince = state.cleanSince ?? sample.at;
   const heldMs = sample.at - cleanSince;
   if (heldMs >= config.recoverAfterSec * 1000) {
-    return {
-      state: { health: 'UP', badStreak: 0, cleanSince: null, since: sample.at },
-      transition: {
-        target: sample.target,
-        from: state.health,
-        to: 'UP',
-        at: sample.at,
-        reason: `clean for ${Math.round(heldMs / 1000)} s`,
-      },
-    };
+    return transitionTo('UP', state, sample, `clean for ${Math.round(heldMs / 1000)} s`);
   }
-  return state.cleanSince === cleanSince && state.badStreak === 0
+  return holdOrRestart(state, cleanSince);
+}
+
+/** One step of {@link applySample}: the next state and the transition it made, if any. */
+export type HealthStep = { state: HealthState; transition?: Transition };
+
+/** Keep the health with no bad streak and `cleanSince` (the same object when already so). */
+function holdOrRestart(state: HealthState, cleanSince: number | null): HealthStep {
+  return state.badStreak === 0 && state.cleanSince === cleanSince
     ? { state }
     : { state: { ...state, badStreak: 0, cleanSince } };
+}
+
+/** Move to `to` at the sample's time, counters cleared, with the transition that says why. */
+function transitionTo(to: Health, state: HealthState, sample: Sample, reason: string): HealthStep {
+  return {
+    state: { health: to, badStreak: 0, cleanSince: null, since: sample.at },
+    transition: { target: sample.target, from: state.health, to, at: sample.at, reason },
+  };
 }
 
 /**
