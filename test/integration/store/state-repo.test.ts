@@ -4,11 +4,11 @@ import {
   StateRepository,
   type BranchOutcome,
   type GroupItem,
-  type HealthItemWrite,
   type VersionedItem,
 } from '../../../shared/store/state-repo.js';
 import { keys } from '../../../shared/store/table.js';
 import { createTestTable, type TestTable } from '../../helpers/ddb.js';
+import { dc1HealthWrite } from '../../helpers/store-fixtures.js';
 
 interface Counter extends VersionedItem {
   type: 'group';
@@ -201,17 +201,6 @@ describe('StateRepository (DynamoDB Local)', () => {
   });
 
   describe('health', () => {
-    const write = (overrides: Partial<HealthItemWrite> = {}): HealthItemWrite => ({
-      groupKey: 't1#Chennai',
-      tenantId: 't1',
-      targetId: 'dc1',
-      name: 'HA_DC1',
-      site: 'DC',
-      slot: 'DC/ACTIVE',
-      state: { health: 'UP', badStreak: 0, cleanSince: null, since: 1000 },
-      ...overrides,
-    });
-
     it('saveHealth writes only when the state differs and keeps the last transition', async () => {
       const transition = {
         target: 'dc1',
@@ -220,7 +209,7 @@ describe('StateRepository (DynamoDB Local)', () => {
         at: 1000,
         reason: 'clean',
       };
-      const first = await repo.saveHealth(write({ transition }));
+      const first = await repo.saveHealth(dc1HealthWrite({ transition }));
       expect(first.changed).toBe(true);
       expect(first.item).toMatchObject({
         type: 'cpe-health',
@@ -228,10 +217,10 @@ describe('StateRepository (DynamoDB Local)', () => {
         version: 1,
         lastTransition: { from: 'UNKNOWN', to: 'UP', reason: 'clean', at: 1000 },
       });
-      expect((await repo.saveHealth(write({ transition }))).changed).toBe(false);
-      expect((await repo.saveHealth(write())).changed).toBe(false);
+      expect((await repo.saveHealth(dc1HealthWrite({ transition }))).changed).toBe(false);
+      expect((await repo.saveHealth(dc1HealthWrite())).changed).toBe(false);
       const progress = await repo.saveHealth(
-        write({ state: { health: 'UP', badStreak: 1, cleanSince: null, since: 1000 } }),
+        dc1HealthWrite({ state: { health: 'UP', badStreak: 1, cleanSince: null, since: 1000 } }),
       );
       expect(progress.item).toMatchObject({ badStreak: 1, version: 2, lastTransition: { to: 'UP' } });
     });
@@ -239,8 +228,11 @@ describe('StateRepository (DynamoDB Local)', () => {
     it('writeHealth is conditional on the expected version and returns the current item on a lost race', async () => {
       const groupKey = 't1#Cond';
       const down = { health: 'DOWN' as const, badStreak: 0, cleanSince: null, since: 2000 };
-      expect(await repo.writeHealth(write({ groupKey }), undefined)).toEqual({ ok: true, version: 1 });
-      const lost = await repo.writeHealth(write({ groupKey, state: down }), undefined);
+      expect(await repo.writeHealth(dc1HealthWrite({ groupKey }), undefined)).toEqual({
+        ok: true,
+        version: 1,
+      });
+      const lost = await repo.writeHealth(dc1HealthWrite({ groupKey, state: down }), undefined);
       expect(lost).toEqual({
         ok: false,
         current: { version: 1, state: { health: 'UP', badStreak: 0, cleanSince: null, since: 1000 } },
@@ -252,14 +244,14 @@ describe('StateRepository (DynamoDB Local)', () => {
         at: 2000,
         reason: '3 bad',
       };
-      expect(await repo.writeHealth(write({ groupKey, state: down, transition }), 1)).toEqual({
+      expect(await repo.writeHealth(dc1HealthWrite({ groupKey, state: down, transition }), 1)).toEqual({
         ok: true,
         version: 2,
       });
       // A progress-only write keeps the transition for the stream consumer.
-      await repo.writeHealth(write({ groupKey, state: { ...down, cleanSince: 2500 } }), 2);
+      await repo.writeHealth(dc1HealthWrite({ groupKey, state: { ...down, cleanSince: 2500 } }), 2);
       await repo.writeHealth(
-        write({ groupKey, targetId: 'dc2', name: 'HA_DC2', slot: 'DC/PASSIVE' }),
+        dc1HealthWrite({ groupKey, targetId: 'dc2', name: 'HA_DC2', slot: 'DC/PASSIVE' }),
         undefined,
       );
       const items = await repo.listHealth(groupKey);

@@ -4,6 +4,7 @@ import { startStreamPoller, type StreamPoller } from '../../../local/runtime/str
 import { StateRepository, type HealthItemWrite } from '../../../shared/store/state-repo.js';
 import { FAILOVER_STREAM_TYPES } from '../../../shared/store/table.js';
 import { createTestTable, type TestTable } from '../../helpers/ddb.js';
+import { dc1HealthWrite } from '../../helpers/store-fixtures.js';
 
 const failoverFilter = {
   Filters: [
@@ -11,15 +12,8 @@ const failoverFilter = {
   ],
 };
 
-const dc1 = (health: 'UP' | 'DOWN', since: number): HealthItemWrite => ({
-  groupKey: 't1#Chennai',
-  tenantId: 't1',
-  targetId: 'dc1',
-  name: 'HA_DC1',
-  site: 'DC',
-  slot: 'DC/ACTIVE',
-  state: { health, badStreak: 0, cleanSince: null, since },
-});
+const dc1 = (health: 'UP' | 'DOWN', since: number): HealthItemWrite =>
+  dc1HealthWrite({ state: { health, badStreak: 0, cleanSince: null, since } });
 
 describe('stream poller (DynamoDB Local streams → Lambda-shaped events)', () => {
   let table: TestTable;
