@@ -5,29 +5,14 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { parseSandboxArgs } from '../../local/sandbox/args.js';
-import { runSandbox } from '../../local/sandbox/sandbox.js';
+import { runSandboxUntil } from './run-sandbox.js';
 
 describe('sandbox Meraki mode', () => {
   it('swaps N_1 to the backup hub on loss and back after the clean hold, printing both', async () => {
-    const options = parseSandboxArgs([
-      '--director',
-      'meraki',
-      '--time-scale',
-      '60',
-      '--duration',
-      '60',
-      '--dynamodb-endpoint',
-      process.env.DYNAMODB_ENDPOINT ?? '',
-    ]);
-    const lines: string[] = [];
-    const stop = new AbortController();
-    await runSandbox(options, {
-      signal: stop.signal,
-      output: (line) => {
-        lines.push(line);
-        if (/meraki N_1: tags swapped, tunnel paris → london/.test(line)) stop.abort();
-      },
-    });
+    const lines = await runSandboxUntil(
+      ['--director', 'meraki', '--time-scale', '60', '--duration', '60'],
+      /meraki N_1: tags swapped, tunnel paris → london/,
+    );
     const text = lines.join('\n');
     const index = (re: RegExp) => lines.findIndex((l) => re.test(l));
     const loss = index(/fault: N_1 → london loss 45%/);

@@ -5,30 +5,15 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { parseSandboxArgs } from '../../local/sandbox/args.js';
-import { runSandbox } from '../../local/sandbox/sandbox.js';
+import { runSandboxUntil } from './run-sandbox.js';
 
 describe('sandbox (npm start)', () => {
   it('prints HA_DC1 going DOWN and, after the scaled hold, UP; then stops everything', async () => {
-    const options = parseSandboxArgs([
-      '--time-scale',
-      '60',
-      '--duration',
-      '50',
-      '--faults',
-      '7s down HA_DC1; 9s up HA_DC1',
-      '--dynamodb-endpoint',
-      process.env.DYNAMODB_ENDPOINT ?? '',
-    ]);
-    const lines: string[] = [];
-    const stop = new AbortController();
     const envBefore = process.env.TABLE_NAME;
-    await runSandbox(options, {
-      signal: stop.signal,
-      output: (line) => {
-        lines.push(line);
-        if (/HA_DC1 \(DC\/ACTIVE\)\s+DOWN → UP/.test(line)) stop.abort();
-      },
-    });
+    const lines = await runSandboxUntil(
+      ['--time-scale', '60', '--duration', '50', '--faults', '7s down HA_DC1; 9s up HA_DC1'],
+      /HA_DC1 \(DC\/ACTIVE\)\s+DOWN → UP/,
+    );
     const text = lines.join('\n');
     const down = lines.findIndex((l) => /HA_DC1 \(DC\/ACTIVE\)\s+UP → DOWN\s+3 bad samples in a row/.test(l));
     const up = lines.findIndex((l) => /HA_DC1 \(DC\/ACTIVE\)\s+DOWN → UP\s+clean for 5 s/.test(l));
