@@ -1,7 +1,8 @@
 /**
  * What the failover service needs from the rest of the system, as narrow ports: the state store
- * (adapted from `shared/store/state-repo.ts`, whose item shapes these types derive from), the directors per site, the notifier, logs and
- * metrics. Tests and the benchmark pass in-memory or real implementations.
+ * (adapted from `shared/store/state-repo.ts`, whose item shapes these types derive from), the
+ * directors per site, the notifier, logs and metrics. Tests and the benchmark pass in-memory or
+ * real implementations.
  */
 import type { Director } from '../director/port.js';
 import type { AlarmKind, Inventory, Pin, SiteName, SiteRole } from '../domain/model.js';
