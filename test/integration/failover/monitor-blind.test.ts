@@ -7,11 +7,6 @@
  * then failover acts.
  */
 import { readFileSync } from 'node:fs';
-import type { Context } from 'aws-lambda';
-import { parseConfig } from '../../../shared/config/load.js';
-import { API_KEY_ENV } from '../../../shared/director/secrets.js';
-import type { Director } from '../../../shared/director/port.js';
-import { createZwanDirector } from '../../../shared/director/zwan/adapter.js';
 import type { SiteName } from '../../../shared/domain/model.js';
 import { createFailoverBatchHandler } from '../../../shared/failover/batch.js';
 import { acknowledgeMonitorBlind } from '../../../shared/failover/console.js';
@@ -19,70 +14,39 @@ import { ackMonitorBlindEventSchema, parseEvent } from '../../../shared/failover
 import { reconcileDrift } from '../../../shared/failover/drift.js';
 import { createIdempotencyStore } from '../../../shared/failover/idempotency.js';
 import type { FailoverDeps } from '../../../shared/failover/ports.js';
-import { createHealthRunDeps } from '../../../shared/health/deps.js';
-import { runHealthCheck, type HealthRunDeps } from '../../../shared/health/run.js';
-import { LocalPublisher } from '../../../shared/notify/local.js';
-import { createNotifier } from '../../../shared/notify/notifier.js';
-import { CountingMetricSink, HEALTH_METRICS, silentLog } from '../../../shared/observability.js';
-import { StateRepository, type DirectorItem } from '../../../shared/store/state-repo.js';
+import type { LocalPublisher } from '../../../shared/notify/local.js';
+import { HEALTH_METRICS } from '../../../shared/observability.js';
+import type { DirectorItem, StateRepository } from '../../../shared/store/state-repo.js';
 import { keys } from '../../../shared/store/table.js';
-import {
-  createZwanSimulator,
-  generatedIds,
-  generateTopology,
-  SIM_API_KEY,
-  type ZwanSimulator,
-} from '../../../local/simulator/index.js';
+import { generatedIds, generateTopology, type ZwanSimulator } from '../../../local/simulator/index.js';
 import { failoverFilterCriteria } from '../../helpers/assembly.js';
-import { createTestIdempotencyTable, createTestTable, type TestTable } from '../../helpers/ddb.js';
-import { FakeClock, T0 } from '../health-check/harness.js';
+import { createTestIdempotencyTable } from '../../helpers/ddb.js';
+import { testFailoverDeps } from '../../helpers/failover-deps.js';
+import { testContext } from '../../helpers/lambda-context.js';
+import { simDirectors } from '../../helpers/sim-directors.js';
+import { startHarness, type Harness } from '../health-check/harness.js';
 import { openStream } from './stream-records.js';
 
 const TENANT = generatedIds.tenant(0);
 const KEY = `${TENANT}#${generatedIds.group(0)}`;
 const id = (slot: 'dc1' | 'dc2' | 'dr1' | 'dr2') => generatedIds.concentrator(0, slot);
 const BRANCHES = 4;
-const context = {
-  functionName: 'monitor-blind-it',
-  awsRequestId: 'req',
-  getRemainingTimeInMillis: () => 60_000,
-} as unknown as Context;
+const context = testContext('monitor-blind-it', 60_000);
 
 interface World {
-  table: TestTable;
+  /** The health run on DynamoDB Local and the simulator (fake clock, counted metrics). */
+  health: Harness;
   sim: ZwanSimulator;
   repo: StateRepository;
   failover: FailoverDeps;
-  health: HealthRunDeps;
-  healthMetrics: CountingMetricSink;
-  clock: FakeClock;
   published: LocalPublisher;
   stream: Awaited<ReturnType<typeof openStream>>;
   handler: ReturnType<typeof createFailoverBatchHandler>;
-  nextRunAt: number;
 }
 let w: World;
 
-function directors(sim: ZwanSimulator): { DC: Director; DR: Director } {
-  const make = (site: SiteName) =>
-    createZwanDirector({
-      site,
-      baseUrl: sim.url(site),
-      apiKey: async () => SIM_API_KEY,
-      timeoutMs: 2000,
-      retries: 1,
-      backoffBaseMs: 1,
-      backoffMaxMs: 5,
-    });
-  return { DC: make('DC'), DR: make('DR') };
-}
-
 /** One health run at the next whole minute of the fake clock. */
-async function run() {
-  w.clock.t = Math.max(w.clock.t, w.nextRunAt);
-  w.nextRunAt = w.clock.t + 60_000;
-  return runHealthCheck(w.health);
-}
+const run = () => w.health.run();
 
 /** Hand the stream's records since the last call to the failover function. */
 async function invoke() {
@@ -99,53 +63,19 @@ const repointCalls = () => w.sim.requests.filter((r) => r.operation === 'repoint
 const directorItem = (site: SiteName) => w.repo.get<DirectorItem>(keys.director(site));
 
 beforeEach(async () => {
-  process.env[API_KEY_ENV] = SIM_API_KEY;
-  const table = await createTestTable('blind');
-  const idempotencyTable = await createTestIdempotencyTable(table.client);
   // One group of four concentrators: two DOWN in one run is 50 % of 4 (the default blind rule).
-  const sim = await createZwanSimulator({
+  const health = await startHarness({
     topology: generateTopology({ groups: 1, branchesPerGroup: BRANCHES }),
-  });
-  const config = parseConfig({
-    env: 'test',
-    director: {
-      kind: 'zwan',
-      sites: { DC: { baseUrl: sim.url('DC') }, DR: { baseUrl: sim.url('DR') } },
-      secretName: 'unused-in-tests',
-      tenants: [TENANT],
-    },
     health: { recoverAfterSec: 30 },
   });
-  const clock = new FakeClock(T0);
-  const healthMetrics = new CountingMetricSink();
-  const health = createHealthRunDeps({
-    config,
-    tableName: table.tableName,
-    doc: table.doc,
-    clock: clock.now,
-    sleep: clock.sleep,
-    log: silentLog,
-    metrics: healthMetrics,
-    directorTuning: { timeoutMs: 2000, retries: 1, backoffBaseMs: 1, backoffMaxMs: 5, healthRetries: 0 },
-  });
-  const repo = new StateRepository(table.doc, table.tableName);
-  const published = new LocalPublisher();
-  const metrics = new CountingMetricSink();
-  const failover: FailoverDeps = {
+  const { table, sim, repo } = health;
+  const idempotencyTable = await createTestIdempotencyTable(table.client);
+  const { deps: failover, published } = testFailoverDeps({
     store: repo,
-    directors: directors(sim),
-    notifier: createNotifier({ publisher: published, audit: repo, log: silentLog, metrics }),
-    log: silentLog,
-    metrics,
-    settings: {
-      preempt: true,
-      blindShare: 0.5,
-      blindMinTargets: 4,
-      concurrency: 4,
-      driftRequestsPerSecond: 500,
-    },
+    directors: simDirectors(sim, 2000),
+    audit: repo,
     tenants: [TENANT],
-  };
+  });
   // The stream as the deployed mapping delivers it: only the records its filter lets through.
   const stream = await openStream(
     table.client,
@@ -156,7 +86,7 @@ beforeEach(async () => {
   const handler = createFailoverBatchHandler(failover, {
     persistenceStore: createIdempotencyStore(idempotencyTable, table.client),
   });
-  w = { table, sim, repo, failover, health, healthMetrics, clock, published, stream, handler, nextRunAt: T0 };
+  w = { health, sim, repo, failover, published, stream, handler };
 
   // Steady state: every concentrator UP (after the hold), DC1 elected and serving.
   for (let runs = 0; runs < 5; runs++) {
@@ -167,13 +97,12 @@ beforeEach(async () => {
   await invoke();
   expect(await repo.getGroup(KEY)).toMatchObject({ servingId: id('dc1'), epoch: 1, alarms: [] });
   expect(targets()).toEqual(Array(BRANCHES).fill(id('dc1')));
-  w.sim.clearRequests();
+  sim.clearRequests();
 });
 
 afterEach(async () => {
   w.stream.close();
-  await w.sim.close();
-  await w.table.drop();
+  await w.health.stop();
 });
 
 /** DC1 and DC2 go DOWN in one run: blind, held; the next runs keep it so. */
@@ -203,7 +132,7 @@ async function massDownAndHold(): Promise<void> {
     await invoke();
   }
   // Every run that ends blind emits MonitorBlind = 1 (the CloudWatch alarm stays raised).
-  expect(w.healthMetrics.get(HEALTH_METRICS.monitorBlind)).toBe(3);
+  expect(w.health.metrics.get(HEALTH_METRICS.monitorBlind)).toBe(3);
   const drift = await reconcileDrift(w.failover);
   expect(drift.held).toEqual([KEY]);
   expect(await w.repo.getGroup(KEY)).toMatchObject({ servingId: id('dc1'), epoch: 1 });
@@ -241,7 +170,7 @@ describe('MONITOR_BLIND is sticky', () => {
     // The same targets are still DOWN but nothing new went DOWN: the acknowledgement stands.
     expect((await run()).transitions).toEqual([]);
     expect(await directorItem('DC')).toMatchObject({ monitorBlind: false, monitorBlindLatched: false });
-    expect(w.healthMetrics.get(HEALTH_METRICS.monitorBlind)).toBe(3);
+    expect(w.health.metrics.get(HEALTH_METRICS.monitorBlind)).toBe(3);
 
     // Acknowledging again when nothing is blind changes and notifies nothing.
     const again = await acknowledgeMonitorBlind(w.failover, event);
