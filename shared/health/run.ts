@@ -140,6 +140,21 @@ export interface HealthRunSummary {
 /** How often a conflicting write is re-read and re-applied before giving up. */
 const MAX_WRITE_ATTEMPTS = 5;
 
+/**
+ * A round's transition writes by target, in sample order. A series director can bring several
+ * transitions of one target in one round: they are written one after the other (each write is
+ * conditional on the version the previous one made), targets in parallel.
+ */
+type RoundWrites = Map<string, (() => Promise<void>)[]>;
+
+async function writeRound(writes: RoundWrites): Promise<void> {
+  await Promise.all(
+    [...writes.values()].map(async (inOrder) => {
+      for (const write of inOrder) await write();
+    }),
+  );
+}
+
 interface Target {
   id: string;
   name: string;
@@ -388,7 +403,7 @@ export async function runHealthCheck(
     );
   };
 
-  const applyCpeSample = (sample: Sample, transitions: (() => Promise<void>)[], series = false) => {
+  const applyCpeSample = (sample: Sample, transitions: RoundWrites, series = false) => {
     const target = targets.get(sample.target);
     if (!target) return;
     summary.samples++;
@@ -400,17 +415,14 @@ export async function runHealthCheck(
     if (transition) {
       // Series points are each branch's own measurement: they do not test the monitor's view.
       if (transition.to === 'DOWN' && !series) wentDown++;
-      transitions.push(() => persist(target, result.state, { sample, transition }));
+      const writes = transitions.get(target.id) ?? [];
+      transitions.set(target.id, writes);
+      writes.push(() => persist(target, result.state, { sample, transition }));
     }
   };
 
   /** One round at one site: director health, then one bulk call per tenant. */
-  const sampleSite = async (
-    site: SiteName,
-    director: Director,
-    at: number,
-    transitions: (() => Promise<void>)[],
-  ) => {
+  const sampleSite = async (site: SiteName, director: Director, at: number, transitions: RoundWrites) => {
     summary.directorCalls++;
     let reason: string | undefined;
     try {
@@ -467,7 +479,7 @@ export async function runHealthCheck(
     }
     // Every sample of a round carries the round's time, so the hold is measured on one clock.
     const at = clock();
-    const transitions: (() => Promise<void>)[] = [];
+    const transitions: RoundWrites = new Map();
     await Promise.all(sites.map(([site, director]) => sampleSite(site, director, at, transitions)));
     if (blind.latched) {
       // While latched, re-read the recorded verdict: an operator may have acknowledged it.
@@ -485,11 +497,11 @@ export async function runHealthCheck(
       // Recorded BEFORE the round's transitions, so the failover function, which reads the
       // director items when a transition reaches it, already sees a blind monitor.
       await recordDirectors(at);
-      await Promise.all(transitions.map((write) => write()));
+      await writeRound(transitions);
     } else {
       // Recorded AFTER: a verdict that clears wakes the failover, which must read this round's
       // transitions (the UPs that cleared it).
-      await Promise.all(transitions.map((write) => write()));
+      await writeRound(transitions);
       await recordDirectors(at);
     }
     summary.rounds++;
