@@ -1,14 +1,13 @@
 /**
  * Health-run benchmark (`npm run bench -- health`): one health run over a generated topology of
  * 10,000 CPEs (100 HA groups × 4 concentrators + 96 branches) against the zWAN simulator and
- * DynamoDB Local. The simulator runs in a child process so `process.cpuUsage()` here measures only
- * the handler's own work (HTTP client, hysteresis, DynamoDB client); sleeps are a fake clock's.
+ * DynamoDB Local. The simulator runs in a child process (local/simulator/process.ts) so
+ * `process.cpuUsage()` here measures only the handler's own work (HTTP client, hysteresis,
+ * DynamoDB client); sleeps are a fake clock's.
  * Writes bench/results/health-run.json. Goal: cpuMsPerRun ≤ 1,000; ddbWritesPerRunSteady 0.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../shared/config/load.js';
 import { API_KEY_ENV } from '../shared/director/secrets.js';
@@ -18,12 +17,8 @@ import { CountingMetricSink, silentLog } from '../shared/observability.js';
 import { createTable, tableDefinition } from '../shared/store/definition.js';
 import { createDynamoClients } from '../shared/store/dynamo.js';
 import { startDynamoDbLocal } from '../local/emulators/dynamodb-local.js';
-import {
-  createZwanSimulator,
-  generatedIds,
-  generateTopology,
-  SIM_API_KEY,
-} from '../local/simulator/index.js';
+import { generatedIds, SIM_API_KEY } from '../local/simulator/index.js';
+import { startSimulatorProcess } from '../local/simulator/process.js';
 
 const GROUPS = 100;
 const BRANCHES_PER_GROUP = 96;
@@ -48,55 +43,15 @@ export interface HealthBenchFigures {
   withinGoals: boolean;
 }
 
-/** Child mode: serve the generated topology and print the origin. */
-async function serveSimulator(): Promise<void> {
-  const topology = generateTopology({ groups: GROUPS, branchesPerGroup: BRANCHES_PER_GROUP });
-  const sim = await createZwanSimulator({ topology, logBodies: false, maxLoggedRequests: 100_000 });
-  process.stdout.write(`READY ${sim.origin}\n`);
-  process.stdin.on('end', () => void sim.close().then(() => process.exit(0)));
-  process.stdin.resume();
-}
-
-async function startSimulatorProcess(): Promise<{ origin: string; child: ChildProcess }> {
-  const child = spawn(
-    process.execPath,
-    [...process.execArgv, fileURLToPath(import.meta.url), '--serve-sim'],
-    {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    },
-  );
-  const origin = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      const m = /^READY (\S+)$/.exec(line);
-      if (m) resolve(m[1] as string);
-    });
-    child.once('exit', (code) => reject(new Error(`simulator process exited (${code})`)));
-  });
-  return { origin, child };
-}
-
-async function simPost(origin: string, action: string, body: unknown): Promise<void> {
-  const res = await fetch(`${origin}/_sim/faults/${action}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`simulator fault ${action}: ${res.status} ${await res.text()}`);
-}
-
-async function simRequestCount(origin: string): Promise<number> {
-  const res = await fetch(`${origin}/_sim/requests`);
-  const body = (await res.json()) as { requests: unknown[] };
-  return body.requests.length;
-}
-
 /** Run the benchmark and write bench/results/health-run.json. */
 export async function runHealthBench(): Promise<HealthBenchFigures> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   process.env[API_KEY_ENV] = SIM_API_KEY;
   const dynamo = await startDynamoDbLocal();
-  const { origin, child } = await startSimulatorProcess();
+  const sim = await startSimulatorProcess({
+    generate: { groups: GROUPS, branchesPerGroup: BRANCHES_PER_GROUP },
+    maxLoggedRequests: 100_000,
+  });
   const clients = createDynamoClients({ endpoint: dynamo.endpoint });
   try {
     const tableName = 'bench-health';
@@ -112,7 +67,7 @@ export async function runHealthBench(): Promise<HealthBenchFigures> {
       env: 'bench',
       director: {
         kind: 'zwan',
-        sites: { DC: { baseUrl: `${origin}/sites/DC/api/v1` }, DR: { baseUrl: `${origin}/sites/DR/api/v1` } },
+        sites: { DC: { baseUrl: sim.url('DC') }, DR: { baseUrl: sim.url('DR') } },
         secretName: 'bench',
         tenants: [generatedIds.tenant(0)],
       },
@@ -137,7 +92,7 @@ export async function runHealthBench(): Promise<HealthBenchFigures> {
       http: number;
     }> => {
       now = Math.ceil((now + 1) / 60_000) * 60_000;
-      const httpBefore = await simRequestCount(origin);
+      const httpBefore = (await sim.requests()).length;
       const writesBefore = writes;
       const cpu = process.cpuUsage();
       const summary = await runHealthCheck(deps);
@@ -146,7 +101,7 @@ export async function runHealthBench(): Promise<HealthBenchFigures> {
         summary,
         cpuMs: (used.user + used.system) / 1000,
         writes: writes - writesBefore,
-        http: (await simRequestCount(origin)) - httpBefore,
+        http: (await sim.requests()).length - httpBefore,
       };
     };
 
@@ -160,7 +115,7 @@ export async function runHealthBench(): Promise<HealthBenchFigures> {
     );
     const flapRuns: { cpuMs: number; writes: number }[] = [];
     for (let i = 0; i < 6; i++) {
-      for (const id of flapping) await simPost(origin, i % 2 === 0 ? 'cpeDown' : 'cpeUp', { id });
+      for (const id of flapping) await sim.fault(i % 2 === 0 ? 'cpeDown' : 'cpeUp', { id });
       flapRuns.push(await run());
     }
     const mean = (xs: number[]) => Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 10) / 10;
@@ -186,14 +141,11 @@ export async function runHealthBench(): Promise<HealthBenchFigures> {
     return figures;
   } finally {
     clients.client.destroy();
-    child.stdin?.end();
-    child.kill('SIGTERM');
+    await sim.close();
     await dynamo.stop();
   }
 }
 
-if (process.argv.includes('--serve-sim')) {
-  void serveSimulator();
-} else if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   void runHealthBench();
 }
