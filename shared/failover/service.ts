@@ -6,7 +6,7 @@
  */
 import type { DirectorCpe } from '../director/port.js';
 import { mapLimit, type TokenBucket } from '../director/limits.js';
-import { elect } from '../domain/election.js';
+import { elect, isPinActive } from '../domain/election.js';
 import { branchCurrentTarget, findGroup, parseInventory } from '../domain/inventory.js';
 import {
   CANDIDATE_ORDER,
@@ -214,11 +214,14 @@ export async function reconcileGroup(
     const current: GroupState = stored ?? { groupKey, tenantId, haName, epoch: 0, alarms: [] };
     const health = new Map<string, Health>(healthItems.map((h) => [h.targetId, h.health]));
     const at = now();
+    const pin = isPinActive(current.pin, at) ? current.pin : undefined;
     if (
       current.servingId === undefined &&
+      !group.candidates.some((c) => c.id === pin?.concentratorId) &&
       group.candidates.every((c) => (health.get(c.id) ?? 'UNKNOWN') === 'UNKNOWN')
     ) {
-      // Cold start: the health check has not decided about any candidate yet. Not ALL_DOWN.
+      // Cold start: the health check has not decided about any candidate yet. Not ALL_DOWN. An
+      // operator's pin onto a candidate is still honoured (election: a pin wins whatever the health).
       const reason = 'awaiting the first health verdicts: every candidate is UNKNOWN';
       return {
         groupKey,
@@ -236,7 +239,7 @@ export async function reconcileGroup(
       health,
       siteRoles: electionSiteRoles(roles),
       current: { servingId: current.servingId, epoch: current.epoch },
-      pin: activePin(current.pin, at),
+      pin,
       now: at,
       preempt: deps.settings.preempt,
       monitorBlind: monitorBlindFrom(directorStates, roles),

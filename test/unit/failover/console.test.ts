@@ -96,6 +96,15 @@ describe('console operations', () => {
     expect((await h.store.getGroup(KEY))?.pin).toBeUndefined();
   });
 
+  it('a forced pin is honoured before the first health verdicts (every candidate UNKNOWN)', async () => {
+    const h = harness({ branches: 2, on: 'DC1' });
+    for (const id of ['DC1', 'DC2', 'DR1']) h.store.setHealth(KEY, id, 'UNKNOWN');
+    expect(await reconcileGroup(h.deps, KEY)).toMatchObject({ held: true, epoch: 0 });
+    const pinned = await pinGroup(h.deps, pin({ concentratorId: 'DC2', force: true }));
+    expect(pinned).toMatchObject({ servingId: 'DC2', epoch: 1, held: false });
+    expect([...h.director.branchTargets().values()]).toEqual(['DC2', 'DC2']);
+  });
+
   it('an expired pin no longer holds the group', async () => {
     const h = harness({ branches: 1, on: 'DC1' });
     await reconcileGroup(h.deps, KEY);
