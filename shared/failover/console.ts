@@ -3,6 +3,7 @@
  * `ack-monitor-blind`. Each takes a
  * validated event (see console-events.ts); every check happens before anything is changed.
  */
+import { isPinActive } from '../domain/election.js';
 import { branchCurrentTarget } from '../domain/inventory.js';
 import type { AlarmKind, HaGroup, Pin } from '../domain/model.js';
 import { NotFoundError, ValidationError } from '../errors.js';
@@ -15,7 +16,6 @@ import type {
 } from './console-events.js';
 import type { BranchOutcome, DirectorState, FailoverDeps } from './ports.js';
 import {
-  activePin,
   loadTenantView,
   monitorBlindFrom,
   reconcileGroup,
@@ -284,7 +284,7 @@ export async function groupStatus(
             ? { trustedWithoutTracking: true as const }
             : {}),
         })),
-        ...(stored?.pin ? { pin: { ...stored.pin, expired: !activePin(stored.pin, now) } } : {}),
+        ...(stored?.pin ? { pin: { ...stored.pin, expired: !isPinActive(stored.pin, now) } } : {}),
         branches: group.branches.length,
         drifted: group.branches
           .map((b) => ({

@@ -15,7 +15,6 @@ import {
   type HaState,
   type Health,
   type Inventory,
-  type Pin,
   type RepointAction,
   type SiteName,
   type SiteRole,
@@ -156,11 +155,6 @@ export function splitGroupKey(key: string): { tenantId: string; haName: string }
     throw new NotFoundError(`group key ${JSON.stringify(key)}: expected "<tenantId>#<haName>"`);
   }
   return { tenantId: key.slice(0, i), haName: key.slice(i + 1) };
-}
-
-/** A pin that has not expired. */
-export function activePin(pin: Pin | undefined, now: number): Pin | undefined {
-  return pin && (pin.expiresAt === undefined || pin.expiresAt > now) ? pin : undefined;
 }
 
 /** The health check's view is suspect: it says so, or it could not reach the active director. */
