@@ -19,7 +19,7 @@ import {
   type SiteName,
   type SiteRole,
 } from '../domain/model.js';
-import { dropStale, planRepoints } from '../domain/plan.js';
+import { planRepoints } from '../domain/plan.js';
 import { ConcurrentUpdateError, NotFoundError, StaleEpochError } from '../errors.js';
 import type { BranchCounts, Notice, NoticeKind } from '../notify/port.js';
 import type { BranchOutcome, DirectorState, FailoverDeps, GroupState } from './ports.js';
@@ -109,8 +109,6 @@ export interface ReconcileResult {
   dryRun: boolean;
 }
 
-const DEFAULT_SITE_ROLES: Record<SiteName, SiteRole> = { DC: 'ACTIVE', DR: 'PASSIVE' };
-
 /**
  * Site roles as election sees them. A PASSIVE site's concentrators are skipped, except the DR
  * site's while DC is ACTIVE: in normal operation the DR *director* is a standby (PASSIVE), but
@@ -193,13 +191,13 @@ export async function reconcileGroup(
   const dryRun = opts.dryRun ?? false;
 
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const [stored, healthItems, siteRoles, directorStates] = await Promise.all([
+    // The store gives both sites' roles, defaults (DC ACTIVE, DR PASSIVE) included.
+    const [stored, healthItems, roles, directorStates] = await Promise.all([
       deps.store.getGroup(groupKey),
       deps.store.listHealth(groupKey),
       deps.store.getSiteRoles(),
       deps.store.listDirectorStates(),
     ]);
-    const roles = { ...DEFAULT_SITE_ROLES, ...siteRoles };
     const view = opts.view ?? (await loadTenantView(deps, tenantId, roles));
     const group = findGroup(view.inventory, groupKey);
     if (!group)
@@ -353,14 +351,13 @@ export async function fanOut(
   };
   const stored = await deps.store.getGroup(groupKey);
   const storedEpoch = stored?.epoch ?? 0;
-  const roles = { ...DEFAULT_SITE_ROLES, ...(await deps.store.getSiteRoles()) };
-  const director = activeDirector(deps, roles);
+  const director = activeDirector(deps, await deps.store.getSiteRoles());
 
-  const planned = planFor(group, servingId, epoch);
-  const actions = dropStale(planned, storedEpoch);
-  if (actions.length < planned.length || storedEpoch > epoch) {
+  // Every action carries the request's epoch: all are stale or none is.
+  const actions = planFor(group, servingId, epoch);
+  if (storedEpoch > epoch) {
     result.superseded = true;
-    result.counts.stale = planned.length;
+    result.counts.stale = actions.length;
     deps.log.info('fan-out superseded by a newer epoch', { groupKey, epoch, storedEpoch });
     return result;
   }
