@@ -6,12 +6,9 @@
  * idempotency (failover). `minute()` is one EventBridge tick: a health run, then the failover
  * function on the stream records it produced.
  */
-import type { Context } from 'aws-lambda';
 import { parseConfig } from '../../shared/config/load.js';
 import type { Config, ConfigInput } from '../../shared/config/schema.js';
 import { API_KEY_ENV } from '../../shared/director/secrets.js';
-import { createFailoverBatchHandler } from '../../shared/failover/batch.js';
-import { createIdempotencyStore } from '../../shared/failover/idempotency.js';
 import type { FailoverDeps } from '../../shared/failover/ports.js';
 import { buildFailoverDeps, directorsFromConfig } from '../../shared/failover/runtime.js';
 import type { ReconcileResult } from '../../shared/failover/service.js';
@@ -25,9 +22,9 @@ import {
   type MerakiSimulator,
   type SimOrganization,
 } from '../../local/simulator/meraki/server.js';
-import { failoverFilterCriteria } from '../helpers/assembly.js';
-import { createTestIdempotencyTable, createTestTable, type TestTable } from '../helpers/ddb.js';
-import { openStream } from './failover/stream-records.js';
+import { createTestTable, type TestTable } from '../helpers/ddb.js';
+import { testContext } from '../helpers/lambda-context.js';
+import { startFailoverFunction } from './failover/failover-function.js';
 
 type MerakiInput = Extract<ConfigInput['director'], { kind: 'meraki' }>;
 
@@ -67,11 +64,7 @@ export interface MerakiWorld {
   close(): Promise<void>;
 }
 
-const context = {
-  functionName: 'failover-meraki-it',
-  awsRequestId: 'req',
-  getRemainingTimeInMillis: () => 60_000,
-} as unknown as Context;
+const context = testContext('failover-meraki-it', 60_000);
 
 /** Start a world; the clock starts 30 s past a minute. */
 export async function startMerakiWorld(options: MerakiWorldOptions): Promise<MerakiWorld> {
@@ -95,7 +88,6 @@ export async function startMerakiWorld(options: MerakiWorldOptions): Promise<Mer
     'test configuration',
   );
   const table = await createTestTable('meraki');
-  const idempotencyTable = await createTestIdempotencyTable(table.client);
   const repo = new StateRepository(table.doc, table.tableName, now);
   const health = createHealthRunDeps({
     config,
@@ -119,17 +111,8 @@ export async function startMerakiWorld(options: MerakiWorldOptions): Promise<Mer
     now,
   });
   const decisions: ReconcileResult[] = [];
-  const handler = createFailoverBatchHandler(failover, {
-    persistenceStore: createIdempotencyStore(idempotencyTable, table.client),
-    onResult: (r) => decisions.push(r),
-  });
   // The failover function sees only the records the synthesized event source mapping's filter passes.
-  const stream = await openStream(
-    table.client,
-    table.tableName,
-    table.endpoint,
-    await failoverFilterCriteria(),
-  );
+  const { handler, stream } = await startFailoverFunction(table, failover, (r) => decisions.push(r));
 
   const world: MerakiWorld = {
     sim,

@@ -7,30 +7,20 @@
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import type { Director } from '../../../shared/director/port.js';
 import type { CandidateSlot, Health, SiteName } from '../../../shared/domain/model.js';
-import { createFailoverBatchHandler } from '../../../shared/failover/batch.js';
 import { reconcileDrift } from '../../../shared/failover/drift.js';
-import { createIdempotencyStore } from '../../../shared/failover/idempotency.js';
 import type { FailoverDeps } from '../../../shared/failover/ports.js';
 import { loadTenantView, reconcileGroup } from '../../../shared/failover/service.js';
 import type { LocalPublisher } from '../../../shared/notify/local.js';
 import type { CountingMetricSink } from '../../../shared/observability.js';
 import { StateRepository } from '../../../shared/store/state-repo.js';
-import {
-  createZwanSimulator,
-  generatedIds,
-  generateTopology,
-  type ZwanSimulator,
-} from '../../../local/simulator/index.js';
-import { failoverFilterCriteria } from '../../helpers/assembly.js';
+import { createZwanSimulator, generateTopology, type ZwanSimulator } from '../../../local/simulator/index.js';
 import { testContext } from '../../helpers/lambda-context.js';
-import { createTestIdempotencyTable, createTestTable, type TestTable } from '../../helpers/ddb.js';
+import { createTestTable, type TestTable } from '../../helpers/ddb.js';
 import { testFailoverDeps } from '../../helpers/failover-deps.js';
 import { simDirectors } from '../../helpers/sim-directors.js';
-import { openStream } from './stream-records.js';
+import { branchTargets, id, KEY, repointCount, TENANT, type Slot } from './generated-group.js';
+import { startFailoverFunction, type TestFailoverFunction } from './failover-function.js';
 
-const TENANT = generatedIds.tenant(0);
-const KEY = `${TENANT}#${generatedIds.group(0)}`;
-const id = (slot: 'dc1' | 'dc2' | 'dr1' | 'dr2') => generatedIds.concentrator(0, slot);
 const SLOTS: Record<string, { slot: CandidateSlot; site: SiteName }> = {
   dc1: { slot: 'DC/ACTIVE', site: 'DC' },
   dc2: { slot: 'DC/PASSIVE', site: 'DC' },
@@ -47,18 +37,12 @@ interface World {
   deps: FailoverDeps;
   published: LocalPublisher;
   metrics: CountingMetricSink;
-  stream: Awaited<ReturnType<typeof openStream>>;
-  handler: ReturnType<typeof createFailoverBatchHandler>;
-  idempotencyTable: string;
+  fn: TestFailoverFunction;
 }
 
 let w: World;
 
-async function setHealth(
-  slot: 'dc1' | 'dc2' | 'dr1' | 'dr2',
-  health: Health,
-  at = Date.now(),
-): Promise<void> {
+async function setHealth(slot: Slot, health: Health, at = Date.now()): Promise<void> {
   const current = (await w.repo.listHealth(KEY)).find((h) => h.targetId === id(slot));
   await w.repo.saveHealth({
     groupKey: KEY,
@@ -71,21 +55,15 @@ async function setHealth(
   });
 }
 
-function targets(): (string | undefined)[] {
-  return Array.from({ length: BRANCHES }, (_, b) => w.sim.world.currentTarget(generatedIds.branch(0, b)));
-}
-
-function repointCalls(): number {
-  return w.sim.requests.filter((r) => r.operation === 'repointBranch').length;
-}
+const targets = () => branchTargets(w.sim, BRANCHES);
+const repointCalls = () => repointCount(w.sim);
 
 async function invoke(event?: DynamoDBStreamEvent) {
-  return w.handler(event ?? (await w.stream.event()), context);
+  return w.fn.handler(event ?? (await w.fn.stream.event()), context);
 }
 
 beforeEach(async () => {
   const table = await createTestTable('failover');
-  const idempotencyTable = await createTestIdempotencyTable(table.client);
   const sim = await createZwanSimulator({
     topology: generateTopology({ groups: 1, branchesPerGroup: BRANCHES }),
   });
@@ -96,16 +74,8 @@ beforeEach(async () => {
     audit: repo,
     tenants: [TENANT],
   });
-  const stream = await openStream(
-    table.client,
-    table.tableName,
-    table.endpoint,
-    await failoverFilterCriteria(),
-  );
-  const handler = createFailoverBatchHandler(deps, {
-    persistenceStore: createIdempotencyStore(idempotencyTable, table.client),
-  });
-  w = { table, sim, repo, deps, published, metrics, stream, handler, idempotencyTable };
+  const fn = await startFailoverFunction(table, deps);
+  w = { table, sim, repo, deps, published, metrics, fn };
   // Steady state: every concentrator UP, the first election puts DC1 in service at epoch 1.
   for (const slot of ['dc1', 'dc2', 'dr1', 'dr2'] as const) await setHealth(slot, 'UP');
   expect(await invoke()).toEqual({ batchItemFailures: [] });
@@ -114,7 +84,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  w.stream.close();
+  w.fn.stream.close();
   await w.sim.close();
   await w.table.drop();
 });
@@ -142,17 +112,14 @@ describe('failover function (DynamoDB Local stream → handler → simulator)', 
   it('changes nothing for duplicate and replayed records (idempotent on group + epoch)', async () => {
     w.sim.faults.cpeDown(id('dc1'));
     await setHealth('dc1', 'DOWN');
-    const event = await w.stream.event();
+    const event = await w.fn.stream.event();
     const doubled = { Records: [...event.Records, ...event.Records] };
     expect(await invoke(doubled)).toEqual({ batchItemFailures: [] });
     const calls = repointCalls();
     expect(calls).toBe(BRANCHES);
     expect(await invoke(event)).toEqual({ batchItemFailures: [] });
     const replays: (boolean | undefined)[] = [];
-    const replaying = createFailoverBatchHandler(w.deps, {
-      persistenceStore: createIdempotencyStore(w.idempotencyTable, w.table.client),
-      onResult: (r) => replays.push(r.fanOut?.replayed),
-    });
+    const replaying = w.fn.handlerFor(w.deps, (r) => replays.push(r.fanOut?.replayed));
     expect(await replaying(event, context)).toEqual({ batchItemFailures: [] });
     expect(replays).toEqual([true]);
     expect(repointCalls()).toBe(calls);
@@ -163,7 +130,7 @@ describe('failover function (DynamoDB Local stream → handler → simulator)', 
   it('fails a bad record alone', async () => {
     w.sim.faults.cpeDown(id('dc1'));
     await setHealth('dc1', 'DOWN');
-    const event = await w.stream.event();
+    const event = await w.fn.stream.event();
     const bad = { eventName: 'MODIFY', dynamodb: { SequenceNumber: 'bad-1' } } as never;
     const result = await invoke({ Records: [bad, ...event.Records] });
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'bad-1' }] });
@@ -173,11 +140,9 @@ describe('failover function (DynamoDB Local stream → handler → simulator)', 
   it('lets exactly one of two racing invocations win the epoch', async () => {
     w.sim.faults.cpeDown(id('dc1'));
     await setHealth('dc1', 'DOWN');
-    const event = await w.stream.event();
-    const other = createFailoverBatchHandler(w.deps, {
-      persistenceStore: createIdempotencyStore(w.idempotencyTable, w.table.client),
-    });
-    const results = await Promise.all([w.handler(event, context), other(event, context)]);
+    const event = await w.fn.stream.event();
+    const other = w.fn.handlerFor(w.deps);
+    const results = await Promise.all([w.fn.handler(event, context), other(event, context)]);
     expect(results).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
     expect(await w.repo.getGroup(KEY)).toMatchObject({ servingId: id('dc2'), epoch: 2 });
     expect(w.published.notices.filter((n) => n.kind === 'FAILOVER')).toHaveLength(1);
@@ -236,12 +201,10 @@ describe('failover function (DynamoDB Local stream → handler → simulator)', 
       return new Promise(() => undefined);
     };
     const crashingDeps = { ...w.deps, directors: { ...w.deps.directors, DC: crashing } };
-    const crashingHandler = createFailoverBatchHandler(crashingDeps, {
-      persistenceStore: createIdempotencyStore(w.idempotencyTable, w.table.client),
-    });
+    const crashingHandler = w.fn.handlerFor(crashingDeps);
     w.sim.faults.cpeDown(id('dc1'));
     await setHealth('dc1', 'DOWN');
-    const event = await w.stream.event();
+    const event = await w.fn.stream.event();
     const abandoned = crashingHandler(event, context);
     await crash; // the "Lambda" dies here, with two branches moved
     await Promise.all(done);

@@ -8,28 +8,22 @@
  */
 import { readFileSync } from 'node:fs';
 import type { SiteName } from '../../../shared/domain/model.js';
-import { createFailoverBatchHandler } from '../../../shared/failover/batch.js';
 import { acknowledgeMonitorBlind } from '../../../shared/failover/console.js';
 import { ackMonitorBlindEventSchema, parseEvent } from '../../../shared/failover/console-events.js';
 import { reconcileDrift } from '../../../shared/failover/drift.js';
-import { createIdempotencyStore } from '../../../shared/failover/idempotency.js';
 import type { FailoverDeps } from '../../../shared/failover/ports.js';
 import type { LocalPublisher } from '../../../shared/notify/local.js';
 import { HEALTH_METRICS } from '../../../shared/observability.js';
 import type { DirectorItem, StateRepository } from '../../../shared/store/state-repo.js';
 import { keys } from '../../../shared/store/table.js';
-import { generatedIds, generateTopology, type ZwanSimulator } from '../../../local/simulator/index.js';
-import { failoverFilterCriteria } from '../../helpers/assembly.js';
-import { createTestIdempotencyTable } from '../../helpers/ddb.js';
+import { generateTopology, type ZwanSimulator } from '../../../local/simulator/index.js';
 import { testFailoverDeps } from '../../helpers/failover-deps.js';
 import { testContext } from '../../helpers/lambda-context.js';
 import { simDirectors } from '../../helpers/sim-directors.js';
 import { startHarness, type Harness } from '../health-check/harness.js';
-import { openStream } from './stream-records.js';
+import { branchTargets, id, KEY, repointCount, TENANT } from './generated-group.js';
+import { startFailoverFunction, type TestFailoverFunction } from './failover-function.js';
 
-const TENANT = generatedIds.tenant(0);
-const KEY = `${TENANT}#${generatedIds.group(0)}`;
-const id = (slot: 'dc1' | 'dc2' | 'dr1' | 'dr2') => generatedIds.concentrator(0, slot);
 const BRANCHES = 4;
 const context = testContext('monitor-blind-it', 60_000);
 
@@ -40,8 +34,8 @@ interface World {
   repo: StateRepository;
   failover: FailoverDeps;
   published: LocalPublisher;
-  stream: Awaited<ReturnType<typeof openStream>>;
-  handler: ReturnType<typeof createFailoverBatchHandler>;
+  /** The failover function on the health run's table. */
+  fn: TestFailoverFunction;
 }
 let w: World;
 
@@ -50,16 +44,13 @@ const run = () => w.health.run();
 
 /** Hand the stream's records since the last call to the failover function. */
 async function invoke() {
-  const event = await w.stream.event();
-  expect(await w.handler(event, context)).toEqual({ batchItemFailures: [] });
+  const event = await w.fn.stream.event();
+  expect(await w.fn.handler(event, context)).toEqual({ batchItemFailures: [] });
   return event.Records.length;
 }
 
-function targets(): (string | undefined)[] {
-  return Array.from({ length: BRANCHES }, (_, b) => w.sim.world.currentTarget(generatedIds.branch(0, b)));
-}
-
-const repointCalls = () => w.sim.requests.filter((r) => r.operation === 'repointBranch').length;
+const targets = () => branchTargets(w.sim, BRANCHES);
+const repointCalls = () => repointCount(w.sim);
 const directorItem = (site: SiteName) => w.repo.get<DirectorItem>(keys.director(site));
 
 beforeEach(async () => {
@@ -69,7 +60,6 @@ beforeEach(async () => {
     health: { recoverAfterSec: 30 },
   });
   const { table, sim, repo } = health;
-  const idempotencyTable = await createTestIdempotencyTable(table.client);
   const { deps: failover, published } = testFailoverDeps({
     store: repo,
     directors: simDirectors(sim, 2000),
@@ -77,16 +67,8 @@ beforeEach(async () => {
     tenants: [TENANT],
   });
   // The stream as the deployed mapping delivers it: only the records its filter lets through.
-  const stream = await openStream(
-    table.client,
-    table.tableName,
-    table.endpoint,
-    await failoverFilterCriteria(),
-  );
-  const handler = createFailoverBatchHandler(failover, {
-    persistenceStore: createIdempotencyStore(idempotencyTable, table.client),
-  });
-  w = { health, sim, repo, failover, published, stream, handler };
+  const fn = await startFailoverFunction(table, failover);
+  w = { health, sim, repo, failover, published, fn };
 
   // Steady state: every concentrator UP (after the hold), DC1 elected and serving.
   for (let runs = 0; runs < 5; runs++) {
@@ -101,7 +83,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  w.stream.close();
+  w.fn.stream.close();
   await w.health.stop();
 });
 
