@@ -6,6 +6,17 @@
  * Retried: 5xx, timeouts, connection errors, and 429 (waiting `Retry-After` when given).
  * Never retried: any other 4xx. 401/403 → DirectorAuthError; other 4xx → DirectorRequestError.
  *
+ * Unknown outcomes ({@link HttpRequest.idempotent}). A 2xx whose body is not valid JSON means the
+ * server acted: it is resent only for an idempotent request (GET/HEAD/PUT/DELETE by default); a
+ * POST/PATCH gets DirectorRequestError at once. A timeout, a 5xx or a connection that broke after
+ * sending leave the outcome unknown: retried unless the request says `idempotent: false` (a
+ * Meraki action batch, a zWAN backup job), which then gets DirectorRequestError at once (429 and a
+ * connection that never opened are still retried: the server did nothing). DirectorRequestError,
+ * not DirectorUnavailableError, because no layer retries it (Step Functions retries the latter
+ * and would resend the POST): the caller reconciles by reading the state back. POSTs are retried
+ * by default because the zWAN ones (health query, re-point, group update) are idempotent by
+ * contract and fenced by the epoch.
+ *
  * Transport: `fetch` (follows redirects, as Meraki's shards need), or `node`: node:http(s) with a
  * keep-alive agent per client, which costs about a third of fetch's CPU per call (no WHATWG
  * streams, no Request/Response objects) and follows no redirect (a 3xx is an error). A fan-out
@@ -82,7 +93,7 @@ export interface RetryInfo {
 
 /** One request. */
 export interface HttpRequest {
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Path below the base URL (`/tenants/t1/cpes`), or an absolute URL of the same origin (a `Link` next page). */
   path: string;
   query?: Record<string, QueryValue>;
@@ -92,8 +103,15 @@ export interface HttpRequest {
   okStatuses?: readonly number[];
   /** Tenant to name in an auth error. */
   tenantId?: string;
-  /** Override the client's retries for this call (e.g. 0 for a non-idempotent POST). */
+  /** Override the client's retries for this call. */
   retries?: number;
+  /**
+   * Whether sending this request twice is harmless. `false`: never resent once the server may
+   * have acted (an unreadable 2xx, a timeout, a 5xx, a broken connection); still retried after a
+   * 429 or a refused connection. Unset: true for GET/HEAD/PUT/DELETE; for POST/PATCH an unreadable
+   * 2xx is final but a timeout/5xx is retried (see the module comment).
+   */
+  idempotent?: boolean;
   /** Override the client's timeout for this call. */
   timeoutMs?: number;
 }
@@ -176,13 +194,24 @@ export function errorText(body: unknown): string {
   return '';
 }
 
-/** A failure that may be retried; carries what the final error needs. */
+/** Methods whose repeat is harmless (RFC 9110 §9.2.2), unless a request says otherwise. */
+const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
+
+/** Connection errors raised before the request left the machine: a retry cannot duplicate it. */
+const NOT_SENT_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * A failure that may be retried; carries what the final error needs. `unknownOutcome`: the
+ * server may have acted (`'acted'`: it certainly did, a 2xx), so only an idempotent request is
+ * resent.
+ */
 class Retryable extends Error {
   constructor(
     readonly reason: string,
     readonly status: number | undefined,
     readonly retryAfterMs: number | undefined,
     options?: { cause?: unknown },
+    readonly unknownOutcome: false | 'maybe' | 'acted' = 'maybe',
   ) {
     super(reason, options);
   }
@@ -343,7 +372,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           body = JSON.parse(text);
         } catch (cause) {
           if (status >= 200 && status < 300) {
-            throw new Retryable(`invalid JSON in a ${status} response`, status, undefined, { cause });
+            throw new Retryable(
+              `invalid JSON in a ${status} response`,
+              status,
+              undefined,
+              { cause },
+              'acted',
+            );
           }
           body = text;
         }
@@ -357,11 +392,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         cause?: { code?: string; message?: string };
       };
       // fetch wraps the socket error in `cause`; node:http throws it as is.
-      const reason =
-        e.name === 'TimeoutError' || e.name === 'AbortError'
-          ? `timed out after ${req.timeoutMs ?? timeoutMs} ms`
-          : `connection failed: ${e.cause?.code ?? e.code ?? e.cause?.message ?? e.message ?? String(error)}`;
-      throw new Retryable(reason, undefined, undefined, { cause: error });
+      const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
+      const code = e.cause?.code ?? e.code;
+      const reason = timedOut
+        ? `timed out after ${req.timeoutMs ?? timeoutMs} ms`
+        : `connection failed: ${code ?? e.cause?.message ?? e.message ?? String(error)}`;
+      const notSent = !timedOut && code !== undefined && NOT_SENT_CODES.has(code);
+      throw new Retryable(reason, undefined, undefined, { cause: error }, notSent ? false : 'maybe');
     }
 
     const ok = req.okStatuses ? req.okStatuses.includes(status) : status >= 200 && status < 300;
@@ -372,6 +409,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         `HTTP 429 rate limited${text ? `: ${text}` : ''}`,
         status,
         parseRetryAfter(resHeaders.get('retry-after'), clock.now()),
+        undefined,
+        false,
       );
     }
     if (status >= 500) throw new Retryable(`HTTP ${status}${text ? `: ${text}` : ''}`, status, undefined);
@@ -390,6 +429,14 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     );
   }
 
+  /** Whether a retryable failure may be resent without risking a second application. */
+  function resendable(req: HttpRequest, error: Retryable): boolean {
+    if (error.unknownOutcome === false) return true;
+    const idempotent = req.idempotent ?? (IDEMPOTENT_METHODS.has(req.method) || undefined);
+    // Unset on a POST/PATCH: resent after a timeout/5xx (see the module comment), never after a 2xx.
+    return idempotent ?? error.unknownOutcome === 'maybe';
+  }
+
   async function request<T>(req: HttpRequest): Promise<HttpResponse<T>> {
     const url = buildUrl(req);
     const maxRetries = req.retries ?? retries;
@@ -399,6 +446,14 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         return semaphore ? await semaphore.run(() => attempt<T>(req, url)) : await attempt<T>(req, url);
       } catch (error) {
         if (!(error instanceof Retryable)) throw error;
+        if (!resendable(req, error)) {
+          throw new DirectorRequestError(
+            `${describe(req)}: ${error.reason}; not resent, as a repeat could apply it twice ` +
+              `(the director ${error.unknownOutcome === 'acted' ? 'accepted it' : 'may have applied it'}: read the state back)`,
+            error.status ?? 0,
+            { cause: error.cause ?? error },
+          );
+        }
         if (n >= maxRetries) {
           const message = `${describe(req)} failed after ${n + 1} attempt(s): ${error.reason}`;
           if (error.status === 429) throw new RateLimitedError(message, { cause: error });

@@ -592,7 +592,12 @@ export function createMerakiDirector(options: MerakiDirectorOptions): MerakiDire
     let created: BatchBody | undefined;
     for (let wait = 0; !created; wait++) {
       try {
-        created = (await orgCall<BatchBody>(organizationId, { method: 'POST', path, body })).body;
+        // Never resent once the Dashboard may have created it (a timeout, a 5xx, an unreadable
+        // answer): a duplicate batch could apply these tags after a newer batch. The networks are
+        // reported failed and the next reconcile reads the tags back.
+        created = (
+          await orgCall<BatchBody>(organizationId, { method: 'POST', path, body, idempotent: false })
+        ).body;
       } catch (error) {
         // Another client's batches fill the 5 running slots: wait for one to finish.
         const busy =

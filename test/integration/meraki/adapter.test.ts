@@ -262,6 +262,24 @@ describe('Meraki adapter over HTTP to the simulator', () => {
     expect(sim.tunnelHub('N_o1_32')).toBe('paris');
   });
 
+  it('never resends an action batch POST after a 5xx (it may exist): its networks are reported, the next retag applies them', async () => {
+    const org = generateOrganization({ id: 'o1', networks: 12 });
+    const sim = await start([org], { batchCompletionDelayMs: 5 });
+    const d = director(sim);
+    sim.failRequests({ count: 1, status: 502, pathPrefix: '/organizations/o1/actionBatches' });
+    const changes = org.networks.map((n) => ({ networkId: n.id, hub: 'paris' }));
+    const report = await d.retagMany('o1', changes);
+    const posts = sim.log.filter((e) => e.method === 'POST' && e.path === '/organizations/o1/actionBatches');
+    expect(posts).toHaveLength(1);
+    expect(report.changed).toEqual([]);
+    expect(report.failed.map((f) => f.networkId).sort()).toEqual(org.networks.map((n) => n.id).sort());
+    expect(report.failed[0]?.reason).toContain('HTTP 502');
+    expect(sim.stats().batchesCreated).toBe(0);
+    const again = await d.retagMany('o1', changes);
+    expect(again.changed).toHaveLength(12);
+    expect(org.networks.every((n) => sim.tunnelHub(n.id) === 'paris')).toBe(true);
+  });
+
   it('stays under the organization limit on its own, and rides out a 429 storm from other callers', async () => {
     const org = generateOrganization({ id: 'o1', networks: 10 });
     // Meraki's shape scaled up: a burst of twice the rate per second on top of the rate.

@@ -273,6 +273,110 @@ describe.each(['fetch', 'node'] as const)('createHttpClient (transport %s)', (t)
     expect(server.requests).toHaveLength(1);
   });
 
+  describe('unknown outcomes: a repeat must not apply a request twice', () => {
+    /** Answers `status` with a JSON content type and a body that is not JSON, then valid JSON. */
+    function brokenThenGood(status: number): void {
+      server.handler = (_req, res) => {
+        if (server.requests.length === 1) {
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end('{"id": "batch-1", "stat');
+        } else json(res, status, { id: `batch-${server.requests.length}` });
+      };
+    }
+
+    test.each(['GET', 'PUT', 'DELETE'] as const)(
+      'a 2xx with invalid JSON is resent for idempotent %s',
+      async (method) => {
+        brokenThenGood(200);
+        const { http } = client();
+        const res = await http.request<{ id: string }>({ method, path: '/x' });
+        expect(res.body.id).toBe('batch-2');
+        expect(server.requests).toHaveLength(2);
+      },
+    );
+
+    test('a 2xx with invalid JSON to a POST → DirectorRequestError at once (it was applied)', async () => {
+      brokenThenGood(201);
+      const { http } = client();
+      const err = await http
+        .request({ method: 'POST', path: '/organizations/o1/actionBatches', body: { actions: [] } })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DirectorRequestError);
+      expect(err).not.toBeInstanceOf(DirectorUnavailableError);
+      expect((err as DirectorRequestError).status).toBe(201);
+      expect((err as Error).message).toContain('invalid JSON in a 201 response');
+      expect((err as Error).message).toContain('read the state back');
+      expect(server.requests).toHaveLength(1);
+    });
+
+    test('a POST declared idempotent is resent after a 2xx with invalid JSON', async () => {
+      brokenThenGood(200);
+      const { http } = client();
+      const res = await http.request<{ id: string }>({ method: 'POST', path: '/x', idempotent: true });
+      expect(res.body.id).toBe('batch-2');
+      expect(server.requests).toHaveLength(2);
+    });
+
+    test('idempotent: false — a 5xx is final: one request, DirectorRequestError with the status', async () => {
+      server.handler = (_req, res) => json(res, 502, { errors: ['upstream'] });
+      const { http } = client();
+      const err = await http
+        .request({ method: 'POST', path: '/batches', body: {}, idempotent: false })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DirectorRequestError);
+      expect((err as DirectorRequestError).status).toBe(502);
+      expect((err as Error).message).toContain('may have applied it');
+      expect(server.requests).toHaveLength(1);
+    });
+
+    test('idempotent: false — a timeout is final: one request', async () => {
+      server.handler = () => {
+        /* never answers */
+      };
+      const { http } = client({ timeoutMs: 80 });
+      const err = await http
+        .request({ method: 'POST', path: '/batches', body: {}, idempotent: false })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DirectorRequestError);
+      expect((err as Error).message).toContain('timed out after 80 ms');
+      expect(server.requests).toHaveLength(1);
+    });
+
+    test('idempotent: false — a 429 (nothing done) is still retried', async () => {
+      server.handler = (_req, res) => {
+        if (server.requests.length === 1) json(res, 429, {}, { 'retry-after': '1' });
+        else json(res, 201, { id: 'b' });
+      };
+      const { http } = client();
+      const res = await http.request({ method: 'POST', path: '/batches', idempotent: false });
+      expect(res.status).toBe(201);
+      expect(server.requests).toHaveLength(2);
+    });
+
+    test('idempotent: false — a refused connection (never sent) is still retried', async () => {
+      const url = server.url;
+      await server.close();
+      const { http, clock } = client({ baseUrl: url, retries: 2 });
+      const err = await http
+        .request({ method: 'POST', path: '/batches', idempotent: false })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DirectorUnavailableError);
+      expect(clock.sleeps).toHaveLength(2);
+      server = await startServer(); // for afterEach
+    });
+
+    test('a POST left unset is retried after a 5xx (the zWAN POSTs are idempotent by contract)', async () => {
+      server.handler = (_req, res) => {
+        if (server.requests.length === 1) json(res, 503, {});
+        else json(res, 200, { changed: true });
+      };
+      const { http } = client();
+      const res = await http.request<{ changed: boolean }>({ method: 'POST', path: '/repoint' });
+      expect(res.body.changed).toBe(true);
+      expect(server.requests).toHaveLength(2);
+    });
+  });
+
   test('non-JSON bodies come back as text; empty bodies as undefined', async () => {
     server.handler = (req, res) => {
       if (req.url?.endsWith('/text')) {
