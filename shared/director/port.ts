@@ -91,11 +91,22 @@ export interface Director {
   repoint(action: RepointAction): Promise<RepointResult>;
 }
 
+/** Options of a job start ({@link DrDirector.startBackup}, {@link DrDirector.startRestore}). */
+export interface JobStartOptions {
+  /**
+   * Idempotency key (1–128 of `A-Za-z0-9._:-`): every start with the same token and location
+   * returns the one job the first started; the same token with another location is refused.
+   * Give the same token to every retry of one intended job (a workflow step), a new one for a
+   * new job. @default a fresh token per call (the adapter's own retries of the call reuse it)
+   */
+  clientToken?: string;
+}
+
 /** The DR operations of a zWAN director (DESIGN.md "DR with Step Functions"). */
 export interface DrDirector extends Director {
   setSiteRole(role: SiteRole): Promise<void>;
-  startBackup(tenantScope: 'msp', target: S3Location): Promise<DirectorJob>;
-  startRestore(tenantScope: 'msp', source: S3Location): Promise<DirectorJob>;
+  startBackup(tenantScope: 'msp', target: S3Location, options?: JobStartOptions): Promise<DirectorJob>;
+  startRestore(tenantScope: 'msp', source: S3Location, options?: JobStartOptions): Promise<DirectorJob>;
   getJob(jobId: string): Promise<DirectorJob>;
   /** Set the management URL the provisioning server hands to CPEs. */
   setManagementUrl(url: string): Promise<void>;

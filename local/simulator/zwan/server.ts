@@ -7,10 +7,13 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { DirectorJob, S3Location } from '../../../shared/director/port.js';
 import type { HaState, SiteName, SiteRole } from '../../../shared/domain/model.js';
 import { CpeFailoverError, NotFoundError, ValidationError } from '../../../shared/errors.js';
 import {
   ZWAN_API_PREFIX,
+  ZWAN_CLIENT_TOKEN_MAX,
+  ZWAN_CLIENT_TOKEN_PATTERN,
   ZWAN_HEALTH_MAX_IDS,
   ZWAN_MAX_PAGE_SIZE,
   type WireDirectorHealth,
@@ -58,6 +61,11 @@ export interface SimFaults {
   director(site: SiteName, behaviour: { mode: DirectorMode; delayMs?: number }): void;
   /** The next `n` re-point calls (any site) answer 503 and change nothing. */
   failNextRepoints(n: number): void;
+  /**
+   * The next `n` job starts (backup or restore, any site) do their work (start a job, or find
+   * the job of a repeated client token) and then never answer: a timeout after the director acted.
+   */
+  hangNextJobStarts(n: number): void;
   /** Onboard a new CPE. */
   addCpe(cpe: TopologyCpeInput): void;
   /** Delete a CPE from the directors' lists. */
@@ -125,6 +133,8 @@ interface Reply {
   status: number;
   body: unknown;
   headers?: Record<string, string>;
+  /** The director acted but never answers (hangNextJobStarts). */
+  hang?: boolean;
 }
 interface Route {
   method: string;
@@ -194,14 +204,24 @@ function pageReply<T>(ctx: Ctx, path: string, limit: number, items: T[], next: n
   };
 }
 
-function s3Location(body: unknown) {
+/** A job start's body: the S3 location and the client token. */
+function jobRequest(body: unknown): { location: S3Location; clientToken: string } {
   const b = obj(body);
-  onlyFields(b, ['scope', 'bucket', 'mspPrefix', 'elkPrefix']);
+  onlyFields(b, ['scope', 'bucket', 'mspPrefix', 'elkPrefix', 'clientToken']);
   if (b.scope !== 'msp') throw bad(`scope=${JSON.stringify(b.scope)}: expected "msp"`);
   const bucket = str(b, 'bucket') as string;
   if (bucket.length < 3 || bucket.length > 63)
     throw bad(`bucket=${JSON.stringify(bucket)}: expected 3 to 63 characters`);
-  return { bucket, mspPrefix: str(b, 'mspPrefix') as string, elkPrefix: str(b, 'elkPrefix') as string };
+  const clientToken = str(b, 'clientToken') as string;
+  if (clientToken.length > ZWAN_CLIENT_TOKEN_MAX || !ZWAN_CLIENT_TOKEN_PATTERN.test(clientToken)) {
+    throw bad(
+      `clientToken=${JSON.stringify(clientToken)}: expected 1 to ${ZWAN_CLIENT_TOKEN_MAX} characters of A-Z a-z 0-9 . _ : -`,
+    );
+  }
+  return {
+    location: { bucket, mspPrefix: str(b, 'mspPrefix') as string, elkPrefix: str(b, 'elkPrefix') as string },
+    clientToken,
+  };
 }
 
 function wireJob(job: WireJob): WireJob {
@@ -247,6 +267,41 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
   }
 
   // ---------------------------------------------------------------- director routes
+  /**
+   * Start a backup or restore, idempotent by client token: a token seen before with the same
+   * request returns its job (200), with another request 409; a new token starts a job (202).
+   * While `hangJobStarts` counts down, the reply is withheld after the job exists.
+   */
+  function startJob(site: SiteName, kind: DirectorJob['kind'], body: unknown): Reply {
+    const { location, clientToken } = jobRequest(body);
+    const key = `${site}/${clientToken}`;
+    const request = JSON.stringify([kind, location.bucket, location.mspPrefix, location.elkPrefix]);
+    const seen = world.jobTokens.get(key);
+    let reply: Reply;
+    if (seen) {
+      if (seen.request !== request) {
+        throw new SimHttpError(
+          409,
+          'CLIENT_TOKEN_REUSED',
+          `clientToken ${clientToken} already started job ${seen.jobId} with a different request on the ${site} director; nothing was started`,
+          { clientToken, jobId: seen.jobId },
+        );
+      }
+      const job = jobs.getJob(site, seen.jobId);
+      if (!job) throw new Error(`the job runner lost job ${seen.jobId} of clientToken ${clientToken}`);
+      reply = { status: 200, body: wireJob(job) };
+    } else {
+      const job = kind === 'backup' ? jobs.startBackup(site, location) : jobs.startRestore(site, location);
+      world.jobTokens.set(key, { request, jobId: job.jobId });
+      reply = { status: 202, body: wireJob(job) };
+    }
+    if (world.hangJobStarts > 0) {
+      world.hangJobStarts--;
+      reply.hang = true;
+    }
+    return reply;
+  }
+
   const routes: Route[] = [
     {
       method: 'GET',
@@ -401,13 +456,13 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
       method: 'POST',
       pattern: ['backups'],
       operation: 'startBackup',
-      handle: ({ site, body }) => ({ status: 202, body: wireJob(jobs.startBackup(site, s3Location(body))) }),
+      handle: ({ site, body }) => startJob(site, 'backup', body),
     },
     {
       method: 'POST',
       pattern: ['restores'],
       operation: 'startRestore',
-      handle: ({ site, body }) => ({ status: 202, body: wireJob(jobs.startRestore(site, s3Location(body))) }),
+      handle: ({ site, body }) => startJob(site, 'restore', body),
     },
     {
       method: 'GET',
@@ -560,6 +615,14 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
       }
       world.failRepoints = n;
     },
+    hangNextJobStarts: (n) => {
+      if (!Number.isInteger(n) || n < 0) {
+        throw new ValidationError('hangNextJobStarts', [
+          { path: 'n', value: n, expected: 'an integer >= 0' },
+        ]);
+      }
+      world.hangJobStarts = n;
+    },
     addCpe: (cpe) => void world.addCpe(cpe),
     deleteCpe: (id) => world.deleteCpe(id),
     replaceCpe: (oldId, cpe, opts) => {
@@ -583,6 +646,7 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
         c.wanFigures.clear();
       }
       world.failRepoints = 0;
+      world.hangJobStarts = 0;
     },
   };
 
@@ -603,7 +667,8 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
       case 'director':
         return faults.director(a('site'), { mode: a('mode'), delayMs: a('delayMs') });
       case 'failNextRepoints':
-        return faults.failNextRepoints(a('n'));
+      case 'hangNextJobStarts':
+        return faults[action](a('n'));
       case 'addCpe':
         return faults.addCpe(a('cpe'));
       case 'replaceCpe':
@@ -636,6 +701,7 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
       sites: world.sites,
       epochs: Object.fromEntries(world.epochs),
       failNextRepoints: world.failRepoints,
+      hangNextJobStarts: world.hangJobStarts,
       tenants: [...world.tenants.values()].map((t) => ({ id: t.id, name: t.name, cpes: t.cpeIds.length })),
       cpes,
     };
@@ -717,6 +783,16 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
   }
 
   const hanging = new Set<ServerResponse>();
+
+  /** Never answer: the request is logged as hung and its response held until the client gives up. */
+  function hold(
+    res: ServerResponse,
+    base: Omit<SimRequestRecord, 'seq' | 'at' | 'status' | 'responseHeaders'>,
+  ): void {
+    log({ ...base, status: 0, responseHeaders: {}, fault: 'hang' });
+    hanging.add(res);
+    res.on('close', () => hanging.delete(res));
+  }
   const sitePath = /^\/sites\/(DC|DR)(\/api\/v1)(\/.*)?$/;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -758,12 +834,7 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
       req.socket.destroy();
       return;
     }
-    if (s.mode === 'hang') {
-      log({ ...base, status: 0, responseHeaders: {}, fault: 'hang' });
-      hanging.add(res);
-      res.on('close', () => hanging.delete(res));
-      return;
-    }
+    if (s.mode === 'hang') return hold(res, base);
     const delay = latencyMs + (s.mode === 'slow' ? s.delayMs : 0);
     if (delay > 0) await sleep(delay);
 
@@ -804,6 +875,7 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
         reply = errorReply(error);
       }
     }
+    if (reply.hang) return hold(res, base);
     log({
       ...base,
       status: reply.status,

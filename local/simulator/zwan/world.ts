@@ -91,6 +91,13 @@ export class SimWorld {
   private readonly groups = new Map<string, { concentrators: Set<string>; branches: Set<string> }>();
   /** Re-point calls still to fail with 503 (failNextRepoints). */
   failRepoints = 0;
+  /** Job starts still to create their job and then never answer (hangNextJobStarts). */
+  hangJobStarts = 0;
+  /**
+   * Client tokens of job starts, per site (`<site>/<token>`): the request each started (kind and
+   * location, as a canonical string) and its job. A director keeps them as long as its jobs.
+   */
+  readonly jobTokens = new Map<string, { request: string; jobId: string }>();
 
   constructor(
     topology: Topology,

@@ -2,12 +2,14 @@
  * The zWAN director adapter: one instance per site's director, speaking the contract in
  * `openapi.yaml` through the shared HTTP client (timeouts, jittered retries, concurrency).
  */
+import { randomUUID } from 'node:crypto';
 import type { HaState, RepointAction, Sample, SiteName, SiteRole } from '../../domain/model.js';
 import {
   DirectorAuthError,
   DirectorRequestError,
   DirectorUnavailableError,
   StaleEpochError,
+  ValidationError,
 } from '../../errors.js';
 import {
   type Clock,
@@ -22,11 +24,14 @@ import type {
   DirectorHealth,
   DirectorJob,
   DrDirector,
+  JobStartOptions,
   RepointResult,
   S3Location,
 } from '../port.js';
 import {
   ZWAN_API_KEY_HEADER,
+  ZWAN_CLIENT_TOKEN_MAX,
+  ZWAN_CLIENT_TOKEN_PATTERN,
   ZWAN_HEALTH_MAX_IDS,
   type WireCpe,
   type WireCpeHealth,
@@ -36,6 +41,7 @@ import {
   type WireHaStateResult,
   type WireHealthReport,
   type WireJob,
+  type WireJobRequest,
   type WireManagementUrl,
   type WireRepointResult,
   type WireSiteRole,
@@ -192,6 +198,38 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
     }
   }
 
+  /**
+   * Start an MSP backup or restore job at `location`. The POST carries a client token, so it is
+   * retried like any call: a retry after a lost answer gets the job the first attempt started
+   * (200), never a second job. A 409 (the token started another request) is a DirectorRequestError.
+   */
+  async function startJob(
+    path: '/backups' | '/restores',
+    location: S3Location,
+    start: JobStartOptions = {},
+  ): Promise<DirectorJob> {
+    const clientToken = start.clientToken ?? randomUUID();
+    if (clientToken.length > ZWAN_CLIENT_TOKEN_MAX || !ZWAN_CLIENT_TOKEN_PATTERN.test(clientToken)) {
+      throw new ValidationError(`${name}: job start`, [
+        {
+          path: 'clientToken',
+          value: clientToken,
+          expected: `1 to ${ZWAN_CLIENT_TOKEN_MAX} characters of A-Z a-z 0-9 . _ : -`,
+        },
+      ]);
+    }
+    const body: WireJobRequest = {
+      scope: 'msp',
+      bucket: location.bucket,
+      mspPrefix: location.mspPrefix,
+      elkPrefix: location.elkPrefix,
+      clientToken,
+    };
+    // The token makes a repeat harmless, even after an unreadable 2xx.
+    const res = await call<WireJob>({ method: 'POST', path, body, idempotent: true });
+    return toJob(res.body);
+  }
+
   function staleEpoch(what: string, status: number, body: unknown): never {
     const e = (body as Partial<WireStaleEpoch> | undefined)?.error;
     if (e?.code === 'STALE_EPOCH') {
@@ -305,26 +343,11 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
       return (await call<WireSiteRole>({ method: 'GET', path: '/site/role' })).body.role;
     },
 
-    async startBackup(_scope: 'msp', target: S3Location) {
-      // Not retried here: a retried POST could start a second job. The workflow retries the step.
-      const res = await call<WireJob>({
-        method: 'POST',
-        path: '/backups',
-        body: { scope: 'msp', ...target },
-        retries: 0,
-      });
-      return toJob(res.body);
-    },
+    startBackup: (_scope: 'msp', target: S3Location, start?: JobStartOptions) =>
+      startJob('/backups', target, start),
 
-    async startRestore(_scope: 'msp', source: S3Location) {
-      const res = await call<WireJob>({
-        method: 'POST',
-        path: '/restores',
-        body: { scope: 'msp', ...source },
-        retries: 0,
-      });
-      return toJob(res.body);
-    },
+    startRestore: (_scope: 'msp', source: S3Location, start?: JobStartOptions) =>
+      startJob('/restores', source, start),
 
     async getJob(jobId: string) {
       return toJob((await call<WireJob>({ method: 'GET', path: `/jobs/${enc(jobId)}` })).body);

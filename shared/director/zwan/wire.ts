@@ -145,6 +145,18 @@ export interface WireJobRequest {
   bucket: string;
   mspPrefix: string;
   elkPrefix: string;
+  /** Idempotency key: a repeated start with it returns the job it started (200), never a second job. */
+  clientToken: string;
+}
+
+/** Most characters of a job start's `clientToken`. */
+export const ZWAN_CLIENT_TOKEN_MAX = 128;
+/** What a job start's `clientToken` may contain. */
+export const ZWAN_CLIENT_TOKEN_PATTERN = /^[A-Za-z0-9._:-]+$/;
+
+/** 409 of a job start whose `clientToken` already started a different request. */
+export interface WireClientTokenReused {
+  error: { code: 'CLIENT_TOKEN_REUSED'; message: string; clientToken: string; jobId: string };
 }
 
 /** A backup or restore job as the API returns it: field for field the port's {@link DirectorJob}. */

@@ -8,7 +8,8 @@ import {
   type ZwanDirector,
   type ZwanDirectorOptions,
 } from '../../../shared/director/zwan/adapter.js';
-import type { RepointAction } from '../../../shared/domain/model.js';
+import type { DirectorJob } from '../../../shared/director/port.js';
+import type { RepointAction, SiteName } from '../../../shared/domain/model.js';
 import {
   DirectorAuthError,
   DirectorRequestError,
@@ -18,6 +19,7 @@ import {
 } from '../../../shared/errors.js';
 import {
   createZwanSimulator,
+  InstantJobRunner,
   generatedIds,
   generateTopology,
   SIM_API_KEY,
@@ -195,6 +197,128 @@ describe('contract', () => {
         responseBody: { items: [] },
       }),
     ).toEqual([expect.stringContaining('query parameter limit=5000')]);
+    // A job start must carry its client token.
+    const location = {
+      scope: 'msp',
+      bucket: 'cpe-backups',
+      mspPrefix: 'msp/DC/x/',
+      elkPrefix: 'dcrepository/x/',
+    };
+    const job = { jobId: 'j1', kind: 'backup', state: 'RUNNING', progressPct: 0 };
+    expect(
+      contract.check({
+        method: 'POST',
+        path: '/backups',
+        query: {},
+        status: 202,
+        requestBody: location,
+        responseBody: job,
+      }),
+    ).toEqual([expect.stringContaining("must have required property 'clientToken'")]);
+    expect(
+      contract.check({
+        method: 'POST',
+        path: '/restores',
+        query: {},
+        status: 200,
+        requestBody: { ...location, clientToken: 'a b' },
+        responseBody: { ...job, kind: 'restore' },
+      }),
+    ).toEqual([expect.stringContaining('/clientToken must match pattern')]);
+  });
+});
+
+/** The default job runner, keeping every job it started. */
+class CountingJobRunner extends InstantJobRunner {
+  readonly started: DirectorJob[] = [];
+  override startBackup(site: SiteName): DirectorJob {
+    return this.keep(super.startBackup(site));
+  }
+  override startRestore(site: SiteName): DirectorJob {
+    return this.keep(super.startRestore(site));
+  }
+  private keep(job: DirectorJob): DirectorJob {
+    this.started.push(job);
+    return job;
+  }
+}
+
+describe('job starts are idempotent by client token', () => {
+  const at = (x: string) => ({
+    bucket: 'cpe-backups',
+    mspPrefix: `msp/DC/${x}/`,
+    elkPrefix: `dcrepository/${x}/`,
+  });
+  let runner: CountingJobRunner;
+  beforeEach(async () => {
+    await sim.close();
+    runner = new CountingJobRunner();
+    sim = await createZwanSimulator({ jobs: runner });
+  });
+  const starts = () =>
+    sim.requests
+      .filter((r) => r.operation === 'startBackup' || r.operation === 'startRestore')
+      .map((r) => ({ status: r.status, token: (r.requestBody as { clientToken?: string }).clientToken }));
+
+  test('the same token twice starts one job and returns its jobId; another request under it is a 409', async () => {
+    const d = director();
+    const first = await d.startBackup('msp', at('a'), { clientToken: 'step-1' });
+    const again = await d.startBackup('msp', at('a'), { clientToken: 'step-1' });
+    expect(again.jobId).toBe(first.jobId);
+    expect(runner.started.map((j) => j.jobId)).toEqual([first.jobId]);
+    expect(starts()).toEqual([
+      { status: 202, token: 'step-1' },
+      { status: 200, token: 'step-1' },
+    ]);
+
+    // Another location, or a restore, under the same token: refused, nothing started.
+    for (const attempt of [
+      () => d.startBackup('msp', at('b'), { clientToken: 'step-1' }),
+      () => d.startRestore('msp', at('a'), { clientToken: 'step-1' }),
+    ]) {
+      const err = await attempt().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DirectorRequestError);
+      expect((err as DirectorRequestError).status).toBe(409);
+      expect((err as Error).message).toContain('CLIENT_TOKEN_REUSED');
+      expect((err as Error).message).toContain(first.jobId);
+    }
+    expect(runner.started).toHaveLength(1);
+
+    // A new token is a new job; tokens are per director (the DR director never saw step-1).
+    const other = await d.startBackup('msp', at('a'), { clientToken: 'step-2' });
+    const dr = await director({ site: 'DR', baseUrl: sim.url('DR') }).startRestore('msp', at('a'), {
+      clientToken: 'step-1',
+    });
+    expect(new Set([first.jobId, other.jobId, dr.jobId]).size).toBe(3);
+    expect(runner.started).toHaveLength(3);
+  });
+
+  test('a start whose answer is lost is retried by the adapter under the same token: one job', async () => {
+    sim.faults.hangNextJobStarts(1);
+    const job = await director({ timeoutMs: 200, retries: 2 }).startRestore('msp', at('a'));
+    expect(runner.started.map((j) => j.jobId)).toEqual([job.jobId]);
+    const [lost, retried, ...more] = starts();
+    expect(more).toEqual([]);
+    expect(lost?.status).toBe(0);
+    expect(retried).toEqual({ status: 200, token: lost?.token });
+    expect(lost?.token).toMatch(/^[A-Za-z0-9._:-]{1,128}$/);
+  });
+
+  test('without a token every call gets its own; a malformed token is refused before sending', async () => {
+    const d = director();
+    const a = await d.startBackup('msp', at('a'));
+    const b = await d.startBackup('msp', at('a'));
+    expect(a.jobId).not.toBe(b.jobId);
+    const [t1, t2] = starts().map((x) => x.token);
+    expect(t1).not.toBe(t2);
+    await expect(d.startBackup('msp', at('a'), { clientToken: 'exec/1 step' })).rejects.toThrow(
+      ValidationError,
+    );
+    await expect(d.startBackup('msp', at('a'), { clientToken: 'x'.repeat(129) })).rejects.toThrow(
+      /clientToken=/,
+    );
+    expect(starts()).toHaveLength(2);
+    expect(runner.started).toHaveLength(2);
   });
 });
 
