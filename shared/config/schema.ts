@@ -60,6 +60,25 @@ export const merakiSchema = z.strictObject({
     .check(z.minLength(1)),
   requestsPerSecond: z._default(z.number().check(z.positive(), z.lte(10)), 9),
   /**
+   * Hosts besides `baseUrl`'s that a redirect or a next-page link may lead to, with the API key
+   * (the Dashboard's shards): host names or `*.domain` patterns. Any other redirect is refused.
+   * @default ['*.meraki.com'] (set it for another Dashboard, e.g. ['*.meraki.cn'])
+   */
+  redirectHosts: z.optional(
+    z
+      .array(
+        z
+          .string()
+          .check(
+            z.regex(
+              /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i,
+              'a host name or *.domain',
+            ),
+          ),
+      )
+      .check(z.minLength(1)),
+  ),
+  /**
    * Least seconds between two `uplinksLossAndLatency` calls per organization (the series is per
    * minute; below 60 so a scheduled run that starts a little early still calls). @default 45
    */

@@ -17,10 +17,17 @@
  * by default because the zWAN ones (health query, re-point, group update) are idempotent by
  * contract and fenced by the epoch.
  *
- * Transport: `fetch` (follows redirects, as Meraki's shards need), or `node`: node:http(s) with a
- * keep-alive agent per client, which costs about a third of fetch's CPU per call (no WHATWG
- * streams, no Request/Response objects) and follows no redirect (a 3xx is an error). A fan-out
- * of thousands of re-points is bound by that CPU, not by the director.
+ * Redirects (301/302/307/308 keep the method and body, 303 becomes a GET) are followed here, by
+ * hand, under both transports, at most `maxRedirects` times: only to the base URL's origin or to
+ * a host of {@link HttpClientOptions.redirectHosts} (Meraki's shards, `*.meraki.com`), never
+ * from https to http. Any other target is a DirectorRequestError and gets no request at all:
+ * `fetch` would follow it and (Fetch standard) strip only `Authorization`, forwarding a custom
+ * key header such as `X-Cisco-Meraki-API-Key` to whatever host the redirect names. `Link` next
+ * pages obey the same rule.
+ *
+ * Transport: `fetch`, or `node`: node:http(s) with a keep-alive agent per client, which costs
+ * about a third of fetch's CPU per call (no WHATWG streams, no Request/Response objects). A
+ * fan-out of thousands of re-points is bound by that CPU, not by the director.
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
@@ -68,10 +75,18 @@ export interface HttpClientOptions {
   /** Injectable randomness in [0, 1) for the jitter (tests). @default Math.random */
   random?: () => number;
   /**
-   * `fetch` (follows redirects) or `node` (node:http(s), keep-alive, no redirects, far less CPU
-   * per call). @default 'fetch'
+   * `fetch` or `node` (node:http(s), keep-alive, far less CPU per call). Redirects are followed
+   * by this client either way (see `redirectHosts`). @default 'fetch'
    */
   transport?: 'fetch' | 'node';
+  /**
+   * Hosts besides the base URL's origin that a redirect or a `Link` next page may lead to, with
+   * the auth headers: exact host names (`api.meraki.com`) or `*.` patterns for any subdomain
+   * (`*.meraki.com`; not the bare domain). Any port; never https → http. @default none
+   */
+  redirectHosts?: readonly string[];
+  /** Redirects followed per request. @default 5 */
+  maxRedirects?: number;
   /** Injectable fetch (transport `fetch`). @default globalThis.fetch */
   fetch?: typeof fetch;
   /** Called before each retry wait (for logs/metrics). Never receives headers or bodies. */
@@ -131,7 +146,7 @@ export interface HttpClient {
   /**
    * Every item of a paged list: requests `req`, takes `items(body)`, then follows the
    * `Link: <…>; rel="next"` header until there is none. Stops with DirectorRequestError when a
-   * next link repeats (a server loop) or leaves the base URL's origin.
+   * next link repeats (a server loop) or leads outside the base URL's origin and `redirectHosts`.
    */
   paginate<TItem, TBody = unknown>(
     req: HttpRequest,
@@ -201,6 +216,30 @@ const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'PUT', '
 const NOT_SENT_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /**
+ * Whether `hostname` matches one of `patterns`: an exact host name, or `*.domain` for any
+ * subdomain of `domain` (at any depth, not `domain` itself). Case-insensitive.
+ */
+export function matchesHostPattern(hostname: string, patterns: readonly string[]): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, '');
+  return patterns.some((raw) => {
+    const pattern = raw.toLowerCase();
+    return pattern.startsWith('*.') ? host.endsWith(pattern.slice(1)) : host === pattern;
+  });
+}
+
+const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+
+/** A 3xx with a `Location`: the request loop decides whether to follow it. */
+class Redirect extends Error {
+  constructor(
+    readonly status: number,
+    readonly location: string,
+  ) {
+    super(`HTTP ${status} redirect to ${location}`);
+  }
+}
+
+/**
  * A failure that may be retried; carries what the final error needs. `unknownOutcome`: the
  * server may have acted (`'acted'`: it certainly did, a 2xx), so only an idempotent request is
  * resent.
@@ -239,7 +278,14 @@ function timeoutError(timeoutMs: number): Error {
 /** A transport over an injected `fetch`. */
 function fetchTransport(doFetch: typeof fetch): Transport {
   return async (url, { method, headers, body, timeoutMs }) => {
-    const res = await doFetch(url, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
+    // Redirects are followed by the client, which checks the target before sending the key.
+    const res = await doFetch(url, {
+      method,
+      headers,
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     return { status: res.status, headers: res.headers, text: await res.text() };
   };
 }
@@ -322,16 +368,28 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       ? new TokenBucket(options.rateLimit.requestsPerSecond, options.rateLimit.burst, clock)
       : undefined);
   const semaphore = options.concurrency ? new Semaphore(options.concurrency) : undefined;
+  const redirectHosts = options.redirectHosts ?? [];
+  const maxRedirects = options.maxRedirects ?? 5;
+
+  /** Whether the credentials may be sent to `url` (see the module comment). */
+  function allowedTarget(url: URL): boolean {
+    if (url.origin === base.origin) return true;
+    const downgrade = base.protocol === 'https:' && url.protocol !== 'https:';
+    return !downgrade && matchesHostPattern(url.hostname, redirectHosts);
+  }
+
+  function refusal(url: URL, what: string, status: number): DirectorRequestError {
+    return new DirectorRequestError(
+      `${name}: refusing to call ${url.origin} (${what}), which is not the director's origin ${base.origin}` +
+        ` nor an allowed host (redirectHosts: ${redirectHosts.join(', ') || 'none'}); the credentials are never sent there`,
+      status,
+    );
+  }
 
   function buildUrl(req: HttpRequest): URL {
     const url = /^https?:\/\//i.test(req.path) ? new URL(req.path) : new URL(baseUrl + req.path);
-    if (url.origin !== base.origin) {
-      // Never send the credentials to another host, whatever a Link header says.
-      throw new DirectorRequestError(
-        `${name}: refusing to call ${url.origin}, which is not the director's origin ${base.origin}`,
-        0,
-      );
-    }
+    // Never send the credentials to another host, whatever a Link header says.
+    if (!allowedTarget(url)) throw refusal(url, 'a next-page link', 0);
     for (const [key, value] of Object.entries(req.query ?? {})) {
       if (value === undefined) continue;
       if (Array.isArray(value)) for (const v of value) url.searchParams.append(key, String(v));
@@ -403,6 +461,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
     const ok = req.okStatuses ? req.okStatuses.includes(status) : status >= 200 && status < 300;
     if (ok) return { status, headers: resHeaders, body: body as T };
+    const location = resHeaders.get('location');
+    if (REDIRECT_STATUSES.has(status) && location) throw new Redirect(status, location);
     const text = errorText(body);
     if (status === 429) {
       throw new Retryable(
@@ -438,15 +498,35 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   }
 
   async function request<T>(req: HttpRequest): Promise<HttpResponse<T>> {
-    const url = buildUrl(req);
+    let url = buildUrl(req);
+    let current = req;
     const maxRetries = req.retries ?? retries;
-    for (let n = 0; ; n++) {
+    let redirects = 0;
+    for (let n = 0; ;) {
       try {
         if (bucket) await bucket.take();
-        return semaphore ? await semaphore.run(() => attempt<T>(req, url)) : await attempt<T>(req, url);
+        const target = url;
+        const sent = current;
+        return semaphore
+          ? await semaphore.run(() => attempt<T>(sent, target))
+          : await attempt<T>(sent, target);
       } catch (error) {
+        if (error instanceof Redirect) {
+          const next = new URL(error.location, url);
+          if (!allowedTarget(next)) throw refusal(next, `an HTTP ${error.status} redirect`, error.status);
+          if (++redirects > maxRedirects) {
+            throw new DirectorRequestError(
+              `${describe(req)}: more than ${maxRedirects} redirects (last to ${next.href})`,
+              error.status,
+            );
+          }
+          url = next;
+          // 303 See Other: the answer is fetched with a GET; the others keep the method and body.
+          if (error.status === 303) current = { ...current, method: 'GET', body: undefined };
+          continue;
+        }
         if (!(error instanceof Retryable)) throw error;
-        if (!resendable(req, error)) {
+        if (!resendable(current, error)) {
           throw new DirectorRequestError(
             `${describe(req)}: ${error.reason}; not resent, as a repeat could apply it twice ` +
               `(the director ${error.unknownOutcome === 'acted' ? 'accepted it' : 'may have applied it'}: read the state back)`,
@@ -472,6 +552,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           reason: error.reason,
         });
         await clock.sleep(delayMs);
+        n += 1;
       }
     }
   }

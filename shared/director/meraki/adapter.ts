@@ -54,6 +54,9 @@ import {
 import type { Director, DirectorCpe, DirectorHealth, RepointResult } from '../port.js';
 import { apiKeyProvider } from '../secrets.js';
 
+/** Where the Dashboard's redirects may lead (its shards), unless `redirectHosts` is configured. */
+export const DEFAULT_REDIRECT_HOSTS: readonly string[] = ['*.meraki.com'];
+
 /** The Meraki part of the configuration, as validated (defaults applied). */
 export type MerakiConfig = z.infer<typeof merakiSchema>;
 /** One configured hub. */
@@ -287,6 +290,8 @@ export function createMerakiDirector(options: MerakiDirectorOptions): MerakiDire
           return options.bearer ? { authorization: `Bearer ${k}` } : { 'x-cisco-meraki-api-key': k };
         },
         bucket,
+        // The Dashboard may redirect to a shard; the key goes there and nowhere else.
+        redirectHosts: config.redirectHosts ?? DEFAULT_REDIRECT_HOSTS,
         tenantId: organizationId,
         retries: options.retries ?? 6,
         timeoutMs: options.timeoutMs ?? 10_000,

@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { jest } from '@jest/globals';
 import { applySamples, initialHealthState } from '../../../shared/domain/health.js';
 import { branchCurrentTarget, parseInventory } from '../../../shared/domain/inventory.js';
@@ -11,6 +13,7 @@ import type { TokenBucket } from '../../../shared/director/http.js';
 import {
   ConfigError,
   DirectorAuthError,
+  DirectorRequestError,
   NotFoundError,
   RateLimitedError,
   ValidationError,
@@ -278,6 +281,83 @@ describe('Meraki adapter over HTTP to the simulator', () => {
     const again = await d.retagMany('o1', changes);
     expect(again.changed).toHaveLength(12);
     expect(org.networks.every((n) => sim.tunnelHub(n.id) === 'paris')).toBe(true);
+  });
+
+  describe('a redirect to another host (a shard, or anything else)', () => {
+    let front: Server;
+    let frontUrl: string;
+    const frontRequests: string[] = [];
+    /** A Dashboard front door that sends every request on to the simulator (the "shard"). */
+    const startFront = async (sim: MerakiSimulator, status: number) => {
+      frontRequests.length = 0;
+      front = createServer((req, res) => {
+        frontRequests.push(`${req.method} ${req.url}`);
+        res.writeHead(status, { location: `${new URL(sim.baseUrl).origin}${req.url}` });
+        res.end();
+      });
+      await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', () => resolve()));
+      frontUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}/api/v1`;
+    };
+    afterEach(async () => {
+      await new Promise<void>((resolve) => front.close(() => resolve()));
+    });
+    const viaFront = (sim: MerakiSimulator, redirectHosts?: string[]) =>
+      createMerakiDirector({
+        config: {
+          kind: 'meraki',
+          baseUrl: frontUrl,
+          secretName: 'meraki/api-key',
+          organizations: [{ id: 'o1', hubs: HUBS }] as never,
+          ...(redirectHosts ? { redirectHosts } : {}),
+        },
+        apiKey: async () => sim.apiKey,
+        rateLimit: { requestsPerSecond: 400, burst: 40 },
+        buckets: new Map<string, TokenBucket>(),
+        perPage: 4,
+      });
+
+    it.each([301, 302, 307, 308])(
+      'HTTP %i to a host outside the allow-list: a named error, and the key never reaches it',
+      async (status) => {
+        const sim = await start([generateOrganization({ id: 'o1', networks: 6 })]);
+        await startFront(sim, status);
+        // The default allow-list is the Dashboard's shards, *.meraki.com: not 127.0.0.1.
+        const err = await viaFront(sim)
+          .listNetworks('o1')
+          .catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(DirectorRequestError);
+        expect((err as Error).message).toContain(`refusing to call ${new URL(sim.baseUrl).origin}`);
+        expect((err as Error).message).toContain('*.meraki.com');
+        expect((err as Error).message).not.toContain(sim.apiKey);
+        expect(sim.log).toEqual([]); // not one request, so no key header, reached the other host
+        expect(frontRequests).toHaveLength(1);
+      },
+    );
+
+    it('to an allowed host: followed with the key, and every page is read from there', async () => {
+      const org = generateOrganization({ id: 'o1', networks: 11, bystanders: 3 });
+      const sim = await start([org]);
+      await startFront(sim, 308);
+      expect(await viaFront(sim, ['127.0.0.1']).listNetworks('o1')).toHaveLength(14);
+      expect(frontRequests).toEqual(['GET /api/v1/organizations/o1/networks?perPage=4']);
+      const pages = sim.log.filter((e) => e.path === '/organizations/o1/networks');
+      expect(pages).toHaveLength(4);
+      expect(pages.every((e) => e.status === 200 && e.headers['x-cisco-meraki-api-key'])).toBe(true);
+    });
+
+    it('a redirectHosts entry that is not a host pattern is a ConfigError naming it', () => {
+      expect(() =>
+        createMerakiDirector({
+          config: {
+            kind: 'meraki',
+            secretName: 'meraki/api-key',
+            organizations: [{ id: 'o1', hubs: HUBS }] as never,
+            redirectHosts: ['https://evil.example/'],
+          },
+          apiKey: async () => 'k',
+        }),
+      ).toThrow(/redirectHosts\.0="https:\/\/evil\.example\/"/);
+    });
   });
 
   it('stays under the organization limit on its own, and rides out a 429 storm from other callers', async () => {

@@ -4,6 +4,7 @@ import {
   createHttpClient,
   type Clock,
   mapLimit,
+  matchesHostPattern,
   parseLinkHeader,
   parseRetryAfter,
   TokenBucket,
@@ -377,6 +378,120 @@ describe.each(['fetch', 'node'] as const)('createHttpClient (transport %s)', (t)
     });
   });
 
+  describe('redirects: followed by hand, the key only to allowed hosts', () => {
+    let other: TestServer;
+    beforeEach(async () => {
+      other = await startServer();
+    });
+    afterEach(async () => {
+      await other.close();
+    });
+    const redirectTo = (status: number, location: (path: string) => string) => {
+      server.handler = (req, res) => {
+        res.writeHead(status, { location: location((req.url ?? '').replace('/api/v1', '')) });
+        res.end();
+      };
+    };
+
+    test('a redirect within the origin is followed with the method, body and key', async () => {
+      server.handler = (req, res) => {
+        if (req.url === '/api/v1/old') {
+          res.writeHead(308, { location: '/api/v1/new' });
+          res.end();
+        } else json(res, 200, { at: req.url });
+      };
+      const { http } = client();
+      const res = await http.request<{ at: string }>({ method: 'PUT', path: '/old', body: { a: 1 } });
+      expect(res.body.at).toBe('/api/v1/new');
+      expect(server.requests.map((r) => [r.method, r.url, r.body, r.headers['x-api-key']])).toEqual([
+        ['PUT', '/api/v1/old', '{"a":1}', 'secret-key'],
+        ['PUT', '/api/v1/new', '{"a":1}', 'secret-key'],
+      ]);
+    });
+
+    test.each([301, 302, 307, 308])(
+      'a %i to another host → DirectorRequestError; that host gets no request (no key)',
+      async (status) => {
+        redirectTo(status, (path) => `${other.url}${path}`);
+        const { http } = client();
+        const err = await http.request({ method: 'GET', path: '/networks' }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(DirectorRequestError);
+        expect((err as DirectorRequestError).status).toBe(status);
+        expect((err as Error).message).toContain(`refusing to call ${new URL(other.url).origin}`);
+        expect(other.requests).toEqual([]);
+        expect(server.requests).toHaveLength(1);
+      },
+    );
+
+    test('a redirect to an allowed host is followed with the key; the method and body are kept', async () => {
+      redirectTo(307, (path) => `${other.url}${path}`);
+      other.handler = (_req, res) => json(res, 201, { id: 'b1' });
+      const { http } = client({ redirectHosts: ['127.0.0.1'] });
+      const res = await http.request<{ id: string }>({ method: 'POST', path: '/batches', body: { x: 1 } });
+      expect(res.body.id).toBe('b1');
+      expect(other.requests.map((r) => [r.method, r.url, r.body, r.headers['x-api-key']])).toEqual([
+        ['POST', '/api/v1/batches', '{"x":1}', 'secret-key'],
+      ]);
+    });
+
+    test('a 303 after a POST is fetched with a GET and no body', async () => {
+      server.handler = (req, res) => {
+        if (req.method === 'POST') {
+          res.writeHead(303, { location: '/api/v1/result/7' });
+          res.end();
+        } else json(res, 200, { id: 7 });
+      };
+      const { http } = client();
+      await http.request({ method: 'POST', path: '/jobs', body: { go: true } });
+      expect(server.requests.map((r) => [r.method, r.url, r.body])).toEqual([
+        ['POST', '/api/v1/jobs', '{"go":true}'],
+        ['GET', '/api/v1/result/7', ''],
+      ]);
+    });
+
+    test('a redirect loop stops after maxRedirects', async () => {
+      redirectTo(302, (path) => path.replace(/^\/a(\d+)/, (_m, n: string) => `/api/v1/a${Number(n) + 1}`));
+      const { http } = client({ maxRedirects: 3 });
+      const err = await http.request({ method: 'GET', path: '/a0' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DirectorRequestError);
+      expect((err as Error).message).toContain('more than 3 redirects');
+      expect(server.requests).toHaveLength(4);
+    });
+
+    test('an https base URL is never redirected to http, even on an allowed host', async () => {
+      const fetchSeen: string[] = [];
+      const fakeFetch: typeof fetch = async (input) => {
+        fetchSeen.push(String(input));
+        return new Response(null, { status: 301, headers: { location: 'http://n1.meraki.com/api/v1/x' } });
+      };
+      const http = createHttpClient({
+        name: 'meraki',
+        baseUrl: 'https://api.meraki.com/api/v1',
+        redirectHosts: ['*.meraki.com'],
+        fetch: fakeFetch,
+        clock: fakeClock(),
+      });
+      await expect(http.request({ method: 'GET', path: '/x' })).rejects.toThrow(
+        /refusing to call http:\/\/n1/,
+      );
+      expect(fetchSeen).toEqual(['https://api.meraki.com/api/v1/x']);
+    });
+
+    test('paging follows next links on an allowed host after a redirect', async () => {
+      redirectTo(301, (path) => `${other.url}${path}`);
+      other.handler = (req, res) => {
+        const page = Number(new URL(req.url ?? '', 'http://x').searchParams.get('page') ?? '1');
+        const link: Record<string, string> =
+          page < 3 ? { link: `<${other.url}/items?page=${page + 1}>; rel=next` } : {};
+        json(res, 200, [page], link);
+      };
+      const { http } = client({ redirectHosts: ['127.0.0.1'] });
+      expect(await http.collect({ method: 'GET', path: '/items' }, (b: number[]) => b)).toEqual([1, 2, 3]);
+      expect(other.requests.every((r) => r.headers['x-api-key'] === 'secret-key')).toBe(true);
+      expect(other.requests).toHaveLength(3);
+    });
+  });
+
   test('non-JSON bodies come back as text; empty bodies as undefined', async () => {
     server.handler = (req, res) => {
       if (req.url?.endsWith('/text')) {
@@ -468,6 +583,19 @@ describe('helpers', () => {
       ),
     ).toEqual({ first: 'https://a/x?p=1,2', next: 'https://a/x?p=3', last: 'https://a/x?p=9' });
     expect(parseLinkHeader(null)).toEqual({});
+  });
+
+  test('matchesHostPattern: exact names and *.domain subdomains, nothing that merely ends alike', () => {
+    const patterns = ['*.meraki.com', 'api.example.org'];
+    expect(matchesHostPattern('n123.meraki.com', patterns)).toBe(true);
+    expect(matchesHostPattern('API.Meraki.com', patterns)).toBe(true);
+    expect(matchesHostPattern('a.b.meraki.com', patterns)).toBe(true);
+    expect(matchesHostPattern('api.example.org', patterns)).toBe(true);
+    expect(matchesHostPattern('meraki.com', patterns)).toBe(false);
+    expect(matchesHostPattern('evilmeraki.com', patterns)).toBe(false);
+    expect(matchesHostPattern('meraki.com.evil.io', patterns)).toBe(false);
+    expect(matchesHostPattern('x.api.example.org', patterns)).toBe(false);
+    expect(matchesHostPattern('n1.meraki.com', [])).toBe(false);
   });
 
   test('parseRetryAfter reads seconds and HTTP dates', () => {
