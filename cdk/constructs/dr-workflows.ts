@@ -288,6 +288,9 @@ export class DrWorkflows extends Construct {
         task,
         workflow: m.workflow,
         executionId: JsonPath.executionId,
+        // `$$.State.Name`, known here: with the execution id it names the step, and a job start
+        // derives its director client token from the pair (a Retry of the state reuses it).
+        stateName: name,
         ...args,
       }),
       resultPath: resultPath ?? JsonPath.DISCARD,
@@ -373,11 +376,23 @@ export class DrWorkflows extends Construct {
     return Chain.custom(startState, [done], done);
   }
 
-  /** Back up `site` (a literal or `$.sites.active`), wait, verify + record into `$.backup`. */
+  /**
+   * Back up `site` (a literal or `$.sites.active`), wait, verify + record into `$.backup`. The
+   * location is planned in a step of its own, so every retry of StartBackup sends the director
+   * the same request under the same client token (one job, however many attempts).
+   */
   private backupChain(m: MachineScope, prefix: string, site: string, trigger: string): Chain {
     const siteArg = site.startsWith('$') ? { 'site.$': site } : { site };
     const triggerArg = trigger.startsWith('$') ? { 'trigger.$': trigger } : { trigger };
-    const start = this.task(m, `${prefix}StartBackup`, 'startBackup', siteArg, '$.backupJob');
+    const plan = this.task(m, `${prefix}PlanBackup`, 'planBackup', siteArg, '$.backupPlan', { retry: [] });
+    const start = this.task(
+      m,
+      `${prefix}StartBackup`,
+      'startBackup',
+      { 'plan.$': '$.backupPlan' },
+      '$.backupJob',
+    );
+    plan.next(start);
     const loop = this.jobLoop(m, `${prefix}Backup`, start, '$.backupJob');
     const verify = this.task(
       m,
@@ -386,7 +401,8 @@ export class DrWorkflows extends Construct {
       { 'job.$': '$.backupJob', ...triggerArg },
       '$.backup',
     );
-    return loop.next(verify);
+    const chain = loop.next(verify);
+    return Chain.custom(plan, chain.endStates, verify);
   }
 
   /** Restore the backup at `backupPath` into `site`, wait, check that director is healthy. */

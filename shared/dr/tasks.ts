@@ -4,7 +4,7 @@
  * machine's Retry (DirectorUnavailableError, DirectorUnhealthyError) or Catch (everything else)
  * matches by name. State passed between steps stays small: manifests live in the table.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 // zod/mini with the English messages, as in ./inputs.ts.
 import * as z from 'zod/mini';
 import '../config/zod-locale.js';
@@ -55,7 +55,13 @@ const base = z.object({
   task: z.string(),
   workflow: z.enum(WORKFLOWS),
   executionId: nonEmpty,
+  /** The state that sent the task (`$$.State.Name`, a literal in the definition). */
+  stateName: z.optional(nonEmpty),
 });
+
+/** Where and under which time a backup goes: chosen once (PlanBackup) so retries send the same request. */
+const backupPlanSchema = z.object({ site, at: z.string(), location: locationSchema });
+export type BackupPlan = z.output<typeof backupPlanSchema>;
 
 /** A director job as the state machine carries it between polls. */
 const jobRefSchema = z.object({
@@ -113,6 +119,16 @@ function rolesView(roles: SiteRoles) {
     passive: other(active),
     activeSince: roles[active].since,
   };
+}
+
+/**
+ * The director client token of the job a workflow step starts: the same for every attempt of
+ * that step in one execution (Step Functions retries, a redrive), another for a new execution
+ * or another step. A hash, so it fits the contract's 128 characters of `A-Za-z0-9._:-` whatever
+ * the execution's name.
+ */
+export function jobClientToken(executionId: string, stateName: string): string {
+  return `sfn-${createHash('sha256').update(`${executionId}\n${stateName}`).digest('hex')}`;
 }
 
 function jobRef(site: SiteName, job: DirectorJob, location: S3Location, startedAt: string): JobRef {
@@ -226,34 +242,55 @@ export function createDrTasks(deps: DrDeps) {
       return view;
     },
 
-    /** Start a backup of the MSP configuration and ELK data at `site`'s director. */
-    async startBackup(payload: unknown) {
-      const p = parseWith(z.extend(base, { site }), payload, 'startBackup payload');
+    /**
+     * Choose the location and time of a backup of `site` (its own step: a retried StartBackup
+     * must send the director the very same request, or its client token would be refused).
+     */
+    async planBackup(payload: unknown): Promise<BackupPlan> {
+      const p = parseWith(z.extend(base, { site }), payload, 'planBackup payload');
       const now = deps.now();
-      const location = backupLocation(settings.bucket, p.site, now);
+      return { site: p.site, at: iso(now), location: backupLocation(settings.bucket, p.site, now) };
+    },
+
+    /**
+     * Start the planned backup at its site's director. Idempotent per step: every attempt sends
+     * the client token of this execution's state, so a retry after a lost answer gets the job
+     * the first attempt started.
+     */
+    async startBackup(payload: unknown) {
+      const p = parseWith(
+        z.extend(base, { plan: backupPlanSchema, stateName: nonEmpty }),
+        payload,
+        'startBackup payload',
+      );
+      const { site: where, location } = p.plan;
       let job: DirectorJob;
       try {
-        job = await directors(p.site).startBackup('msp', location);
+        job = await directors(where).startBackup('msp', location, {
+          clientToken: jobClientToken(p.executionId, p.stateName),
+        });
       } catch (error) {
         if (error instanceof DirectorUnavailableError) throw error;
-        throw new BackupFailedError(`${p.site} director refused the backup: ${(error as Error).message}`, {
+        throw new BackupFailedError(`${where} director refused the backup: ${(error as Error).message}`, {
           cause: error,
         });
       }
-      log.info(`backup ${job.jobId} started at ${p.site}`, { location });
-      return jobRef(p.site, job, location, iso(now));
+      log.info(`backup ${job.jobId} started at ${where}`, { location });
+      return jobRef(where, job, location, p.plan.at);
     },
 
-    /** Start a restore of a verified backup into `site`'s director. */
+    /** Start a restore of a verified backup into `site`'s director; idempotent per step, as startBackup. */
     async startRestore(payload: unknown) {
       const p = parseWith(
-        z.extend(base, { site, backup: backupSummarySchema }),
+        z.extend(base, { site, backup: backupSummarySchema, stateName: nonEmpty }),
         payload,
         'startRestore payload',
       );
       let job: DirectorJob;
       try {
-        job = await directors(p.site).startRestore('msp', p.backup.location);
+        job = await directors(p.site).startRestore('msp', p.backup.location, {
+          clientToken: jobClientToken(p.executionId, p.stateName),
+        });
       } catch (error) {
         if (error instanceof DirectorUnavailableError) throw error;
         throw new RestoreFailedError(`${p.site} director refused the restore: ${(error as Error).message}`, {
@@ -667,6 +704,7 @@ export const DR_TASK_NAMES = [
   'releaseLock',
   'resolveSites',
   'requireActive',
+  'planBackup',
   'startBackup',
   'startRestore',
   'pollJob',

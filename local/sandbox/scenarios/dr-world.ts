@@ -47,6 +47,8 @@ export interface DrWorldOptions {
   elkObjectBytes?: number;
   /** Local Wait state duration (ms). @default 5 */
   waitMs?: number;
+  /** Per-attempt timeout of the tasks' director calls (ms). @default 2000 */
+  directorTimeoutMs?: number;
   /** Where the tasks log. @default silent */
   log?: LogSink;
   /** Printed notifications. @default none */
@@ -97,24 +99,16 @@ export async function createDrWorld(options: DrWorldOptions): Promise<DrWorld> {
       tenants: [...sim.world.tenants.keys()],
     },
   });
-  const directors = {
-    DC: createZwanDirector({
-      site: 'DC',
-      baseUrl: sim.url('DC'),
+  const director = (site: SiteName) =>
+    createZwanDirector({
+      site,
+      baseUrl: sim.url(site),
       apiKey: async () => SIM_API_KEY,
       retries: 1,
-      timeoutMs: 2000,
+      timeoutMs: options.directorTimeoutMs ?? 2000,
       backoffBaseMs: 10,
-    }),
-    DR: createZwanDirector({
-      site: 'DR',
-      baseUrl: sim.url('DR'),
-      apiKey: async () => SIM_API_KEY,
-      retries: 1,
-      timeoutMs: 2000,
-      backoffBaseMs: 10,
-    }),
-  };
+    });
+  const directors = { DC: director('DC'), DR: director('DR') };
   const repo = new StateRepository(options.doc, options.tableName, now);
   const notifier = new RecordingDrNotifier(options.print);
   const metrics = new RecordingDrMetrics();

@@ -9,7 +9,8 @@ import type { SiteName } from '../../../shared/domain/model.js';
 
 /**
  * What the simulator needs from a job runner. `start*` return the job at once (usually
- * RUNNING) and work in the background; `getJob` reports progress, manifest and errors.
+ * RUNNING) and work in the background; `getJob` reports progress, manifest and errors. Client
+ * tokens are the server's business: a repeated start never reaches the runner.
  */
 export interface JobRunner {
   startBackup(site: SiteName, target: S3Location): DirectorJob;
