@@ -75,8 +75,11 @@ export class MemoryFailoverStore implements FailoverStore {
     groupKey: string,
     alarms: AlarmKind[],
     group: { tenantId: string; haName: string },
-  ): Promise<void> {
+    expectedEpoch: number,
+  ): Promise<boolean> {
+    if ((this.groups.get(groupKey)?.epoch ?? 0) !== expectedEpoch) return false;
     this.upsert(groupKey, group).alarms = [...alarms];
+    return true;
   }
 
   async listHealth(groupKey: string): Promise<TargetHealth[]> {

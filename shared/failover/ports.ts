@@ -52,12 +52,16 @@ export interface FailoverStore {
     pin: Pin | undefined,
     group: { tenantId: string; haName: string },
   ): Promise<unknown>;
-  /** Update the open alarms without touching serving or epoch. */
+  /**
+   * Update the open alarms without touching serving or epoch, only if the epoch is still
+   * `expectedEpoch` (the one the caller read). Resolves false, changing nothing, when it moved.
+   */
   setAlarms(
     groupKey: string,
     alarms: AlarmKind[],
     group: { tenantId: string; haName: string },
-  ): Promise<unknown>;
+    expectedEpoch: number,
+  ): Promise<boolean>;
   listHealth(groupKey: string): Promise<TargetHealth[]>;
   /** Sites without a record count as DC ACTIVE, DR PASSIVE. */
   getSiteRoles(): Promise<Record<SiteName, SiteRole>>;

@@ -287,7 +287,16 @@ export async function reconcileGroup(
         }),
       );
     } else if (alarms.join() !== [...current.alarms].sort().join()) {
-      await deps.store.setAlarms(groupKey, alarms, { tenantId, haName });
+      // Conditional on the epoch decided on: a newer serving record must not get this decision's
+      // alarms (an ALL_DOWN over a group another run just re-pointed). Lost: re-read, re-decide.
+      if (!(await deps.store.setAlarms(groupKey, alarms, { tenantId, haName }, current.epoch))) {
+        deps.log.info('the epoch moved before the alarm write; re-reading', {
+          groupKey,
+          epoch: current.epoch,
+          attempt,
+        });
+        continue;
+      }
     }
     for (const alarm of newAlarms) {
       deps.metrics.count(alarm === 'ALL_DOWN' ? FAILOVER_METRICS.allDown : FAILOVER_METRICS.monitorBlind);

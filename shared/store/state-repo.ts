@@ -690,9 +690,30 @@ export class StateRepository {
     return this.patchGroup(groupKey, group, pin === undefined ? { remove: ['pin'] } : { set: { pin } });
   }
 
-  /** Replace a group's open alarms. Serving and epoch are untouched. */
-  setAlarms(groupKey: string, alarms: readonly AlarmKind[], group: GroupIdentity): Promise<GroupItem> {
-    return this.patchGroup(groupKey, group, { set: { alarms: [...new Set(alarms)] } });
+  /**
+   * Replace a group's open alarms, only if its epoch is still `expectedEpoch` (the one the caller
+   * decided on; 0 and an absent group are the same), so a decision made on an older record never
+   * writes its alarms (e.g. ALL_DOWN) over a newer serving record. Serving and epoch are untouched.
+   * Resolves false, changing nothing, when the epoch moved: re-read and decide again.
+   */
+  async setAlarms(
+    groupKey: string,
+    alarms: readonly AlarmKind[],
+    group: GroupIdentity,
+    expectedEpoch: number,
+  ): Promise<boolean> {
+    if (!Number.isInteger(expectedEpoch) || expectedEpoch < 0) {
+      throw new ValidationError('setAlarms', [
+        { path: 'expectedEpoch', value: expectedEpoch, expected: 'an integer >= 0' },
+      ]);
+    }
+    const item = await this.patchGroup(
+      groupKey,
+      group,
+      { set: { alarms: [...new Set(alarms)] } },
+      expectedEpoch,
+    );
+    return item !== undefined;
   }
 
   /** Set (or with undefined, clear) a group's preemption override. */
@@ -741,7 +762,20 @@ export class StateRepository {
     groupKey: string,
     group: GroupIdentity,
     patch: { set?: Record<string, unknown>; remove?: string[] },
-  ): Promise<GroupItem> {
+  ): Promise<GroupItem>;
+  /** The same, only if the stored epoch is `expectedEpoch`; undefined (nothing written) if not. */
+  private async patchGroup(
+    groupKey: string,
+    group: GroupIdentity,
+    patch: { set?: Record<string, unknown>; remove?: string[] },
+    expectedEpoch: number,
+  ): Promise<GroupItem | undefined>;
+  private async patchGroup(
+    groupKey: string,
+    group: GroupIdentity,
+    patch: { set?: Record<string, unknown>; remove?: string[] },
+    expectedEpoch?: number,
+  ): Promise<GroupItem | undefined> {
     requireText('groupKey', groupKey);
     requireText('tenantId', group.tenantId);
     requireText('haName', group.haName);
@@ -761,17 +795,29 @@ export class StateRepository {
       names[`#r${i}`] = name;
       return `#r${i}`;
     });
-    const { Attributes } = await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keys.group(groupKey),
-        UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    return Attributes as GroupItem;
+    let condition: string | undefined;
+    if (expectedEpoch !== undefined) {
+      values[':expected'] = expectedEpoch;
+      condition =
+        expectedEpoch === 0 ? '(attribute_not_exists(epoch) OR epoch = :expected)' : 'epoch = :expected';
+    }
+    try {
+      const { Attributes } = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.group(groupKey),
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ...(condition ? { ConditionExpression: condition } : {}),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes as GroupItem;
+    } catch (error) {
+      if (expectedEpoch !== undefined && isConditionFailure(error)) return undefined;
+      throw error;
+    }
   }
 
   /** Read–apply–write a group (see {@link update}); for changes the specific methods do not cover. */

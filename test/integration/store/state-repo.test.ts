@@ -182,13 +182,35 @@ describe('StateRepository (DynamoDB Local)', () => {
       expect(await repo.getGroup(groupKey)).toBeUndefined();
     });
 
+    it('setAlarms writes only at the epoch the caller read: an older decision never lands on a newer record', async () => {
+      const groupKey = 't1#alarm-epoch';
+      // A reconcile reads epoch 1 (serving dc1) and decides ALL_DOWN; meanwhile another run wins epoch 2.
+      expect(await repo.compareAndSetServing(groupKey, 0, serving('dc1', 1))).toBe(true);
+      expect(await repo.compareAndSetServing(groupKey, 1, serving('dc2', 2))).toBe(true);
+      const before = await repo.getGroup(groupKey);
+      expect(await repo.setAlarms(groupKey, ['ALL_DOWN'], group, 1)).toBe(false);
+      expect(await repo.getGroup(groupKey)).toEqual(before); // nothing written, not even the version
+      expect(await repo.setAlarms(groupKey, ['ALL_DOWN'], group, 2)).toBe(true);
+      expect(await repo.getGroup(groupKey)).toMatchObject({
+        epoch: 2,
+        servingId: 'dc2',
+        alarms: ['ALL_DOWN'],
+      });
+      // A group never written is at epoch 0.
+      expect(await repo.setAlarms('t1#alarm-new', ['MONITOR_BLIND'], group, 1)).toBe(false);
+      expect(await repo.getGroup('t1#alarm-new')).toBeUndefined();
+      expect(await repo.setAlarms('t1#alarm-new', ['MONITOR_BLIND'], group, 0)).toBe(true);
+      expect(await repo.getGroup('t1#alarm-new')).toMatchObject({ epoch: 0, alarms: ['MONITOR_BLIND'] });
+      await expect(repo.setAlarms(groupKey, [], group, -1)).rejects.toThrow(/expectedEpoch=-1/);
+    });
+
     it('keeps pin and alarms separate from serving; lists every group', async () => {
       const groupKey = 't1#pin';
       const pin = { concentratorId: 'dc2', reason: 'maintenance', pinnedAt: now };
       const created = await repo.setPin(groupKey, pin, group);
       expect(created).toMatchObject({ epoch: 0, alarms: [], pin, version: 1 });
       expect(await repo.compareAndSetServing(groupKey, 0, serving('dc2', 1))).toBe(true);
-      await repo.setAlarms(groupKey, ['ALL_DOWN', 'ALL_DOWN'], group);
+      expect(await repo.setAlarms(groupKey, ['ALL_DOWN', 'ALL_DOWN'], group, 1)).toBe(true);
       let stored = await repo.getGroup(groupKey);
       expect(stored).toMatchObject({ pin, servingId: 'dc2', epoch: 1, alarms: ['ALL_DOWN'], version: 3 });
       await repo.setPin(groupKey, undefined, group);

@@ -76,6 +76,37 @@ describe('reconcileGroup', () => {
     expect(h.metrics.get('AllDown')).toBe(1);
   });
 
+  it('an alarm decided on an older epoch is not written over a newer record: it re-reads and re-decides', async () => {
+    const h = harness({ branches: 2, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY);
+    for (const id of ['DC1', 'DC2', 'DR1']) h.store.setHealth(KEY, id, 'DOWN');
+    // Between this run's read (epoch 1, all DOWN) and its alarm write, DR1 comes back and another
+    // run elects it at epoch 2.
+    const setAlarms = h.store.setAlarms.bind(h.store);
+    const written: number[] = [];
+    h.store.setAlarms = async (groupKey, alarms, group, expectedEpoch) => {
+      if (written.length === 0) {
+        h.store.setHealth(KEY, 'DR1', 'UP');
+        const won = await h.store.compareAndSetServing(KEY, 1, {
+          ...group,
+          servingId: 'DR1',
+          epoch: 2,
+          reason: 'another run',
+          alarms: [],
+          changedAt: h.clock.now,
+        });
+        expect(won).toBe(true);
+      }
+      written.push(expectedEpoch);
+      return setAlarms(groupKey, alarms, group, expectedEpoch);
+    };
+    const r = await reconcileGroup(h.deps, KEY);
+    expect(written).toEqual([1]);
+    expect(r).toMatchObject({ servingId: 'DR1', epoch: 2, alarms: [], held: false });
+    expect(await h.store.getGroup(KEY)).toMatchObject({ servingId: 'DR1', epoch: 2, alarms: [] });
+    expect(kinds(h)).not.toContain('ALL_DOWN');
+  });
+
   it('holds every change while the monitor is blind (director unreachable)', async () => {
     const h = harness({ branches: 2, on: 'DC1' });
     await reconcileGroup(h.deps, KEY);
