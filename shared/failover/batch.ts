@@ -103,17 +103,15 @@ export function createFailoverBatchHandler(deps: FailoverDeps, opts: FailoverBat
       }
       return v;
     };
+    // Every group the tenants' inventories list. A stored group no inventory lists any more has
+    // nothing to re-point and is left alone (no store query just to log it).
     const allGroupKeys = async (): Promise<string[]> => {
       const fromInventory = await Promise.all(
         deps.tenants.map(async (t) =>
           (await viewOf(t)).inventory.tenants.flatMap((x) => x.groups.map((g) => g.key)),
         ),
       );
-      const stored = (await deps.store.listGroups()).map((g) => g.groupKey);
-      const known = new Set(fromInventory.flat());
-      // A stored group its tenant no longer lists is skipped (nothing to re-point), not failed.
-      for (const key of stored) if (!known.has(key)) deps.log.warn('stored group not in inventory', { key });
-      return [...known];
+      return [...new Set(fromInventory.flat())];
     };
     const reconcileOnce = (groupKey: string, why: string) => {
       let p = reconciles.get(groupKey);
