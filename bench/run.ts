@@ -8,6 +8,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
+// Benchmarks import the AWS SDK lazily (per benchmark): quiet its Node 20 notice for all of them.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 /** The benchmark names (bench/<name>.ts, except this file). */
 export function benchmarkNames(): string[] {
