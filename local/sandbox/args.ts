@@ -1,8 +1,25 @@
-/** The sandbox's command-line flags (see ./main.ts for the list). */
+/** The sandbox's command-line flags. */
 import { parseArgs } from 'node:util';
 import { ValidationError } from '../../shared/errors.js';
 import { DEFAULT_FAULTS, parseFaultScript } from './faults.js';
 import type { SandboxOptions } from './parts.js';
+
+/** `npm start -- --help`. */
+export const USAGE = `usage: npm start -- [options]
+  --faults <file|inline>     fault script (default "${DEFAULT_FAULTS}"; "none" for none)
+  --time-scale <n>           divide the health cadence and the hold by n (default 20: hold 15 s)
+  --duration <seconds>       stop after this long (default: run until Ctrl-C)
+  --scenario <name>          run a registered scenario instead of the fault script (dc-site-loss)
+  --director zwan|meraki     which director to simulate (default zwan)
+  --topology <file>          zWAN simulator topology (default: the Chennai lab)
+  --dynamodb-endpoint <url>  use a running DynamoDB instead of starting DynamoDB Local
+  --verbose                  also print the functions' own JSON logs
+  --help                     this text`;
+
+/** Whether the command line asks for the usage text. */
+export function wantsHelp(argv: readonly string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h');
+}
 
 /** Parse the CLI flags into sandbox options (ValidationError naming the flag on bad input). */
 export function parseSandboxArgs(argv: readonly string[]): SandboxOptions {

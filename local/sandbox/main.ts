@@ -1,23 +1,19 @@
-/**
- * `npm start`: the local sandbox (see ./sandbox.ts). Options:
- *   --faults <file|inline>   fault script (default "20s down HA_DC1; 60s up HA_DC1"; "none" for none)
- *   --time-scale <n>         divide the health cadence and the hold by n (default 20: hold 15 s)
- *   --duration <seconds>     stop after this long (default: run until Ctrl-C)
- *   --scenario <name>        run a registered scenario instead of the fault script
- *   --topology <file>        simulator topology (default: the Chennai lab)
- *   --dynamodb-endpoint <url> use a running DynamoDB instead of starting DynamoDB Local
- *   --verbose                also print the functions' own JSON logs
- */
-import { parseSandboxArgs } from './args.js';
+/** `npm start`: the local sandbox (see ./sandbox.ts); `npm start -- --help` lists the options (./args.ts). */
+import { USAGE, parseSandboxArgs, wantsHelp } from './args.js';
 import { applyLocalFunctionEnv } from './env.js';
 import type { SandboxOptions } from './parts.js';
 
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (wantsHelp(argv)) {
+    console.log(USAGE);
+    return;
+  }
   let options: SandboxOptions;
   try {
-    options = parseSandboxArgs(process.argv.slice(2));
+    options = parseSandboxArgs(argv);
   } catch (error) {
-    console.error((error as Error).message);
+    console.error(`${(error as Error).message}\n\n${USAGE}`);
     process.exit(2);
   }
   // Before the functions' modules load: Powertools reads these once.
