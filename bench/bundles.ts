@@ -123,6 +123,8 @@ export async function buildBundle(
     mainFields: [...BUNDLING.mainFields],
     external: options.bundleSdk ? [] : [...BUNDLING.externalModules],
     banner: { js: BUNDLING.banner },
+    alias: { ...BUNDLING.alias },
+    legalComments: BUNDLING.legalComments,
     logLevel: 'warning',
     metafile: true,
   });
@@ -196,7 +198,7 @@ function summarize(samples: { ms: number; cpuMs: number }[]): Timing {
 
 /** What `notes` in bench/results/bundles.json says about the figures. */
 export const BUNDLES_NOTES = [
-  'bytes: the minified index.mjs as the NodejsFunction builds it (cdk/constructs/function.ts BUNDLING: ESM, node22, minify, source map beside it), @aws-sdk/* external (the nodejs22.x runtime provides SDK v3).',
+  'bytes: the minified index.mjs as the NodejsFunction builds it (cdk/constructs/function.ts BUNDLING: ESM, node22, minify, source map and legal comments beside it, semver aliased to its `gte`), @aws-sdk/* external (the nodejs22.x runtime provides SDK v3).',
   'initMs: median wall-clock time of `await import(bundle)` in a fresh Node process with the deployed environment (NODE_OPTIONS=--enable-source-maps, the configuration JSON, AWS_EXECUTION_ENV set so the Powertools tracer is enabled as under Lambda active tracing). It is the function init: module evaluation, the SDK clients it imports, the Powertools instances; nothing is deferred that every invocation needs. Runtime bootstrap and the first invocation are not included.',
   "The external SDK is real init time in Lambda too: the runtime provides the @aws-sdk packages as files on disk, and Node must read, compile and evaluate them (CommonJS, every command of each client) during the function init, exactly as here. sdkInit is that share (importing only the bundle's static @aws-sdk/* packages in a fresh process); ownInit is the bundle's own share (importing the bundle after those packages were loaded). sdkInit + ownInit ≈ initMs.",
   'deferredSdk: SDK clients the code loads with `await import()` only on a path some invocations never take (e.g. SNS is loaded on the first notification: status never notifies, failover and update-branches only when something changes, pin on every successful pin). Its timing is the cost paid once per container on that first use (measured after the init); it is not in initMs.',

@@ -53,6 +53,12 @@ export const NODE_MAJOR = 22;
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __cpeCreateRequire } from 'node:module'; const require = __cpeCreateRequire(import.meta.url);";
 
+/**
+ * `require('semver')` in a bundle gets only semver's `gte` (see cdk/bundling/semver-gte.cjs): the
+ * X-Ray SDK's AWS SDK v2 patcher is the only bundled user and calls nothing else.
+ */
+export const SEMVER_ALIAS = resolve(PROJECT_ROOT, 'cdk', 'bundling', 'semver-gte.cjs');
+
 /** The esbuild options of every function (the NodejsFunction bundling and the bundle benchmark). */
 export const BUNDLING = {
   minify: true,
@@ -63,6 +69,13 @@ export const BUNDLING = {
   /** Provided by the nodejs22.x runtime. */
   externalModules: ['@aws-sdk/*'],
   banner: ESM_REQUIRE_BANNER,
+  /** Package name → file the bundle uses instead (esbuild `alias`). */
+  alias: { semver: SEMVER_ALIAS },
+  /**
+   * Legal comments go to index.mjs.LEGAL.txt beside the bundle (in the asset), not into the
+   * bundle: today they are only Powertools' `@preserve` coverage hints.
+   */
+  legalComments: 'external',
 } as const;
 
 /** Environment variable names every function gets. */
@@ -197,6 +210,10 @@ export class ControllerFunction extends Construct {
         mainFields: [...BUNDLING.mainFields],
         externalModules: [...BUNDLING.externalModules],
         banner: BUNDLING.banner,
+        esbuildArgs: {
+          ...Object.fromEntries(Object.entries(BUNDLING.alias).map(([from, to]) => [`--alias:${from}`, to])),
+          '--legal-comments': BUNDLING.legalComments,
+        },
         forceDockerBundling: false,
         logLevel: LogLevel.WARNING,
       },
