@@ -66,6 +66,27 @@ export class DirectorRequestError extends CpeFailoverError {
   }
 }
 
+/**
+ * A director answered with a body that does not have the documented shape (a missing field, a
+ * wrong type). Names the operation, each bad field and its value. Not retried.
+ */
+export class DirectorResponseError extends DirectorRequestError {
+  constructor(
+    readonly operation: string,
+    status: number,
+    readonly issues: readonly { path: string; value: unknown; expected: string }[],
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `${operation} answered HTTP ${status} with a malformed body: ${issues
+        .map((i) => `${i.path || '(root)'}=${formatValue(i.value)}: expected ${i.expected}`)
+        .join('; ')}`,
+      status,
+      options,
+    );
+  }
+}
+
 /** A director kept answering 429 past the retry limit. */
 export class RateLimitedError extends DirectorUnavailableError {}
 

@@ -1,9 +1,13 @@
 /**
- * Meraki contract checking, shared by the npm-test contract test (against the project's own
- * shared/director/meraki/openapi-subset.yaml) and the conformance script meraki-official.ts
- * (against Meraki's official spec): record real traffic between the adapter and the simulator,
- * then validate every request and every response with openapi-backend (a maintained OpenAPI
- * validator built on ajv): operation (path + method), parameters, body, response body and headers.
+ * Meraki contract checking, shared by the npm-test contract test and the conformance script
+ * meraki-official.ts: record real traffic between the adapter and the simulator, then
+ * - {@link validateTraffic}: validate every request and response with openapi-backend (a
+ *   maintained OpenAPI validator built on ajv) against an OpenAPI document: operation (path +
+ *   method), parameters, bodies (when the document states them) and response headers. The npm
+ *   test uses the project's shared/director/meraki/openapi-subset.yaml (operations, parameters,
+ *   headers); the conformance script uses Meraki's official spec (everything, bodies included);
+ * - {@link validateBodies}: check every request and response body against the project's zod
+ *   schemas (shared/director/meraki/schemas.ts), the one statement of the bodies in the project.
  */
 import { readFileSync } from 'node:fs';
 import ajvFormats from 'ajv-formats';
@@ -24,6 +28,8 @@ import {
 import { TokenBucket } from '../../shared/director/http.js';
 import { DEFAULT_SIM_HUBS, generateOrganization } from '../../local/simulator/meraki/generate.js';
 import { createMerakiSimulator, type LoggedExchange } from '../../local/simulator/meraki/server.js';
+import { errorBodySchema, merakiOperationOf, schemaIssues } from '../../shared/director/meraki/schemas.js';
+import { formatValue } from '../../shared/errors.js';
 
 /** Read an OpenAPI document (YAML or JSON). */
 export function loadSpec(path: string): Record<string, unknown> {
@@ -102,6 +108,46 @@ export async function validateTraffic(
     });
     if (!headers.valid)
       result.mismatches.push(`${where}: response headers: ${describeErrors(headers.errors)}`);
+  }
+  return result;
+}
+
+/**
+ * Check every exchange's bodies against the project's zod schemas: the request body of operations
+ * that take one (none on the others), the success body at the operation's success status, Meraki's
+ * error body on 4xx. An exchange of no known operation, or with another status, is a mismatch.
+ */
+export function validateBodies(exchanges: readonly LoggedExchange[]): ContractResult {
+  const result: ContractResult = { checked: 0, mismatches: [], undocumented: {} };
+  for (const [i, ex] of exchanges.entries()) {
+    result.checked += 1;
+    const where = `#${i} ${ex.method} ${ex.path}${queryString(ex.query)} → ${ex.status}`;
+    const operation = merakiOperationOf(ex.method, ex.path);
+    if (!operation) {
+      result.mismatches.push(`${where}: request: no operation of the project's schemas`);
+      continue;
+    }
+    const issues = (part: string, found: ReturnType<typeof schemaIssues>) => {
+      if (found.length > 0) {
+        result.mismatches.push(
+          `${where}: ${part} (${operation.name}): ${found
+            .slice(0, 5)
+            .map((f) => `${f.path || '(root)'}=${formatValue(f.value)}: expected ${f.expected}`)
+            .join('; ')}`,
+        );
+      }
+    };
+    if (operation.request) issues('request body', schemaIssues(operation.request, ex.requestBody));
+    else if (ex.requestBody !== undefined && ex.requestBody !== '')
+      issues('request body', [{ path: '', value: ex.requestBody, expected: 'no body' }]);
+    if (ex.status === operation.success.status)
+      issues('response body', schemaIssues(operation.success.body, ex.responseBody));
+    else if (ex.status >= 400 && ex.status < 500)
+      issues('response body', schemaIssues(errorBodySchema, ex.responseBody));
+    else
+      issues('response status', [
+        { path: '', value: ex.status, expected: `${operation.success.status} or a 4xx` },
+      ]);
   }
   return result;
 }

@@ -17,6 +17,10 @@
  * series and stays UNKNOWN, unless the hub is `trustedWithoutTracking`, which gets a good sample
  * per call (the reference script's blind trust) and says so in its metadata.
  *
+ * Answers. Every Dashboard body is parsed with the project's schemas (./schemas.ts) and every
+ * request body is built through them: a malformed answer is a DirectorResponseError naming the
+ * operation, the field and the value.
+ *
  * Rate limit: one TokenBucket per organization (and base URL) in the process, shared by every
  * call and every adapter instance (default 9 requests/s, as the official SDK). 429 waits for
  * `Retry-After` (shared/director/http.ts).
@@ -53,6 +57,7 @@ import {
 } from '../http.js';
 import type { Director, DirectorCpe, DirectorHealth, RepointResult } from '../port.js';
 import { apiKeyProvider } from '../secrets.js';
+import { MERAKI_OPERATIONS, merakiRequestBody, parseMerakiResponse, type networkSchema } from './schemas.js';
 
 /** Where the Dashboard's redirects may lead (its shards), unless `redirectHosts` is configured. */
 export const DEFAULT_REDIRECT_HOSTS: readonly string[] = ['*.meraki.com'];
@@ -339,32 +344,27 @@ export function createMerakiDirector(options: MerakiDirectorOptions): MerakiDire
     }
   }
 
-  function toNetwork(raw: unknown): MerakiNetwork {
-    const n = (raw ?? {}) as Record<string, unknown>;
-    // v1 gives an array; v0 gave a space-separated string (the reference script's split(' ')).
-    const tags = Array.isArray(n.tags)
-      ? n.tags.map(String)
-      : typeof n.tags === 'string'
-        ? n.tags.split(/\s+/).filter(Boolean)
-        : [];
-    return {
-      id: String(n.id),
-      name: typeof n.name === 'string' ? n.name : String(n.id),
-      tags,
-      ...(typeof n.organizationId === 'string' ? { organizationId: n.organizationId } : {}),
-    };
+  function toNetwork(n: z.output<typeof networkSchema>): MerakiNetwork {
+    return { id: n.id, name: n.name, tags: n.tags, organizationId: n.organizationId };
+  }
+
+  /** GET a network, parsed. */
+  async function readNetwork(organizationId: string, networkId: string): Promise<MerakiNetwork> {
+    const res = await networkCall(organizationId, networkId, { method: 'GET' });
+    return toNetwork(parseMerakiResponse(MERAKI_OPERATIONS.readNetwork, res.status, res.body));
   }
 
   async function listNetworks(organizationId: string): Promise<MerakiNetwork[]> {
     try {
-      const raw = await client(organizationId).collect<unknown, unknown[]>(
+      // Paged answers are all 200 (any other status is an error thrown by the client).
+      const raw = await client(organizationId).collect(
         {
           method: 'GET',
           path: `/organizations/${encodeURIComponent(organizationId)}/networks`,
           query: { perPage },
           tenantId: organizationId,
         },
-        (body) => (Array.isArray(body) ? body : []),
+        (body) => parseMerakiResponse(MERAKI_OPERATIONS.listNetworks, 200, body),
       );
       return raw.map(toNetwork);
     } catch (error) {
@@ -448,12 +448,6 @@ export function createMerakiDirector(options: MerakiDirectorOptions): MerakiDire
 
   // ---- health ----------------------------------------------------------------------------
 
-  interface LossEntry {
-    networkId: string;
-    ip: string;
-    uplink?: string;
-    timeSeries: { ts: string; lossPercent: number | null; latencyMs: number | null }[];
-  }
   const lastCall = new Map<string, number>();
   const watermark = options.watermarks ?? new Map<string, number>();
 
@@ -463,7 +457,7 @@ export function createMerakiDirector(options: MerakiDirectorOptions): MerakiDire
     const previous = lastCall.get(tenantId);
     if (previous !== undefined && clock.now() - previous < minSampleIntervalMs) return [];
     lastCall.set(tenantId, clock.now());
-    const res = await orgCall<LossEntry[]>(tenantId, {
+    const res = await orgCall(tenantId, {
       method: 'GET',
       path: `/organizations/${encodeURIComponent(tenantId)}/devices/uplinksLossAndLatency`,
       query: { timespan: 300 },
@@ -472,19 +466,19 @@ export function createMerakiDirector(options: MerakiDirectorOptions): MerakiDire
     // target → ts → best point over the network's uplinks (the VPN uses whichever works).
     const points = new Map<string, Map<number, { loss: number | null; latency: number | null }>>();
     let newest = Number.NEGATIVE_INFINITY;
-    for (const entry of Array.isArray(res.body) ? res.body : []) {
+    const series = parseMerakiResponse(MERAKI_OPERATIONS.uplinksLossAndLatency, res.status, res.body);
+    for (const entry of series) {
       const hub = hubByIp.get(entry.ip);
       if (!hub) continue;
       const target = pathTarget(entry.networkId, hub.name);
       if (!wanted.has(target)) continue;
       const byTs = points.get(target) ?? new Map();
       points.set(target, byTs);
-      for (const p of entry.timeSeries ?? []) {
+      for (const p of entry.timeSeries) {
         const at = Date.parse(p.ts);
-        if (Number.isNaN(at)) continue;
         newest = Math.max(newest, at);
-        const loss = typeof p.lossPercent === 'number' ? p.lossPercent : null;
-        const latency = typeof p.latencyMs === 'number' ? p.latencyMs : null;
+        const loss = p.lossPercent;
+        const latency = p.latencyMs;
         const seen = byTs.get(at);
         if (!seen || (loss !== null && (seen.loss === null || loss < seen.loss)))
           byTs.set(at, { loss, latency });
@@ -522,12 +516,13 @@ export function createMerakiDirector(options: MerakiDirectorOptions): MerakiDire
   async function health(): Promise<DirectorHealth> {
     const first = config.organizations[0]?.id as string;
     try {
-      await orgCall(first, {
+      const res = await orgCall(first, {
         method: 'GET',
         path: `/organizations/${encodeURIComponent(first)}/networks`,
         query: { perPage: 3 },
         retries: 1,
       });
+      parseMerakiResponse(MERAKI_OPERATIONS.listNetworks, res.status, res.body);
       return { site: 'DC', reachable: true, healthy: true, version: 'v1' };
     } catch (error) {
       // An answer (even a refusal) means the Dashboard is reachable.
@@ -549,17 +544,19 @@ export function createMerakiDirector(options: MerakiDirectorOptions): MerakiDire
     const org = orgConfig(organizationId, 'organizationId');
     hubOf(organizationId, hub, 'hub');
     for (let attempt = 0; attempt < 3; attempt++) {
-      const before = toNetwork((await networkCall(organizationId, networkId, { method: 'GET' })).body);
+      const before = await readNetwork(organizationId, networkId);
       const tags = retagForHub(before.tags, org.hubs, hub);
       if (sameTags(tags, before.tags)) return { changed: false, tags };
       // Re-read just before writing: an edit in between (an operator, another run) wins, and
       // the change is recomputed from it. Meraki has no conditional update.
-      const again = toNetwork((await networkCall(organizationId, networkId, { method: 'GET' })).body);
+      const again = await readNetwork(organizationId, networkId);
       if (!sameTags(again.tags, before.tags)) continue;
-      const after = toNetwork(
-        (await networkCall(organizationId, networkId, { method: 'PUT', body: { tags } })).body,
-      );
-      return { changed: true, tags: after.tags };
+      const put = MERAKI_OPERATIONS.writeNetworkTags;
+      const res = await networkCall(organizationId, networkId, {
+        method: 'PUT',
+        body: merakiRequestBody(put, { tags }),
+      });
+      return { changed: true, tags: parseMerakiResponse(put, res.status, res.body).tags };
     }
     throw new ConcurrentUpdateError(
       `Meraki network ${networkId}: its tags kept changing while re-tagging it for hub ${hub}`,
@@ -572,10 +569,7 @@ export function createMerakiDirector(options: MerakiDirectorOptions): MerakiDire
     return { branchId: action.branchId, targetId: action.targetId, epoch: action.epoch, changed };
   }
 
-  interface BatchBody {
-    id: string;
-    status?: { completed?: boolean; failed?: boolean; errors?: string[] };
-  }
+  type BatchBody = z.output<typeof MERAKI_OPERATIONS.submitBatch.success.body>;
   // Adaptive polling: the longest wait that found a batch still running and the shortest that
   // found one finished; the first poll goes between them.
   const timing = { runningMs: 0, doneMs: Number.POSITIVE_INFINITY };
@@ -583,26 +577,25 @@ export function createMerakiDirector(options: MerakiDirectorOptions): MerakiDire
   async function runBatch(
     organizationId: string,
     actions: { networkId: string; tags: string[] }[],
-  ): Promise<BatchBody & { errors: string[]; failed: boolean }> {
+  ): Promise<{ id: string; errors: string[]; failed: boolean }> {
     const path = `/organizations/${encodeURIComponent(organizationId)}/actionBatches`;
-    const body = {
+    const body = merakiRequestBody(MERAKI_OPERATIONS.submitBatch, {
       confirmed: true,
       synchronous: false,
       actions: actions.map((a) => ({
         resource: `/networks/${a.networkId}`,
-        operation: 'update',
+        operation: 'update' as const,
         body: { tags: a.tags },
       })),
-    };
+    });
     let created: BatchBody | undefined;
     for (let wait = 0; !created; wait++) {
       try {
         // Never resent once the Dashboard may have created it (a timeout, a 5xx, an unreadable
         // answer): a duplicate batch could apply these tags after a newer batch. The networks are
         // reported failed and the next reconcile reads the tags back.
-        created = (
-          await orgCall<BatchBody>(organizationId, { method: 'POST', path, body, idempotent: false })
-        ).body;
+        const res = await orgCall(organizationId, { method: 'POST', path, body, idempotent: false });
+        created = parseMerakiResponse(MERAKI_OPERATIONS.submitBatch, res.status, res.body);
       } catch (error) {
         // Another client's batches fill the 5 running slots: wait for one to finish.
         const busy =
@@ -618,7 +611,7 @@ export function createMerakiDirector(options: MerakiDirectorOptions): MerakiDire
       ? Math.max(pollIntervalMs, (timing.runningMs + timing.doneMs) / 2)
       : firstPollMs;
     let status = created.status;
-    while (!status?.completed) {
+    while (!status.completed) {
       await clock.sleep(Math.max(0, started + next - clock.now()));
       const elapsed = clock.now() - started;
       if (elapsed > batchTimeoutMs) {
@@ -628,17 +621,16 @@ export function createMerakiDirector(options: MerakiDirectorOptions): MerakiDire
           errors: [`batch ${created.id} did not complete within ${batchTimeoutMs} ms`],
         };
       }
-      status = (
-        await orgCall<BatchBody>(organizationId, {
-          method: 'GET',
-          path: `${path}/${encodeURIComponent(created.id)}`,
-        })
-      ).body.status;
-      if (status?.completed) timing.doneMs = Math.min(timing.doneMs, elapsed);
+      const res = await orgCall(organizationId, {
+        method: 'GET',
+        path: `${path}/${encodeURIComponent(created.id)}`,
+      });
+      status = parseMerakiResponse(MERAKI_OPERATIONS.readBatch, res.status, res.body).status;
+      if (status.completed) timing.doneMs = Math.min(timing.doneMs, elapsed);
       else timing.runningMs = Math.max(timing.runningMs, Math.min(elapsed, timing.doneMs));
       next = elapsed + pollIntervalMs;
     }
-    return { id: created.id, failed: status.failed === true, errors: status.errors ?? [] };
+    return { id: created.id, failed: status.failed, errors: status.errors };
   }
 
   async function retagMany(organizationId: string, changes: readonly RetagChange[]): Promise<RetagReport> {
@@ -666,7 +658,7 @@ export function createMerakiDirector(options: MerakiDirectorOptions): MerakiDire
     if (wanted.size <= 10) {
       for (const id of wanted.keys()) {
         try {
-          current.set(id, toNetwork((await networkCall(organizationId, id, { method: 'GET' })).body));
+          current.set(id, await readNetwork(organizationId, id));
         } catch (error) {
           if (!(error instanceof NotFoundError)) throw error;
         }

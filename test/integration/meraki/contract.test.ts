@@ -1,6 +1,11 @@
 import { jest } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
-import { loadSpec, recordMerakiTraffic, validateTraffic } from '../../contract/meraki-traffic.js';
+import {
+  loadSpec,
+  recordMerakiTraffic,
+  validateBodies,
+  validateTraffic,
+} from '../../contract/meraki-traffic.js';
 import type { LoggedExchange } from '../../../local/simulator/meraki/server.js';
 
 // Recording the traffic takes a few seconds (a 429 storm waits Retry-After); the machine is noisy.
@@ -10,7 +15,9 @@ const specPath = fileURLToPath(
   new URL('../../../shared/director/meraki/openapi-subset.yaml', import.meta.url),
 );
 
-describe('Meraki contract (project spec shared/director/meraki/openapi-subset.yaml)', () => {
+// Two statements of the contract, each fact once: the OpenAPI subset (operations, parameters,
+// statuses, headers) and the zod schemas of shared/director/meraki/schemas.ts (bodies).
+describe('Meraki contract (openapi-subset.yaml + the zod schemas of schemas.ts)', () => {
   let traffic: LoggedExchange[];
   beforeAll(async () => {
     traffic = await recordMerakiTraffic();
@@ -37,20 +44,65 @@ describe('Meraki contract (project spec shared/director/meraki/openapi-subset.ya
     expect(nulls).toBe(true);
   });
 
-  it('every adapter request and every simulator response validates against the spec', async () => {
+  it('every adapter request and every simulator response validates against the OpenAPI subset', async () => {
     const result = await validateTraffic(loadSpec(specPath), traffic);
     expect(result.mismatches).toEqual([]);
     expect(result.undocumented).toEqual({});
     expect(result.checked).toBe(traffic.length);
   });
 
-  it('the validator does catch a broken request and a broken response', async () => {
-    const good = traffic.find((e) => e.method === 'PUT' && e.status === 200) as LoggedExchange;
-    const badRequest = { ...good, requestBody: { tags: 'london_primary_up paris_backup_down' } };
-    const badResponse = { ...good, responseBody: { id: 1, tags: [] } };
-    const result = await validateTraffic(loadSpec(specPath), [badRequest, badResponse]);
+  it('every request body and every response body conforms to the zod schemas', () => {
+    expect(traffic.every((e) => e.status >= 300 || e.responseBody !== undefined)).toBe(true);
+    const result = validateBodies(traffic);
+    expect(result.mismatches).toEqual([]);
+    expect(result.checked).toBe(traffic.length);
+  });
+
+  it('the zod check catches a broken request body and a broken response body', () => {
+    const put = traffic.find((e) => e.method === 'PUT' && e.status === 200) as LoggedExchange;
+    const post = traffic.find((e) => e.method === 'POST' && e.status === 201) as LoggedExchange;
+    const loss = traffic.find(
+      (e) => e.path.endsWith('/uplinksLossAndLatency') && e.status === 200,
+    ) as LoggedExchange;
+    const limited = traffic.find((e) => e.status === 429) as LoggedExchange;
+    const result = validateBodies([
+      { ...put, requestBody: { tags: 'london_primary_up paris_backup_down' } },
+      { ...put, responseBody: { id: 1, tags: [] } },
+      { ...post, requestBody: { confirmed: true, synchronous: false, actions: [] } },
+      {
+        ...loss,
+        responseBody: [
+          {
+            networkId: 'N_1',
+            serial: 'Q',
+            uplink: 'wan1',
+            ip: '1.2.3.4',
+            timeSeries: [{ ts: 'yesterday', lossPercent: null, latencyMs: null }],
+          },
+        ],
+      },
+      { ...limited, responseBody: { message: 'slow down' } },
+    ]);
+    expect(result.mismatches).toHaveLength(5);
+    expect(result.mismatches[0]).toMatch(
+      /request body \(PUT \/networks\/\{networkId\}\): tags="london_primary_up/,
+    );
+    expect(result.mismatches[1]).toMatch(/response body \(PUT \/networks\/\{networkId\}\): id=1: expected/);
+    expect(result.mismatches[2]).toMatch(/request body \(POST .*actionBatches\): actions=\[\]/);
+    expect(result.mismatches[3]).toMatch(/response body .*: 0\.timeSeries\.0\.ts="yesterday"/);
+    expect(result.mismatches[4]).toMatch(/response body .*: errors=undefined/);
+  });
+
+  it('the OpenAPI check catches an unknown operation and an out-of-range parameter', async () => {
+    const loss = traffic.find(
+      (e) => e.path.endsWith('/uplinksLossAndLatency') && e.status === 200,
+    ) as LoggedExchange;
+    const result = await validateTraffic(loadSpec(specPath), [
+      { ...loss, query: { timespan: '900' } },
+      { ...loss, method: 'DELETE' },
+    ]);
     expect(result.mismatches).toHaveLength(2);
-    expect(result.mismatches[0]).toMatch(/request/);
-    expect(result.mismatches[1]).toMatch(/response body/);
+    expect(result.mismatches[0]).toMatch(/request: .*timespan/);
+    expect(result.mismatches[1]).toMatch(/no operation in the spec/);
   });
 });
