@@ -59,7 +59,8 @@ export const merakiPart: PartFactory = (options) => {
         organizations: [MERAKI_SANDBOX_ORG],
         now: () => t0 + (Date.now() - t0) * scale,
         batchCompletionDelayMs: 2_000 / scale,
-        logBodies: false,
+        // Bodies only when a caller records the exchanges (options.merakiLog).
+        logBodies: options.merakiLog !== undefined,
         maxLog: 10_000,
       });
       ctx.setEnv(API_KEY_ENV, sim.apiKey);
@@ -112,6 +113,7 @@ export const merakiPart: PartFactory = (options) => {
     },
     async stop() {
       for (const timer of timers) clearTimeout(timer);
+      if (sim) options.merakiLog?.push(...sim.log);
       await sim?.close();
       resetConfigCache();
     },

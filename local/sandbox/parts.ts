@@ -9,6 +9,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Config } from '../../shared/config/schema.js';
 import type { LocalAssembly } from '../runtime/local-assembly.js';
 import type { ZwanSimulator } from '../simulator/index.js';
+import type { LoggedExchange } from '../simulator/meraki/server.js';
 import type { FaultStep } from './faults.js';
 
 /** Options of a sandbox run (the CLI flags). */
@@ -29,6 +30,11 @@ export interface SandboxOptions {
   verbose: boolean;
   /** Which director the sandbox simulates (`--director`). @default 'zwan' */
   director?: 'zwan' | 'meraki';
+  /**
+   * Meraki mode: when set, the Meraki simulator logs bodies too and appends every exchange here
+   * as it stops (the conformance script validates them). @default not recorded
+   */
+  merakiLog?: LoggedExchange[];
 }
 
 /** Shared state of a running sandbox. Fields are set by the parts that own them. */
