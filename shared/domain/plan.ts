@@ -2,7 +2,7 @@
  * Re-point plans: which branches must move to the serving concentrator, and with which tunnel
  * IDs. Pure; the adapters carry the actions out, fenced by the epoch.
  */
-import { NotFoundError, StaleEpochError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
 import { lookup, type ById } from './election.js';
 import type { HaGroup, RepointAction } from './model.js';
 
@@ -47,23 +47,4 @@ export function planRepoints(
     });
   }
   return actions;
-}
-
-/** Drop actions fenced by an epoch older than the group's current one. */
-export function dropStale(actions: readonly RepointAction[], currentEpoch: number): RepointAction[] {
-  return actions.filter((a) => a.epoch >= currentEpoch);
-}
-
-/**
- * Throw when an action's epoch is older than the group's current one (for adapters that check
- * one action at a time).
- * @throws StaleEpochError
- */
-export function assertFresh(action: RepointAction, currentEpoch: number): void {
-  if (action.epoch < currentEpoch) {
-    throw new StaleEpochError(
-      `re-point of branch ${action.branchId} (group ${action.groupKey}) carries epoch ${action.epoch}, ` +
-        `older than the group's ${currentEpoch}: dropped`,
-    );
-  }
 }

@@ -1,7 +1,6 @@
 import { branchCurrentTarget } from '../../../shared/domain/inventory.js';
-import type { RepointAction } from '../../../shared/domain/model.js';
-import { assertFresh, dropStale, planRepoints } from '../../../shared/domain/plan.js';
-import { NotFoundError, StaleEpochError } from '../../../shared/errors.js';
+import { planRepoints } from '../../../shared/domain/plan.js';
+import { NotFoundError } from '../../../shared/errors.js';
 import { chennaiGroup, makeBranch } from './fixtures.js';
 
 describe('planRepoints', () => {
@@ -69,26 +68,5 @@ describe('planRepoints', () => {
   it('refuses a serving id that is not a candidate of the group, naming it', () => {
     expect(() => planRepoints(group, 'HA_DC9', 5, current)).toThrow(NotFoundError);
     expect(() => planRepoints(group, 'HA_DC9', 5, current)).toThrow(/"HA_DC9".*HA_DC1, HA_DC2, DR/);
-  });
-});
-
-describe('dropStale / assertFresh', () => {
-  const action = (epoch: number): RepointAction => ({
-    groupKey: 't1#Chennai',
-    tenantId: 't1',
-    branchId: `BR${epoch}`,
-    targetId: 'HA_DC2',
-    epoch,
-    tunnels: [],
-  });
-
-  it('drops actions older than the current epoch and keeps the rest', () => {
-    expect(dropStale([action(3), action(4), action(5)], 4).map((a) => a.epoch)).toEqual([4, 5]);
-  });
-
-  it('throws StaleEpochError for an older action, naming both epochs', () => {
-    expect(() => assertFresh(action(3), 4)).toThrow(StaleEpochError);
-    expect(() => assertFresh(action(3), 4)).toThrow(/epoch 3.*4/);
-    expect(() => assertFresh(action(4), 4)).not.toThrow();
   });
 });
