@@ -69,6 +69,17 @@ export function isPinActive(pin: Pin | undefined, now: number): pin is Pin {
   return pin !== undefined && (pin.expiresAt === undefined || now < pin.expiresAt);
 }
 
+/**
+ * Site roles as election sees them. A PASSIVE site's concentrators are skipped, except the DR
+ * site's while DC is ACTIVE: in normal operation the DR *director* is a standby (PASSIVE), but
+ * the DR concentrators are onboarded on the DC director (reference) and are the last resort of
+ * the failover order (DC/ACTIVE, DC/PASSIVE, DR/ACTIVE, DR/PASSIVE). After a DC→DR switchover
+ * (DC PASSIVE) the DC concentrators are skipped until failback.
+ */
+export function electionSiteRoles(roles: Record<SiteName, SiteRole>): Record<SiteName, SiteRole> {
+  return { DC: roles.DC, DR: roles.DC === 'ACTIVE' ? 'ACTIVE' : roles.DR };
+}
+
 /** Decide the serving concentrator of one group. */
 export function elect(input: ElectionInput): ElectionResult {
   const { group, current } = input;

@@ -6,7 +6,7 @@
  */
 import type { DirectorCpe } from '../director/port.js';
 import { mapLimit, type TokenBucket } from '../director/limits.js';
-import { elect, isPinActive } from '../domain/election.js';
+import { elect, electionSiteRoles, isPinActive } from '../domain/election.js';
 import { branchCurrentTarget, findGroup, parseInventory } from '../domain/inventory.js';
 import {
   CANDIDATE_ORDER,
@@ -107,17 +107,6 @@ export interface ReconcileResult {
   plan: RepointAction[];
   fanOut?: FanOutResult;
   dryRun: boolean;
-}
-
-/**
- * Site roles as election sees them. A PASSIVE site's concentrators are skipped, except the DR
- * site's while DC is ACTIVE: in normal operation the DR *director* is a standby (PASSIVE), but
- * the DR concentrators are onboarded on the DC director (reference) and are the last resort of
- * the failover order (DC/ACTIVE, DC/PASSIVE, DR/ACTIVE, DR/PASSIVE). After a DC→DR switchover
- * (DC PASSIVE) the DC concentrators are skipped until failback.
- */
-export function electionSiteRoles(roles: Record<SiteName, SiteRole>): Record<SiteName, SiteRole> {
-  return { DC: roles.DC, DR: roles.DC === 'ACTIVE' ? 'ACTIVE' : roles.DR };
 }
 
 /** The director to act through: the ACTIVE site's (DC when both or neither are ACTIVE). */

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import {
   elect,
+  electionSiteRoles,
   isPinActive,
   type ElectionInput,
   type ElectionResult,
@@ -401,5 +402,19 @@ describe('election over generated traces', () => {
       ),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('electionSiteRoles', () => {
+  it('keeps the standby DR site eligible while DC is ACTIVE (DR is the last resort)', () => {
+    expect(electionSiteRoles({ DC: 'ACTIVE', DR: 'PASSIVE' })).toEqual({ DC: 'ACTIVE', DR: 'ACTIVE' });
+  });
+
+  it('skips the DC site after a switchover, until failback', () => {
+    expect(electionSiteRoles({ DC: 'PASSIVE', DR: 'ACTIVE' })).toEqual({ DC: 'PASSIVE', DR: 'ACTIVE' });
+  });
+
+  it('leaves both PASSIVE as they are (nothing eligible, ALL_DOWN)', () => {
+    expect(electionSiteRoles({ DC: 'PASSIVE', DR: 'PASSIVE' })).toEqual({ DC: 'PASSIVE', DR: 'PASSIVE' });
   });
 });
