@@ -76,9 +76,10 @@ export interface HttpClientOptions {
   random?: () => number;
   /**
    * `fetch` or `node` (node:http(s), keep-alive, far less CPU per call). Redirects are followed
-   * by this client either way (see `redirectHosts`). @default 'fetch'
+   * by this client either way (see `redirectHosts`). A function is used as the transport itself
+   * (the checker's in-process one). @default 'fetch'
    */
-  transport?: 'fetch' | 'node';
+  transport?: 'fetch' | 'node' | Transport;
   /**
    * Hosts besides the base URL's origin that a redirect or a `Link` next page may lead to, with
    * the auth headers: exact host names (`api.meraki.com`) or `*.` patterns for any subdomain
@@ -257,14 +258,19 @@ class Retryable extends Error {
 }
 
 /** What a transport returns: status, headers and the whole body as text. */
-interface RawResponse {
+/** What a {@link Transport} answers. */
+export interface RawResponse {
   status: number;
   headers: Headers;
   text: string;
 }
 
-/** One HTTP exchange; rejects with a `TimeoutError`-named error after `timeoutMs`, or a connection error. */
-type Transport = (
+/**
+ * One HTTP exchange; rejects with a `TimeoutError`-named error after `timeoutMs`, or a connection
+ * error. Injectable ({@link HttpClientOptions.transport}): the whole-system checker routes calls
+ * in-process to the simulator, on its virtual clock.
+ */
+export type Transport = (
   url: URL,
   init: { method: string; headers: Record<string, string>; body: string | undefined; timeoutMs: number },
 ) => Promise<RawResponse>;
@@ -359,9 +365,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
   const transport =
-    options.transport === 'node'
-      ? nodeTransport(options.concurrency)
-      : fetchTransport(options.fetch ?? ((input, init) => globalThis.fetch(input, init)));
+    typeof options.transport === 'function'
+      ? options.transport
+      : options.transport === 'node'
+        ? nodeTransport(options.concurrency)
+        : fetchTransport(options.fetch ?? ((input, init) => globalThis.fetch(input, init)));
   const bucket =
     options.bucket ??
     (options.rateLimit

@@ -18,6 +18,7 @@ import {
   type HttpRequest,
   mapLimit,
   type RetryInfo,
+  type Transport,
 } from '../http.js';
 import type {
   DirectorCpe,
@@ -80,6 +81,8 @@ export interface ZwanDirectorOptions {
   clock?: Clock;
   random?: () => number;
   onRetry?: (info: RetryInfo) => void;
+  /** The HTTP transport (the checker's in-process one). @default node:http */
+  transport?: Transport;
 }
 
 /** Outcome of the group "Update Branch to Active Node" call. */
@@ -174,7 +177,7 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
     baseUrl: options.baseUrl,
     headers: async () => ({ [ZWAN_API_KEY_HEADER]: await options.apiKey() }),
     // The contract has no redirects; node:http keeps a fan-out's CPU per call low.
-    transport: 'node',
+    transport: options.transport ?? 'node',
     timeoutMs: options.timeoutMs ?? 5_000,
     retries: options.retries ?? 3,
     backoffBaseMs: options.backoffBaseMs ?? 200,
