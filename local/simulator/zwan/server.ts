@@ -103,7 +103,28 @@ export interface ZwanSimulatorOptions {
   logBodies?: boolean;
   /** Injectable clock for `at` fields. @default Date.now */
   now?: () => number;
+  /** Open a socket. false: in-process only, through {@link ZwanSimulator.dispatch} (the checker). @default true */
+  listen?: boolean;
 }
+
+/** One director request given to {@link ZwanSimulator.dispatch}: the body already parsed. */
+export interface SimDispatchRequest {
+  method: string;
+  url: URL;
+  /** Lower-case header names. */
+  headers: Record<string, string>;
+  json?: unknown;
+  /** The body was not valid JSON. */
+  invalid?: boolean;
+  /** The Host header (for Link URLs). */
+  host?: string;
+}
+
+/** What a director does with a request: answers, drops the connection, or never answers. */
+export type SimDispatchResult =
+  | { kind: 'reply'; status: number; body: unknown; headers?: Record<string, string> }
+  | { kind: 'down' }
+  | { kind: 'hang' };
 
 /** A running simulator. */
 export interface ZwanSimulator {
@@ -116,6 +137,8 @@ export interface ZwanSimulator {
   readonly faults: SimFaults;
   /** The live request log (oldest first). */
   readonly requests: SimRequestRecord[];
+  /** Answer one director request in-process (no socket, no latency). */
+  dispatch(request: SimDispatchRequest): Promise<SimDispatchResult>;
   clearRequests(): void;
   close(): Promise<void>;
 }
@@ -784,27 +807,19 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
 
   const hanging = new Set<ServerResponse>();
 
-  /** Never answer: the request is logged as hung and its response held until the client gives up. */
-  function hold(
-    res: ServerResponse,
-    base: Omit<SimRequestRecord, 'seq' | 'at' | 'status' | 'responseHeaders'>,
-  ): void {
-    log({ ...base, status: 0, responseHeaders: {}, fault: 'hang' });
-    hanging.add(res);
-    res.on('close', () => hanging.delete(res));
-  }
   const sitePath = /^\/sites\/(DC|DR)(\/api\/v1)(\/.*)?$/;
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://sim');
-    const { json, invalid } = await readBody(req);
-    if (url.pathname.startsWith('/_sim/')) {
-      if (invalid) return send(res, errorReply(bad('the body is not valid JSON')));
-      return handleSim(req, res, url, json);
-    }
+  /**
+   * One director request, without sockets: what the node server answers, and what the checker's
+   * in-process transport calls directly. `down`: the connection is dropped; `hang`: never answered.
+   * Latency is the caller's (the node server sleeps first; the checker delays on its clock).
+   */
+  async function dispatch(request: SimDispatchRequest): Promise<SimDispatchResult> {
+    const url = request.url;
     const m = sitePath.exec(url.pathname);
     if (!m) {
-      return send(res, {
+      return {
+        kind: 'reply',
         status: 404,
         body: {
           error: {
@@ -812,11 +827,12 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
             message: `no director at ${url.pathname}: use /sites/DC${ZWAN_API_PREFIX} or /sites/DR${ZWAN_API_PREFIX}`,
           },
         },
-      });
+      };
     }
     const site = m[1] as SiteName;
     const path = m[3] ?? '/';
-    const method = req.method ?? 'GET';
+    const method = request.method;
+    const { json, invalid } = request;
     const segments = path.split('/').slice(1).map(decodeURIComponent);
     const { route, params, pathKnown } = match(method, segments);
     const base: Omit<SimRequestRecord, 'seq' | 'at' | 'status' | 'responseHeaders'> = {
@@ -831,12 +847,12 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
     const s = world.sites[site];
     if (s.mode === 'down') {
       log({ ...base, status: 0, responseHeaders: {}, fault: 'down' });
-      req.socket.destroy();
-      return;
+      return { kind: 'down' };
     }
-    if (s.mode === 'hang') return hold(res, base);
-    const delay = latencyMs + (s.mode === 'slow' ? s.delayMs : 0);
-    if (delay > 0) await sleep(delay);
+    if (s.mode === 'hang') {
+      log({ ...base, status: 0, responseHeaders: {}, fault: 'hang' });
+      return { kind: 'hang' };
+    }
 
     let reply: Reply;
     const fault = s.mode === 'slow' || s.mode === 'error5xx' ? s.mode : undefined;
@@ -845,7 +861,7 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
         status: 503,
         body: { error: { code: 'UNAVAILABLE', message: `the ${site} director is unavailable (injected)` } },
       };
-    } else if (req.headers['x-api-key'] !== apiKeys[site]) {
+    } else if (request.headers['x-api-key'] !== apiKeys[site]) {
       reply = {
         status: 401,
         body: {
@@ -863,19 +879,21 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
         : { status: 404, body: { error: { code: 'NOT_FOUND', message: `no route ${method} ${path}` } } };
     } else {
       try {
-        const host = req.headers.host ?? '127.0.0.1';
         reply = await route.handle({
           site,
           params,
           query: url.searchParams,
           body: json,
-          apiBase: `http://${host}/sites/${site}${ZWAN_API_PREFIX}`,
+          apiBase: `http://${request.host ?? '127.0.0.1'}/sites/${site}${ZWAN_API_PREFIX}`,
         });
       } catch (error) {
         reply = errorReply(error);
       }
     }
-    if (reply.hang) return hold(res, base);
+    if (reply.hang) {
+      log({ ...base, status: 0, responseHeaders: {}, fault: 'hang' });
+      return { kind: 'hang' };
+    }
     log({
       ...base,
       status: reply.status,
@@ -883,7 +901,59 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
       responseHeaders: reply.headers ?? {},
       ...(fault ? { fault } : {}),
     });
-    send(res, reply);
+    return { kind: 'reply', ...reply };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sim');
+    const { json, invalid } = await readBody(req);
+    if (url.pathname.startsWith('/_sim/')) {
+      if (invalid) return send(res, errorReply(bad('the body is not valid JSON')));
+      return handleSim(req, res, url, json);
+    }
+    const site = sitePath.exec(url.pathname)?.[1] as SiteName | undefined;
+    const mode = site ? world.sites[site].mode : 'ok';
+    const delay =
+      mode === 'down' || mode === 'hang'
+        ? 0
+        : latencyMs + (mode === 'slow' && site ? world.sites[site].delayMs : 0);
+    if (delay > 0) await sleep(delay);
+    const result = await dispatch({
+      method: req.method ?? 'GET',
+      url,
+      headers: Object.fromEntries(
+        Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]),
+      ),
+      ...(json !== undefined ? { json } : {}),
+      ...(invalid ? { invalid } : {}),
+      ...(req.headers.host ? { host: req.headers.host } : {}),
+    });
+    if (result.kind === 'down') {
+      req.socket.destroy();
+      return;
+    }
+    if (result.kind === 'hang') {
+      hanging.add(res);
+      res.on('close', () => hanging.delete(res));
+      return;
+    }
+    send(res, result);
+  }
+
+  if (options.listen === false) {
+    return {
+      url: (site) => `http://sim.invalid/sites/${site}${ZWAN_API_PREFIX}`,
+      port: 0,
+      origin: 'http://sim.invalid',
+      world,
+      faults,
+      requests,
+      dispatch,
+      clearRequests: () => {
+        requests.length = 0;
+      },
+      close: async () => {},
+    };
   }
 
   const server = createServer((req, res) => {
@@ -908,6 +978,7 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
     world,
     faults,
     requests,
+    dispatch,
     clearRequests: () => {
       requests.length = 0;
     },
