@@ -93,8 +93,24 @@ export class RateLimitedError extends DirectorUnavailableError {}
 /** A conditional write lost to a concurrent writer and the re-read/re-apply budget ran out. */
 export class ConcurrentUpdateError extends CpeFailoverError {}
 
-/** An action carried an epoch older than the group's current epoch: dropped, never applied. */
-export class StaleEpochError extends CpeFailoverError {}
+/**
+ * A conditional write's condition did not hold (the item existed, was absent, or had another
+ * `version` or attribute value than the write required). The store port's answer to a lost race;
+ * repositories catch it and re-read, or turn it into a `false` result.
+ */
+export class ConditionFailedError extends CpeFailoverError {}
+
+/**
+ * An action carried an epoch older than the group's current epoch: dropped, never applied.
+ * `currentEpoch`: the epoch the refusing director already has for the group, when it says.
+ */
+export class StaleEpochError extends CpeFailoverError {
+  readonly currentEpoch?: number;
+  constructor(message: string, options?: { cause?: unknown; currentEpoch?: number }) {
+    super(message, options);
+    if (options?.currentEpoch !== undefined) this.currentEpoch = options.currentEpoch;
+  }
+}
 
 /** Something the operator asked for does not exist (tenant, group, concentrator). */
 export class NotFoundError extends CpeFailoverError {}
@@ -128,6 +144,16 @@ export class DriftReconcileError extends CpeFailoverError {}
 
 /** A secret (e.g. a director's API key) could not be read or has the wrong shape. The value is never in the message. */
 export class SecretError extends CpeFailoverError {}
+
+/**
+ * A director could not be reached or answered 5xx/429 past its retries: an expected condition
+ * (hold and retry later), not a defect of the request.
+ */
+export function isDirectorUnavailable(
+  error: unknown,
+): error is DirectorUnavailableError | DirectorUnhealthyError {
+  return error instanceof DirectorUnavailableError || error instanceof DirectorUnhealthyError;
+}
 
 /** Render a value for an error message: strings quoted, objects as JSON, long values cut. */
 export function formatValue(value: unknown): string {
