@@ -85,6 +85,12 @@ export interface Director {
   sampleHealth(tenantId: string, cpeIds: readonly string[]): Promise<Sample[]>;
   /** The director's own health (never throws for unreachable: `reachable: false`). */
   health(): Promise<DirectorHealth>;
+  /**
+   * Raise the group's epoch on this director (a fence) and change nothing else: from then on it
+   * refuses every call of an older epoch for the group. A fan-out fences first, then lists the
+   * CPEs and plans from that listing. StaleEpochError when the director already has a newer epoch.
+   */
+  fence(tenantId: string, haName: string, epoch: number): Promise<void>;
   /** Set a concentrator's runtime HA role (the virtual IP moves with it), fenced by `epoch`. */
   setHaState(tenantId: string, cpeId: string, state: HaState, epoch: number): Promise<void>;
   /** Re-point one branch's tunnels to the target concentrator; idempotent, fenced by the epoch. */

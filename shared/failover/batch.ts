@@ -16,6 +16,7 @@ import {
   fanOut,
   loadTenantView,
   reconcileGroup,
+  type FanOutHooks,
   type FanOutRequest,
   type FanOutResult,
   type FanOutRunner,
@@ -39,14 +40,14 @@ export function idempotentFanOut(
   // Requests that really ran here (the rest got the stored result of an earlier run).
   const ran = new WeakSet<FanOutRequest>();
   // A named function: Powertools puts its name in the idempotency key.
-  const fanOutOnce = async (request: FanOutRequest, group: Parameters<FanOutRunner>[1], view: TenantView) => {
+  const fanOutOnce = async (request: FanOutRequest, hooks?: FanOutHooks) => {
     ran.add(request);
-    return fanOut(deps, request, group, view);
+    return fanOut(deps, request, hooks);
   };
   const once = makeIdempotent(fanOutOnce, { persistenceStore, config, dataIndexArgument: 0 });
-  return async (request, group, view) => {
+  return async (request, hooks) => {
     try {
-      const result = await once(request, group, view);
+      const result = await once(request, hooks);
       return ran.has(request) ? result : { ...result, replayed: true };
     } catch (error) {
       if (!(error instanceof IdempotencyAlreadyInProgressError)) throw error;
@@ -58,7 +59,7 @@ export function idempotentFanOut(
         groupKey: request.groupKey,
         servingId: request.servingId,
         epoch: request.epoch,
-        counts: { total: group.branches.length, repointed: 0, unchanged: 0, failed: 0 },
+        counts: { total: 0, repointed: 0, unchanged: 0, failed: 0 },
         failed: [],
         superseded: false,
         inProgressElsewhere: true,

@@ -69,12 +69,16 @@ export interface FanOutResult {
   replayed?: boolean;
 }
 
+/** What a fan-out may be given besides its request (not part of its idempotency key). */
+export interface FanOutHooks {
+  /** Throttle re-point calls across groups (drift reconcile). */
+  bucket?: TokenBucket;
+  /** Called with the re-point actions planned from the fresh listing (when the fan-out runs here). */
+  onPlan?: (plan: RepointAction[]) => void;
+}
+
 /** Runs a fan-out: {@link fanOut} directly, or wrapped by Powertools idempotency (the handler). */
-export type FanOutRunner = (
-  request: FanOutRequest,
-  group: HaGroup,
-  view: TenantView,
-) => Promise<FanOutResult>;
+export type FanOutRunner = (request: FanOutRequest, hooks?: FanOutHooks) => Promise<FanOutResult>;
 
 /** Options of {@link reconcileGroup}. */
 export interface ReconcileOptions {
@@ -82,7 +86,11 @@ export interface ReconcileOptions {
   trigger?: string;
   /** Decide and plan, change nothing; the result carries the plan. */
   dryRun?: boolean;
-  /** The tenant's inventory when the caller already read it (one read per tenant). */
+  /**
+   * The tenant's inventory when the caller already read it (one read per tenant). Used only to
+   * find the group and its candidates for election: a fan-out always plans from its own listing,
+   * read after it fenced the director (DESIGN "Fence, then read").
+   */
   view?: TenantView;
   /** How to fan out; default {@link fanOut} directly. */
   runFanOut?: FanOutRunner;
@@ -103,7 +111,10 @@ export interface ReconcileResult {
   alarms: AlarmKind[];
   /** True when no re-point was attempted on purpose (ALL_DOWN, MONITOR_BLIND, nothing serving). */
   held: boolean;
-  /** The re-point actions (dry run: what would be done; else what was attempted). */
+  /**
+   * The re-point actions (dry run: what would be done, from the view; else what the fan-out
+   * attempted, planned from its fresh listing; empty when it did not run here).
+   */
   plan: RepointAction[];
   fanOut?: FanOutResult;
   dryRun: boolean;
@@ -122,7 +133,11 @@ export async function loadTenantView(
   siteRoles?: Record<SiteName, SiteRole>,
 ): Promise<TenantView> {
   const roles = siteRoles ?? (await deps.store.getSiteRoles());
-  const cpes: DirectorCpe[] = await activeDirector(deps, roles).listCpes(tenantId);
+  return viewOf(deps, tenantId, await activeDirector(deps, roles).listCpes(tenantId));
+}
+
+/** Parse a tenant's CPE listing (invalid CPEs are logged and left out). */
+function viewOf(deps: FailoverDeps, tenantId: string, cpes: DirectorCpe[]): TenantView {
   const inventory = parseInventory([{ tenantId, cpes }]);
   for (const bad of inventory.invalid) {
     deps.log.warn('CPE left out: invalid metadata', { ...bad });
@@ -311,9 +326,13 @@ export async function reconcileGroup(
       epoch: decision.epoch,
       decidedAt: at,
     };
-    const runner = opts.runFanOut ?? ((req, g, v) => fanOut(deps, req, g, v, opts.bucket));
-    const result = await runner(request, group, view);
-    return { ...base, held: false, plan: planFor(group, decision.servingId, decision.epoch), fanOut: result };
+    const runner = opts.runFanOut ?? ((req, hooks) => fanOut(deps, req, hooks));
+    let plan: RepointAction[] = [];
+    const result = await runner(request, {
+      ...(opts.bucket ? { bucket: opts.bucket } : {}),
+      onPlan: (p) => (plan = p),
+    });
+    return { ...base, held: false, plan, fanOut: result };
   }
   throw new ConcurrentUpdateError(`group ${groupKey}: lost the epoch race ${maxAttempts} times in a row`);
 }
@@ -325,40 +344,61 @@ function planFor(group: HaGroup, servingId: string, epoch: number): RepointActio
 }
 
 /**
- * Make every branch of a group use `request.servingId`: HA_STATE first (serving ACTIVE, any
- * other concentrator the director shows ACTIVE → PASSIVE), then each branch not on it, with
- * bounded concurrency (retries are the HTTP client's). Each branch's outcome is recorded.
- * Dropped whole when the group's stored epoch is already newer than the request's.
+ * Make every branch of a group use `request.servingId`. Fence, then read: dropped whole when the
+ * group's stored epoch is already newer; else the acting director is fenced with the epoch (from
+ * then on it refuses every call of an older one), the tenant's CPEs are listed fresh from it, and
+ * everything below is planned from that listing: HA_STATE first (serving ACTIVE, any other
+ * concentrator it shows ACTIVE → PASSIVE), then each branch not on serving, with bounded
+ * concurrency (retries are the HTTP client's). Each branch's outcome is recorded.
  */
 export async function fanOut(
   deps: FailoverDeps,
   request: FanOutRequest,
-  group: HaGroup,
-  view: TenantView,
-  bucket?: TokenBucket,
+  hooks: FanOutHooks = {},
 ): Promise<FanOutResult> {
   const now = deps.now ?? Date.now;
-  const { groupKey, servingId, epoch } = request;
+  const { groupKey, tenantId, servingId, epoch } = request;
+  const { haName } = splitGroupKey(groupKey);
   const result: FanOutResult = {
     groupKey,
     servingId,
     epoch,
-    counts: { total: group.branches.length, repointed: 0, unchanged: 0, failed: 0, stale: 0 },
+    counts: { total: 0, repointed: 0, unchanged: 0, failed: 0, stale: 0 },
     failed: [],
     superseded: false,
   };
   const stored = await deps.store.getGroup(groupKey);
   const storedEpoch = stored?.epoch ?? 0;
-  const director = activeDirector(deps, await deps.store.getSiteRoles());
-
-  // Every action carries the request's epoch: all are stale or none is.
-  const actions = planFor(group, servingId, epoch);
   if (storedEpoch > epoch) {
     result.superseded = true;
-    result.counts.stale = actions.length;
     deps.log.info('fan-out superseded by a newer epoch', { groupKey, epoch, storedEpoch });
     return result;
   }
+  const director = activeDirector(deps, await deps.store.getSiteRoles());
+  try {
+    await director.fence(tenantId, haName, epoch);
+  } catch (error) {
+    if (!(error instanceof StaleEpochError)) throw error;
+    result.superseded = true;
+    deps.log.info('fan-out superseded: the director has a newer epoch', {
+      groupKey,
+      epoch,
+      directorEpoch: error.currentEpoch,
+    });
+    return result;
+  }
+  // Read after the fence: a call of an older epoch still in flight has landed (and is seen
+  // here) or will be refused.
+  const view = viewOf(deps, tenantId, await director.listCpes(tenantId));
+  const group = findGroup(view.inventory, groupKey);
+  if (!group) {
+    throw new NotFoundError(`group ${groupKey}: no CPE of tenant ${tenantId} has HA_NAME ${haName}`);
+  }
+  result.counts.total = group.branches.length;
+  // Every action carries the request's epoch: all are stale or none is.
+  const actions = planFor(group, servingId, epoch);
+  hooks.onPlan?.(actions);
+  const bucket = hooks.bucket;
 
   try {
     await setHaStates(deps, director, group, view, servingId, epoch);

@@ -405,14 +405,14 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
       method: 'PUT',
       pattern: ['tenants', ':tenantId', 'cpes', ':cpeId', 'ha-state'],
       operation: 'setHaState',
-      handle: ({ params, body }) => {
+      handle: ({ site, params, body }) => {
         const b = obj(body);
         onlyFields(b, ['state', 'epoch']);
         const state = role(b.state, 'state');
         const epoch = epochOf(b) as number;
         return {
           status: 200,
-          body: world.setHaState(params.tenantId as string, params.cpeId as string, state, epoch),
+          body: world.setHaState(site, params.tenantId as string, params.cpeId as string, state, epoch),
         };
       },
     },
@@ -420,7 +420,7 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
       method: 'POST',
       pattern: ['tenants', ':tenantId', 'cpes', ':cpeId', 'repoint'],
       operation: 'repointBranch',
-      handle: ({ params, body }) => {
+      handle: ({ site, params, body }) => {
         const b = obj(body);
         onlyFields(b, ['targetCpeId', 'epoch', 'tunnels']);
         const targetCpeId = str(b, 'targetCpeId') as string;
@@ -451,6 +451,7 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
         return {
           status: 200,
           body: world.repoint(
+            site,
             params.tenantId as string,
             params.cpeId as string,
             targetCpeId,
@@ -464,14 +465,28 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
       method: 'POST',
       pattern: ['tenants', ':tenantId', 'ha-groups', ':haName', 'update-branches'],
       operation: 'updateGroupBranches',
-      handle: ({ params, body }) => {
+      handle: ({ site, params, body }) => {
         const b = obj(body ?? {});
         onlyFields(b, ['targetCpeId', 'epoch']);
         const target = str(b, 'targetCpeId', true);
         const epoch = epochOf(b, true);
         return {
           status: 200,
-          body: world.updateGroup(params.tenantId as string, params.haName as string, target, epoch),
+          body: world.updateGroup(site, params.tenantId as string, params.haName as string, target, epoch),
+        };
+      },
+    },
+    {
+      method: 'PUT',
+      pattern: ['tenants', ':tenantId', 'ha-groups', ':haName', 'epoch'],
+      operation: 'fenceHaGroup',
+      handle: ({ site, params, body }) => {
+        const b = obj(body);
+        onlyFields(b, ['epoch']);
+        const epoch = epochOf(b) as number;
+        return {
+          status: 200,
+          body: world.fenceGroup(site, params.tenantId as string, params.haName as string, epoch),
         };
       },
     },
@@ -722,7 +737,7 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
       }));
     return {
       sites: world.sites,
-      epochs: Object.fromEntries(world.epochs),
+      epochs: { DC: Object.fromEntries(world.epochs.DC), DR: Object.fromEntries(world.epochs.DR) },
       failNextRepoints: world.failRepoints,
       hangNextJobStarts: world.hangJobStarts,
       tenants: [...world.tenants.values()].map((t) => ({ id: t.id, name: t.name, cpes: t.cpeIds.length })),

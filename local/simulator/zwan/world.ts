@@ -1,6 +1,6 @@
 /**
  * The simulated world behind both zWAN directors: tenants, CPEs, their liveness and WAN figures,
- * tunnels, runtime HA roles, per-group epochs, and each site's director state. No HTTP here:
+ * tunnels, runtime HA roles, and each site's director state, with its own per-group epoch fence. No HTTP here:
  * the server maps these operations to the contract. Lookups are O(1) (maps by id and by group).
  *
  * Tunnel states are derived, not stored: a branch's tunnel is ESTABLISHED when the branch and
@@ -85,8 +85,11 @@ export class SimWorld {
   readonly tenants = new Map<string, { id: string; name: string; cpeIds: string[] }>();
   readonly cpes = new Map<string, SimCpe>();
   readonly sites: Record<SiteName, SimSite>;
-  /** Highest epoch applied per group key. */
-  readonly epochs = new Map<string, number>();
+  /**
+   * Highest epoch each site's director has applied or been fenced with, per group key. Each
+   * director keeps its own (the contract): the DC director knowing epoch 7 says nothing to DR's.
+   */
+  readonly epochs: Record<SiteName, Map<string, number>> = { DC: new Map(), DR: new Map() };
   /** Group key → ids of its concentrators and of its branches. */
   private readonly groups = new Map<string, { concentrators: Set<string>; branches: Set<string> }>();
   /** Re-point calls still to fail with 503 (failNextRepoints). */
@@ -338,9 +341,10 @@ export class SimWorld {
     return { results, unknownIds };
   }
 
-  /** Check the epoch against the group's highest; raise it when newer. Throws 409 when older. */
-  private fence(groupKey: string, haName: string, epoch: number): void {
-    const current = this.epochs.get(groupKey) ?? 0;
+  /** Check the epoch against `site`'s highest for the group; raise it when newer. 409 when older. */
+  private fence(site: SiteName, groupKey: string, haName: string, epoch: number): void {
+    const epochs = this.epochs[site];
+    const current = epochs.get(groupKey) ?? 0;
     if (epoch < current) {
       throw new SimHttpError(
         409,
@@ -349,7 +353,24 @@ export class SimWorld {
         { haName, currentEpoch: current, requestedEpoch: epoch },
       );
     }
-    this.epochs.set(groupKey, epoch);
+    epochs.set(groupKey, epoch);
+  }
+
+  /** Raise a group's epoch on `site`'s director (fenceHaGroup); 404 for a group it does not know. */
+  fenceGroup(
+    site: SiteName,
+    tenantId: string,
+    haName: string,
+    epoch: number,
+  ): { haName: string; epoch: number } {
+    this.tenant(tenantId);
+    const key = `${tenantId}#${haName}`;
+    const g = this.groups.get(key);
+    if (!g || g.concentrators.size + g.branches.size === 0) {
+      throw new SimHttpError(404, 'NOT_FOUND', `HA group ${haName} does not exist in tenant ${tenantId}`);
+    }
+    this.fence(site, key, haName, epoch);
+    return { haName, epoch };
   }
 
   private groupKeyOf(c: SimCpe): { key: string; haName: string } {
@@ -359,7 +380,13 @@ export class SimWorld {
   }
 
   /** Set a concentrator's runtime HA state; ACTIVE demotes its group's others at the same site. */
-  setHaState(tenantId: string, cpeId: string, state: HaState, epoch: number): WireHaStateResult {
+  setHaState(
+    site: SiteName,
+    tenantId: string,
+    cpeId: string,
+    state: HaState,
+    epoch: number,
+  ): WireHaStateResult {
     const c = this.tenantCpe(tenantId, cpeId);
     if (!this.isConcentrator(c)) {
       throw new SimHttpError(
@@ -369,7 +396,7 @@ export class SimWorld {
       );
     }
     const { key, haName } = this.groupKeyOf(c);
-    this.fence(key, haName, epoch);
+    this.fence(site, key, haName, epoch);
     let changed = c.haRole !== state;
     c.haRole = state;
     if (state === 'ACTIVE') {
@@ -386,6 +413,7 @@ export class SimWorld {
 
   /** Validate and apply a re-point of one branch. Bad input changes nothing. */
   repoint(
+    site: SiteName,
     tenantId: string,
     branchId: string,
     targetId: string,
@@ -422,7 +450,7 @@ export class SimWorld {
         );
       }
     }
-    this.fence(key, haName, epoch);
+    this.fence(site, key, haName, epoch);
     let changed = false;
     for (const a of tunnels) {
       for (const t of branch.tunnels) {
@@ -443,7 +471,13 @@ export class SimWorld {
   }
 
   /** The "Update Branch to Active Node" button for one group. */
-  updateGroup(tenantId: string, haName: string, targetId?: string, epoch?: number): WireGroupUpdateResult {
+  updateGroup(
+    site: SiteName,
+    tenantId: string,
+    haName: string,
+    targetId?: string,
+    epoch?: number,
+  ): WireGroupUpdateResult {
     this.tenant(tenantId);
     const key = `${tenantId}#${haName}`;
     const g = this.groups.get(key);
@@ -478,7 +512,7 @@ export class SimWorld {
         );
       }
     }
-    if (epoch !== undefined) this.fence(key, haName, epoch);
+    if (epoch !== undefined) this.fence(site, key, haName, epoch);
     const branches = [...g.branches].map((id) => {
       const b = this.mustGet(id);
       let changed = false;

@@ -726,6 +726,9 @@ export function createMerakiDirector(options: MerakiDirectorOptions): MerakiDire
     health,
     // Meraki has no HA role to set: the hubs are third-party peers chosen by tags.
     async setHaState() {},
+    // The Dashboard keeps no epoch of ours: nothing to raise. Tag swaps are fenced per network
+    // by the swap pipeline's own epoch check (a director-side fence for tags is a separate issue).
+    async fence() {},
     repoint,
     listNetworks,
     listBranches,

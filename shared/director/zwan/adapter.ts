@@ -38,6 +38,8 @@ import {
   type WireCpeHealth,
   type WireCpePage,
   type WireDirectorHealth,
+  type WireFenceRequest,
+  type WireFenceResult,
   type WireGroupUpdateResult,
   type WireHaStateResult,
   type WireHealthReport,
@@ -238,6 +240,7 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
     if (e?.code === 'STALE_EPOCH') {
       throw new StaleEpochError(
         `${name}: ${what} refused: epoch ${e.requestedEpoch} is older than ${e.currentEpoch}, already applied to group ${e.haName}`,
+        typeof e.currentEpoch === 'number' ? { currentEpoch: e.currentEpoch } : undefined,
       );
     }
     throw new DirectorRequestError(`${name}: ${what} → HTTP ${status}: ${e?.message ?? 'conflict'}`, status, {
@@ -307,6 +310,17 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
         if (error instanceof DirectorUnavailableError) return { site, reachable: false, healthy: false };
         throw error;
       }
+    },
+
+    async fence(tenantId: string, haName: string, epoch: number) {
+      const res = await call<WireFenceResult | WireStaleEpoch>({
+        method: 'PUT',
+        path: `/tenants/${enc(tenantId)}/ha-groups/${enc(haName)}/epoch`,
+        body: { epoch } satisfies WireFenceRequest,
+        okStatuses: [200, 409],
+        tenantId,
+      });
+      if (res.status === 409) staleEpoch(`fence of group ${haName} at epoch ${epoch}`, res.status, res.body);
     },
 
     async setHaState(tenantId: string, cpeId: string, state: HaState, epoch: number) {

@@ -109,6 +109,15 @@ export interface WireHaStateResult {
   changed: boolean;
 }
 
+export interface WireFenceRequest {
+  epoch: number;
+}
+
+export interface WireFenceResult {
+  haName: string;
+  epoch: number;
+}
+
 export interface WireTunnelAssignment {
   haTunnelIdentifier: string;
   tunnelId: string;

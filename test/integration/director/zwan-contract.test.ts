@@ -119,6 +119,12 @@ describe('contract', () => {
     ]);
     await expect(d.repoint(repointTo('BR2', 'DR', 0))).rejects.toThrow(StaleEpochError);
     await expect(d.setHaState(TENANT, 'HA_DC1', 'ACTIVE', 0)).rejects.toThrow(StaleEpochError);
+    await d.fence(TENANT, 'Chennai', 1); // an equal epoch: accepted (a retry)
+    await expect(d.fence(TENANT, 'Chennai', 0)).rejects.toMatchObject({
+      name: 'StaleEpochError',
+      currentEpoch: 1,
+    });
+    await expect(d.fence(TENANT, 'NoSuchGroup', 1)).rejects.toThrow(DirectorRequestError);
     const group = await d.updateGroupBranches(TENANT, 'Chennai', { epoch: 1 });
     expect(group).toEqual({
       haName: 'Chennai',
@@ -461,6 +467,25 @@ describe('adapter behaviour over real HTTP', () => {
 });
 
 describe('simulator', () => {
+  test('fence raises a group epoch with no other call; each site director keeps its own fence', async () => {
+    const dc = director();
+    const dr = director({ site: 'DR', baseUrl: sim.url('DR') });
+    await dc.fence(TENANT, 'Chennai', 7);
+    expect(sim.requests.map((r) => r.operation)).toEqual(['fenceHaGroup']);
+    // Nothing but the epoch changed; every older call is refused from now on.
+    expect((await tunnelOf(dc, 'BR1'))?.tunnelId).toBe(TID.HA_DC1);
+    await expect(dc.repoint(repointTo('BR1', 'HA_DC2', 6))).rejects.toMatchObject({
+      name: 'StaleEpochError',
+      currentEpoch: 7,
+    });
+    await expect(dc.setHaState(TENANT, 'HA_DC2', 'ACTIVE', 6)).rejects.toThrow(StaleEpochError);
+    // The DR director never saw epoch 7.
+    await dr.fence(TENANT, 'Chennai', 6);
+    await dr.setHaState(TENANT, 'DR', 'ACTIVE', 6);
+    expect(sim.world.epochs.DC.get(`${TENANT}#Chennai`)).toBe(7);
+    expect(sim.world.epochs.DR.get(`${TENANT}#Chennai`)).toBe(6);
+  });
+
   test('replaced concentrators (reference scenarios 4 and 5): old ones listed and down, or deleted', async () => {
     const d = director();
     const dc3 = {

@@ -168,10 +168,19 @@ describe('failover function (DynamoDB Local stream → handler → simulator)', 
 
   it('records timeouts when the director hangs mid fan-out, then reconciles once it answers again', async () => {
     const view = await loadTenantView(w.deps, TENANT);
-    w.deps.directors = simDirectors(w.sim, 200);
+    const directors = simDirectors(w.sim, 200);
+    // The director hangs right after the fan-out's fence and fresh listing.
+    let hangAfterListing = true;
+    const dc: Director = Object.create(directors.DC) as Director;
+    dc.listCpes = async (tenantId) => {
+      const cpes = await directors.DC.listCpes(tenantId);
+      if (hangAfterListing) w.sim.faults.director('DC', { mode: 'hang' });
+      hangAfterListing = false;
+      return cpes;
+    };
+    w.deps.directors = { ...directors, DC: dc };
     w.sim.faults.cpeDown(id('dc1'));
     await setHealth('dc1', 'DOWN');
-    w.sim.faults.director('DC', { mode: 'hang' });
     const r = await reconcileGroup(w.deps, KEY, { view });
     expect(r).toMatchObject({ servingId: id('dc2'), epoch: 2 });
     expect(r.fanOut?.counts.failed).toBe(BRANCHES);

@@ -66,13 +66,22 @@ export function topology(opts: {
 /** The fake director. `cpes` is the live state; tests may edit it (reboot, replace, delete). */
 export class FakeDirector implements Director {
   readonly kind = 'zwan' as const;
-  readonly calls = { listCpes: 0, setHaState: [] as [string, HaState, number][], repoint: 0 };
+  readonly calls = {
+    listCpes: 0,
+    fence: [] as [string, number][],
+    setHaState: [] as [string, HaState, number][],
+    repoint: 0,
+  };
   /** Highest epoch seen per tenant#cpe group (fencing like the simulator). */
-  private readonly epochs = new Map<string, number>();
+  readonly epochs = new Map<string, number>();
   /** Branch ids whose next re-point fails (transient, after the client's retries). */
   readonly failRepoints = new Set<string>();
   /** When set, every re-point after this many fails (a crash mid fan-out). */
   crashAfter?: number;
+  /** When set, every re-point call waits for it before the director looks at it (a slow fan-out). */
+  repointGate?: Promise<void>;
+  /** Called when a re-point call arrives (before the gate). */
+  onRepoint?: (action: RepointAction) => void;
 
   constructor(
     public cpes: DirectorCpe[],
@@ -89,24 +98,33 @@ export class FakeDirector implements Director {
   async health(): Promise<DirectorHealth> {
     return { site: this.site, reachable: true, healthy: true };
   }
-  private fence(key: string, epoch: number): void {
-    if (epoch < (this.epochs.get(key) ?? 0)) throw new StaleEpochError(`epoch ${epoch} is stale for ${key}`);
+  private fenceKey(key: string, epoch: number): void {
+    const current = this.epochs.get(key) ?? 0;
+    if (epoch < current) {
+      throw new StaleEpochError(`epoch ${epoch} is stale for ${key}`, { currentEpoch: current });
+    }
     this.epochs.set(key, epoch);
+  }
+  async fence(tenantId: string, haName: string, epoch: number): Promise<void> {
+    this.calls.fence.push([haName, epoch]);
+    this.fenceKey(`${tenantId}#${haName}`, epoch);
   }
   async setHaState(tenantId: string, cpeId: string, state: HaState, epoch: number): Promise<void> {
     const cpe = this.cpes.find((c) => c.id === cpeId && c.tenantId === tenantId);
     if (!cpe) throw new DirectorUnavailableError(`no CPE ${cpeId}`);
-    this.fence(`${tenantId}#${cpe.metadata.HA_NAME}`, epoch);
+    this.fenceKey(`${tenantId}#${cpe.metadata.HA_NAME}`, epoch);
     this.calls.setHaState.push([cpeId, state, epoch]);
     cpe.haRole = state;
   }
   async repoint(action: RepointAction): Promise<RepointResult> {
+    this.onRepoint?.(action);
+    if (this.repointGate) await this.repointGate;
     this.calls.repoint++;
     if (this.crashAfter !== undefined && this.calls.repoint > this.crashAfter) {
       throw new DirectorUnavailableError('director went away');
     }
     if (this.failRepoints.delete(action.branchId)) throw new DirectorUnavailableError('503 after retries');
-    this.fence(action.groupKey, action.epoch);
+    this.fenceKey(action.groupKey, action.epoch);
     const branch = this.cpes.find((c) => c.id === action.branchId);
     if (!branch) throw new DirectorUnavailableError(`no branch ${action.branchId}`);
     let changed = false;

@@ -1,5 +1,4 @@
 import { fanOut, loadTenantView, reconcileGroup } from '../../../shared/failover/service.js';
-import { findGroup } from '../../../shared/domain/inventory.js';
 import { harness, kinds, KEY } from './harness.js';
 
 describe('reconcileGroup', () => {
@@ -158,15 +157,14 @@ describe('reconcileGroup', () => {
     await reconcileGroup(h.deps, KEY);
     h.store.setHealth(KEY, 'DC1', 'DOWN');
     await reconcileGroup(h.deps, KEY); // epoch 2, serving DC2
-    const view = await loadTenantView(h.deps, 't1');
-    const group = findGroup(view.inventory, KEY)!;
     const calls = h.director.calls.repoint;
-    const old = await fanOut(
-      h.deps,
-      { groupKey: KEY, tenantId: 't1', servingId: 'DC1', epoch: 1, decidedAt: 0 },
-      group,
-      view,
-    );
+    const old = await fanOut(h.deps, {
+      groupKey: KEY,
+      tenantId: 't1',
+      servingId: 'DC1',
+      epoch: 1,
+      decidedAt: 0,
+    });
     expect(old.superseded).toBe(true);
     expect(h.director.calls.repoint).toBe(calls);
     expect([...h.director.branchTargets().values()]).toEqual(['DC2', 'DC2']);
@@ -209,5 +207,42 @@ describe('reconcileGroup at cold start', () => {
     expect(h.published.notices).toEqual([]);
     h.store.setHealth(KEY, 'DC1', 'DOWN');
     expect((await reconcileGroup(h.deps, KEY)).alarms).toEqual(['ALL_DOWN']);
+  });
+});
+
+describe('fence, then read', () => {
+  it('an epoch-2 fan-out still in flight cannot land branches on DC2 after unpin raised epoch 3 (pin DC2, unpin)', async () => {
+    const h = harness({ branches: 2, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY); // epoch 1, DC1
+    // A view read before anything below (the batch handler's, drift's or the console's).
+    const before = await loadTenantView(h.deps, 't1');
+    let release!: () => void;
+    h.director.repointGate = new Promise<void>((r) => (release = r));
+    const arrived: number[] = [];
+    let bothArrived!: () => void;
+    const inFlight = new Promise<void>((r) => (bothArrived = r));
+    h.director.onRepoint = (a) => {
+      arrived.push(a.epoch);
+      if (arrived.length === 2) bothArrived();
+    };
+    await h.store.setPin(
+      KEY,
+      { concentratorId: 'DC2', reason: 'maintenance', pinnedAt: h.clock.now },
+      { tenantId: 't1', haName: 'Chennai' },
+    );
+    const pinned = reconcileGroup(h.deps, KEY, { view: before }); // epoch 2 → DC2, re-points held
+    await inFlight;
+    h.director.repointGate = undefined;
+    h.director.onRepoint = undefined;
+    await h.store.setPin(KEY, undefined, { tenantId: 't1', haName: 'Chennai' });
+    const unpinned = await reconcileGroup(h.deps, KEY, { view: before }); // epoch 3 → DC1
+    expect(unpinned).toMatchObject({ servingId: 'DC1', epoch: 3, changed: true });
+    release();
+    const r2 = await pinned;
+    expect(r2).toMatchObject({ servingId: 'DC2', epoch: 2 });
+    expect(r2.fanOut?.counts.stale).toBe(2);
+    expect([...h.director.branchTargets().values()]).toEqual(['DC1', 'DC1']);
+    const roles = new Map(h.director.cpes.map((c) => [c.id, c.haRole]));
+    expect([roles.get('DC1'), roles.get('DC2')]).toEqual(['ACTIVE', 'PASSIVE']);
   });
 });

@@ -49,6 +49,7 @@ describe('health run, series director', () => {
       sampleHealth: async () => points,
       health: async () => ({ site: 'DC', reachable: true, healthy: true }),
       setHaState: async () => {},
+      fence: async () => {},
       repoint: async () => {
         throw new Error('not used');
       },
