@@ -195,12 +195,16 @@ export async function reconcileGroup(
   const dryRun = opts.dryRun ?? false;
 
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    // Health first, the director states after it (not in parallel): the health run writes its
+    // blind verdict BEFORE the round's transitions, so a transition seen here has its verdict
+    // visible to the read that follows. Read the other way round (or in parallel), a mass DOWN
+    // could be seen without the MONITOR_BLIND written before it, and acted on.
+    const healthItems = await deps.store.listHealth(groupKey);
     // The store gives both sites' roles, defaults (DC ACTIVE, DR PASSIVE) included.
-    const [stored, healthItems, roles, directorStates] = await Promise.all([
-      deps.store.getGroup(groupKey),
-      deps.store.listHealth(groupKey),
-      deps.store.getSiteRoles(),
+    const [directorStates, stored, roles] = await Promise.all([
       deps.store.listDirectorStates(),
+      deps.store.getGroup(groupKey),
+      deps.store.getSiteRoles(),
     ]);
     const view = opts.view ?? (await loadTenantView(deps, tenantId, roles));
     const group = findGroup(view.inventory, groupKey);
