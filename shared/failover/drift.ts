@@ -17,6 +17,13 @@ export interface DriftReport {
   drifted: number;
   repointed: number;
   failed: number;
+  /**
+   * Groups whose HA roles this pass corrected without a change of serving (e.g. two concentrators
+   * ACTIVE after a failed PASSIVE, or serving not ACTIVE after a failed ACTIVE).
+   */
+  haStateFixed: string[];
+  /** Groups with an HA_STATE call that failed again (retried on the next pass). */
+  haStateFailed: string[];
   /** Groups held on purpose (ALL_DOWN, MONITOR_BLIND). */
   held: string[];
   /** Groups whose ALL_DOWN alarm is open after this pass (their count is the `AllDown` metric). */
@@ -41,6 +48,8 @@ export async function reconcileDrift(
     drifted: 0,
     repointed: 0,
     failed: 0,
+    haStateFixed: [],
+    haStateFailed: [],
     held: [],
     allDown: [],
     errors: [],
@@ -65,6 +74,8 @@ export async function reconcileDrift(
         report.drifted += r.fanOut && !r.fanOut.superseded ? r.plan.length : 0;
         report.repointed += r.fanOut?.counts.repointed ?? 0;
         report.failed += r.fanOut?.counts.failed ?? 0;
+        if (!r.changed && r.fanOut?.haStateSet) report.haStateFixed.push(group.key);
+        if (r.fanOut?.haStateFailures) report.haStateFailed.push(group.key);
       } catch (error) {
         report.errors.push({ key: group.key, error: message(error) });
       }
@@ -77,12 +88,19 @@ export async function reconcileDrift(
   if (report.errors.length === 0 || report.allDown.length > 0) {
     deps.metrics.count(FAILOVER_METRICS.allDown, report.allDown.length);
   }
-  if (report.drifted > 0 || report.errors.length > 0) {
+  if (
+    report.drifted > 0 ||
+    report.errors.length > 0 ||
+    report.haStateFixed.length > 0 ||
+    report.haStateFailed.length > 0
+  ) {
     deps.log.info('drift reconcile', {
       groups: report.groups,
       drifted: report.drifted,
       repointed: report.repointed,
       failed: report.failed,
+      haStateFixed: report.haStateFixed,
+      haStateFailed: report.haStateFailed,
       allDown: report.allDown,
       errors: report.errors,
     });

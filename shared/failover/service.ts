@@ -67,6 +67,14 @@ export interface FanOutResult {
   inProgressElsewhere?: boolean;
   /** The stored result of an earlier fan-out for this group + epoch: nothing was done now. */
   replayed?: boolean;
+  /**
+   * HA_STATE calls that failed. A failed ACTIVE of serving means no branch was re-pointed (each is
+   * recorded failed with the reason); a failed PASSIVE leaves two concentrators ACTIVE until the
+   * drift reconcile makes the old one PASSIVE.
+   */
+  haStateFailures?: HaStateFailure[];
+  /** HA_STATE calls made (the listing showed serving not ACTIVE, or another one ACTIVE). */
+  haStateSet?: { cpeId: string; state: HaState }[];
 }
 
 /** What a fan-out may be given besides its request (not part of its idempotency key). */
@@ -404,8 +412,9 @@ export async function fanOut(
   hooks.onPlan?.(actions);
   const bucket = hooks.bucket;
 
+  let ha: HaStateReport;
   try {
-    await setHaStates(deps, director, group, view, servingId, epoch);
+    ha = await setHaStates(deps, director, group, view, servingId, epoch);
   } catch (error) {
     if (error instanceof StaleEpochError) {
       result.superseded = true;
@@ -414,12 +423,29 @@ export async function fanOut(
     }
     throw error;
   }
+  const haFailures = [...(ha.active ? [ha.active] : []), ...ha.passive];
+  if (haFailures.length > 0) result.haStateFailures = haFailures;
+  if (ha.set.length > 0) result.haStateSet = ha.set;
 
   result.counts.unchanged = group.branches.length - actions.length;
-  const outcomes = await mapLimit(
-    actions,
-    deps.settings.concurrency,
-    async (action): Promise<BranchOutcome> => {
+  let outcomes: BranchOutcome[];
+  if (ha.active) {
+    // No virtual IP on the serving concentrator: a branch moved onto it would lose its LAN. Every
+    // re-point is left to the retry and the drift reconcile, which run HA_STATE first.
+    const why = `HA_STATE ACTIVE of ${servingId} failed (${ha.active.error}); not re-pointed`;
+    const at = now();
+    outcomes = actions.map((a) => ({
+      groupKey,
+      branchId: a.branchId,
+      targetId: a.targetId,
+      epoch,
+      at,
+      result: 'failed',
+      changed: false,
+      error: why,
+    }));
+  } else {
+    outcomes = await mapLimit(actions, deps.settings.concurrency, async (action): Promise<BranchOutcome> => {
       if (bucket) await bucket.take();
       const base = { groupKey, branchId: action.branchId, targetId: action.targetId, epoch };
       try {
@@ -432,11 +458,11 @@ export async function fanOut(
           at: now(),
           result: stale ? 'stale' : 'failed',
           changed: false,
-          error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+          error: describe(error),
         };
       }
-    },
-  );
+    });
+  }
   await deps.store.putBranchOutcomes(outcomes);
 
   let last = 0;
@@ -459,7 +485,9 @@ export async function fanOut(
     await deps.notifier.notify({
       ...notice('REPOINT_FAILURE', group, {
         to: servingId,
-        reason: `${result.counts.failed} of ${actions.length} re-points failed; left to the drift reconcile`,
+        reason: ha.active
+          ? `HA_STATE ACTIVE of ${servingId} failed (${ha.active.error}): none of ${actions.length} re-points made; left to the retry and the drift reconcile (HA_STATE first)`
+          : `${result.counts.failed} of ${actions.length} re-points failed; left to the drift reconcile`,
         epoch,
         at: now(),
       }),
@@ -467,11 +495,43 @@ export async function fanOut(
       failedBranches: result.failed,
     });
   }
-  deps.log.info('fan-out done', { groupKey, servingId, epoch, ...result.counts });
+  deps.log.info('fan-out done', {
+    groupKey,
+    servingId,
+    epoch,
+    ...result.counts,
+    ...(haFailures.length > 0 ? { haStateFailures: haFailures } : {}),
+  });
   return result;
 }
 
-/** Serving ACTIVE (unless the director already shows it), then every other ACTIVE one PASSIVE. */
+/** An error as one line: `Name: message`. */
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** One HA_STATE call that failed (other than StaleEpochError). */
+export interface HaStateFailure {
+  cpeId: string;
+  state: HaState;
+  error: string;
+}
+
+/** What {@link setHaStates} could not do. */
+interface HaStateReport {
+  /** Serving could not be made ACTIVE: nothing else was attempted. */
+  active?: HaStateFailure;
+  /** Concentrators listed ACTIVE that could not be made PASSIVE (two ACTIVE until the drift pass). */
+  passive: HaStateFailure[];
+  /** The calls that succeeded. */
+  set: { cpeId: string; state: HaState }[];
+}
+
+/**
+ * Serving ACTIVE (unless the listing already shows it), then every other concentrator the listing
+ * shows ACTIVE → PASSIVE. StaleEpochError is thrown; other failures are reported: a failed ACTIVE
+ * stops here (no PASSIVE either: the old one keeps the virtual IP).
+ */
 async function setHaStates(
   deps: FailoverDeps,
   director: ReturnType<typeof activeDirector>,
@@ -479,34 +539,38 @@ async function setHaStates(
   view: TenantView,
   servingId: string,
   epoch: number,
-): Promise<void> {
+): Promise<HaStateReport> {
+  const report: HaStateReport = { passive: [], set: [] };
   if (view.haRoles.get(servingId) !== 'ACTIVE') {
     try {
       await director.setHaState(group.tenantId, servingId, 'ACTIVE', epoch);
+      report.set.push({ cpeId: servingId, state: 'ACTIVE' });
     } catch (error) {
       if (error instanceof StaleEpochError) throw error;
-      // The branches still need their tunnels moved; the drift reconcile retries HA_STATE.
-      deps.log.error('setting HA_STATE ACTIVE failed', {
-        groupKey: group.key,
-        servingId,
-        error: String(error),
-      });
+      report.active = { cpeId: servingId, state: 'ACTIVE', error: describe(error) };
+      deps.log.error(
+        `setting HA_STATE ACTIVE of ${servingId} failed: no branch of ${group.key} is re-pointed now (the serving concentrator lacks the virtual IP); the retry and the drift reconcile set HA_STATE first`,
+        { groupKey: group.key, servingId, epoch, error: report.active.error },
+      );
+      return report;
     }
   }
   for (const c of group.candidates) {
     if (c.id === servingId || view.haRoles.get(c.id) !== 'ACTIVE') continue;
     try {
       await director.setHaState(group.tenantId, c.id, 'PASSIVE', epoch);
+      report.set.push({ cpeId: c.id, state: 'PASSIVE' });
     } catch (error) {
       if (error instanceof StaleEpochError) throw error;
-      // A dead concentrator may not take it; it is not serving either way.
-      deps.log.warn('setting HA_STATE PASSIVE failed', {
-        groupKey: group.key,
-        cpeId: c.id,
-        error: String(error),
-      });
+      const failure: HaStateFailure = { cpeId: c.id, state: 'PASSIVE', error: describe(error) };
+      report.passive.push(failure);
+      deps.log.warn(
+        `setting HA_STATE PASSIVE of ${c.id} failed: ${c.id} and ${servingId} may both be ACTIVE in ${group.key} until the drift reconcile makes ${c.id} PASSIVE`,
+        { groupKey: group.key, cpeId: c.id, servingId, epoch, error: failure.error },
+      );
     }
   }
+  return report;
 }
 
 function notice(

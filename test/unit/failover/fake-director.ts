@@ -76,6 +76,8 @@ export class FakeDirector implements Director {
   readonly epochs = new Map<string, number>();
   /** Branch ids whose next re-point fails (transient, after the client's retries). */
   readonly failRepoints = new Set<string>();
+  /** `cpeId:STATE` of HA_STATE calls that fail (transient, after the client's retries), every time. */
+  readonly failHaStates = new Set<string>();
   /** When set, every re-point after this many fails (a crash mid fan-out). */
   crashAfter?: number;
   /** When set, every re-point call waits for it before the director looks at it (a slow fan-out). */
@@ -114,6 +116,7 @@ export class FakeDirector implements Director {
     if (!cpe) throw new DirectorUnavailableError(`no CPE ${cpeId}`);
     this.fenceKey(`${tenantId}#${cpe.metadata.HA_NAME}`, epoch);
     this.calls.setHaState.push([cpeId, state, epoch]);
+    if (this.failHaStates.has(`${cpeId}:${state}`)) throw new DirectorUnavailableError('503 after retries');
     cpe.haRole = state;
   }
   async repoint(action: RepointAction): Promise<RepointResult> {

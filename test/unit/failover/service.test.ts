@@ -1,3 +1,4 @@
+import { reconcileDrift } from '../../../shared/failover/drift.js';
 import { fanOut, loadTenantView, reconcileGroup } from '../../../shared/failover/service.js';
 import { harness, kinds, KEY } from './harness.js';
 
@@ -244,5 +245,55 @@ describe('fence, then read', () => {
     expect([...h.director.branchTargets().values()]).toEqual(['DC1', 'DC1']);
     const roles = new Map(h.director.cpes.map((c) => [c.id, c.haRole]));
     expect([roles.get('DC1'), roles.get('DC2')]).toEqual(['ACTIVE', 'PASSIVE']);
+  });
+});
+
+describe('HA_STATE failures', () => {
+  it('a failed HA_STATE ACTIVE re-points nothing: branches recorded failed with the reason, REPOINT_FAILURE; the retry sets ACTIVE first', async () => {
+    const h = harness({ branches: 3, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY);
+    h.store.setHealth(KEY, 'DC1', 'DOWN');
+    h.director.failHaStates.add('DC2:ACTIVE');
+    const r = await reconcileGroup(h.deps, KEY);
+    expect(r).toMatchObject({ servingId: 'DC2', epoch: 2, changed: true });
+    expect(h.director.calls.repoint).toBe(0);
+    expect([...h.director.branchTargets().values()]).toEqual(['DC1', 'DC1', 'DC1']);
+    expect(r.fanOut?.counts).toMatchObject({ total: 3, repointed: 0, failed: 3 });
+    expect(r.fanOut?.haStateFailures).toEqual([
+      { cpeId: 'DC2', state: 'ACTIVE', error: expect.stringMatching(/DirectorUnavailableError/) },
+    ]);
+    const outcomes = await h.store.listBranchOutcomes(KEY);
+    expect(outcomes).toHaveLength(3);
+    for (const o of outcomes) {
+      expect(o).toMatchObject({ result: 'failed', targetId: 'DC2', epoch: 2 });
+      expect(o.error).toMatch(/HA_STATE ACTIVE of DC2 failed/);
+    }
+    const notice = h.published.notices.find((n) => n.kind === 'REPOINT_FAILURE');
+    expect(notice?.reason).toMatch(/HA_STATE ACTIVE of DC2 failed/);
+    // The retry (here the drift pass) runs HA_STATE first, then re-points.
+    h.director.failHaStates.clear();
+    h.director.calls.setHaState.length = 0;
+    await reconcileGroup(h.deps, KEY, { trigger: 'drift' });
+    expect(h.director.calls.setHaState[0]).toEqual(['DC2', 'ACTIVE', 2]);
+    expect([...h.director.branchTargets().values()]).toEqual(['DC2', 'DC2', 'DC2']);
+  });
+
+  it('a failed HA_STATE PASSIVE on a concentrator still listed ACTIVE is reported, and the drift pass makes it PASSIVE', async () => {
+    const h = harness({ branches: 2, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY);
+    h.store.setHealth(KEY, 'DC1', 'DOWN');
+    h.director.failHaStates.add('DC1:PASSIVE');
+    const r = await reconcileGroup(h.deps, KEY);
+    expect([...h.director.branchTargets().values()]).toEqual(['DC2', 'DC2']);
+    expect(r.fanOut?.haStateFailures).toEqual([
+      { cpeId: 'DC1', state: 'PASSIVE', error: expect.stringMatching(/DirectorUnavailableError/) },
+    ]);
+    const role = (id: string) => h.director.cpes.find((c) => c.id === id)?.haRole;
+    expect([role('DC1'), role('DC2')]).toEqual(['ACTIVE', 'ACTIVE']);
+    h.director.failHaStates.clear();
+    const report = await reconcileDrift(h.deps);
+    expect(report.errors).toEqual([]);
+    expect([role('DC1'), role('DC2')]).toEqual(['PASSIVE', 'ACTIVE']);
+    expect(report.haStateFixed).toEqual([KEY]);
   });
 });
