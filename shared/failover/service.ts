@@ -391,6 +391,8 @@ export async function fanOut(
     await director.fence(tenantId, haName, epoch);
   } catch (error) {
     if (!(error instanceof StaleEpochError)) throw error;
+    const raised = await raiseBehindStore(deps, request, director.site, error, hooks);
+    if (raised) return raised;
     result.superseded = true;
     deps.log.info('fan-out superseded: the director has a newer epoch', {
       groupKey,
@@ -503,6 +505,42 @@ export async function fanOut(
     ...(haFailures.length > 0 ? { haStateFailures: haFailures } : {}),
   });
   return result;
+}
+
+/**
+ * The director refused the fence with a newer epoch. When the store still holds the request's
+ * epoch (nobody newer decided), it is the store that is behind the director, e.g. after a table
+ * restore (PITR): raise the stored epoch above the director's (same serving, conditional on the
+ * request's epoch) and fan out again at that epoch. Otherwise (a newer epoch stored, or the
+ * director did not say its epoch) undefined: the fan-out is superseded.
+ */
+async function raiseBehindStore(
+  deps: FailoverDeps,
+  request: FanOutRequest,
+  site: SiteName,
+  error: StaleEpochError,
+  hooks: FanOutHooks,
+): Promise<FanOutResult | undefined> {
+  const directorEpoch = error.currentEpoch;
+  if (directorEpoch === undefined || directorEpoch <= request.epoch) return undefined;
+  const stored = await deps.store.getGroup(request.groupKey);
+  if (!stored || stored.epoch !== request.epoch || stored.servingId !== request.servingId) return undefined;
+  const epoch = directorEpoch + 1;
+  const won = await deps.store.compareAndSetServing(request.groupKey, request.epoch, {
+    tenantId: stored.tenantId,
+    haName: stored.haName,
+    servingId: stored.servingId,
+    epoch,
+    reason: `${stored.reason ?? 'serving unchanged'}; stored epoch ${request.epoch} was behind the ${site} director's ${directorEpoch} (a table restore?): raised to ${epoch}`,
+    alarms: [...stored.alarms],
+    changedAt: (deps.now ?? Date.now)(),
+  });
+  if (!won) return undefined;
+  deps.log.warn(
+    `store behind the director: ${request.groupKey} was at epoch ${request.epoch}, the ${site} director at ${directorEpoch} (a table restore?); raised the stored epoch to ${epoch} (serving ${request.servingId} unchanged) and fanning out again`,
+    { groupKey: request.groupKey, storedEpoch: request.epoch, directorEpoch, epoch },
+  );
+  return fanOut(deps, { ...request, epoch }, hooks);
 }
 
 /** An error as one line: `Name: message`. */

@@ -228,6 +228,17 @@ describe('failover function (DynamoDB Local stream → handler → simulator)', 
     void abandoned;
   });
 
+  it('after a table restore (stored epoch 1, the director fence at 7) raises the stored epoch above it and re-points', async () => {
+    w.sim.world.epochs.DC.set(KEY, 7);
+    w.sim.faults.cpeDown(id('dc1'));
+    await setHealth('dc1', 'DOWN');
+    expect(await invoke()).toEqual({ batchItemFailures: [] });
+    expect(await w.repo.getGroup(KEY)).toMatchObject({ servingId: id('dc2'), epoch: 8 });
+    expect(w.sim.world.epochs.DC.get(KEY)).toBe(8);
+    expect(targets()).toEqual(Array(BRANCHES).fill(id('dc2')));
+    expect(w.published.notices.filter((n) => n.kind === 'FAILOVER')).toHaveLength(1);
+  });
+
   it('takes DR when both DC concentrators are DOWN, and raises ALL_DOWN (no re-point) when DR is DOWN too', async () => {
     for (const slot of ['dc1', 'dc2'] as const) {
       w.sim.faults.cpeDown(id(slot));

@@ -297,3 +297,50 @@ describe('HA_STATE failures', () => {
     expect(report.haStateFixed).toEqual([KEY]);
   });
 });
+
+describe('after a table restore (PITR)', () => {
+  it('a store epoch behind the director fence is raised above it and the fan-out runs (stored 1, director 7)', async () => {
+    const h = harness({ branches: 3, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY); // epoch 1
+    h.director.epochs.set(KEY, 7); // the director saw epochs up to 7 before the restore
+    h.store.setHealth(KEY, 'DC1', 'DOWN');
+    const r = await reconcileGroup(h.deps, KEY);
+    expect(r).toMatchObject({ servingId: 'DC2', changed: true });
+    expect(r.fanOut).toMatchObject({ superseded: false, epoch: 8 });
+    expect(await h.store.getGroup(KEY)).toMatchObject({ servingId: 'DC2', epoch: 8 });
+    expect((await h.store.getGroup(KEY))?.reason).toMatch(/behind/);
+    expect([...h.director.branchTargets().values()]).toEqual(['DC2', 'DC2', 'DC2']);
+    // One change of serving, one notice.
+    expect(kinds(h).filter((k) => k === 'FAILOVER')).toHaveLength(1);
+    // The next reconcile (drift) finds nothing to do at epoch 8.
+    const again = await reconcileGroup(h.deps, KEY);
+    expect(again).toMatchObject({ changed: false, epoch: 8 });
+    expect(again.fanOut?.superseded).toBe(false);
+  });
+
+  it('a stale answer while a newer epoch is stored is still superseded (no raise)', async () => {
+    const h = harness({ branches: 2, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY);
+    h.store.setHealth(KEY, 'DC1', 'DOWN');
+    await reconcileGroup(h.deps, KEY); // epoch 2, DC2
+    h.director.epochs.set(KEY, 3);
+    await h.store.compareAndSetServing(KEY, 2, {
+      tenantId: 't1',
+      haName: 'Chennai',
+      servingId: 'DC2',
+      epoch: 3,
+      reason: 'another decider',
+      alarms: [],
+      changedAt: h.clock.now,
+    });
+    const old = await fanOut(h.deps, {
+      groupKey: KEY,
+      tenantId: 't1',
+      servingId: 'DC1',
+      epoch: 2,
+      decidedAt: 0,
+    });
+    expect(old.superseded).toBe(true);
+    expect((await h.store.getGroup(KEY))?.epoch).toBe(3);
+  });
+});
