@@ -1,0 +1,161 @@
+/**
+ * The checker's fault alphabet (the sandbox fault script's verbs) and the swarm: every rate and
+ * every fault of a schedule drawn from its seed up front, so a schedule can be shrunk by dropping
+ * faults and replayed exactly.
+ */
+import type { SiteName } from '../../shared/domain/model.js';
+import type { DirectorMode, SimWorld } from '../simulator/zwan/world.js';
+import type { Prng } from './prng.js';
+import type { TransportFaults } from './transport.js';
+
+/** One fault at a virtual time (ms after the start). */
+export type Fault =
+  | { at: number; verb: 'down' | 'up'; id: string }
+  | { at: number; verb: 'loss'; id: string; pct: number }
+  | { at: number; verb: 'oscillate'; id: string; periodMs: number; times: number }
+  | { at: number; verb: 'site-down' | 'site-up'; site: SiteName }
+  | { at: number; verb: 'director'; site: SiteName; mode: DirectorMode; forMs: number }
+  | { at: number; verb: 'swizzle'; forMs: number };
+
+/** Rates of one schedule (TigerBeetle's options swarm: some off, some high). */
+export interface Swarm {
+  faultPhaseMs: number;
+  transport: TransportFaults;
+  /** Per actor sleep: the chance its process crashes there. */
+  crash: number;
+  /** Per table write: the chance its answer is lost after it landed. */
+  lostStoreAnswer: number;
+  stream: { duplicate: number; shuffle: number; maxDelayMs: number };
+  /** Chance a health run gets an overlapping second run. */
+  overlapHealth: number;
+  consoleOps: number;
+}
+
+const maybe = (rng: Prng, max: number) => (rng.chance(0.5) ? 0 : rng.float() * max);
+
+/** Draw a schedule's rates. */
+export function drawSwarm(rng: Prng): Swarm {
+  return {
+    faultPhaseMs: rng.int(2, 5) * 60_000,
+    transport: {
+      latencyMs: [1, rng.int(5, 400)],
+      refused: maybe(rng, 0.05),
+      error5xx: maybe(rng, 0.05),
+      tooMany: maybe(rng, 0.03),
+      lostAnswer: maybe(rng, 0.03),
+      lateAnswer: maybe(rng, 0.02),
+    },
+    crash: maybe(rng, 0.004),
+    lostStoreAnswer: maybe(rng, 0.02),
+    stream: { duplicate: maybe(rng, 0.3), shuffle: maybe(rng, 0.3), maxDelayMs: rng.int(100, 4000) },
+    overlapHealth: maybe(rng, 0.4),
+    consoleOps: rng.chance(0.5) ? 0 : rng.int(1, 6),
+  };
+}
+
+/** Draw a schedule's faults over the concentrators and sites. */
+export function drawFaults(rng: Prng, concentrators: readonly string[], swarm: Swarm): Fault[] {
+  const faults: Fault[] = [];
+  const count = rng.chance(0.1) ? 0 : rng.int(1, 10);
+  const when = () => rng.int(0, swarm.faultPhaseMs - 1);
+  for (let i = 0; i < count && concentrators.length > 0; i++) {
+    const id = rng.pick(concentrators);
+    const r = rng.float();
+    if (r < 0.3) faults.push({ at: when(), verb: 'down', id }, { at: when(), verb: 'up', id });
+    else if (r < 0.45) faults.push({ at: when(), verb: 'loss', id, pct: rng.pick([0, 10, 35, 60, 100]) });
+    else if (r < 0.6)
+      faults.push({
+        at: when(),
+        verb: 'oscillate',
+        id,
+        periodMs: rng.int(2, 40) * 1000,
+        times: rng.int(2, 12),
+      });
+    else if (r < 0.7) {
+      const site = rng.pick(['DC', 'DR'] as const);
+      faults.push({ at: when(), verb: 'site-down', site }, { at: when(), verb: 'site-up', site });
+    } else if (r < 0.9)
+      faults.push({
+        at: when(),
+        verb: 'director',
+        site: rng.chance(0.8) ? 'DC' : 'DR',
+        mode: rng.pick(['error5xx', 'down', 'hang'] as const),
+        forMs: rng.int(5, 90) * 1000,
+      });
+    else faults.push({ at: when(), verb: 'swizzle', forMs: rng.int(10, 60) * 1000 });
+  }
+  return faults.sort((a, b) => a.at - b.at);
+}
+
+/** Apply one fault to the world; `later` schedules its follow-ups. */
+export function applyFault(
+  world: SimWorld,
+  f: Fault,
+  later: (ms: number, fn: () => void) => void,
+  rng: Prng,
+): void {
+  switch (f.verb) {
+    case 'down':
+    case 'up':
+      world.setUp(f.id, f.verb === 'up');
+      return;
+    case 'loss': {
+      const c = world.cpes.get(f.id);
+      if (c) c.lossPct = f.pct;
+      return;
+    }
+    case 'oscillate':
+      for (let i = 0; i < f.times; i++) later(i * f.periodMs, () => world.setUp(f.id, i % 2 === 1));
+      later(f.times * f.periodMs, () => world.setUp(f.id, true));
+      return;
+    case 'site-down':
+    case 'site-up':
+      world.setSitePower(f.site, f.verb === 'site-up');
+      return;
+    case 'director':
+      world.sites[f.site].mode = f.mode;
+      later(f.forMs, () => (world.sites[f.site].mode = 'ok'));
+      return;
+    case 'swizzle': {
+      // Clog both directors one by one, then unclog them in random order.
+      const sites = rng.shuffle(['DC', 'DR'] as SiteName[]);
+      sites.forEach((s, i) => later(i * 2_000, () => (world.sites[s].mode = 'hang')));
+      rng
+        .shuffle([...sites])
+        .forEach((s, i) => later(f.forMs + i * 3_000, () => (world.sites[s].mode = 'ok')));
+      return;
+    }
+  }
+}
+
+/** Heal everything: power, CPEs, loss, directors. */
+export function healWorld(world: SimWorld): void {
+  for (const s of ['DC', 'DR'] as const) {
+    world.setSitePower(s, true);
+    world.sites[s].mode = 'ok';
+  }
+  for (const c of world.cpes.values()) {
+    world.setUp(c.id, true);
+    c.lossPct = 0;
+  }
+}
+
+/** A fault for the trace. */
+export function describeFault(f: Fault): string {
+  switch (f.verb) {
+    case 'down':
+    case 'up':
+      return `${f.verb} ${f.id}`;
+    case 'loss':
+      return `loss ${f.id} ${f.pct}`;
+    case 'oscillate':
+      return `oscillate ${f.id} every ${f.periodMs / 1000} s ×${f.times}`;
+    case 'site-down':
+    case 'site-up':
+      return `${f.verb} ${f.site}`;
+    case 'director':
+      return `director ${f.site} ${f.mode} for ${f.forMs / 1000} s`;
+    case 'swizzle':
+      return `swizzle-clog both directors for ${f.forMs / 1000} s`;
+  }
+}

@@ -1,0 +1,325 @@
+/**
+ * The whole-system invariants (README "Safety", S1–S5), checked on the simulated world and the
+ * store as they change: every landed table write (the change feed, synchronously, inside the
+ * writer's actor), every write a director accepted, every fan-out that reports success, and at
+ * the end of a schedule (convergence, notices).
+ *
+ * | id  | rule |
+ * | S1  | no director applies a write for an epoch older than one it already accepted; a group's
+ * |     | stored epoch never decreases |
+ * | S2  | serving changes only onto a candidate that was UP when the decider read it (or pinned),
+ * |     | and never while the monitor was blind before the decider started |
+ * | S3a | a fan-out that reports success (nothing failed, not superseded) leaves every branch of
+ * |     | the group on its target while its epoch is still the stored one (fence, then read) |
+ * | S3  | after the faults heal, within one hold plus one drift period: every branch on the
+ * |     | serving concentrator, serving = what election gives for the world, one ACTIVE |
+ * | S4  | a DOWN→UP transition needs a hold of observed clean samples without a gap; failbacks
+ * |     | onto one candidate at least a hold apart |
+ * | S5  | every change of serving: exactly one audit event and at least one notice |
+ * | F1  | no stream record reaches the DLQ (every record the checker makes is well-formed) |
+ * | F2  | no actor fails with an unnamed error (TypeError, …): named errors are outcomes |
+ */
+import type { SimWorld } from '../simulator/zwan/world.js';
+import type { TableChange } from '../../shared/store/memory-table.js';
+import type { AppliedAction, TransportLog } from './transport.js';
+import type { Actor } from './scheduler.js';
+
+/** A broken invariant. */
+export interface Violation {
+  invariant: string;
+  /** Virtual ms since the schedule started. */
+  at: number;
+  message: string;
+}
+
+/** What the checker knows of a group from the topology. */
+export interface GroupShape {
+  key: string;
+  tenantId: string;
+  haName: string;
+  /** Candidate ids in failover order. */
+  candidates: string[];
+  branches: string[];
+}
+
+interface GroupView {
+  servingId?: string;
+  epoch: number;
+  pin?: { concentratorId: string; expiresAt?: number };
+  outbox?: unknown[];
+}
+
+interface HealthView {
+  health: string;
+  since: number | null;
+  /** Virtual time the item last changed health. */
+  changedAt: number;
+}
+
+/** A change of serving as the store recorded it. */
+export interface ServingChange {
+  groupKey: string;
+  epoch: number;
+  from?: string;
+  to?: string;
+  at: number;
+  reason?: string;
+}
+
+/** Settings the checks need. */
+export interface InvariantSettings {
+  holdMs: number;
+  sampleIntervalMs: number;
+  /** Gap between two observed samples that ends a hold. */
+  maxGapMs: number;
+}
+
+/** The checker's view of the store and its running verdicts. */
+export class Invariants {
+  readonly violations: Violation[] = [];
+  readonly groups = new Map<string, GroupView>();
+  readonly health = new Map<string, HealthView>();
+  readonly blindSince = new Map<string, number>();
+  readonly changes: ServingChange[] = [];
+  /** Audit events of changes of serving: `group#epoch` → count. */
+  readonly audits = new Map<string, number>();
+  readonly notices = new Map<string, number>();
+  private readonly failbacks = new Map<string, number>();
+  /** Groups an operator acted on (pins move serving on purpose: no S4 failback spacing). */
+  readonly operated = new Set<string>();
+
+  constructor(
+    private readonly shapes: Map<string, GroupShape>,
+    private readonly world: SimWorld,
+    private readonly settings: InvariantSettings,
+    private readonly clock: () => number,
+    private readonly start: number,
+    private readonly log: TransportLog,
+  ) {}
+
+  fail(invariant: string, message: string): void {
+    this.violations.push({ invariant, at: this.clock() - this.start, message });
+  }
+
+  private rank(groupKey: string, id: string | undefined): number {
+    return id === undefined ? -1 : (this.shapes.get(groupKey)?.candidates.indexOf(id) ?? -1);
+  }
+
+  /** A landed table write, seen inside the writer's actor. */
+  onChange(change: TableChange, actor: Actor | undefined): void {
+    const item = change.newImage;
+    const type = (item ?? change.oldImage)?.type;
+    const now = this.clock();
+    if (type === 'group' && item) this.onGroup(change, item, actor, now);
+    else if (type === 'cpe-health' && item) this.onHealth(change, item, actor, now);
+    else if (type === 'director' && item) {
+      const site = String(item.sk);
+      if (item.monitorBlind === true) {
+        if (!this.blindSince.has(site)) this.blindSince.set(site, now);
+      } else this.blindSince.delete(site);
+    } else if (type === 'audit' && item && change.eventName === 'INSERT') {
+      const detail = (item.detail ?? {}) as { kind?: string; groupKey?: string; epoch?: number };
+      if (detail.kind === 'FAILOVER' || detail.kind === 'FAILBACK' || detail.kind === 'ELECTED') {
+        const k = `${detail.groupKey}#${detail.epoch}`;
+        this.audits.set(k, (this.audits.get(k) ?? 0) + 1);
+      }
+    }
+  }
+
+  private onGroup(change: TableChange, item: Record<string, unknown>, actor: Actor | undefined, now: number) {
+    const key = String(item.sk);
+    const before = this.groups.get(key);
+    const next: GroupView = {
+      epoch: Number(item.epoch ?? 0),
+      ...(typeof item.servingId === 'string' ? { servingId: item.servingId } : {}),
+      ...(item.pin ? { pin: item.pin as GroupView['pin'] & object } : {}),
+      ...(Array.isArray(item.outbox) ? { outbox: item.outbox } : {}),
+    };
+    this.groups.set(key, next);
+    const oldEpoch = before?.epoch ?? 0;
+    if (next.epoch < oldEpoch) this.fail('S1', `${key}: stored epoch went back ${oldEpoch} → ${next.epoch}`);
+    if (next.servingId === before?.servingId || next.servingId === undefined) return;
+    const serving = next.servingId;
+    const reason = typeof item.reason === 'string' ? item.reason : undefined;
+    this.changes.push({
+      groupKey: key,
+      epoch: next.epoch,
+      ...(before?.servingId ? { from: before.servingId } : {}),
+      to: serving,
+      at: now,
+      ...(reason ? { reason } : {}),
+    });
+    const pinned =
+      next.pin?.concentratorId === serving && (next.pin.expiresAt === undefined || next.pin.expiresAt > now);
+    if (pinned) return;
+    const started = actor?.startedAt ?? now;
+    const h = this.health.get(`${key}/${serving}`);
+    if (!h || (h.health !== 'UP' && h.changedAt < started)) {
+      this.fail(
+        'S2',
+        `${key}: serving ${before?.servingId ?? '-'} → ${serving} (epoch ${next.epoch}) while ${serving} is ${h?.health ?? 'UNKNOWN'} since before the decider (${actor?.name ?? 'harness'}) started`,
+      );
+    }
+    for (const [site, since] of this.blindSince) {
+      if (since < started)
+        this.fail(
+          'S2',
+          `${key}: serving changed to ${serving} while the monitor was blind (director ${site} item)`,
+        );
+    }
+    // Failback spacing: onto the same candidate at most once per hold.
+    if (this.rank(key, serving) < this.rank(key, before?.servingId) && !this.operated.has(key)) {
+      const k = `${key}/${serving}`;
+      const last = this.failbacks.get(k);
+      if (last !== undefined && now - last < this.settings.holdMs)
+        this.fail(
+          'S4',
+          `${key}: failback onto ${serving} ${Math.round((now - last) / 1000)} s after the last one`,
+        );
+      this.failbacks.set(k, now);
+    }
+  }
+
+  private onHealth(
+    change: TableChange,
+    item: Record<string, unknown>,
+    actor: Actor | undefined,
+    now: number,
+  ) {
+    const groupKey = String(item.pk).replace(/^HEALTH#/, '');
+    const target = String(item.sk);
+    const health = String(
+      item.health ?? (item.state as { health?: string } | undefined)?.health ?? 'UNKNOWN',
+    );
+    const k = `${groupKey}/${target}`;
+    const before = this.health.get(k);
+    const since = typeof item.since === 'number' ? item.since : null;
+    if (before?.health === health) {
+      this.health.set(k, { ...before, since });
+      return;
+    }
+    this.health.set(k, { health, since, changedAt: now });
+    if (health === 'UP' && since !== null) this.checkHold(groupKey, target, since, actor);
+  }
+
+  /** S4: the UP at `since` needs observed good samples covering [since − hold, since], no gap. */
+  private checkHold(groupKey: string, target: string, since: number, actor: Actor | undefined): void {
+    const samples = this.log.samples.get(target) ?? [];
+    const { holdMs, maxGapMs } = this.settings;
+    // Transport times trail the round's time by the call's latency and retries.
+    const slack = 5_000;
+    const from = since - holdMs;
+    const inWindow = samples.filter(([at]) => at >= from - slack && at <= since + slack);
+    let last = from;
+    for (const [at, good, who] of inWindow) {
+      if (at > since + slack) break;
+      if (good === null) continue;
+      if (at - last > maxGapMs + slack) {
+        this.fail(
+          'S4',
+          `${groupKey}: ${target} UP at +${Math.round((since - this.start) / 1000)} s after a hold with a ${Math.round((at - last) / 1000)} s gap in observed samples (from +${Math.round((last - this.start) / 1000)} s)`,
+        );
+        return;
+      }
+      if (good === false && who === actor?.id && at > from + slack && at < since - slack) {
+        this.fail(
+          'S4',
+          `${groupKey}: ${target} UP although this run observed a bad sample ${Math.round((since - at) / 1000)} s before`,
+        );
+        return;
+      }
+      last = Math.max(last, at);
+    }
+    if (since - last > maxGapMs + slack)
+      this.fail(
+        'S4',
+        `${groupKey}: ${target} UP at +${Math.round((since - this.start) / 1000)} s with no observed sample in the last ${Math.round((since - last) / 1000)} s`,
+      );
+  }
+
+  /** S1 on the director side. */
+  onApplied(a: AppliedAction): void {
+    if (a.epoch < a.seenBefore)
+      this.fail(
+        'S1',
+        `director ${a.site} applied ${a.op} for ${a.groupKey} at epoch ${a.epoch} after epoch ${a.seenBefore}`,
+      );
+  }
+
+  /** S3a: a fan-out that reports success left every branch on its target (its epoch still stored). */
+  onFanOutDone(
+    groupKey: string,
+    r: {
+      servingId: string;
+      epoch: number;
+      superseded: boolean;
+      failed: unknown[];
+      replayed?: boolean;
+      inProgressElsewhere?: boolean;
+      counts: { failed: number };
+    },
+  ): void {
+    if (r.superseded || r.failed.length > 0 || r.counts.failed > 0 || r.replayed || r.inProgressElsewhere)
+      return;
+    if (this.groups.get(groupKey)?.epoch !== r.epoch) return;
+    const shape = this.shapes.get(groupKey);
+    for (const b of shape?.branches ?? []) {
+      const on = this.world.currentTarget(b);
+      if (on !== r.servingId) {
+        this.fail(
+          'S3a',
+          `${groupKey}: the epoch-${r.epoch} fan-out reported success, but ${b} is on ${on ?? 'nothing'}, not ${r.servingId}`,
+        );
+        return;
+      }
+    }
+  }
+
+  /** A notice as published. */
+  onNotice(n: { kind: string; groupKey: string; epoch: number }): void {
+    if (n.kind === 'FAILOVER' || n.kind === 'FAILBACK' || n.kind === 'ELECTED') {
+      const k = `${n.groupKey}#${n.epoch}`;
+      this.notices.set(k, (this.notices.get(k) ?? 0) + 1);
+    }
+  }
+
+  /** S3 and S5, once the faults have healed and the world had time to settle. */
+  atEnd(): void {
+    for (const shape of this.shapes.values()) {
+      const g = this.groups.get(shape.key);
+      const expected = shape.candidates[0];
+      if (g?.servingId !== expected) {
+        this.fail(
+          'S3',
+          `${shape.key}: serving ${g?.servingId ?? 'none'} after the faults healed; election gives ${expected}`,
+        );
+        continue;
+      }
+      const off = shape.branches.filter((b) => this.world.currentTarget(b) !== expected);
+      if (off.length > 0)
+        this.fail(
+          'S3',
+          `${shape.key}: ${off.length} branch(es) not on ${expected} after the faults healed (${off.slice(0, 3).join(', ')})`,
+        );
+      const active = shape.candidates.filter((c) => this.world.cpes.get(c)?.haRole === 'ACTIVE');
+      if (active.length !== 1 || active[0] !== expected)
+        this.fail('S3', `${shape.key}: HA role ACTIVE on [${active.join(', ')}], expected only ${expected}`);
+      if (g?.outbox && g.outbox.length > 0)
+        this.fail('S5', `${shape.key}: a notice is still in the outbox at the end`);
+    }
+    for (const c of this.changes) {
+      const k = `${c.groupKey}#${c.epoch}`;
+      const audits = this.audits.get(k) ?? 0;
+      if (audits !== 1)
+        this.fail(
+          'S5',
+          `${c.groupKey}: the change of serving to ${c.to} at epoch ${c.epoch} has ${audits} audit events (expected 1)`,
+        );
+      if ((this.notices.get(k) ?? 0) < 1)
+        this.fail(
+          'S5',
+          `${c.groupKey}: the change of serving to ${c.to} at epoch ${c.epoch} was never notified`,
+        );
+    }
+  }
+}

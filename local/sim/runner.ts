@@ -1,0 +1,190 @@
+/**
+ * The checker's command line: one seed (replay, with its trace), or a range of seeds split over
+ * worker processes, with a summary (schedules, violations, seconds, steps per second).
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { runSchedule, type ScheduleReport } from './world-check.js';
+import type { Fault } from './faults.js';
+
+/** The checker's options. */
+export interface CheckArgs {
+  seed?: number;
+  from: number;
+  schedules: number;
+  workers: number;
+  shrink: boolean;
+  json: boolean;
+}
+
+/** Parse `world --seed N | --from N --schedules K --workers W --shrink --json`. */
+export function parseCheckArgs(argv: readonly string[]): CheckArgs {
+  const args: CheckArgs = { from: 1, schedules: 200, workers: 1, shrink: true, json: false };
+  const rest = [...argv];
+  if (rest[0] === 'world') rest.shift();
+  while (rest.length > 0) {
+    const flag = rest.shift() as string;
+    const num = () => {
+      const v = Number(rest.shift());
+      if (!Number.isInteger(v) || v < 0) throw new Error(`${flag}: expected a non-negative integer`);
+      return v;
+    };
+    if (flag === '--seed') args.seed = num();
+    else if (flag === '--from') args.from = num();
+    else if (flag === '--schedules') args.schedules = num();
+    else if (flag === '--workers') args.workers = Math.max(1, num());
+    else if (flag === '--no-shrink') args.shrink = false;
+    else if (flag === '--json') args.json = true;
+    else
+      throw new Error(
+        `unknown option ${flag}; usage: npm run check -- world [--seed N | --from N --schedules K] [--workers W] [--no-shrink] [--json]`,
+      );
+  }
+  return args;
+}
+
+/** Summary of a range of schedules. */
+export interface RangeSummary {
+  schedules: number;
+  violations: number;
+  failingSeeds: { seed: number; invariant: string; message: string }[];
+  steps: number;
+  seconds: number;
+  stepsPerSecond: number;
+  invariants: string[];
+}
+
+export const INVARIANTS = ['S1', 'S2', 'S3a', 'S3', 'S4', 'S5', 'F1', 'F2'];
+
+/** Run seeds [from, from + count) in this process. */
+export async function runRange(from: number, count: number, onReport?: (r: ScheduleReport) => void) {
+  const failing: RangeSummary['failingSeeds'] = [];
+  let steps = 0;
+  for (let seed = from; seed < from + count; seed++) {
+    const r = await runSchedule(seed);
+    steps += r.steps;
+    const v = r.violations[0];
+    if (v) failing.push({ seed, invariant: v.invariant, message: v.message });
+    onReport?.(r);
+  }
+  return { failing, steps };
+}
+
+/** Shrink a failing schedule: drop faults one by one while the same invariant still breaks. */
+export async function shrink(report: ScheduleReport): Promise<ScheduleReport> {
+  const invariant = report.violations[0]?.invariant;
+  let best = report;
+  let faults: Fault[] = [...report.faults];
+  for (let i = faults.length - 1; i >= 0; i--) {
+    const fewer = faults.filter((_, j) => j !== i);
+    const r = await runSchedule(report.seed, { faults: fewer });
+    if (r.violations[0]?.invariant === invariant) {
+      faults = fewer;
+      best = r;
+    }
+  }
+  return best;
+}
+
+function printReport(r: ScheduleReport): void {
+  const v = r.violations[0];
+  console.log(
+    `seed ${r.seed}: ${r.groups} groups, ${r.branches} branches, ${r.faults.length} faults, ${r.steps} steps, ${(r.virtualMs / 1000).toFixed(0)} s virtual; ${r.stats.changes} changes of serving, ${r.stats.invocations} invocations, ${r.stats.crashes} crashed`,
+  );
+  if (!v) {
+    console.log('  no violation');
+    return;
+  }
+  console.log(`  VIOLATION ${v.invariant} at +${(v.at / 1000).toFixed(3)} s: ${v.message}`);
+  console.log(
+    `  faults: ${r.faults.map((f) => `+${(f.at / 1000).toFixed(0)}s ${JSON.stringify(f)}`).join('; ') || 'none'}`,
+  );
+  console.log('  trace (last lines):');
+  for (const line of r.trace) console.log(`    ${line}`);
+  console.log(`  replay: npm run check -- world --seed ${r.seed}`);
+}
+
+const self = fileURLToPath(new URL('./main.ts', import.meta.url));
+
+/** The command; resolves the exit code. */
+export async function runChecks(argv: readonly string[]): Promise<number> {
+  const args = parseCheckArgs(argv);
+  if (args.seed !== undefined) {
+    let r = await runSchedule(args.seed);
+    if (r.violations.length > 0 && args.shrink) {
+      const shrunk = await shrink(r);
+      if (shrunk.faults.length < r.faults.length) {
+        console.log(`shrunk from ${r.faults.length} to ${shrunk.faults.length} faults`);
+        r = shrunk;
+      }
+    }
+    if (args.json) console.log(JSON.stringify({ seed: r.seed, violations: r.violations, steps: r.steps }));
+    else printReport(r);
+    return r.violations.length > 0 ? 1 : 0;
+  }
+  const summary = await runParallel(args.from, args.schedules, args.workers);
+  if (args.json) console.log(JSON.stringify(summary));
+  else {
+    console.log(
+      `world check: ${summary.schedules} schedules (seeds ${args.from}–${args.from + args.schedules - 1}), ${summary.violations} with violations, ${summary.steps} steps in ${summary.seconds.toFixed(1)} s (${Math.round(summary.stepsPerSecond)} steps/s); invariants ${summary.invariants.join(' ')}`,
+    );
+    for (const f of summary.failingSeeds.slice(0, 20))
+      console.log(
+        `  seed ${f.seed}: ${f.invariant}: ${f.message}\n    replay: npm run check -- world --seed ${f.seed}`,
+      );
+  }
+  return summary.violations > 0 ? 1 : 0;
+}
+
+/** Split [from, from + count) over `workers` child processes (1: in this process). */
+export async function runParallel(from: number, count: number, workers: number): Promise<RangeSummary> {
+  const t0 = performance.now();
+  let failing: RangeSummary['failingSeeds'] = [];
+  let steps = 0;
+  if (workers <= 1) {
+    const r = await runRange(from, count);
+    failing = r.failing;
+    steps = r.steps;
+  } else {
+    const per = Math.ceil(count / workers);
+    const parts = await Promise.all(
+      Array.from({ length: workers }, (_, w) => {
+        const a = from + w * per;
+        const n = Math.max(0, Math.min(per, from + count - a));
+        return n === 0 ? Promise.resolve({ failing: [], steps: 0 }) : child(a, n);
+      }),
+    );
+    for (const p of parts) {
+      failing.push(...p.failing);
+      steps += p.steps;
+    }
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  failing.sort((a, b) => a.seed - b.seed);
+  return {
+    schedules: count,
+    violations: failing.length,
+    failingSeeds: failing,
+    steps,
+    seconds,
+    stepsPerSecond: steps / seconds,
+    invariants: INVARIANTS,
+  };
+}
+
+function child(
+  from: number,
+  count: number,
+): Promise<{ failing: RangeSummary['failingSeeds']; steps: number }> {
+  return new Promise((resolve, reject) => {
+    const proc = fork(self, ['--worker', String(from), String(count)], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    let result: { failing: RangeSummary['failingSeeds']; steps: number } | undefined;
+    proc.on('message', (m) => (result = m as typeof result));
+    proc.on('exit', (code) =>
+      result ? resolve(result) : reject(new Error(`checker worker exited with ${code}`)),
+    );
+  });
+}

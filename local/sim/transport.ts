@@ -1,0 +1,193 @@
+/**
+ * The checker's director transport: the real zWAN adapter and HTTP client talk to the real
+ * simulator routes in-process ({@link ZwanSimulator.dispatch}), with latency on the virtual clock
+ * and seeded faults: a refused connection (not sent), an injected 5xx or 429 (not acted on), a
+ * timeout or a lost answer AFTER the director acted.
+ *
+ * It also keeps the director-side record that invariant S1 is checked against: every write a
+ * director accepted, with its group and epoch, per site.
+ */
+import type { RawResponse, Transport } from '../../shared/director/http.js';
+import type { SiteName } from '../../shared/domain/model.js';
+import type { ZwanSimulator } from '../simulator/zwan/server.js';
+import type { Prng } from './prng.js';
+import type { SimScheduler } from './scheduler.js';
+
+/** Fault rates of the transport, drawn per schedule. */
+export interface TransportFaults {
+  /** Latency of one leg, ms: uniform in [min, max]. */
+  latencyMs: [number, number];
+  refused: number;
+  error5xx: number;
+  tooMany: number;
+  /** The director acted, the answer never came (the client times out). */
+  lostAnswer: number;
+  /** The director acted, the answer came after the client's timeout. */
+  lateAnswer: number;
+}
+
+/** A director write as the director applied it. */
+export interface AppliedAction {
+  at: number;
+  site: SiteName;
+  groupKey: string;
+  epoch: number;
+  op: string;
+  /** The director's highest epoch of the group before this write. */
+  seenBefore: number;
+}
+
+/** What the transport observed (S1, the hold check, the trace). */
+export interface TransportLog {
+  applied: AppliedAction[];
+  /** Per site, group key → highest epoch the director accepted. */
+  seen: Record<SiteName, Map<string, number>>;
+  /** Health answers: per CPE id, `[at, good]` in time order (good: alive and loss below the threshold). */
+  samples: Map<string, [number, boolean | null, number][]>;
+  calls: number;
+}
+
+const WRITE_OPS = /\/(repoint|ha-state|epoch|update-branches)$/;
+
+function connError(code: string, message: string): Error {
+  const e = new Error(message) as Error & { code: string };
+  e.code = code;
+  return e;
+}
+
+function timeout(ms: number): Error {
+  const e = new Error(`no complete answer within ${ms} ms`);
+  e.name = 'TimeoutError';
+  return e;
+}
+
+/** Build the in-process transport for one site's director. */
+export function simTransport(parts: {
+  sim: ZwanSimulator;
+  sched: SimScheduler;
+  rng: Prng;
+  faults: () => TransportFaults;
+  log: TransportLog;
+  lossThresholdPct: number;
+  /** Group key of a tenant + HA name; epoch-carrying writes are attributed to it. */
+  groupKey: (tenantId: string, haName: string) => string;
+  /** Told of every write a director accepted, as it is accepted. */
+  onApplied?: (action: AppliedAction) => void;
+}): Transport {
+  const { sim, sched, rng, log } = parts;
+  const leg = () => {
+    const [lo, hi] = parts.faults().latencyMs;
+    return rng.int(lo, hi);
+  };
+  return async (url, init): Promise<RawResponse> => {
+    log.calls++;
+    const f = parts.faults();
+    await sched.sleep(leg());
+    if (rng.chance(f.refused)) throw connError('ECONNREFUSED', `connect ECONNREFUSED ${url.host}`);
+    const headers = (status: number, extra: Record<string, string> = {}) =>
+      new Headers({ 'content-type': 'application/json', ...extra, ...(status ? {} : {}) });
+    if (rng.chance(f.error5xx)) {
+      await sched.sleep(leg());
+      return {
+        status: 503,
+        headers: headers(503),
+        text: '{"error":{"code":"UNAVAILABLE","message":"injected"}}',
+      };
+    }
+    if (rng.chance(f.tooMany)) {
+      await sched.sleep(leg());
+      return {
+        status: 429,
+        headers: headers(429, { 'retry-after': String(rng.int(0, 2)) }),
+        text: '{"error":{"code":"TOO_MANY_REQUESTS","message":"injected"}}',
+      };
+    }
+    const json = init.body === undefined ? undefined : (JSON.parse(init.body) as unknown);
+    const site = /\/sites\/(DC|DR)\//.exec(url.pathname)?.[1] as SiteName | undefined;
+    const before = site ? new Map(log.seen[site]) : undefined;
+    const result = await sim.dispatch({
+      method: init.method,
+      url,
+      headers: Object.fromEntries(Object.entries(init.headers).map(([k, v]) => [k.toLowerCase(), v])),
+      ...(json !== undefined ? { json } : {}),
+      host: url.host,
+    });
+    if (result.kind === 'down') {
+      throw connError('ECONNRESET', `socket hang up (${url.host})`);
+    }
+    if (result.kind === 'hang') {
+      await sched.sleep(init.timeoutMs);
+      throw timeout(init.timeoutMs);
+    }
+    if (site && before) recordWrite(site, url, init.method, json, result.status, result.body, before);
+    if (result.status === 200 && /\/cpe-health$/.test(url.pathname)) recordSamples(result.body);
+    if (rng.chance(f.lostAnswer)) {
+      await sched.sleep(init.timeoutMs);
+      throw timeout(init.timeoutMs);
+    }
+    if (rng.chance(f.lateAnswer)) {
+      await sched.sleep(init.timeoutMs + leg());
+      throw timeout(init.timeoutMs);
+    }
+    await sched.sleep(leg());
+    return {
+      status: result.status,
+      headers: headers(result.status, result.headers),
+      text: result.body === undefined ? '' : JSON.stringify(result.body),
+    };
+  };
+
+  function recordWrite(
+    site: SiteName,
+    url: URL,
+    method: string,
+    body: unknown,
+    status: number,
+    answer: unknown,
+    before: Map<string, number>,
+  ): void {
+    if (method === 'GET' || !WRITE_OPS.test(url.pathname)) return;
+    const epoch = (body as { epoch?: unknown } | undefined)?.epoch;
+    if (typeof epoch !== 'number') return;
+    const tenantId = /\/tenants\/([^/]+)\//.exec(url.pathname)?.[1];
+    const haName =
+      (answer as { haName?: unknown } | undefined)?.haName ??
+      ((answer as { error?: { haName?: unknown } } | undefined)?.error?.haName as unknown);
+    if (!tenantId || typeof haName !== 'string') return;
+    const groupKey = parts.groupKey(decodeURIComponent(tenantId), haName);
+    const seen = log.seen[site];
+    if (status >= 200 && status < 300) {
+      const seenBefore = before.get(groupKey) ?? 0;
+      const action: AppliedAction = {
+        at: sched.now,
+        site,
+        groupKey,
+        epoch,
+        op: url.pathname.split('/').slice(-1)[0] ?? '',
+        seenBefore,
+      };
+      log.applied.push(action);
+      parts.onApplied?.(action);
+      seen.set(groupKey, Math.max(seen.get(groupKey) ?? 0, epoch));
+    }
+  }
+
+  function recordSamples(body: unknown): void {
+    const results = (body as { results?: unknown[] } | undefined)?.results ?? [];
+    for (const r of results) {
+      const h = r as { cpeId?: string; alive?: boolean; wans?: { lossPct?: number | null }[] };
+      if (!h.cpeId) continue;
+      const loss = h.wans?.[0]?.lossPct;
+      const good =
+        h.alive === false ? false : typeof loss === 'number' ? loss < parts.lossThresholdPct : null;
+      let list = log.samples.get(h.cpeId);
+      if (!list) log.samples.set(h.cpeId, (list = []));
+      list.push([sched.now, good, sched.current()?.id ?? 0]);
+    }
+  }
+}
+
+/** An empty {@link TransportLog}. */
+export function newTransportLog(): TransportLog {
+  return { applied: [], seen: { DC: new Map(), DR: new Map() }, samples: new Map(), calls: 0 };
+}

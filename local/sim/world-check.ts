@@ -1,0 +1,484 @@
+/**
+ * One checker schedule: a random world and fault schedule drawn from a seed, the real code of
+ * every function (health run, the failover batch handler with Powertools idempotency, drift
+ * reconcile, console pin/unpin/update-branches) over one simulated world and an in-memory table
+ * with DynamoDB's conditional semantics, on a virtual clock, every actor interleaved at its
+ * await points; invariants checked as the world and the store change (./invariants.ts).
+ *
+ * Phases: faults for `faultPhaseMs`, then everything heals (operators' pins are lifted) and the
+ * system gets one hold plus one drift period (and a margin of health runs) to converge.
+ */
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { parseConfig } from '../../shared/config/load.js';
+import type { Config } from '../../shared/config/schema.js';
+import { TokenBucket } from '../../shared/director/limits.js';
+import { createZwanDirector } from '../../shared/director/zwan/adapter.js';
+import { CpeFailoverError } from '../../shared/errors.js';
+import { createFailoverBatchHandler } from '../../shared/failover/batch.js';
+import { pinGroup, unpinGroup, updateBranches } from '../../shared/failover/console.js';
+import { reconcileDrift } from '../../shared/failover/drift.js';
+import type { DirectorSet, FailoverDeps } from '../../shared/failover/ports.js';
+import { buildFailoverDeps } from '../../shared/failover/runtime.js';
+import type { ReconcileResult } from '../../shared/failover/service.js';
+import { InventoryCache } from '../../shared/health/inventory-cache.js';
+import { healthRunConfig, runHealthCheck } from '../../shared/health/run.js';
+import type { Notice } from '../../shared/notify/port.js';
+import type { LogSink, MetricSink } from '../../shared/observability.js';
+import { MemoryTable } from '../../shared/store/memory-table.js';
+import { StateRepository } from '../../shared/store/state-repo.js';
+import { FAILOVER_STREAM_TYPES } from '../../shared/store/table.js';
+import { createZwanSimulator, SIM_API_KEY } from '../simulator/zwan/server.js';
+import {
+  applyFault,
+  describeFault,
+  drawFaults,
+  drawSwarm,
+  healWorld,
+  type Fault,
+  type Swarm,
+} from './faults.js';
+import { MemoryIdempotencyLayer } from './idempotency.js';
+import { Invariants, type GroupShape, type Violation } from './invariants.js';
+import { SimScheduler, type Actor } from './scheduler.js';
+import { randomTopology } from './topology.js';
+import { newTransportLog, simTransport } from './transport.js';
+
+/** Options of {@link runSchedule}. */
+export interface ScheduleOptions {
+  /** Replace the drawn faults (shrinking). */
+  faults?: Fault[];
+  /** Topology limits. @default 20 groups, 50 branches */
+  maxGroups?: number;
+  maxBranches?: number;
+  /** Keep this many trace lines. @default 120 */
+  traceLines?: number;
+}
+
+/** What one schedule did and found. */
+export interface ScheduleReport {
+  seed: number;
+  violations: Violation[];
+  steps: number;
+  virtualMs: number;
+  groups: number;
+  branches: number;
+  faults: Fault[];
+  trace: string[];
+  swarm: Swarm;
+  /** Serving changes, director calls, invocations, crashes. */
+  stats: { changes: number; directorCalls: number; invocations: number; crashes: number; dlq: number };
+}
+
+const HOLD_SEC = 60;
+const SAMPLE_SEC = 10;
+const SAMPLES_PER_RUN = 6;
+const HEALTH_PERIOD_MS = 60_000;
+const DRIFT_PERIOD_MS = 60_000;
+const HEALTH_TIMEOUT_MS = 70_000;
+const FAILOVER_TIMEOUT_MS = 60_000;
+const BATCH_SIZE = 10;
+const RETRY_ATTEMPTS = 5;
+
+const silent: LogSink = { debug() {}, info() {}, warn() {}, error() {} };
+const noMetrics: MetricSink = { count() {}, durationMs() {} };
+
+function checkerConfig(tenants: string[]): Config {
+  return parseConfig(
+    {
+      env: 'checker',
+      region: 'eu-west-1',
+      director: {
+        kind: 'zwan',
+        sites: {
+          DC: { baseUrl: 'http://127.0.0.1/sites/DC/api/v1', managementUrl: 'https://dc.example.net' },
+          DR: { baseUrl: 'http://127.0.0.1/sites/DR/api/v1', managementUrl: 'https://dr.example.net' },
+        },
+        secretName: 'checker',
+        tenants,
+      },
+      health: {
+        recoverAfterSec: HOLD_SEC,
+        sampleIntervalSec: SAMPLE_SEC,
+        samplesPerRun: SAMPLES_PER_RUN,
+        failAfter: 3,
+      },
+      repoint: { concurrency: 8, requestsPerSecond: 50, timeoutMs: 2_000, retries: 2 },
+      reconcile: { schedule: 'rate(1 minute)' },
+    },
+    'checker configuration',
+  );
+}
+
+/** Run one schedule from its seed. */
+export async function runSchedule(seed: number, options: ScheduleOptions = {}): Promise<ScheduleReport> {
+  const sched = new SimScheduler(seed);
+  const start = sched.now;
+  const rng = sched.rng;
+  const topoRng = rng.fork();
+  const swarmRng = rng.fork();
+  const faultRng = rng.fork();
+  const actRng = rng.fork();
+  const netRng = rng.fork();
+  const storeRng = rng.fork();
+  const runtime = sched.runtime();
+  const clock = { now: () => sched.now, sleep: (ms: number) => sched.sleep(ms) };
+
+  const topology = randomTopology(topoRng, {
+    maxGroups: options.maxGroups ?? 20,
+    maxBranches: options.maxBranches ?? 50,
+  });
+  const swarm = drawSwarm(swarmRng);
+  const sim = await createZwanSimulator({
+    topology,
+    listen: false,
+    now: () => sched.now,
+    logBodies: false,
+    maxLoggedRequests: 100,
+  });
+  const world = sim.world;
+  const shapes = new Map<string, GroupShape>();
+  for (const c of topology.cpes) {
+    const key = `${c.tenantId}#${c.metadata.HA_NAME}`;
+    let s = shapes.get(key);
+    if (!s) {
+      s = { key, tenantId: c.tenantId, haName: String(c.metadata.HA_NAME), candidates: [], branches: [] };
+      shapes.set(key, s);
+    }
+    if (c.metadata.CPE_TYPE) s.candidates.push(c.id);
+    else s.branches.push(c.id);
+  }
+  const concentrators = [...shapes.values()].flatMap((s) => s.candidates);
+  const faults = options.faults ?? drawFaults(faultRng, concentrators, swarm);
+  const config = checkerConfig(topology.tenants.map((t) => t.id));
+  const transportLog = newTransportLog();
+
+  const traceMax = options.traceLines ?? 120;
+  const trace: string[] = [];
+  const note = (line: string) => {
+    trace.push(`+${((sched.now - start) / 1000).toFixed(3)}s ${line}`);
+    if (trace.length > traceMax * 2) trace.splice(0, trace.length - traceMax);
+  };
+  const stats = { changes: 0, directorCalls: 0, invocations: 0, crashes: 0, dlq: 0 };
+
+  const inv = new Invariants(
+    shapes,
+    world,
+    { holdMs: HOLD_SEC * 1000, sampleIntervalMs: SAMPLE_SEC * 1000, maxGapMs: 2 * SAMPLE_SEC * 1000 },
+    () => sched.now,
+    start,
+    transportLog,
+  );
+
+  // --- The store: one table, a stream of its changes, a lossy network in front of it ------------
+  let faultsOn = true;
+  const table = new MemoryTable({
+    name: 'state',
+    gate: () => sched.sleep(storeRng.int(1, 6)),
+    afterApply: (op, outcome) => {
+      if (faultsOn && op.kind === 'put' && outcome === 'ok' && storeRng.chance(swarm.lostStoreAnswer)) {
+        const e = new Error('the answer of a landed write was lost');
+        e.name = 'TimeoutError';
+        throw e;
+      }
+    },
+  });
+  const shard: DynamoDBRecord[] = [];
+  table.onChange((change) => {
+    inv.onChange(change, sched.current());
+    const img = change.newImage;
+    if (img?.type === 'group' && change.oldImage?.servingId !== img.servingId) {
+      stats.changes++;
+      note(
+        `store: ${String(img.sk)} serving ${String(change.oldImage?.servingId ?? '-')} → ${String(img.servingId)} epoch ${String(img.epoch)}`,
+      );
+    }
+    if (img?.type === 'cpe-health' && change.oldImage?.health !== img.health)
+      note(
+        `store: health ${String(img.sk)} ${String(change.oldImage?.health ?? 'UNKNOWN')} → ${String(img.health)}`,
+      );
+    // The deployed filter: only new images of the watched types.
+    if (!img || !FAILOVER_STREAM_TYPES.includes(img.type as never)) return;
+    shard.push({
+      eventID: String(change.seq),
+      eventName: change.eventName,
+      eventSource: 'aws:dynamodb',
+      awsRegion: 'ddblocal',
+      dynamodb: {
+        Keys: marshall(change.keys) as never,
+        NewImage: marshall(img, { removeUndefinedValues: true }) as never,
+        ...(change.oldImage
+          ? { OldImage: marshall(change.oldImage, { removeUndefinedValues: true }) as never }
+          : {}),
+        SequenceNumber: String(change.seq).padStart(21, '0'),
+        StreamViewType: 'NEW_AND_OLD_IMAGES',
+      },
+    });
+  });
+  const repo = new StateRepository(table, runtime, { auditTtlDays: 90 });
+  const idempotency = new MemoryIdempotencyLayer(() => sched.sleep(storeRng.int(1, 6)));
+
+  // --- Directors and containers ----------------------------------------------------------------
+  const directorsFor = (): DirectorSet => {
+    const site = (s: 'DC' | 'DR') =>
+      createZwanDirector({
+        site: s,
+        baseUrl: sim.url(s),
+        apiKey: Object.assign(async () => SIM_API_KEY, {}),
+        transport: simTransport({
+          sim,
+          sched,
+          rng: netRng,
+          faults: () =>
+            faultsOn
+              ? swarm.transport
+              : { ...swarm.transport, refused: 0, error5xx: 0, tooMany: 0, lostAnswer: 0, lateAnswer: 0 },
+          log: transportLog,
+          lossThresholdPct: config.health.lossThresholdPct,
+          groupKey: (t, h) => `${t}#${h}`,
+          onApplied: (a) => inv.onApplied(a),
+        }),
+        clock,
+        random: () => netRng.float(),
+        timeoutMs: config.repoint.timeoutMs,
+        retries: config.repoint.retries,
+        concurrency: config.repoint.concurrency,
+      });
+    return { DC: site('DC'), DR: site('DR') };
+  };
+  const publisher = {
+    async publish(n: Notice) {
+      await sched.sleep(storeRng.int(1, 20));
+      inv.onNotice(n);
+      note(`notice ${n.kind} ${n.groupKey} epoch ${n.epoch}`);
+    },
+  };
+  const newDeps = (): FailoverDeps =>
+    buildFailoverDeps({
+      config,
+      repo,
+      directors: directorsFor(),
+      publisher,
+      log: silent,
+      metrics: noMetrics,
+      now: () => sched.now,
+    });
+  const onResult = (r: ReconcileResult) => {
+    if (r.fanOut) inv.onFanOutDone(r.groupKey, r.fanOut);
+  };
+
+  /** Run `fn` as one invocation of a function, killed at `timeoutMs`; resolves its outcome. */
+  const invoke = async <T>(name: string, timeoutMs: number, fn: (a: Actor) => Promise<T>) => {
+    stats.invocations++;
+    const { actor, done } = sched.spawn(name, fn);
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
+    done.then(
+      (value) => (outcome = { ok: true, value }),
+      (error: unknown) => (outcome = { ok: false, error }),
+    );
+    // Settled, crashed (the runtime reports the dead process at once) or killed at its timeout.
+    await Promise.race([done.catch(() => undefined), sched.died(actor), sched.harnessSleep(timeoutMs)]);
+    sched.finished(actor);
+    if (!outcome) {
+      stats.crashes++;
+      sched.crash(actor);
+      note(`${name}#${actor.id} ${actor.crashed ? 'crashed' : 'timed out'}`);
+      return { ok: false as const, error: new Error('crashed'), crashed: true };
+    }
+    if (!outcome.ok) {
+      const e = outcome.error;
+      if (
+        !(e instanceof CpeFailoverError) &&
+        !(
+          e instanceof Error &&
+          /Error$/.test(e.name) &&
+          e.name !== 'Error' &&
+          e.name !== 'TypeError' &&
+          e.name !== 'RangeError' &&
+          e.name !== 'SyntaxError' &&
+          e.name !== 'ReferenceError'
+        )
+      )
+        inv.fail(
+          'F2',
+          `${name}#${actor.id} failed with an unnamed error: ${String((e as Error)?.stack ?? e)}`,
+        );
+      note(`${name}#${actor.id} failed: ${(e as Error)?.name}: ${(e as Error)?.message}`);
+    }
+    return { ...outcome, crashed: false };
+  };
+  sched.crashAt = () => faultsOn && actRng.chance(swarm.crash);
+
+  // --- Actors ----------------------------------------------------------------------------------
+  const context = (fn: string) =>
+    ({
+      functionName: fn,
+      awsRequestId: runtime.id(),
+      getRemainingTimeInMillis: () => FAILOVER_TIMEOUT_MS,
+    }) as unknown as Context;
+  let failoverContainer: ReturnType<typeof createFailoverBatchHandler> | undefined;
+  let healthContainer: { deps: DirectorSet; cache: InventoryCache } | undefined;
+  let healthRuns = 0;
+  const healthRun = async () => {
+    const container = (healthContainer ??= { deps: directorsFor(), cache: new InventoryCache() });
+    const r = await invoke('health', HEALTH_TIMEOUT_MS, () =>
+      runHealthCheck(
+        {
+          directors: container.deps,
+          repo,
+          config: healthRunConfig(config),
+          clock: () => sched.now,
+          sleep: (ms) => sched.sleep(ms),
+          log: silent,
+          inventory: container.cache,
+        },
+        {},
+      ),
+    );
+    if (!r.ok) healthContainer = undefined;
+  };
+  const healthLoop = async (until: number) => {
+    while (sched.now < until) {
+      healthRuns++;
+      void healthRun();
+      if (actRng.chance(faultsOn ? swarm.overlapHealth : 0))
+        sched.at(actRng.int(5_000, 55_000), () => void healthRun());
+      await sched.harnessSleep(HEALTH_PERIOD_MS + actRng.int(0, 2_000));
+    }
+  };
+
+  let next = 0;
+  let retries = 0;
+  let size = BATCH_SIZE;
+  const processed: DynamoDBRecord[] = [];
+  const streamLoop = async (until: number) => {
+    while (sched.now < until) {
+      await sched.harnessSleep(actRng.int(100, faultsOn ? swarm.stream.maxDelayMs : 500));
+      if (next >= shard.length) continue;
+      const batch = shard.slice(next, next + size);
+      const records = [...batch];
+      if (faultsOn && processed.length > 0 && actRng.chance(swarm.stream.duplicate))
+        records.splice(actRng.int(0, records.length), 0, actRng.pick(processed.slice(-10)));
+      if (faultsOn && actRng.chance(swarm.stream.shuffle)) actRng.shuffle(records);
+      const handler = (failoverContainer ??= createFailoverBatchHandler(newDeps(), {
+        persistenceStore: idempotency,
+        onResult,
+      }));
+      const event: DynamoDBStreamEvent = { Records: records };
+      const r = await invoke('failover', FAILOVER_TIMEOUT_MS, () => handler(event, context('failover')));
+      if (!r.ok) {
+        failoverContainer = undefined;
+        size = Math.max(1, Math.floor(size / 2)); // bisect on error
+        if (++retries > RETRY_ATTEMPTS) dlq(batch.length === 1 ? 1 : 0);
+        continue;
+      }
+      const failed = new Set(r.value.batchItemFailures.map((f) => f.itemIdentifier));
+      const firstFailed = batch.findIndex((rec) => failed.has(rec.dynamodb?.SequenceNumber ?? ''));
+      if (firstFailed < 0) {
+        processed.push(...batch);
+        next += batch.length;
+        retries = 0;
+        size = BATCH_SIZE;
+        continue;
+      }
+      processed.push(...batch.slice(0, firstFailed));
+      next += firstFailed;
+      if (++retries > RETRY_ATTEMPTS) dlq(1);
+    }
+  };
+  const dlq = (n: number) => {
+    for (let i = 0; i < n && next < shard.length; i++) {
+      const rec = shard[next++];
+      stats.dlq++;
+      inv.fail(
+        'F1',
+        `stream record ${rec?.eventID} (${JSON.stringify(rec?.dynamodb?.Keys)}) went to the DLQ after ${RETRY_ATTEMPTS} retries`,
+      );
+    }
+    retries = 0;
+    size = BATCH_SIZE;
+  };
+
+  const driftLoop = async (until: number) => {
+    while (sched.now < until) {
+      await sched.harnessSleep(DRIFT_PERIOD_MS);
+      await invoke('drift', DRIFT_PERIOD_MS, async () => {
+        const deps = newDeps();
+        const report = await reconcileDrift(deps, {
+          bucket: new TokenBucket(config.repoint.requestsPerSecond, config.repoint.requestsPerSecond, clock),
+        });
+        for (const r of report.results) onResult(r);
+        return report;
+      });
+    }
+  };
+
+  const groupList = [...shapes.values()];
+  const consoleOp = async () => {
+    const g = actRng.pick(groupList);
+    inv.operated.add(g.key);
+    const op = actRng.pick(['pin', 'unpin', 'update'] as const);
+    note(`console ${op} ${g.key}`);
+    await invoke('console', 60_000, async () => {
+      const deps = newDeps();
+      if (op === 'pin')
+        return pinGroup(deps, {
+          tenantId: g.tenantId,
+          haName: g.haName,
+          concentratorId: actRng.pick(g.candidates),
+          reason: 'checker maintenance',
+          force: actRng.chance(0.3),
+        });
+      if (op === 'unpin') return unpinGroup(deps, { tenantId: g.tenantId, haName: g.haName });
+      const r = await updateBranches(deps, { tenantId: g.tenantId, haName: g.haName, dryRun: false });
+      return r;
+    });
+  };
+
+  // --- The schedule ----------------------------------------------------------------------------
+  const healAt = start + swarm.faultPhaseMs;
+  const endAt = healAt + HOLD_SEC * 1000 + DRIFT_PERIOD_MS + 2 * HEALTH_PERIOD_MS + 20_000;
+  for (const f of faults) {
+    sched.at(f.at, () => {
+      if (!faultsOn) return;
+      note(`fault: ${describeFault(f)}`);
+      applyFault(world, f, (ms, fn) => sched.at(ms, () => faultsOn && fn()), faultRng);
+    });
+  }
+  for (let i = 0; i < swarm.consoleOps; i++)
+    sched.at(actRng.int(0, swarm.faultPhaseMs), () => void consoleOp());
+  sched.at(swarm.faultPhaseMs, () => {
+    faultsOn = false;
+    healWorld(world);
+    note('heal: every fault cleared');
+    for (const g of groupList) {
+      if (!inv.operated.has(g.key)) continue;
+      void invoke('console', 60_000, () =>
+        unpinGroup(newDeps(), { tenantId: g.tenantId, haName: g.haName, reason: 'checker heal' }),
+      );
+    }
+  });
+  void healthLoop(endAt);
+  void streamLoop(endAt);
+  void driftLoop(endAt);
+
+  let stopped = false;
+  await sched.runUntil(endAt, () => {
+    if (inv.violations.length > 0 && !stopped) stopped = true;
+  });
+  if (inv.violations.length === 0) inv.atEnd();
+  stats.directorCalls = transportLog.calls;
+  void healthRuns;
+  return {
+    seed,
+    violations: inv.violations,
+    steps: sched.steps,
+    virtualMs: sched.now - start,
+    groups: shapes.size,
+    branches: groupList.reduce((n, g) => n + g.branches.length, 0),
+    faults,
+    trace: trace.slice(-traceMax),
+    swarm,
+    stats,
+  };
+}
