@@ -19,6 +19,12 @@ export const healthSchema = z.strictObject({
   recoverAfterSec: z._default(z.number().check(z.nonnegative()), 300),
   sampleIntervalSec: z._default(z.number().check(z.positive()), 5),
   samplesPerRun: z._default(positiveInt, 12),
+  /**
+   * The longest gap between two observed samples of a target that a clean hold may span; a longer
+   * one (director unreachable, a missed run) restarts the hold. @default 2 × sampleIntervalSec for
+   * zWAN, 90 for Meraki (one point a minute; a missing point restarts the hold)
+   */
+  maxSampleGapSec: z.optional(z.number().check(z.positive())),
 });
 
 /** A zWAN director per site. */

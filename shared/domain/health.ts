@@ -6,13 +6,19 @@
  * - UP only after `recoverAfterSec` of good samples with no bad one between (from DOWN or
  *   UNKNOWN). The hold is measured from the `at` of the first good sample after the last bad
  *   one to the `at` of the current good sample; any bad sample restarts it.
+ * - The hold counts observed samples only: a good sample that arrives more than
+ *   `maxSampleGapSec` after the previous observed sample of the hold (a director outage, a missed
+ *   or timed-out run, a cold start) restarts the hold at itself. A gap is not clean time. The state
+ *   remembers the last observed sample only while a hold runs (`lastSampleAt`).
  * - A reachable sample without loss data (`lossPct: null`) is "no data": it is neither good nor
- *   bad, so it never advances (nor breaks) a bad streak and never completes (nor restarts) a
- *   clean hold. The state is left exactly as it was. Only a good sample can complete a hold, so
- *   "no data is never good" holds even across a gap of no-data samples.
+ *   bad, so it never advances (nor breaks) a bad streak and is not an observation: it neither
+ *   completes a hold nor bridges a gap (a stretch of no-data samples longer than the gap restarts
+ *   the hold at the next good sample). The state is left exactly as it was.
  *
  * The state is NORMALIZED so that persisting it costs zero writes in steady state: an UP target
- * seeing good samples, and a DOWN target seeing bad ones, get the very same object back.
+ * seeing good samples, and a DOWN target seeing bad ones, get the very same object back (neither
+ * has a hold running, so neither tracks its last sample). A running hold changes the state at
+ * every good sample (its last sample moves): one progress write per run while a target recovers.
  */
 import type { Health, HealthConfig, Sample, Transition } from './model.js';
 
@@ -25,6 +31,24 @@ export interface HealthState {
   cleanSince: number | null;
   /** `at` of the last transition; null before the first one. */
   since: number | null;
+  /**
+   * `at` of the latest observed (good) sample of the running hold: set exactly while `cleanSince`
+   * is, absent otherwise. A good sample more than `maxSampleGapSec` after it restarts the hold.
+   * Optional so that a state stored without it still reads: a running hold stored without it is
+   * not checked for a gap at its next sample (it has no last sample to measure from).
+   */
+  lastSampleAt?: number | null;
+}
+
+/** The hysteresis thresholds and the gap rule. */
+export interface HysteresisConfig extends HealthConfig {
+  /**
+   * The longest gap, in seconds, between two observed samples that a clean hold may span; a good
+   * sample later than this after the previous one restarts the hold. Set it from the sampling
+   * cadence (the health run does: `health.maxSampleGapSec`, by default 2 × `sampleIntervalSec`
+   * for snapshot directors and 90 s for per-minute series). @default no gap rule
+   */
+  maxSampleGapSec?: number;
 }
 
 /** The state of a target never seen: UNKNOWN, no streak, no hold. */
@@ -38,7 +62,8 @@ export function healthStateEquals(a: HealthState, b: HealthState): boolean {
     a.health === b.health &&
     a.badStreak === b.badStreak &&
     a.cleanSince === b.cleanSince &&
-    a.since === b.since
+    a.since === b.since &&
+    (a.lastSampleAt ?? null) === (b.lastSampleAt ?? null)
   );
 }
 
@@ -75,7 +100,7 @@ export function describeBadSample(sample: Sample, config: HealthConfig): string 
  * Apply one sample. Returns the same `state` object when nothing meaningful changed, so callers
  * can skip the write with `result.state === state` (or {@link healthStateEquals}).
  */
-export function applySample(state: HealthState, sample: Sample, config: HealthConfig): HealthStep {
+export function applySample(state: HealthState, sample: Sample, config: HysteresisConfig): HealthStep {
   const verdict = sampleVerdict(sample, config);
   if (verdict === 'none') return { state };
 
@@ -93,35 +118,66 @@ export function applySample(state: HealthState, sample: Sample, config: HealthCo
         `${badStreak} bad sample${badStreak === 1 ? '' : 's'} in a row (last: ${describeBadSample(sample, config)})`,
       );
     }
-    return { state: { ...state, badStreak, cleanSince: null } };
+    return { state: normal(state.health, badStreak, null, state.since) };
   }
 
   // A good sample.
   if (state.health === 'UP') {
     return holdOrRestart(state, null);
   }
-  const cleanSince = state.cleanSince ?? sample.at;
+  const last = state.lastSampleAt ?? null;
+  const gap = state.cleanSince !== null && last !== null && sample.at - last > maxGapMs(config);
+  // A gap in sampling is not clean time: the hold restarts at this sample.
+  const cleanSince = gap ? sample.at : (state.cleanSince ?? sample.at);
   const heldMs = sample.at - cleanSince;
   if (heldMs >= config.recoverAfterSec * 1000) {
     return transitionTo('UP', state, sample, `clean for ${Math.round(heldMs / 1000)} s`);
   }
-  return holdOrRestart(state, cleanSince);
+  // A late sample (older than the last one, e.g. another run's) never moves the last sample back.
+  return holdOrRestart(state, cleanSince, last === null ? sample.at : Math.max(last, sample.at));
+}
+
+/** The gap rule's bound in ms (no rule: infinite). */
+function maxGapMs(config: HysteresisConfig): number {
+  return config.maxSampleGapSec === undefined ? Number.POSITIVE_INFINITY : config.maxSampleGapSec * 1000;
 }
 
 /** One step of {@link applySample}: the next state and the transition it made, if any. */
 export type HealthStep = { state: HealthState; transition?: Transition };
 
-/** Keep the health with no bad streak and `cleanSince` (the same object when already so). */
-function holdOrRestart(state: HealthState, cleanSince: number | null): HealthStep {
-  return state.badStreak === 0 && state.cleanSince === cleanSince
+/**
+ * Keep the health with no bad streak, `cleanSince` and (with a hold) its last sample: the same
+ * object when already so.
+ */
+function holdOrRestart(
+  state: HealthState,
+  cleanSince: number | null,
+  lastSampleAt: number | null = null,
+): HealthStep {
+  return state.badStreak === 0 &&
+    state.cleanSince === cleanSince &&
+    (state.lastSampleAt ?? null) === lastSampleAt
     ? { state }
-    : { state: { ...state, badStreak: 0, cleanSince } };
+    : { state: normal(state.health, 0, cleanSince, state.since, lastSampleAt) };
+}
+
+/** A state in normal form: `lastSampleAt` present only with a running hold. */
+function normal(
+  health: Health,
+  badStreak: number,
+  cleanSince: number | null,
+  since: number | null,
+  lastSampleAt: number | null = null,
+): HealthState {
+  const state: HealthState = { health, badStreak, cleanSince, since };
+  if (cleanSince !== null && lastSampleAt !== null) state.lastSampleAt = lastSampleAt;
+  return state;
 }
 
 /** Move to `to` at the sample's time, counters cleared, with the transition that says why. */
 function transitionTo(to: Health, state: HealthState, sample: Sample, reason: string): HealthStep {
   return {
-    state: { health: to, badStreak: 0, cleanSince: null, since: sample.at },
+    state: normal(to, 0, null, sample.at),
     transition: { target: sample.target, from: state.health, to, at: sample.at, reason },
   };
 }
@@ -134,7 +190,7 @@ function transitionTo(to: Health, state: HealthState, sample: Sample, reason: st
 export function applySamples(
   state: HealthState,
   samples: readonly Sample[],
-  config: HealthConfig,
+  config: HysteresisConfig,
 ): { state: HealthState; transitions: Transition[] } {
   const transitions: Transition[] = [];
   let current = state;

@@ -10,6 +10,13 @@
  * it was, so the failover function's monitor-blind guard can tell "the monitor is blind" from
  * "the concentrators are down".
  *
+ * The hold counts observed samples only: such a round takes no sample of the site's CPEs, and a
+ * good sample more than {@link maxSampleGapSec} after the previous observed one (an outage, a
+ * missed or late run) restarts the hold (shared/domain/health.ts). A recovering target's state
+ * carries the hold's last sample, so it is written at the end of every run while the hold runs
+ * (steady UP and DOWN targets still cost no write); a gap between runs is seen only where the
+ * store persists that field (`HealthState.lastSampleAt`).
+ *
  * Overlapping runs: every write is conditional on the version read. When another run wrote first,
  * the item is re-read and the sample that caused the transition is applied again on the fresh
  * state: if the other run already made the same transition, it is not written twice; if not, it
@@ -22,6 +29,7 @@ import {
   initialHealthState,
   sampleVerdict,
   type HealthState,
+  type HysteresisConfig,
 } from '../domain/health.js';
 import type {
   CandidateSlot,
@@ -41,6 +49,25 @@ import type { DirectorStatus, StateRepository } from '../store/state-repo.js';
 
 /** The health settings of the configuration (thresholds, cadence). */
 export type HealthSettings = Config['health'];
+
+/**
+ * Seconds between two points of a `series` director (Meraki's `uplinksLossAndLatency`: one point
+ * a minute).
+ */
+const SERIES_RESOLUTION_SEC = 60;
+
+/**
+ * The gap rule's bound for a director's samples (`health.maxSampleGapSec` when set). Snapshot
+ * directors: 2 × `sampleIntervalSec`, so one lost round is tolerated and two are not (at 5 s:
+ * 10 s; consecutive runs a minute apart are one interval apart). Series directors: 1.5 × the
+ * series resolution (90 s): consecutive points (60 s apart, whatever our own call cadence, since
+ * each call returns the last 5 minutes) keep the hold, and one missing or no-data point (120 s
+ * between two observed points) restarts it.
+ */
+export function maxSampleGapSec(settings: HealthSettings, sampling: Director['sampling']): number {
+  if (settings.maxSampleGapSec !== undefined) return settings.maxSampleGapSec;
+  return sampling === 'series' ? 1.5 * SERIES_RESOLUTION_SEC : 2 * settings.sampleIntervalSec;
+}
 
 /** What a run needs from the configuration. */
 export interface HealthRunConfig {
@@ -188,6 +215,11 @@ export async function runHealthCheck(
     recoverAfterSec: settings.recoverAfterSec,
     ...(settings.latencyThresholdMs !== undefined ? { latencyThresholdMs: settings.latencyThresholdMs } : {}),
   };
+  // The hysteresis of each site's targets: the thresholds plus the gap rule of its sampling.
+  const hysteresis = new Map<SiteName, HysteresisConfig>();
+  for (const [site, director] of Object.entries(directors) as [SiteName, Director][])
+    hysteresis.set(site, { ...healthConfig, maxSampleGapSec: maxSampleGapSec(settings, director.sampling) });
+  const configOf = (target: Target): HysteresisConfig => hysteresis.get(target.site) ?? healthConfig;
   const rounds = options.samplesPerRun ?? settings.samplesPerRun;
   const intervalMs = settings.sampleIntervalSec * 1000;
   const startedAt = clock();
@@ -330,7 +362,7 @@ export async function runHealthCheck(
         states.set(target.id, current.state);
         return;
       }
-      const again = applySample(current.state, cause.sample, healthConfig);
+      const again = applySample(current.state, cause.sample, configOf(target));
       states.set(target.id, again.state);
       log.debug('health write conflict: re-applied the sample on the fresh state', {
         tenantId: target.tenantId,
@@ -409,7 +441,7 @@ export async function runHealthCheck(
     summary.samples++;
     if (sampleVerdict(sample, healthConfig) === 'bad') summary.badSamples++;
     const before = states.get(target.id) ?? initialHealthState();
-    const result = applySample(before, sample, healthConfig);
+    const result = applySample(before, sample, configOf(target));
     states.set(target.id, result.state);
     const transition = result.transition;
     if (transition) {

@@ -20,6 +20,7 @@ import {
 } from '../../../local/simulator/index.js';
 import { createTestTable, type TestTable } from '../../helpers/ddb.js';
 import { LAB_GROUP, LAB_TENANT, simDirectorConfig } from '../../helpers/lab.js';
+import { FakeClock } from '../../unit/health/fakes.js';
 
 export { LAB_GROUP, LAB_TENANT } from '../../helpers/lab.js';
 
@@ -50,15 +51,7 @@ export class RecordingLog implements LogSink {
   }
 }
 
-/** A fake clock: `sleep` advances time at once (after yielding to other I/O). */
-export class FakeClock {
-  constructor(public t: number) {}
-  now = (): number => this.t;
-  sleep = async (ms: number): Promise<void> => {
-    this.t += Math.max(0, ms);
-    await new Promise((resolve) => setImmediate(resolve));
-  };
-}
+export { FakeClock };
 
 /** Count the write commands a DocumentClient sends. */
 export function countWrites(doc: DynamoDBDocumentClient): { readonly count: number; reset(): void } {

@@ -151,6 +151,38 @@ describe('health run: director unreachable', () => {
   );
 });
 
+describe('health run: the hold counts observed samples only', () => {
+  it('a director outage in the middle of a hold restarts it (no sample is not clean time)', async () => {
+    h = await startHarness({ health: { recoverAfterSec: 30 } });
+    await untilAllUp(h);
+    h.sim.faults.cpeDown('HA_DC1');
+    await h.run();
+    expect((await h.healthItem('HA_DC1'))?.health).toBe('DOWN');
+    h.sim.faults.cpeUp('HA_DC1');
+
+    // One run whose DC director answers 5xx at +10…+30 s: HA_DC1 is clean at +0, +5 and from +35 s.
+    const start = h.clock.t + 60_000;
+    h.clock.t = start;
+    const deps = h.makeDeps(h.clock);
+    deps.sleep = async (ms) => {
+      await h!.clock.sleep(ms);
+      const t = h!.clock.t - start;
+      h!.sim.faults.director('DC', { mode: t >= 10_000 && t <= 30_000 ? 'error5xx' : 'ok' });
+    };
+    const outage = await runHealthCheck(deps);
+    expect(outage.unreachableSites).toEqual(['DC']);
+    // Before the fix: HA_DC1 DOWN → UP "clean for 35 s" at +35 s, after 10 s of observed samples.
+    expect(outage.transitions).toEqual([]);
+    expect(await h.healthItem('HA_DC1')).toMatchObject({ health: 'DOWN', cleanSince: start + 35_000 });
+
+    h.clock.t = start + 60_000;
+    const next = await runHealthCheck(deps);
+    expect(next.transitions.map((t) => [t.target, t.to, t.at - start, t.reason])).toEqual([
+      ['HA_DC1', 'UP', 65_000, 'clean for 30 s'],
+    ]);
+  });
+});
+
 describe('health run: overlapping runs', () => {
   it('two concurrent runs neither lose nor double-apply a transition', async () => {
     h = await startHarness({ health: { recoverAfterSec: 30 } });

@@ -5,7 +5,9 @@ import {
   healthStateEquals,
   initialHealthState,
   isBadSample,
+  sampleVerdict,
   type HealthState,
+  type HysteresisConfig,
 } from '../../../shared/domain/health.js';
 import {
   DEFAULT_HEALTH_CONFIG,
@@ -117,18 +119,90 @@ describe('applySample examples', () => {
   });
 });
 
+describe('the hold counts observed samples only (gap rule)', () => {
+  // 30 s hold, samples every 5 s, a gap of more than 10 s between two observed samples restarts it.
+  const gapCfg: HysteresisConfig = { ...cfg, recoverAfterSec: 30, maxSampleGapSec: 10 };
+  const downAt: HealthState = { health: 'DOWN', badStreak: 0, cleanSince: null, since: T0 - 60_000 };
+
+  it('a director outage in the middle of a hold restarts it: no sample is not clean time', () => {
+    // Clean at +0 and +5 s, then 30 s without any sample (the director is unreachable), then clean
+    // again from +35 s: the hold restarts at +35 s and completes at +65 s, not at +35 s.
+    const trace = [good(T0), good(T0 + 5000), ...every5s(T0 + 35_000, 7, good)];
+    expect(applySamples(downAt, trace, gapCfg).transitions).toEqual([
+      { target: 'HA_DC1', from: 'DOWN', to: 'UP', at: T0 + 65_000, reason: 'clean for 30 s' },
+    ]);
+  });
+
+  it('a gap of exactly maxSampleGapSec does not restart the hold (one lost round is tolerated)', () => {
+    const trace = [good(T0), good(T0 + 10_000), good(T0 + 20_000), good(T0 + 30_000)];
+    expect(applySamples(downAt, trace, gapCfg).transitions.map((t) => t.at)).toEqual([T0 + 30_000]);
+    const longer = [good(T0), good(T0 + 10_001), good(T0 + 20_001), good(T0 + 30_001)];
+    expect(applySamples(downAt, longer, gapCfg).transitions).toEqual([]);
+  });
+
+  it('no-data samples are not observations: a stretch of them longer than the gap restarts the hold', () => {
+    // Meraki null points: the series goes on, but says nothing about the target.
+    const trace = [good(T0), ...every5s(T0 + 5000, 6, noData), ...every5s(T0 + 35_000, 7, good)];
+    const r = applySamples(downAt, trace, gapCfg);
+    expect(r.transitions.map((t) => t.at)).toEqual([T0 + 65_000]);
+  });
+
+  it('restarts the hold of an UNKNOWN target too (the first hold after a cold start)', () => {
+    const r = applySamples(initialHealthState(), [good(T0), ...every5s(T0 + 60_000, 7, good)], gapCfg);
+    expect(r.transitions).toEqual([
+      { target: 'HA_DC1', from: 'UNKNOWN', to: 'UP', at: T0 + 90_000, reason: 'clean for 30 s' },
+    ]);
+  });
+
+  it('tracks the last sample only while a hold runs: steady UP and DOWN still return the same object', () => {
+    const up: HealthState = { health: 'UP', badStreak: 0, cleanSince: null, since: T0 };
+    const upR = applySamples(up, every5s(T0 + 5000, 20, good), gapCfg);
+    expect(upR.state).toBe(up);
+    const downR = applySamples(downAt, every5s(T0, 20, down), gapCfg);
+    expect(downR.state).toBe(downAt);
+    // A bad sample ends the hold and forgets its last sample; coming UP forgets it too.
+    const holding = applySamples(downAt, [good(T0)], gapCfg).state;
+    expect(holding).toEqual({ ...downAt, cleanSince: T0, lastSampleAt: T0 });
+    expect(applySample(holding, down(T0 + 5000), gapCfg).state).toEqual(downAt);
+    const upAgain = applySamples(holding, every5s(T0 + 5000, 6, good), gapCfg).state;
+    expect(upAgain).toEqual({ health: 'UP', badStreak: 0, cleanSince: null, since: T0 + 30_000 });
+    expect(healthStateEquals(upAgain, { ...upAgain, lastSampleAt: null })).toBe(true);
+  });
+
+  it('never moves the last sample back for a late (older) sample', () => {
+    const holding = applySamples(downAt, [good(T0), good(T0 + 10_000)], gapCfg).state;
+    const late = applySample(holding, good(T0 + 5000), gapCfg).state;
+    expect(late.lastSampleAt).toBe(T0 + 10_000);
+  });
+
+  it('a hold stored without its last sample (an item written before the field existed) is not failed for it', () => {
+    const legacy: HealthState = { health: 'DOWN', badStreak: 0, cleanSince: T0, since: T0 - 60_000 };
+    const r = applySamples(legacy, [good(T0 + 25_000), good(T0 + 30_000)], gapCfg);
+    expect(r.transitions.map((t) => t.at)).toEqual([T0 + 30_000]);
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // Properties over generated traces
 
 /** A generated trace: strictly increasing times with one of four kinds of sample. */
 const kindArb = fc.constantFrom('good', 'bad', 'lossy', 'none', 'good', 'good');
-const configArb = fc.record({
-  lossThresholdPct: fc.constantFrom(10, 30, 50),
-  failAfter: fc.integer({ min: 1, max: 4 }),
-  recoverAfterSec: fc.integer({ min: 0, max: 60 }),
-});
+const configArb = fc.record(
+  {
+    lossThresholdPct: fc.constantFrom(10, 30, 50),
+    failAfter: fc.integer({ min: 1, max: 4 }),
+    recoverAfterSec: fc.integer({ min: 0, max: 60 }),
+    maxSampleGapSec: fc.constantFrom(5, 10, 20, 90),
+  },
+  { requiredKeys: ['lossThresholdPct', 'failAfter', 'recoverAfterSec'] },
+) as fc.Arbitrary<HysteresisConfig>;
+/** Mostly a few seconds between samples, sometimes an outage of up to two minutes. */
+const gapArb = fc.oneof(
+  { weight: 6, arbitrary: fc.integer({ min: 1, max: 15_000 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 15_001, max: 120_000 }) },
+);
 const traceArb = fc
-  .array(fc.tuple(kindArb, fc.integer({ min: 1, max: 15_000 }), fc.integer({ min: 0, max: 100 })), {
+  .array(fc.tuple(kindArb, gapArb, fc.integer({ min: 0, max: 100 })), {
     maxLength: 80,
   })
   .map((steps) => {
@@ -145,10 +219,12 @@ const startStateArb = fc.constantFrom<HealthState>(
   initialHealthState(),
   { health: 'UP', badStreak: 0, cleanSince: null, since: T0 - 1 },
   { health: 'DOWN', badStreak: 0, cleanSince: null, since: T0 - 1 },
+  // A hold already running, as stored by an earlier run.
+  { health: 'DOWN', badStreak: 0, cleanSince: T0 - 20_000, since: T0 - 60_000, lastSampleAt: T0 - 4_000 },
 );
 
 /** Run a trace, recording the state after every sample. */
-function runTrace(start: HealthState, trace: Sample[], config: HealthConfig) {
+function runTrace(start: HealthState, trace: Sample[], config: HysteresisConfig) {
   const states: HealthState[] = [];
   const transitions: Transition[] = [];
   let s = start;
@@ -175,26 +251,58 @@ describe('hysteresis properties', () => {
     );
   });
 
-  it('comes UP exactly when the hold has passed clean since the last bad sample', () => {
+  it('comes UP exactly when the hold has passed clean since the last bad sample or gap', () => {
     fc.assert(
       fc.property(startStateArb, traceArb, configArb, (start, trace, config) => {
         const { states } = runTrace(start, trace, config);
-        let cleanStart: number | null = null; // first good sample after the last bad one
+        // First good sample after the last bad one or the last gap, and the last good one since.
+        let cleanStart: number | null = start.cleanSince;
+        let lastGood: number | null = start.lastSampleAt ?? null;
+        const maxGapMs = (config.maxSampleGapSec ?? Infinity) * 1000;
         let before = start;
         trace.forEach((sample, i) => {
           const after = states[i]!;
           const bad = isBadSample(sample, config);
           const isGood = !bad && sample.lossPct !== null;
-          if (bad) cleanStart = null;
+          if (bad) cleanStart = lastGood = null;
+          if (isGood && lastGood !== null && sample.at - lastGood > maxGapMs) cleanStart = null;
           if (isGood && cleanStart === null) cleanStart = sample.at;
+          if (isGood) lastGood = sample.at;
           if (before.health !== 'UP') {
             const held =
               isGood && cleanStart !== null && sample.at - cleanStart >= config.recoverAfterSec * 1000;
             expect(after.health === 'UP').toBe(held);
           }
+          if (after.health === 'UP') cleanStart = lastGood = null;
           before = after;
         });
       }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('never comes UP with a gap of more than maxSampleGapSec between observed samples inside the hold', () => {
+    fc.assert(
+      fc.property(
+        startStateArb.filter((s) => s.cleanSince === null),
+        traceArb,
+        configArb.filter((c) => c.maxSampleGapSec !== undefined),
+        (start, trace, config) => {
+          const holdMs = config.recoverAfterSec * 1000;
+          const maxGapMs = (config.maxSampleGapSec as number) * 1000;
+          const observed = trace.filter((s) => sampleVerdict(s, config) !== 'none');
+          for (const up of runTrace(start, trace, config).transitions.filter((t) => t.to === 'UP')) {
+            // Every pair of consecutive observed samples whose later one falls in the hold window
+            // (up − hold, up] is good and at most maxSampleGapSec apart.
+            observed.forEach((q, i) => {
+              const p = observed[i - 1];
+              if (!p || q.at <= up.at - holdMs || q.at > up.at) return;
+              expect(q.at - p.at).toBeLessThanOrEqual(maxGapMs);
+              expect(isBadSample(p, config) || isBadSample(q, config)).toBe(false);
+            });
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -278,6 +386,23 @@ describe('hysteresis properties', () => {
     );
   });
 
+  it('costs zero writes in steady state whatever the gaps: UP seeing good samples, DOWN seeing bad ones', () => {
+    const steadyArb = (make: (at: number) => Sample) =>
+      fc.array(gapArb, { maxLength: 60 }).map((gaps) => {
+        let at = T0;
+        return gaps.map((gap) => make((at += gap)));
+      });
+    fc.assert(
+      fc.property(steadyArb(good), steadyArb(down), configArb, (goods, bads, config) => {
+        const up: HealthState = { health: 'UP', badStreak: 0, cleanSince: null, since: T0 - 1 };
+        const dn: HealthState = { health: 'DOWN', badStreak: 0, cleanSince: null, since: T0 - 1 };
+        expect(applySamples(up, goods, config).state).toBe(up);
+        expect(applySamples(dn, bads, config).state).toBe(dn);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('changes state only at meaningful events (steady state returns the same object)', () => {
     fc.assert(
       fc.property(startStateArb, traceArb, configArb, (start, trace, config) => {
@@ -285,9 +410,10 @@ describe('hysteresis properties', () => {
         for (const sample of trace) {
           const r = applySample(s, sample, config);
           if (r.state !== s) expect(healthStateEquals(r.state, s)).toBe(false);
-          // Normal form: UP has no hold, DOWN has no streak.
+          // Normal form: UP has no hold, DOWN has no streak, the last sample only with a hold.
           if (r.state.health === 'UP') expect(r.state.cleanSince).toBeNull();
           if (r.state.health === 'DOWN') expect(r.state.badStreak).toBe(0);
+          expect(r.state.lastSampleAt == null).toBe(r.state.cleanSince === null);
           s = r.state;
         }
       }),
