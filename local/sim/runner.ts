@@ -95,7 +95,10 @@ function printReport(r: ScheduleReport): void {
     console.log('  no violation');
     return;
   }
-  console.log(`  VIOLATION ${v.invariant} at +${(v.at / 1000).toFixed(3)} s: ${v.message}`);
+  const firsts = new Map<string, (typeof r.violations)[number]>();
+  for (const x of r.violations) if (!firsts.has(x.invariant)) firsts.set(x.invariant, x);
+  for (const x of firsts.values())
+    console.log(`  VIOLATION ${x.invariant} at +${(x.at / 1000).toFixed(3)} s: ${x.message}`);
   console.log(
     `  faults: ${r.faults.map((f) => `+${(f.at / 1000).toFixed(0)}s ${JSON.stringify(f)}`).join('; ') || 'none'}`,
   );

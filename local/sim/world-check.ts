@@ -42,6 +42,7 @@ import { MemoryIdempotencyLayer } from './idempotency.js';
 import { Invariants, type GroupShape, type Violation } from './invariants.js';
 import { SimScheduler, type Actor } from './scheduler.js';
 import { randomTopology } from './topology.js';
+import type { TopologyInput } from '../simulator/topology.js';
 import { newTransportLog, simTransport } from './transport.js';
 
 /** Options of {@link runSchedule}. */
@@ -53,6 +54,10 @@ export interface ScheduleOptions {
   maxBranches?: number;
   /** Keep this many trace lines. @default 120 */
   traceLines?: number;
+  /** Use this world instead of a drawn one (hand-written regression schedules). */
+  topology?: TopologyInput;
+  /** Override drawn rates (e.g. no transport faults, no crashes). */
+  swarm?: Partial<Swarm>;
 }
 
 /** What one schedule did and found. */
@@ -124,11 +129,12 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   const runtime = sched.runtime();
   const clock = { now: () => sched.now, sleep: (ms: number) => sched.sleep(ms) };
 
-  const topology = randomTopology(topoRng, {
+  const drawn = randomTopology(topoRng, {
     maxGroups: options.maxGroups ?? 20,
     maxBranches: options.maxBranches ?? 50,
   });
-  const swarm = drawSwarm(swarmRng);
+  const topology = options.topology ?? drawn;
+  const swarm: Swarm = { ...drawSwarm(swarmRng), ...options.swarm };
   const sim = await createZwanSimulator({
     topology,
     listen: false,
@@ -148,6 +154,16 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     if (c.metadata.CPE_TYPE) s.candidates.push(c.id);
     else s.branches.push(c.id);
   }
+  // Failover order: DC/ACTIVE, DC/PASSIVE, DR/ACTIVE, DR/PASSIVE (from the onboarding metadata).
+  const slotOf = new Map(
+    topology.cpes.map((c) => [
+      c.id,
+      ['DC/ACTIVE', 'DC/PASSIVE', 'DR/ACTIVE', 'DR/PASSIVE'].indexOf(
+        `${c.metadata.CPE_TYPE}/${c.metadata.HA_STATE}`,
+      ),
+    ]),
+  );
+  for (const s of shapes.values()) s.candidates.sort((a, b) => (slotOf.get(a) ?? 9) - (slotOf.get(b) ?? 9));
   const concentrators = [...shapes.values()].flatMap((s) => s.candidates);
   const faults = options.faults ?? drawFaults(faultRng, concentrators, swarm);
   const config = checkerConfig(topology.tenants.map((t) => t.id));
@@ -193,7 +209,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
         `store: ${String(img.sk)} serving ${String(change.oldImage?.servingId ?? '-')} → ${String(img.servingId)} epoch ${String(img.epoch)}`,
       );
     }
-    if (img?.type === 'cpe-health' && change.oldImage?.health !== img.health)
+    if (img?.type === 'cpe-health' && (change.oldImage?.health ?? 'UNKNOWN') !== img.health)
       note(
         `store: health ${String(img.sk)} ${String(change.oldImage?.health ?? 'UNKNOWN')} → ${String(img.health)}`,
       );
