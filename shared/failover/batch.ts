@@ -29,8 +29,12 @@ import { triggerOf } from './stream.js';
 export const FANOUT_IDEMPOTENCY_KEY = '[groupKey, epoch]';
 
 /**
- * Wrap {@link fanOut} with Powertools idempotency keyed on group + epoch. A fan-out already
- * running elsewhere for the same key is not an error: that invocation owns it.
+ * Wrap {@link fanOut} with Powertools idempotency keyed on group + epoch: a replayed record for a
+ * fan-out that completed gets its stored result. A record that finds the fan-out "in progress"
+ * (another invocation runs it, or one crashed mid-way and its record has not expired) runs the
+ * fan-out again directly, without the idempotency layer: it is epoch-fenced and idempotent (fence,
+ * fresh listing, re-points that answer `changed: false` when already right), so running it twice
+ * is safe, and a crashed one is finished now instead of by the next drift pass.
  */
 export function idempotentFanOut(
   deps: FailoverDeps,
@@ -51,19 +55,11 @@ export function idempotentFanOut(
       return ran.has(request) ? result : { ...result, replayed: true };
     } catch (error) {
       if (!(error instanceof IdempotencyAlreadyInProgressError)) throw error;
-      deps.log.info('fan-out for this epoch is in progress elsewhere', {
-        groupKey: request.groupKey,
-        epoch: request.epoch,
-      });
-      return {
-        groupKey: request.groupKey,
-        servingId: request.servingId,
-        epoch: request.epoch,
-        counts: { total: 0, repointed: 0, unchanged: 0, failed: 0 },
-        failed: [],
-        superseded: false,
-        inProgressElsewhere: true,
-      } satisfies FanOutResult;
+      deps.log.info(
+        'fan-out for this epoch is marked in progress (running elsewhere, or crashed): running it again, fenced and idempotent',
+        { groupKey: request.groupKey, epoch: request.epoch },
+      );
+      return { ...(await fanOut(deps, request, hooks)), inProgressElsewhere: true } satisfies FanOutResult;
     }
   };
 }

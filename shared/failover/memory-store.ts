@@ -4,6 +4,7 @@
  */
 import type { AlarmKind, Health, Pin, SiteName, SiteRole } from '../domain/model.js';
 import { acknowledgedVerdict } from '../domain/monitor.js';
+import type { Notice } from '../notify/port.js';
 import type {
   BranchOutcome,
   DirectorState,
@@ -19,6 +20,8 @@ export class MemoryFailoverStore implements FailoverStore {
   readonly groups = new Map<string, GroupState>();
   readonly health = new Map<string, Map<string, TargetHealth>>();
   readonly outcomes = new Map<string, Map<string, BranchOutcome>>();
+  /** Audit events written by {@link writeAuditOnce}, in order, with their dedup ids. */
+  readonly audits: { event: Notice; dedupId: string }[] = [];
   siteRoles: Record<SiteName, SiteRole> = { DC: 'ACTIVE', DR: 'PASSIVE' };
   directors: DirectorState[] = [];
 
@@ -51,7 +54,21 @@ export class MemoryFailoverStore implements FailoverStore {
       reason: next.reason,
       alarms: [...next.alarms],
       changedAt: next.changedAt,
+      ...((next.outbox ?? g?.outbox) ? { outbox: structuredClone(next.outbox ?? g?.outbox) } : {}),
     });
+    return true;
+  }
+
+  async clearOutbox(groupKey: string, epoch: number): Promise<boolean> {
+    const g = this.groups.get(groupKey);
+    if (!g || g.epoch !== epoch || g.outbox === undefined) return false;
+    delete g.outbox;
+    return true;
+  }
+
+  async writeAuditOnce(event: Notice, dedupId: string): Promise<boolean> {
+    if (this.audits.some((a) => a.dedupId === dedupId)) return false;
+    this.audits.push({ event: structuredClone(event), dedupId });
     return true;
   }
 

@@ -7,6 +7,7 @@
 import type { Director } from '../director/port.js';
 import type { AlarmKind, Inventory, Pin, SiteName, SiteRole } from '../domain/model.js';
 import type { Notifier } from '../notify/notifier.js';
+import type { Notice } from '../notify/port.js';
 import type { LogSink, MetricSink } from '../observability.js';
 import type {
   BranchOutcome,
@@ -23,7 +24,16 @@ export type { BranchOutcome, MonitorBlindAck, ServingUpdate };
 /** A group's record as the failover service sees it (the stored group without bookkeeping). */
 export type GroupState = Pick<
   GroupItem,
-  'groupKey' | 'tenantId' | 'haName' | 'servingId' | 'epoch' | 'pin' | 'alarms' | 'reason' | 'changedAt'
+  | 'groupKey'
+  | 'tenantId'
+  | 'haName'
+  | 'servingId'
+  | 'epoch'
+  | 'pin'
+  | 'alarms'
+  | 'reason'
+  | 'changedAt'
+  | 'outbox'
 >;
 
 /** One concentrator's health as stored by the health check. */
@@ -42,10 +52,18 @@ export interface FailoverStore {
   getGroup(groupKey: string): Promise<GroupState | undefined>;
   listGroups(): Promise<GroupState[]>;
   /**
-   * Write serving + epoch only if the stored epoch is still `expectedEpoch` (0 and absent
-   * record are the same). Resolves false when another writer got there first.
+   * Write serving + epoch (and `next.outbox`, the notices still to send, in the same conditional
+   * write; undefined keeps the stored outbox) only if the stored epoch is still `expectedEpoch`
+   * (0 and absent record are the same). Resolves false when another writer got there first.
    */
   compareAndSetServing(groupKey: string, expectedEpoch: number, next: ServingUpdate): Promise<boolean>;
+  /**
+   * Remove the group's outbox (its notices were sent) only if the stored epoch is still `epoch`.
+   * Resolves false, writing nothing, when the epoch moved (a newer change owns it) or none is stored.
+   */
+  clearOutbox(groupKey: string, epoch: number): Promise<boolean>;
+  /** Write an audit event once per `dedupId` (a conditional put). Resolves true when created. */
+  writeAuditOnce(event: Notice, dedupId: string): Promise<boolean>;
   /** Set or clear the group's pin (no change of epoch: the next election acts on it). */
   setPin(
     groupKey: string,

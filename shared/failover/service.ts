@@ -21,6 +21,7 @@ import {
 } from '../domain/model.js';
 import { planRepoints } from '../domain/plan.js';
 import { ConcurrentUpdateError, NotFoundError, StaleEpochError } from '../errors.js';
+import { NOTIFY_FAILURES_METRIC } from '../notify/notifier.js';
 import type { BranchCounts, Notice, NoticeKind } from '../notify/port.js';
 import type { BranchOutcome, DirectorState, FailoverDeps, GroupState } from './ports.js';
 
@@ -63,7 +64,11 @@ export interface FanOutResult {
   failed: { branchId: string; error: string }[];
   /** Dropped whole because the group's epoch moved on before it started. */
   superseded: boolean;
-  /** Another invocation holds the idempotency record of this group + epoch. */
+  /**
+   * Another invocation holds the idempotency record of this group + epoch (running, or crashed
+   * mid-way): this fan-out ran again anyway, without the idempotency layer (it is fenced and
+   * idempotent).
+   */
   inProgressElsewhere?: boolean;
   /** The stored result of an earlier fan-out for this group + epoch: nothing was done now. */
   replayed?: boolean;
@@ -214,6 +219,12 @@ export async function reconcileGroup(
       deps.store.getGroup(groupKey),
       deps.store.getSiteRoles(),
     ]);
+    // A change's notice is written to the outbox with its epoch; whoever reconciles the group next
+    // (a stream retry, the drift pass, the console) sends what a crash left there.
+    let pending = stored?.outbox ?? [];
+    if (!dryRun && pending.length > 0 && stored) {
+      if (await flushOutbox(deps, groupKey, stored.epoch, pending, 'left by an earlier run')) pending = [];
+    }
     const view = opts.view ?? (await loadTenantView(deps, tenantId, roles));
     const group = findGroup(view.inventory, groupKey);
     if (!group)
@@ -272,6 +283,24 @@ export async function reconcileGroup(
     }
 
     if (decision.changed) {
+      const kind =
+        decision.kind === 'failover'
+          ? 'FAILOVER'
+          : decision.kind === 'failback'
+            ? 'FAILBACK'
+            : classifyChange(group, current.servingId, decision.servingId);
+      // The notice goes into the outbox in the same conditional write as the epoch (with any
+      // notice still unsent), then is sent from there: a crash in between loses nothing.
+      const outbox = [
+        ...pending,
+        notice(kind, group, {
+          from: current.servingId,
+          to: decision.servingId,
+          reason: decision.reason,
+          epoch: decision.epoch,
+          at,
+        }),
+      ];
       const won = await deps.store.compareAndSetServing(groupKey, current.epoch, {
         tenantId,
         haName,
@@ -280,28 +309,15 @@ export async function reconcileGroup(
         reason: decision.reason,
         alarms,
         changedAt: at,
+        outbox,
       });
       if (!won) {
         deps.log.info('lost the epoch race; re-reading', { groupKey, epoch: current.epoch, attempt });
         continue;
       }
-      const kind =
-        decision.kind === 'failover'
-          ? 'FAILOVER'
-          : decision.kind === 'failback'
-            ? 'FAILBACK'
-            : classifyChange(group, current.servingId, decision.servingId);
       if (kind === 'FAILOVER') deps.metrics.count(FAILOVER_METRICS.failovers);
       if (kind === 'FAILBACK') deps.metrics.count(FAILOVER_METRICS.failbacks);
-      await deps.notifier.notify(
-        notice(kind, group, {
-          from: current.servingId,
-          to: decision.servingId,
-          reason: decision.reason,
-          epoch: decision.epoch,
-          at,
-        }),
-      );
+      await flushOutbox(deps, groupKey, decision.epoch, outbox, 'this change');
     } else if (alarms.join() !== [...current.alarms].sort().join()) {
       // Conditional on the epoch decided on: a newer serving record must not get this decision's
       // alarms (an ALL_DOWN over a group another run just re-pointed). Lost: re-read, re-decide.
@@ -347,6 +363,60 @@ export async function reconcileGroup(
     return { ...base, held: false, plan, fanOut: result };
   }
   throw new ConcurrentUpdateError(`group ${groupKey}: lost the epoch race ${maxAttempts} times in a row`);
+}
+
+/** The audit dedup id of an outbox notice: group + epoch + kind. */
+export function outboxDedupId(n: Notice): string {
+  return `${n.groupKey}#${n.epoch}#${n.kind}`;
+}
+
+/**
+ * Send a group's outbox, at least once: publish each notice, write its audit event once (keyed by
+ * {@link outboxDedupId}), then clear the outbox if the stored epoch is still `epoch` (a newer
+ * change carries the unsent ones in its own outbox). Never throws: a failure is logged and the
+ * notices stay for the next reconcile of the group. Resolves whether the outbox was cleared.
+ */
+export async function flushOutbox(
+  deps: FailoverDeps,
+  groupKey: string,
+  epoch: number,
+  outbox: readonly Notice[],
+  whose: string,
+): Promise<boolean> {
+  for (const n of outbox) {
+    if (!(await deps.notifier.publish(n))) return false;
+    try {
+      await deps.store.writeAuditOnce(n, outboxDedupId(n));
+    } catch (error) {
+      deps.metrics.count(NOTIFY_FAILURES_METRIC);
+      deps.log.error('writing an audit event failed; the notice stays in the outbox and is sent again', {
+        groupKey,
+        kind: n.kind,
+        epoch: n.epoch,
+        error: describe(error),
+      });
+      return false;
+    }
+  }
+  try {
+    const cleared = await deps.store.clearOutbox(groupKey, epoch);
+    if (whose !== 'this change') {
+      deps.log.info(`sent ${outbox.length} notice(s) from the outbox ${whose}`, {
+        groupKey,
+        epoch,
+        kinds: outbox.map((n) => n.kind),
+        cleared,
+      });
+    }
+    return cleared;
+  } catch (error) {
+    deps.log.warn('clearing the outbox failed; its notices are sent again (audited once)', {
+      groupKey,
+      epoch,
+      error: describe(error),
+    });
+    return false;
+  }
 }
 
 /** The re-point actions for a group (branches already on `servingId` get none). */

@@ -42,7 +42,14 @@ export function harness(
   const drDirector = new FakeDirector(cpes, 'DR'); // the restored DR director sees the same CPEs
   const store = new MemoryFailoverStore();
   for (const h of hubs) store.setHealth(KEY, h.id, 'UP', 1);
+  // Every audit event: the notifier's, and those written once from a group's outbox.
   const audited: Notice[] = [];
+  const writeAuditOnce = store.writeAuditOnce.bind(store);
+  store.writeAuditOnce = async (event, dedupId) => {
+    const created = await writeAuditOnce(event, dedupId);
+    if (created) audited.push(event);
+    return created;
+  };
   const clock = { now: 1_000_000 };
   const { deps, published, metrics } = testFailoverDeps({
     store,

@@ -1,4 +1,5 @@
 import { reconcileDrift } from '../../../shared/failover/drift.js';
+import { MemoryFailoverStore } from '../../../shared/failover/memory-store.js';
 import { fanOut, loadTenantView, reconcileGroup } from '../../../shared/failover/service.js';
 import { harness, kinds, KEY } from './harness.js';
 
@@ -131,7 +132,10 @@ describe('reconcileGroup', () => {
     expect([a.changed, b.changed].sort()).toEqual([false, true]);
     expect(a.epoch).toBe(2);
     expect(b.epoch).toBe(2);
-    expect(kinds(h).filter((k) => k === 'FAILOVER')).toHaveLength(1);
+    // One change, audited once. The loser may find the winner's outbox not yet cleared and send
+    // it too: notices are at least once, their audit events exactly once.
+    expect(h.audited.filter((n) => n.kind === 'FAILOVER')).toHaveLength(1);
+    expect(kinds(h).filter((k) => k === 'FAILOVER').length).toBeGreaterThanOrEqual(1);
     expect([...h.director.branchTargets().values()]).toEqual(['DC2', 'DC2', 'DC2']);
   });
 
@@ -342,5 +346,101 @@ describe('after a table restore (PITR)', () => {
     });
     expect(old.superseded).toBe(true);
     expect((await h.store.getGroup(KEY))?.epoch).toBe(3);
+  });
+});
+
+describe('the notice outbox', () => {
+  it('a crash between the epoch write and the notice: the retry sends the FAILOVER from the outbox, audited once', async () => {
+    const h = harness({ branches: 2, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY);
+    h.store.setHealth(KEY, 'DC1', 'DOWN');
+    // The process dies right after the conditional write of epoch 2.
+    const write = h.store.compareAndSetServing.bind(h.store);
+    h.store.compareAndSetServing = async (...args) => {
+      await write(...args);
+      h.store.compareAndSetServing = write;
+      throw new Error('crash');
+    };
+    await expect(reconcileGroup(h.deps, KEY)).rejects.toThrow('crash');
+    expect(kinds(h)).not.toContain('FAILOVER');
+    expect((await h.store.getGroup(KEY))?.outbox?.map((n) => n.kind)).toEqual(['FAILOVER']);
+    // The stream retries the record: no change is left to decide, but the outbox is sent.
+    const retry = await reconcileGroup(h.deps, KEY);
+    expect(retry).toMatchObject({ changed: false, epoch: 2, servingId: 'DC2' });
+    expect(h.published.notices.filter((n) => n.kind === 'FAILOVER')).toEqual([
+      expect.objectContaining({ from: 'DC1', to: 'DC2', epoch: 2 }),
+    ]);
+    expect(h.audited.filter((n) => n.kind === 'FAILOVER')).toHaveLength(1);
+    expect((await h.store.getGroup(KEY))?.outbox).toBeUndefined();
+    // Nothing is sent twice once cleared.
+    await reconcileGroup(h.deps, KEY);
+    expect(kinds(h).filter((k) => k === 'FAILOVER')).toHaveLength(1);
+  });
+
+  it('a notice published but not cleared (crash before clearOutbox) is sent again and audited once', async () => {
+    const h = harness({ branches: 1, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY);
+    h.store.setHealth(KEY, 'DC1', 'DOWN');
+    const clear = h.store.clearOutbox.bind(h.store);
+    h.store.clearOutbox = async () => {
+      h.store.clearOutbox = clear;
+      throw new Error('crash');
+    };
+    await reconcileGroup(h.deps, KEY);
+    expect((await h.store.getGroup(KEY))?.outbox).toHaveLength(1);
+    await reconcileGroup(h.deps, KEY, { trigger: 'drift' });
+    expect(kinds(h).filter((k) => k === 'FAILOVER')).toHaveLength(2);
+    expect(h.audited.filter((n) => n.kind === 'FAILOVER')).toHaveLength(1);
+    expect(h.store.audits.map((a) => a.dedupId)).toContain(`${KEY}#2#FAILOVER`);
+    expect((await h.store.getGroup(KEY))?.outbox).toBeUndefined();
+  });
+
+  it('an unsent notice is carried into the next change and both are sent', async () => {
+    const h = harness({ branches: 1, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY);
+    h.store.setHealth(KEY, 'DC1', 'DOWN');
+    const publish = h.deps.notifier.publish.bind(h.deps.notifier);
+    h.deps.notifier.publish = async () => false; // SNS down
+    await reconcileGroup(h.deps, KEY); // epoch 2: FAILOVER stays in the outbox
+    h.store.setHealth(KEY, 'DC1', 'UP');
+    h.deps.notifier.publish = publish;
+    await reconcileGroup(h.deps, KEY); // epoch 3: sends epoch 2's first, then FAILBACK
+    expect(h.published.notices.map((n) => [n.kind, n.epoch])).toEqual([
+      ['ELECTED', 1],
+      ['FAILOVER', 2],
+      ['FAILBACK', 3],
+    ]);
+    expect((await h.store.getGroup(KEY))?.outbox).toBeUndefined();
+  });
+});
+
+describe('MemoryFailoverStore outbox', () => {
+  const group = { tenantId: 't1', haName: 'Chennai' };
+  const n = (epoch: number) => ({
+    kind: 'FAILOVER' as const,
+    groupKey: KEY,
+    ...group,
+    reason: 'r',
+    epoch,
+    at: 1,
+  });
+  it('stores the outbox with the epoch, keeps it when not given, clears it only at its epoch', async () => {
+    const store = new MemoryFailoverStore();
+    const update = { ...group, servingId: 'DC1', reason: 'r', alarms: [], changedAt: 1 };
+    expect(await store.compareAndSetServing(KEY, 0, { ...update, epoch: 1, outbox: [n(1)] })).toBe(true);
+    expect((await store.getGroup(KEY))?.outbox).toEqual([n(1)]);
+    expect(await store.compareAndSetServing(KEY, 0, { ...update, epoch: 2, outbox: [] })).toBe(false);
+    expect(await store.compareAndSetServing(KEY, 1, { ...update, epoch: 2 })).toBe(true);
+    expect((await store.getGroup(KEY))?.outbox).toEqual([n(1)]);
+    expect(await store.clearOutbox(KEY, 1)).toBe(false);
+    expect(await store.clearOutbox(KEY, 2)).toBe(true);
+    expect(await store.clearOutbox(KEY, 2)).toBe(false);
+    expect((await store.getGroup(KEY))?.outbox).toBeUndefined();
+  });
+  it('writeAuditOnce creates one event per dedup id', async () => {
+    const store = new MemoryFailoverStore();
+    expect(await store.writeAuditOnce(n(2), 'k#2#FAILOVER')).toBe(true);
+    expect(await store.writeAuditOnce(n(2), 'k#2#FAILOVER')).toBe(false);
+    expect(store.audits).toHaveLength(1);
   });
 });
