@@ -17,14 +17,19 @@
  * (steady UP and DOWN targets still cost no write); a gap between runs is seen only where the
  * store persists that field (`HealthState.lastSampleAt`).
  *
- * Overlapping runs: every write is conditional on the version read. When another run wrote first,
- * the item is re-read and the sample that caused the transition is applied again on the fresh
- * state: if the other run already made the same transition, it is not written twice; if not, it
- * is written on top of the other run's state. A transition is never lost nor double-applied.
+ * Overlapping runs (nothing relies on reserved concurrency 1): every write is conditional on the
+ * version read, and the run keeps each target's samples that are not yet in the stored state.
+ * When another run wrote first, for a transition or a progress write alike, the fresh item becomes
+ * the stored state and this run's unwritten samples of that target are folded onto it again, in
+ * order: every sample of every run reaches the stored state exactly once (a bad sample is not
+ * dropped because another run wrote UP meanwhile), and a transition the other run already made
+ * is not made, nor written, twice. (Two runs that fetch the same series point each apply it: it
+ * is a sample of each run.)
  */
 import type { Director } from '../director/port.js';
 import {
   applySample,
+  applySamples,
   healthStateEquals,
   initialHealthState,
   sampleVerdict,
@@ -154,7 +159,7 @@ export interface HealthRunSummary {
   transitions: HealthTransitionEvent[];
   /** Successful DynamoDB writes (health and director status items). */
   writes: number;
-  /** Conditional writes lost to a concurrent writer (then re-read and re-applied). */
+  /** Conditional writes lost to a concurrent writer (then this run's unwritten samples are re-folded). */
   conflicts: number;
   /** Calls to the Director port (list, bulk health, director health). */
   directorCalls: number;
@@ -166,21 +171,6 @@ export interface HealthRunSummary {
 
 /** How often a conflicting write is re-read and re-applied before giving up. */
 const MAX_WRITE_ATTEMPTS = 5;
-
-/**
- * A round's transition writes by target, in sample order. A series director can bring several
- * transitions of one target in one round: they are written one after the other (each write is
- * conditional on the version the previous one made), targets in parallel.
- */
-type RoundWrites = Map<string, (() => Promise<void>)[]>;
-
-async function writeRound(writes: RoundWrites): Promise<void> {
-  await Promise.all(
-    [...writes.values()].map(async (inOrder) => {
-      for (const write of inOrder) await write();
-    }),
-  );
-}
 
 interface Target {
   id: string;
@@ -299,19 +289,72 @@ export async function runHealthCheck(
   ]);
   const states = new Map<string, HealthState>();
   for (const id of targets.keys()) states.set(id, stored.get(id)?.state ?? initialHealthState());
+  /**
+   * Each target's samples applied in memory but not yet in the stored state, in the order they
+   * were applied (time order). Invariant: `states` = `stored` with these folded on top.
+   */
+  const unwritten = new Map<string, Sample[]>();
+  for (const id of targets.keys()) unwritten.set(id, []);
   const recorded = new Map<SiteName, DirectorStatus | undefined>(directorStatus);
   const unreachable = new Set<SiteName>();
 
-  /** Write a target's state, conditional on the version read; on conflict re-read and re-apply. */
-  const persist = async (
-    target: Target,
-    state: HealthState,
-    cause?: { sample: Sample; transition: Transition },
-  ) => {
-    let next = state;
-    let transition = cause?.transition;
-    let expected = stored.get(target.id)?.version;
-    for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
+  /** Report a written transition (summary, log, callback). */
+  const reportTransition = (target: Target, transition: Transition) => {
+    const event: HealthTransitionEvent = {
+      ...transition,
+      groupKey: target.groupKey,
+      tenantId: target.tenantId,
+      name: target.name,
+      slot: target.slot,
+      site: target.site,
+    };
+    summary.transitions.push(event);
+    log.info('health transition', {
+      tenantId: target.tenantId,
+      groupKey: target.groupKey,
+      cpeId: target.id,
+      cpeName: target.name,
+      slot: target.slot,
+      site: target.site,
+      from: transition.from,
+      to: transition.to,
+      reason: transition.reason,
+      at: new Date(transition.at).toISOString(),
+    });
+    options.onTransition?.(event);
+  };
+
+  /**
+   * Fold a target's unwritten samples onto its stored state and write the result, conditional on
+   * the stored version: every transition with its own write, in order; then, with `progress`, the
+   * remaining hysteresis progress when it differs from the stored state (without, the samples
+   * after the last transition stay unwritten until a later flush). When another run wrote first,
+   * the fresh item becomes the stored state and the same unwritten samples are folded onto it
+   * again: each sample of this run reaches the stored state exactly once, and a transition the
+   * other run already made is not made (nor written) again.
+   */
+  const flush = async (target: Target, progress: boolean) => {
+    const config = configOf(target);
+    const queue = unwritten.get(target.id) ?? [];
+    for (let conflicts = 0; ;) {
+      const base = stored.get(target.id);
+      const from = base?.state ?? initialHealthState();
+      // The stored state with the unwritten samples up to (and with) the first transition.
+      let state = from;
+      let transition: Transition | undefined;
+      let used = 0;
+      while (used < queue.length && !transition) {
+        const step = applySample(state, queue[used++] as Sample, config);
+        state = step.state;
+        transition = step.transition;
+      }
+      if (!transition) {
+        if (!progress) return;
+        if (healthStateEquals(state, from)) {
+          queue.length = 0; // folded in, nothing changed: nothing to write
+          return;
+        }
+      }
       const result = await repo.writeHealth(
         {
           groupKey: target.groupKey,
@@ -320,66 +363,36 @@ export async function runHealthCheck(
           name: target.name,
           slot: target.slot,
           site: target.site,
-          state: next,
+          state,
           ...(transition ? { transition } : {}),
         },
-        expected,
+        base?.version,
       );
       if (result.ok) {
         summary.writes++;
-        stored.set(target.id, { state: next, version: result.version });
-        if (transition) {
-          const event: HealthTransitionEvent = {
-            ...transition,
-            groupKey: target.groupKey,
-            tenantId: target.tenantId,
-            name: target.name,
-            slot: target.slot,
-            site: target.site,
-          };
-          summary.transitions.push(event);
-          log.info('health transition', {
-            tenantId: target.tenantId,
-            groupKey: target.groupKey,
-            cpeId: target.id,
-            cpeName: target.name,
-            slot: target.slot,
-            site: target.site,
-            from: transition.from,
-            to: transition.to,
-            reason: transition.reason,
-            at: new Date(transition.at).toISOString(),
-          });
-          options.onTransition?.(event);
-        }
-        return;
+        stored.set(target.id, { state, version: result.version });
+        queue.splice(0, used);
+        if (!transition) return;
+        reportTransition(target, transition);
+        continue; // further transitions, then (with `progress`) the rest
       }
       summary.conflicts++;
-      const current = result.current ?? { state: initialHealthState(), version: 0 };
-      stored.set(target.id, current);
-      if (!cause) {
-        // A progress-only write lost to another run that wrote after us: its state is as recent.
-        states.set(target.id, current.state);
-        return;
-      }
-      const again = applySample(current.state, cause.sample, configOf(target));
-      states.set(target.id, again.state);
-      log.debug('health write conflict: re-applied the sample on the fresh state', {
+      if (result.current) stored.set(target.id, result.current);
+      else stored.delete(target.id);
+      // The in-memory state follows the fresh stored state: later samples fold onto it.
+      states.set(target.id, applySamples(result.current?.state ?? initialHealthState(), queue, config).state);
+      log.debug("health write conflict: re-folding this run's unwritten samples on the fresh state", {
         tenantId: target.tenantId,
         groupKey: target.groupKey,
         cpeId: target.id,
-        stillTransition: again.transition !== undefined,
+        samples: queue.length,
       });
-      // The other run already made this transition (or the fresh state makes it moot): nothing
-      // to write now; any leftover progress is written at the end of the run.
-      if (!again.transition) return;
-      next = again.state;
-      transition = again.transition;
-      expected = result.current?.version;
+      if (++conflicts >= MAX_WRITE_ATTEMPTS) {
+        throw new ConcurrentUpdateError(
+          `health of ${target.id} (group ${target.groupKey}) kept changing under ${MAX_WRITE_ATTEMPTS} writes`,
+        );
+      }
     }
-    throw new ConcurrentUpdateError(
-      `health of ${target.id} (group ${target.groupKey}) kept changing under ${MAX_WRITE_ATTEMPTS} writes`,
-    );
   };
 
   /**
@@ -435,26 +448,25 @@ export async function runHealthCheck(
     );
   };
 
-  const applyCpeSample = (sample: Sample, transitions: RoundWrites, series = false) => {
+  /** Fold a CPE sample into the in-memory state; a target that made a transition is `due` this round. */
+  const applyCpeSample = (sample: Sample, due: Set<Target>, series = false) => {
     const target = targets.get(sample.target);
     if (!target) return;
+    const config = configOf(target);
     summary.samples++;
-    if (sampleVerdict(sample, healthConfig) === 'bad') summary.badSamples++;
-    const before = states.get(target.id) ?? initialHealthState();
-    const result = applySample(before, sample, configOf(target));
+    if (sampleVerdict(sample, config) === 'bad') summary.badSamples++;
+    const result = applySample(states.get(target.id) ?? initialHealthState(), sample, config);
     states.set(target.id, result.state);
-    const transition = result.transition;
-    if (transition) {
+    unwritten.get(target.id)?.push(sample);
+    if (result.transition) {
       // Series points are each branch's own measurement: they do not test the monitor's view.
-      if (transition.to === 'DOWN' && !series) wentDown++;
-      const writes = transitions.get(target.id) ?? [];
-      transitions.set(target.id, writes);
-      writes.push(() => persist(target, result.state, { sample, transition }));
+      if (result.transition.to === 'DOWN' && !series) wentDown++;
+      due.add(target);
     }
   };
 
   /** One round at one site: director health, then one bulk call per tenant. */
-  const sampleSite = async (site: SiteName, director: Director, at: number, transitions: RoundWrites) => {
+  const sampleSite = async (site: SiteName, director: Director, at: number, due: Set<Target>) => {
     summary.directorCalls++;
     let reason: string | undefined;
     try {
@@ -485,7 +497,7 @@ export async function runHealthCheck(
         // Time-stamped points (Meraki): each at its own time, in order; no point = no data.
         const wanted = new Set(ids);
         for (const s of [...samples].sort((a, b) => a.at - b.at))
-          if (wanted.has(s.target)) applyCpeSample(s, transitions, true);
+          if (wanted.has(s.target)) applyCpeSample(s, due, true);
         continue;
       }
       const got = new Map(samples.map((s) => [s.target, s]));
@@ -494,7 +506,7 @@ export async function runHealthCheck(
         const s = got.get(id);
         applyCpeSample(
           s ? { ...s, target: id, at } : { target: id, at, reachable: false, lossPct: null, latencyMs: null },
-          transitions,
+          due,
         );
       }
     }
@@ -511,8 +523,11 @@ export async function runHealthCheck(
     }
     // Every sample of a round carries the round's time, so the hold is measured on one clock.
     const at = clock();
-    const transitions: RoundWrites = new Map();
-    await Promise.all(sites.map(([site, director]) => sampleSite(site, director, at, transitions)));
+    // Targets that made a transition this round: written now, each in sample order (a series
+    // director can bring several transitions of one target), targets in parallel.
+    const due = new Set<Target>();
+    await Promise.all(sites.map(([site, director]) => sampleSite(site, director, at, due)));
+    const writeRound = () => Promise.all([...due].map((target) => flush(target, false)));
     if (blind.latched) {
       // While latched, re-read the recorded verdict: an operator may have acknowledged it.
       for (const [site] of sites) recorded.set(site, await repo.loadDirectorStatus(site));
@@ -529,25 +544,19 @@ export async function runHealthCheck(
       // Recorded BEFORE the round's transitions, so the failover function, which reads the
       // director items when a transition reaches it, already sees a blind monitor.
       await recordDirectors(at);
-      await writeRound(transitions);
+      await writeRound();
     } else {
       // Recorded AFTER: a verdict that clears wakes the failover, which must read this round's
       // transitions (the UPs that cleared it).
-      await writeRound(transitions);
+      await writeRound();
       await recordDirectors(at);
     }
     summary.rounds++;
   }
 
   // --- End of run: persist hysteresis progress only where the normalized state changed -------
-  const changed = [...targets.values()].filter((t) => {
-    const now = states.get(t.id);
-    const before = stored.get(t.id)?.state ?? initialHealthState();
-    return now !== undefined && !healthStateEquals(now, before);
-  });
-  await mapLimit(changed, options.writeConcurrency ?? 16, async (t) => {
-    await persist(t, states.get(t.id) as HealthState);
-  });
+  const sampled = [...targets.values()].filter((t) => (unwritten.get(t.id)?.length ?? 0) > 0);
+  await mapLimit(sampled, options.writeConcurrency ?? 16, (t) => flush(t, true));
 
   summary.unreachableSites = [...unreachable];
   summary.durationMs = clock() - startedAt;

@@ -8,6 +8,7 @@ import { HEALTH_METRICS } from '../../../shared/observability.js';
 import { keys } from '../../../shared/store/table.js';
 import type { DirectorItem } from '../../../shared/store/state-repo.js';
 import { loadDefaultTopology } from '../../../local/simulator/index.js';
+import { gate } from '../../unit/health/fakes.js';
 import { FakeClock, LAB_GROUP, startHarness, T0, type Harness } from './harness.js';
 
 const CONCENTRATORS = ['HA_DC1', 'HA_DC2', 'DR'];
@@ -225,6 +226,41 @@ describe('health run: overlapping runs', () => {
     expect((await h.healthItem('HA_DC2'))?.health).toBe('DOWN');
     // One transition write per target, plus at most a final progress write: never two DOWNs.
     expect(after!.version - before!.version).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('health run: overlapping runs, a lost progress write', () => {
+  it("re-folds its bad sample onto the other run's UP instead of adopting it", async () => {
+    h = await startHarness({ health: { recoverAfterSec: 60 } });
+    await untilAllUp(h);
+    h.sim.faults.cpeDown('HA_DC1');
+    await h.run();
+    h.sim.faults.cpeUp('HA_DC1');
+    const holdFrom = (await h.run()).startedAt; // 55 s of the 60 s hold
+    expect(await h.healthItem('HA_DC1')).toMatchObject({ health: 'DOWN', cleanSince: holdFrom });
+
+    // Run B sees HA_DC1 bad at +58 s: progress only, its end-of-run write waits at the gate…
+    h.sim.faults.cpeDown('HA_DC1');
+    const depsB = h.makeDeps(new FakeClock(holdFrom + 58_000));
+    const g = gate(depsB.repo, () => true);
+    depsB.repo = g.store;
+    const b = runHealthCheck(depsB, { samplesPerRun: 1 });
+    expect((await g.entered).targetId).toBe('HA_DC1');
+    // …while run A completes the hold at +60 s and writes UP.
+    h.sim.faults.cpeUp('HA_DC1');
+    const a = await runHealthCheck(h.makeDeps(new FakeClock(holdFrom + 60_000)), { samplesPerRun: 1 });
+    expect(a.transitions.map((t) => [t.target, t.to])).toEqual([['HA_DC1', 'UP']]);
+    g.release();
+    const bSummary = await b;
+
+    // Before the fix B adopted A's state (badStreak 0) and its bad sample was lost.
+    expect(bSummary.conflicts).toBe(1);
+    expect(bSummary.transitions).toEqual([]);
+    expect(await h.healthItem('HA_DC1')).toMatchObject({
+      health: 'UP',
+      badStreak: 1,
+      lastTransition: { from: 'DOWN', to: 'UP', at: holdFrom + 60_000 },
+    });
   });
 });
 

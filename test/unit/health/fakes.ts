@@ -18,6 +18,8 @@ import type {
 import { topology, type HubSpec } from '../failover/fake-director.js';
 
 export const T0 = Date.UTC(2026, 10, 21, 12, 0, 0);
+/** One group with one concentrator, `hub1` (DC/ACTIVE). */
+export const HUB1: HubSpec[] = [{ id: 'hub1', site: 'DC', haState: 'ACTIVE' }];
 export const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** A fake clock: `sleep` advances time at once (after yielding to other work). */
@@ -81,14 +83,14 @@ export interface Gate {
   entered: Promise<HealthItemWrite>;
   release(): void;
 }
-export function gate(inner: MemoryStore, hold: (item: HealthItemWrite) => boolean): Gate {
+export function gate(inner: HealthStore, hold: (item: HealthItemWrite) => boolean): Gate {
   let enter!: (item: HealthItemWrite) => void;
   let open!: () => void;
   const entered = new Promise<HealthItemWrite>((r) => (enter = r));
   const opened = new Promise<void>((r) => (open = r));
   let released = false;
   const store: HealthStore = {
-    loadHealth: () => inner.loadHealth(),
+    loadHealth: (groupKeys) => inner.loadHealth(groupKeys),
     loadDirectorStatus: (site) => inner.loadDirectorStatus(site),
     writeDirectorStatus: (status) => inner.writeDirectorStatus(status),
     writeHealth: async (item, expected) => {

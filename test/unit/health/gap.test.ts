@@ -8,6 +8,7 @@ import type { HealthState } from '../../../shared/domain/health.js';
 import { maxSampleGapSec, runHealthCheck } from '../../../shared/health/run.js';
 import {
   FakeClock,
+  HUB1,
   MemoryStore,
   runDeps,
   seriesDirector,
@@ -17,13 +18,12 @@ import {
   type DirectorScript,
 } from './fakes.js';
 
-const HUB = [{ id: 'hub1', site: 'DC' as const, haState: 'ACTIVE' as const }];
 const DOWN: HealthState = { health: 'DOWN', badStreak: 0, cleanSince: null, since: T0 - 600_000 };
 
 /** hub1 stored DOWN and clean from T0 on, its DC director following `script`. */
 function recovering(script: DirectorScript = {}) {
   const clock = new FakeClock(T0);
-  const director = snapshotDirector('DC', HUB, clock, script);
+  const director = snapshotDirector('DC', HUB1, clock, script);
   const store = new MemoryStore();
   store.seed('hub1', DOWN);
   return { clock, director, store };
@@ -97,7 +97,7 @@ describe('health run: the gap rule over a per-minute series (Meraki)', () => {
   /** One run a minute, one call each; returns the transitions and the final state. */
   async function minutes(count: number, loss: (at: number) => number | null) {
     const clock = new FakeClock(T0);
-    const director = seriesDirector(HUB, clock, (_id, at) => loss(at));
+    const director = seriesDirector(HUB1, clock, (_id, at) => loss(at));
     const store = new MemoryStore();
     store.seed('hub1', DOWN);
     const health = settings({ recoverAfterSec: 300, samplesPerRun: 1 });
