@@ -33,6 +33,8 @@ export interface AppliedAction {
   groupKey: string;
   epoch: number;
   op: string;
+  /** The CPE the write was about (repoint, ha-state), when the path names one. */
+  cpeId?: string;
   /** The director's highest epoch of the group before this write. */
   seenBefore: number;
 }
@@ -150,9 +152,14 @@ export function simTransport(parts: {
     const epoch = (body as { epoch?: unknown } | undefined)?.epoch;
     if (typeof epoch !== 'number') return;
     const tenantId = /\/tenants\/([^/]+)\//.exec(url.pathname)?.[1];
-    const haName =
-      (answer as { haName?: unknown } | undefined)?.haName ??
-      ((answer as { error?: { haName?: unknown } } | undefined)?.error?.haName as unknown);
+    // The group: named in the path (ha-groups/{haName}/…) or the CPE's own HA_NAME in the world.
+    const cpeMatch = /\/cpes\/([^/]+)\//.exec(url.pathname);
+    const groupMatch = /\/ha-groups\/([^/]+)\//.exec(url.pathname);
+    const haName = groupMatch?.[1]
+      ? decodeURIComponent(groupMatch[1])
+      : cpeMatch?.[1]
+        ? sim.world.cpes.get(decodeURIComponent(cpeMatch[1]))?.metadata.HA_NAME
+        : undefined;
     if (!tenantId || typeof haName !== 'string') return;
     const groupKey = parts.groupKey(decodeURIComponent(tenantId), haName);
     const seen = log.seen[site];
@@ -164,6 +171,7 @@ export function simTransport(parts: {
         groupKey,
         epoch,
         op: url.pathname.split('/').slice(-1)[0] ?? '',
+        ...(cpeMatch?.[1] ? { cpeId: decodeURIComponent(cpeMatch[1]) } : {}),
         seenBefore,
       };
       log.applied.push(action);

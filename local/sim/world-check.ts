@@ -43,7 +43,8 @@ import { Invariants, type GroupShape, type Violation } from './invariants.js';
 import { SimScheduler, type Actor } from './scheduler.js';
 import { randomTopology } from './topology.js';
 import type { TopologyInput } from '../simulator/topology.js';
-import { newTransportLog, simTransport } from './transport.js';
+import { newTransportLog, simTransport, type AppliedAction } from './transport.js';
+import type { SimWorld } from '../simulator/zwan/world.js';
 
 /** Options of {@link runSchedule}. */
 export interface ScheduleOptions {
@@ -58,11 +59,17 @@ export interface ScheduleOptions {
   topology?: TopologyInput;
   /** Override drawn rates (e.g. no transport faults, no crashes). */
   swarm?: Partial<Swarm>;
+  /** @default hold 60 s, a sample every 10 s, 6 per run */
+  cadence?: Cadence;
+  /** Told of every director write as it lands, with the world (measurements). */
+  onApplied?: (action: AppliedAction, world: SimWorld, now: number) => void;
 }
 
 /** What one schedule did and found. */
 export interface ScheduleReport {
   seed: number;
+  /** Virtual epoch ms of the schedule's start (fault times are relative to it). */
+  startedAt: number;
   violations: Violation[];
   steps: number;
   virtualMs: number;
@@ -75,9 +82,15 @@ export interface ScheduleReport {
   stats: { changes: number; directorCalls: number; invocations: number; crashes: number; dlq: number };
 }
 
-const HOLD_SEC = 60;
-const SAMPLE_SEC = 10;
-const SAMPLES_PER_RUN = 6;
+/** The checker's health cadence (short, so a schedule is minutes of virtual time). */
+const CADENCE: Cadence = { holdSec: 60, sampleIntervalSec: 10, samplesPerRun: 6 };
+
+/** Hold and sampling of a schedule's health check. */
+export interface Cadence {
+  holdSec: number;
+  sampleIntervalSec: number;
+  samplesPerRun: number;
+}
 const HEALTH_PERIOD_MS = 60_000;
 const DRIFT_PERIOD_MS = 60_000;
 const HEALTH_TIMEOUT_MS = 70_000;
@@ -88,7 +101,7 @@ const RETRY_ATTEMPTS = 5;
 const silent: LogSink = { debug() {}, info() {}, warn() {}, error() {} };
 const noMetrics: MetricSink = { count() {}, durationMs() {} };
 
-function checkerConfig(tenants: string[]): Config {
+function checkerConfig(tenants: string[], cadence: Cadence): Config {
   return parseConfig(
     {
       env: 'checker',
@@ -103,9 +116,9 @@ function checkerConfig(tenants: string[]): Config {
         tenants,
       },
       health: {
-        recoverAfterSec: HOLD_SEC,
-        sampleIntervalSec: SAMPLE_SEC,
-        samplesPerRun: SAMPLES_PER_RUN,
+        recoverAfterSec: cadence.holdSec,
+        sampleIntervalSec: cadence.sampleIntervalSec,
+        samplesPerRun: cadence.samplesPerRun,
         failAfter: 3,
       },
       repoint: { concurrency: 8, requestsPerSecond: 50, timeoutMs: 2_000, retries: 2 },
@@ -166,7 +179,11 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   for (const s of shapes.values()) s.candidates.sort((a, b) => (slotOf.get(a) ?? 9) - (slotOf.get(b) ?? 9));
   const concentrators = [...shapes.values()].flatMap((s) => s.candidates);
   const faults = options.faults ?? drawFaults(faultRng, concentrators, swarm);
-  const config = checkerConfig(topology.tenants.map((t) => t.id));
+  const cadence = options.cadence ?? CADENCE;
+  const config = checkerConfig(
+    topology.tenants.map((t) => t.id),
+    cadence,
+  );
   const transportLog = newTransportLog();
 
   const traceMax = options.traceLines ?? 120;
@@ -180,7 +197,11 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   const inv = new Invariants(
     shapes,
     world,
-    { holdMs: HOLD_SEC * 1000, sampleIntervalMs: SAMPLE_SEC * 1000, maxGapMs: 2 * SAMPLE_SEC * 1000 },
+    {
+      holdMs: cadence.holdSec * 1000,
+      sampleIntervalMs: cadence.sampleIntervalSec * 1000,
+      maxGapMs: 2 * cadence.sampleIntervalSec * 1000,
+    },
     () => sched.now,
     start,
     transportLog,
@@ -252,7 +273,10 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
           log: transportLog,
           lossThresholdPct: config.health.lossThresholdPct,
           groupKey: (t, h) => `${t}#${h}`,
-          onApplied: (a) => inv.onApplied(a),
+          onApplied: (a) => {
+            inv.onApplied(a);
+            options.onApplied?.(a, world, sched.now);
+          },
         }),
         clock,
         random: () => netRng.float(),
@@ -280,7 +304,12 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
       now: () => sched.now,
     });
   const onResult = (r: ReconcileResult) => {
-    if (r.fanOut) inv.onFanOutDone(r.groupKey, r.fanOut);
+    if (!r.fanOut) return;
+    const c = r.fanOut.counts;
+    note(
+      `fan-out ${r.groupKey} → ${r.fanOut.servingId} epoch ${r.fanOut.epoch}: ${c.repointed} re-pointed, ${c.unchanged} unchanged, ${c.failed} failed${r.fanOut.superseded ? ', superseded' : ''}${r.fanOut.replayed ? ', replayed' : ''}`,
+    );
+    inv.onFanOutDone(r.groupKey, r.fanOut);
   };
 
   /** Run `fn` as one invocation of a function, killed at `timeoutMs`; resolves its outcome. */
@@ -352,6 +381,9 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
       ),
     );
     if (!r.ok) healthContainer = undefined;
+    // The checker's own worlds are well-formed: a CPE left out would quietly shrink the test.
+    else if (r.value.invalidCpes > 0)
+      inv.fail('T0', `the drawn world has ${r.value.invalidCpes} invalid CPE(s)`);
   };
   const healthLoop = async (until: number) => {
     while (sched.now < until) {
@@ -453,7 +485,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
 
   // --- The schedule ----------------------------------------------------------------------------
   const healAt = start + swarm.faultPhaseMs;
-  const endAt = healAt + HOLD_SEC * 1000 + DRIFT_PERIOD_MS + 2 * HEALTH_PERIOD_MS + 20_000;
+  const endAt = healAt + cadence.holdSec * 1000 + DRIFT_PERIOD_MS + 2 * HEALTH_PERIOD_MS + 20_000;
   for (const f of faults) {
     sched.at(f.at, () => {
       if (!faultsOn) return;
@@ -487,6 +519,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   void healthRuns;
   return {
     seed,
+    startedAt: start,
     violations: inv.violations,
     steps: sched.steps,
     virtualMs: sched.now - start,

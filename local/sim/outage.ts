@@ -1,0 +1,73 @@
+/**
+ * Outage → last branch re-pointed, in virtual time, measured on the checker's world: one group
+ * of `branches` branches on DC1 with DC2 standing by, the production cadence (a sample every 5 s,
+ * 12 per run), a calm network (1–20 ms a leg). DC1 loses power at a random moment after the
+ * first election; the figure is the time until the simulated world has every branch's tunnel on
+ * DC2 (the world's word, not the controller's).
+ */
+import type { TopologyInput } from '../simulator/topology.js';
+import { Prng } from './prng.js';
+import type { Swarm } from './faults.js';
+import { runSchedule } from './world-check.js';
+
+/** A calm network: no faults, no crashes, no console. */
+export const CALM: Partial<Swarm> = {
+  transport: { latencyMs: [1, 20], refused: 0, error5xx: 0, tooMany: 0, lostAnswer: 0, lateAnswer: 0 },
+  crash: 0,
+  lostStoreAnswer: 0,
+  stream: { duplicate: 0, shuffle: 0, maxDelayMs: 500 },
+  overlapHealth: 0,
+  consoleOps: 0,
+};
+
+function oneGroup(branches: number): TopologyInput {
+  const conc = (slot: 'dc1' | 'dc2', state: string, port: number) => ({
+    id: slot,
+    name: slot,
+    tenantId: 't1',
+    metadata: {
+      CPE_TYPE: 'DC',
+      CPE_MODE: 'HA',
+      HA_STATE: state,
+      HA_NAME: 'big',
+      WAN00_PUB_IP: slot === 'dc1' ? '100.0.0.1' : '100.0.0.2',
+      WAN00_PUB_PORT: String(port),
+    },
+    lans: [{ name: 'LAN00', cidr: `10.0.${port === 30000 ? 1 : 3}.1/24`, virtualIp: '10.0.0.5' }],
+    tunnels: [{ name: 'IPSEC00', haTunnelIdentifier: 'big-HA00', tunnelId: `big-${slot}` }],
+  });
+  return {
+    tenants: [{ id: 't1', name: 'Tenant 1' }],
+    cpes: [
+      conc('dc1', 'ACTIVE', 30000),
+      conc('dc2', 'PASSIVE', 40000),
+      ...Array.from({ length: branches }, (_, i) => ({
+        id: `b${i + 1}`,
+        name: `b${i + 1}`,
+        tenantId: 't1',
+        metadata: { CPE_BR_TYPE: 'HA', HA_NAME: 'big', WAN00_PUB_IP: `101.0.${(i >> 8) & 255}.${i & 255}` },
+        lans: [{ name: 'LAN00', cidr: `192.168.${i & 255}.1/24` }],
+        tunnels: [{ name: 'IPSEC00', haTunnelIdentifier: 'big-HA00', tunnelId: 'big-dc1' }],
+      })),
+    ],
+  };
+}
+
+/** One measurement (ms), or undefined when the branches never all reached DC2. */
+export async function outageToLastRepoint(seed: number, branches: number): Promise<number | undefined> {
+  const outageAt = 130_000 + new Prng(seed).int(0, 60_000);
+  const moved = new Set<string>();
+  let doneAt: number | undefined;
+  const report = await runSchedule(seed, {
+    topology: oneGroup(branches),
+    swarm: { ...CALM, faultPhaseMs: outageAt + 60_000 },
+    faults: [{ at: outageAt, verb: 'down', id: 'dc1' }],
+    cadence: { holdSec: 60, sampleIntervalSec: 5, samplesPerRun: 12 },
+    onApplied: (a, world, now) => {
+      if (a.op !== 'repoint' || !a.cpeId || doneAt !== undefined) return;
+      if (world.currentTarget(a.cpeId) === 'dc2') moved.add(a.cpeId);
+      if (moved.size === branches) doneAt = now;
+    },
+  });
+  return doneAt === undefined ? undefined : doneAt - (report.startedAt + outageAt);
+}
