@@ -67,6 +67,8 @@ export const failoverPart: PartFactory = (options) => {
           const line = formatDecision(r, why);
           if (line) ctx.print(line);
         },
+        // A director outage holds (no record failure): one line per tenant or group says why.
+        onHold: (line) => ctx.print(line),
       });
       poller = await startStreamPoller({
         endpoint: dynamo.endpoint,

@@ -11,8 +11,10 @@ import {
 } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { isDirectorUnavailable } from '../errors.js';
 import type { FailoverDeps } from './ports.js';
 import {
+  activeDirector,
   fanOut,
   loadTenantView,
   reconcileGroup,
@@ -21,6 +23,7 @@ import {
   type FanOutResult,
   type FanOutRunner,
   type ReconcileResult,
+  splitGroupKey,
   type TenantView,
 } from './service.js';
 import { triggerOf } from './stream.js';
@@ -70,12 +73,17 @@ export interface FailoverBatchOptions {
   persistenceStore?: BasePersistenceLayer;
   /** Seen by tests and the sandbox: one entry per group reconciled. */
   onResult?: (result: ReconcileResult, why: string) => void;
+  /** Seen by tests and the sandbox: the one line logged per tenant or group held by a director outage. */
+  onHold?: (line: string) => void;
 }
 
 /**
  * Build the stream handler: `(event, context) → { batchItemFailures }`. Records that matter
  * for no group succeed at once; a record fails when it cannot be read or when reconciling any
- * group it affects fails.
+ * group it affects fails. A director outage (unreachable, 5xx or 429 past the retries) is an
+ * expected condition, not a failed record: the tenant or group is held, with one warning line
+ * saying why, and the health check and the drift reconcile pick it up (a record failure would be
+ * retried into the DLQ, which is for records the controller cannot understand).
  */
 export function createFailoverBatchHandler(deps: FailoverDeps, opts: FailoverBatchOptions = {}) {
   const idempotencyConfig = new IdempotencyConfig({
@@ -89,8 +97,34 @@ export function createFailoverBatchHandler(deps: FailoverDeps, opts: FailoverBat
   return async (event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> => {
     idempotencyConfig.registerLambdaContext(context);
     const views = new Map<string, Promise<TenantView>>();
-    const reconciles = new Map<string, Promise<ReconcileResult>>();
+    const reconciles = new Map<string, Promise<ReconcileResult | undefined>>();
     let everyGroup: Promise<string[]> | undefined;
+    // Tenants and groups held in this batch: one line each.
+    const heldKeys = new Set<string>();
+    const hold = async (key: string, error: Error): Promise<void> => {
+      if (heldKeys.has(key)) return;
+      heldKeys.add(key);
+      let site = 'DC';
+      try {
+        site = activeDirector(deps, await deps.store.getSiteRoles()).site;
+      } catch {
+        // The site roles could not be read either: name the default acting director.
+      }
+      const what = key.includes('#') ? splitGroupKey(key).haName : key;
+      const line = `holding ${what}: director ${site} unreachable (${error.name}: ${error.message}); the drift reconcile retries`;
+      deps.log.warn(line, { key, site, error: error.name });
+      opts.onHold?.(line);
+    };
+    /** The tenant's view, or undefined (held) when its director is unavailable. */
+    const viewOrHold = async (tenantId: string): Promise<TenantView | undefined> => {
+      try {
+        return await viewOf(tenantId);
+      } catch (error) {
+        if (!isDirectorUnavailable(error)) throw error;
+        await hold(tenantId, error);
+        return undefined;
+      }
+    };
 
     const viewOf = (tenantId: string) => {
       let v = views.get(tenantId);
@@ -104,8 +138,9 @@ export function createFailoverBatchHandler(deps: FailoverDeps, opts: FailoverBat
     // nothing to re-point and is left alone (no store query just to log it).
     const allGroupKeys = async (): Promise<string[]> => {
       const fromInventory = await Promise.all(
-        deps.tenants.map(async (t) =>
-          (await viewOf(t)).inventory.tenants.flatMap((x) => x.groups.map((g) => g.key)),
+        deps.tenants.map(
+          async (t) =>
+            (await viewOrHold(t))?.inventory.tenants.flatMap((x) => x.groups.map((g) => g.key)) ?? [],
         ),
       );
       return [...new Set(fromInventory.flat())];
@@ -115,10 +150,20 @@ export function createFailoverBatchHandler(deps: FailoverDeps, opts: FailoverBat
       if (!p) {
         p = (async () => {
           const tenantId = groupKey.slice(0, groupKey.indexOf('#'));
-          const view = deps.tenants.includes(tenantId) ? await viewOf(tenantId) : undefined;
-          const result = await reconcileGroup(deps, groupKey, { trigger: why, runFanOut, view });
-          opts.onResult?.(result, why);
-          return result;
+          let view: TenantView | undefined;
+          if (deps.tenants.includes(tenantId)) {
+            view = await viewOrHold(tenantId);
+            if (!view) return undefined;
+          }
+          try {
+            const result = await reconcileGroup(deps, groupKey, { trigger: why, runFanOut, view });
+            opts.onResult?.(result, why);
+            return result;
+          } catch (error) {
+            if (!isDirectorUnavailable(error)) throw error;
+            await hold(heldKeys.has(tenantId) ? tenantId : groupKey, error);
+            return undefined;
+          }
         })();
         reconciles.set(groupKey, p);
       }

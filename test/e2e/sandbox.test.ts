@@ -24,6 +24,33 @@ describe('sandbox (npm start)', () => {
     expect(process.env.TABLE_NAME).toBe(envBefore);
   }, 60_000);
 
+  it('holds during a director outage: no handler error, one clear hold line instead', async () => {
+    const lines = await runSandboxUntil(
+      [
+        '--time-scale',
+        '60',
+        '--duration',
+        '110',
+        '--faults',
+        '20s down HA_DC1; 40s up HA_DC1; 45s director DC down; 75s director DC ok',
+      ],
+      /fault: director DC ok/,
+    );
+    const text = lines.join('\n');
+    expect({
+      handlerErrors: lines.filter((l) => /failover (handler|discarded)|All records failed/.test(l)),
+      text,
+    }).toMatchObject({
+      handlerErrors: [],
+    });
+    expect({
+      hold: lines.some((l) =>
+        /holding .+: director DC unreachable \(.+\); the drift reconcile retries/.test(l),
+      ),
+      text,
+    }).toMatchObject({ hold: true });
+  }, 120_000);
+
   it('rejects a bad fault script naming the step and the field', () => {
     expect(() => parseSandboxArgs(['--faults', '5s explode HA_DC1'])).toThrow(
       /fault script is invalid: 0.*action/,
