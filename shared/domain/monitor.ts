@@ -11,7 +11,10 @@ const DIRECTOR_UNREACHABLE = 'the director is unreachable: health samples cannot
 export interface MonitorAssessmentInput {
   /** Targets monitored in the run (concentrators of every group). */
   totalTargets: number;
-  /** Targets that went DOWN in this run (transitions to DOWN). */
+  /**
+   * Targets that went DOWN in this run (transitions to DOWN); once the run has seen an operator's
+   * acknowledgement, only those after it (the acknowledged ones must not raise the latch again).
+   */
   wentDownThisRun: number;
   /** The run could not reach the director (5xx, timeouts, connection errors). */
   directorUnreachable: boolean;

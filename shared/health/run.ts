@@ -50,7 +50,10 @@ import type { Config } from '../config/schema.js';
 import { HEALTH_METRICS, type LogSink, type MetricSink } from '../observability.js';
 import { InventoryCache } from './inventory-cache.js';
 import { nextMonitorVerdict, type MonitorVerdict } from '../domain/monitor.js';
-import type { DirectorStatus, StateRepository } from '../store/state-repo.js';
+import type { DirectorItem, DirectorStatus, StateRepository } from '../store/state-repo.js';
+
+/** A director status as read (with the operator's last acknowledgement) or as this run wrote it. */
+type RecordedStatus = DirectorStatus & Pick<DirectorItem, 'acknowledged'>;
 
 /** The health settings of the configuration (thresholds, cadence). */
 export type HealthSettings = Config['health'];
@@ -295,7 +298,7 @@ export async function runHealthCheck(
    */
   const unwritten = new Map<string, Sample[]>();
   for (const id of targets.keys()) unwritten.set(id, []);
-  const recorded = new Map<SiteName, DirectorStatus | undefined>(directorStatus);
+  const recorded = new Map<SiteName, RecordedStatus | undefined>(directorStatus);
   const unreachable = new Set<SiteName>();
 
   /** Report a written transition (summary, log, callback). */
@@ -400,7 +403,10 @@ export async function runHealthCheck(
    * share rule's latch carries over from run to run; see nextMonitorVerdict).
    */
   let blind: MonitorVerdict = recordedVerdict(recorded);
+  /** DOWN transitions of this run, since the last acknowledgement the run saw (the share rule). */
   let wentDown = 0;
+  /** The acknowledgement each site's status item carried when last read (its time). */
+  const acknowledged = new Map(sites.map(([site]) => [site, acknowledgedAt(recorded.get(site))]));
   const reachableNow = new Map<SiteName, { reachable: boolean; reason?: string }>();
 
   /** Note a director's reachability this round (logged once per run when it is lost). */
@@ -531,6 +537,16 @@ export async function runHealthCheck(
     if (blind.latched) {
       // While latched, re-read the recorded verdict: an operator may have acknowledged it.
       for (const [site] of sites) recorded.set(site, await repo.loadDirectorStatus(site));
+      const acked = sites.filter(([site]) => acknowledgedAt(recorded.get(site)) !== acknowledged.get(site));
+      if (acked.length > 0) {
+        // The operator confirmed the DOWNs seen so far: only DOWN transitions after the
+        // acknowledgement count towards a new mass DOWN (else this run would raise it again).
+        for (const [site] of acked) acknowledged.set(site, acknowledgedAt(recorded.get(site)));
+        log.info('monitor blind acknowledged during the run: counting DOWN transitions from now on', {
+          wentDownBefore: wentDown,
+        });
+        wentDown = 0;
+      }
     }
     blind = nextMonitorVerdict(recordedVerdict(recorded), {
       totalTargets: snapshotIds.length,
@@ -585,8 +601,13 @@ export async function runHealthCheck(
   return summary;
 }
 
+/** When the operator's last acknowledgement recorded on a status item was made (undefined: none). */
+function acknowledgedAt(status: RecordedStatus | undefined): number | undefined {
+  return status?.acknowledged?.at;
+}
+
 /** The verdict the director status items record: latched if any site's item says so. */
-function recordedVerdict(recorded: ReadonlyMap<SiteName, DirectorStatus | undefined>): MonitorVerdict {
+function recordedVerdict(recorded: ReadonlyMap<SiteName, RecordedStatus | undefined>): MonitorVerdict {
   const items = [...recorded.values()];
   return {
     blind: items.some((s) => s?.monitorBlind === true),

@@ -117,14 +117,20 @@ export interface DirectorScript {
   loss?: (cpeId: string, at: number) => number | undefined;
 }
 
-/** A snapshot (zWAN-like) director of one site whose answers follow a script on the given clock. */
+/**
+ * A snapshot (zWAN-like) director of one site whose answers follow a script on the given clock:
+ * one group of these hubs, or (a list of lists) groups G1, G2, … of one branch each.
+ */
 export function snapshotDirector(
   site: SiteName,
-  hubs: HubSpec[],
+  hubs: HubSpec[] | HubSpec[][],
   clock: { now(): number },
   script: DirectorScript = {},
 ): Director & { calls: number } {
-  const cpes = topology({ hubs, branches: 1 });
+  const groups = hubs.every(Array.isArray) ? hubs : [hubs as HubSpec[]];
+  const cpes = groups.flatMap((g, i) =>
+    topology({ hubs: g, branches: 1, ...(groups.length > 1 ? { haName: `G${i + 1}` } : {}) }),
+  );
   const director = {
     kind: 'zwan' as const,
     site,
