@@ -44,6 +44,8 @@ export class SimScheduler {
   private ids = 0;
   private running: Actor | undefined;
   private readonly deaths = new Map<Actor, () => void>();
+  /** Real I/O in flight (the DynamoDB Local slice): virtual time waits for it. */
+  private readonly pending = new Set<Promise<unknown>>();
   readonly rng: Prng;
   /** Virtual epoch ms. */
   now: number;
@@ -122,6 +124,16 @@ export class SimScheduler {
     return top;
   }
 
+  /**
+   * Real I/O (DynamoDB Local): virtual time stands still until `io` settles, so the real store's
+   * answers arrive "instantly" in virtual time and only the seeded timers order the actors.
+   */
+  external<T>(io: Promise<T>): Promise<T> {
+    const tracked = io.finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
+    return tracked;
+  }
+
   /** Start an actor: `fn` runs in its context. The promise never settles if it crashes. */
   spawn<T>(name: string, fn: (actor: Actor) => Promise<T>): { actor: Actor; done: Promise<T> } {
     const actor: Actor = { id: ++this.actorSeq, name, startedAt: this.now, crashed: false };
@@ -159,7 +171,7 @@ export class SimScheduler {
    * invariant checks); it may throw to stop the run.
    */
   async runUntil(until: number, afterStep?: () => void): Promise<void> {
-    await drain();
+    await this.settle();
     for (;;) {
       const next = this.timers[0];
       if (!next || next.at > until) break;
@@ -167,12 +179,21 @@ export class SimScheduler {
       this.now = Math.max(this.now, next.at);
       this.running = next.owner;
       next.fire();
-      await drain();
+      await this.settle();
       this.running = undefined;
       this.steps++;
       afterStep?.();
     }
     this.now = Math.max(this.now, until);
+  }
+
+  /** Drain the microtasks, and any real I/O in flight with what it sets off. */
+  private async settle(): Promise<void> {
+    await drain();
+    while (this.pending.size > 0) {
+      await Promise.allSettled([...this.pending]);
+      await drain();
+    }
   }
 
   /** The {@link Runtime} port on this scheduler: virtual time, seeded randomness, counter ids. */

@@ -25,7 +25,9 @@ import { InventoryCache } from '../../shared/health/inventory-cache.js';
 import { healthRunConfig, runHealthCheck } from '../../shared/health/run.js';
 import type { Notice } from '../../shared/notify/port.js';
 import type { LogSink, MetricSink } from '../../shared/observability.js';
-import { MemoryTable } from '../../shared/store/memory-table.js';
+import { MemoryTable, type TableChangeListener } from '../../shared/store/memory-table.js';
+import type { VersionedTable } from '../../shared/store/versioned-table.js';
+import type { FeedTableOptions } from './feed-table.js';
 import { StateRepository } from '../../shared/store/state-repo.js';
 import { FAILOVER_STREAM_TYPES } from '../../shared/store/table.js';
 import { createZwanSimulator, SIM_API_KEY } from '../simulator/zwan/server.js';
@@ -61,6 +63,14 @@ export interface ScheduleOptions {
   swarm?: Partial<Swarm>;
   /** @default hold 60 s, a sample every 10 s, 6 per run */
   cadence?: Cadence;
+  /**
+   * The state table: default a {@link MemoryTable}; the DynamoDB Local slice passes a
+   * {@link FeedTable} over a fresh real table.
+   */
+  table?: (
+    sched: SimScheduler,
+    hooks: FeedTableOptions,
+  ) => Promise<VersionedTable & { onChange(l: TableChangeListener): unknown }>;
   /** Told of every director write as it lands, with the world (measurements). */
   onApplied?: (action: AppliedAction, world: SimWorld, now: number) => void;
 }
@@ -209,8 +219,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
 
   // --- The store: one table, a stream of its changes, a lossy network in front of it ------------
   let faultsOn = true;
-  const table = new MemoryTable({
-    name: 'state',
+  const hooks: FeedTableOptions = {
     gate: () => sched.sleep(storeRng.int(1, 6)),
     afterApply: (op, outcome) => {
       if (faultsOn && op.kind === 'put' && outcome === 'ok' && storeRng.chance(swarm.lostStoreAnswer)) {
@@ -219,7 +228,10 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
         throw e;
       }
     },
-  });
+  };
+  const table = options.table
+    ? await options.table(sched, hooks)
+    : new MemoryTable({ name: 'state', ...hooks });
   const shard: DynamoDBRecord[] = [];
   table.onChange((change) => {
     inv.onChange(change, sched.current());
