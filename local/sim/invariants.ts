@@ -237,8 +237,20 @@ export class Invariants {
       );
   }
 
-  /** S1 on the director side. */
+  /** Groups whose fan-out for the stored epoch completed: that epoch and its serving. */
+  private readonly converged = new Map<string, { epoch: number; servingId: string }>();
+
+  /** S1 on the director side; S3a for writes that land after a completed fan-out. */
   onApplied(a: AppliedAction): void {
+    const done = this.converged.get(a.groupKey);
+    if (a.op === 'repoint' && a.cpeId && done && this.groups.get(a.groupKey)?.epoch === done.epoch) {
+      const on = this.world.currentTarget(a.cpeId);
+      if (on !== done.servingId)
+        this.fail(
+          'S3a',
+          `${a.groupKey}: a re-point of ${a.cpeId} at epoch ${a.epoch} landed (now on ${on ?? 'nothing'}) after the epoch-${done.epoch} fan-out onto ${done.servingId} had completed`,
+        );
+    }
     if (a.epoch < a.seenBefore)
       this.fail(
         'S1',
@@ -262,6 +274,7 @@ export class Invariants {
     if (r.superseded || r.failed.length > 0 || r.counts.failed > 0 || r.replayed || r.inProgressElsewhere)
       return;
     if (this.groups.get(groupKey)?.epoch !== r.epoch) return;
+    this.converged.set(groupKey, { epoch: r.epoch, servingId: r.servingId });
     const shape = this.shapes.get(groupKey);
     for (const b of shape?.branches ?? []) {
       const on = this.world.currentTarget(b);

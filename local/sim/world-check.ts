@@ -61,6 +61,8 @@ export interface ScheduleOptions {
   topology?: TopologyInput;
   /** Override drawn rates (e.g. no transport faults, no crashes). */
   swarm?: Partial<Swarm>;
+  /** Scripted operator actions (hand-written schedules), besides the drawn ones. */
+  console?: ScriptedConsoleOp[];
   /** @default hold 60 s, a sample every 10 s, 6 per run */
   cadence?: Cadence;
   /**
@@ -73,6 +75,16 @@ export interface ScheduleOptions {
   ) => Promise<VersionedTable & { onChange(l: TableChangeListener): unknown }>;
   /** Told of every director write as it lands, with the world (measurements). */
   onApplied?: (action: AppliedAction, world: SimWorld, now: number) => void;
+}
+
+/** An operator action at a virtual time (ms after the start) on a group key. */
+export interface ScriptedConsoleOp {
+  at: number;
+  op: 'pin' | 'unpin' | 'update';
+  groupKey: string;
+  /** pin: onto this candidate (default: a drawn one), forced or not. */
+  concentratorId?: string;
+  force?: boolean;
 }
 
 /** What one schedule did and found. */
@@ -305,23 +317,44 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
       note(`notice ${n.kind} ${n.groupKey} epoch ${n.epoch}`);
     },
   };
+  // Every fan-out, whoever runs it (stream, drift, console), logs 'fan-out done' with its counts:
+  // the checker's log sink is where S3a learns that a fan-out reports success.
+  const observingLog: LogSink = {
+    ...silent,
+    info(message, ...attributes) {
+      if (message !== 'fan-out done') return;
+      const a = (attributes[0] ?? {}) as {
+        groupKey?: string;
+        servingId?: string;
+        epoch?: number;
+        failed?: number;
+        haStateFailures?: unknown[];
+      };
+      if (!a.groupKey || !a.servingId || a.epoch === undefined) return;
+      note(`fan-out ${a.groupKey} → ${a.servingId} epoch ${a.epoch}: ${JSON.stringify(attributes[0])}`);
+      if ((a.failed ?? 0) > 0 || (a.haStateFailures?.length ?? 0) > 0) return;
+      inv.onFanOutDone(a.groupKey, {
+        servingId: a.servingId,
+        epoch: a.epoch,
+        superseded: false,
+        failed: [],
+        counts: { failed: 0 },
+      });
+    },
+  };
   const newDeps = (): FailoverDeps =>
     buildFailoverDeps({
       config,
       repo,
       directors: directorsFor(),
       publisher,
-      log: silent,
+      log: observingLog,
       metrics: noMetrics,
       now: () => sched.now,
     });
   const onResult = (r: ReconcileResult) => {
-    if (!r.fanOut) return;
-    const c = r.fanOut.counts;
-    note(
-      `fan-out ${r.groupKey} → ${r.fanOut.servingId} epoch ${r.fanOut.epoch}: ${c.repointed} re-pointed, ${c.unchanged} unchanged, ${c.failed} failed${r.fanOut.superseded ? ', superseded' : ''}${r.fanOut.replayed ? ', replayed' : ''}`,
-    );
-    inv.onFanOutDone(r.groupKey, r.fanOut);
+    if (r.fanOut?.replayed)
+      note(`fan-out ${r.groupKey} epoch ${r.fanOut.epoch}: replayed from the idempotency record`);
   };
 
   /** Run `fn` as one invocation of a function, killed at `timeoutMs`; resolves its outcome. */
@@ -474,10 +507,12 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   };
 
   const groupList = [...shapes.values()];
-  const consoleOp = async () => {
-    const g = actRng.pick(groupList);
-    inv.operated.add(g.key);
-    const op = actRng.pick(['pin', 'unpin', 'update'] as const);
+  type ConsoleOp = 'pin' | 'unpin' | 'update';
+  const consoleCall = async (
+    g: GroupShape,
+    op: ConsoleOp,
+    pin?: { concentratorId?: string; force?: boolean },
+  ) => {
     note(`console ${op} ${g.key}`);
     await invoke('console', 60_000, async () => {
       const deps = newDeps();
@@ -485,14 +520,22 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
         return pinGroup(deps, {
           tenantId: g.tenantId,
           haName: g.haName,
-          concentratorId: actRng.pick(g.candidates),
+          concentratorId: pin?.concentratorId ?? actRng.pick(g.candidates),
           reason: 'checker maintenance',
-          force: actRng.chance(0.3),
+          force: pin?.force ?? actRng.chance(0.5),
         });
       if (op === 'unpin') return unpinGroup(deps, { tenantId: g.tenantId, haName: g.haName });
-      const r = await updateBranches(deps, { tenantId: g.tenantId, haName: g.haName, dryRun: false });
-      return r;
+      return updateBranches(deps, { tenantId: g.tenantId, haName: g.haName, dryRun: false });
     });
+  };
+  /** One operator action; `flip` is a pin and an unpin a moment later (racing fan-outs). */
+  const consoleOp = () => {
+    const g = actRng.pick(groupList);
+    inv.operated.add(g.key);
+    const op = actRng.pick(['pin', 'unpin', 'update', 'flip'] as const);
+    if (op !== 'flip') return void consoleCall(g, op);
+    void consoleCall(g, 'pin');
+    sched.at(actRng.int(0, 3_000), () => void consoleCall(g, actRng.chance(0.5) ? 'unpin' : 'update'));
   };
 
   // --- The schedule ----------------------------------------------------------------------------
@@ -505,8 +548,13 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
       applyFault(world, f, (ms, fn) => sched.at(ms, () => faultsOn && fn()), faultRng);
     });
   }
-  for (let i = 0; i < swarm.consoleOps; i++)
-    sched.at(actRng.int(0, swarm.faultPhaseMs), () => void consoleOp());
+  for (const c of options.console ?? []) {
+    const g = shapes.get(c.groupKey);
+    if (!g) throw new Error(`scripted console op: no group ${c.groupKey}`);
+    inv.operated.add(g.key);
+    sched.at(c.at, () => void consoleCall(g, c.op, c));
+  }
+  for (let i = 0; i < swarm.consoleOps; i++) sched.at(actRng.int(0, swarm.faultPhaseMs), consoleOp);
   sched.at(swarm.faultPhaseMs, () => {
     faultsOn = false;
     healWorld(world);
@@ -526,7 +574,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   await sched.runUntil(endAt, () => {
     if (inv.violations.length > 0 && !stopped) stopped = true;
   });
-  if (inv.violations.length === 0) inv.atEnd();
+  inv.atEnd();
   stats.directorCalls = transportLog.calls;
   void healthRuns;
   return {
