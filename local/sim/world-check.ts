@@ -540,7 +540,8 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
 
   // --- The schedule ----------------------------------------------------------------------------
   const healAt = start + swarm.faultPhaseMs;
-  const endAt = healAt + cadence.holdSec * 1000 + DRIFT_PERIOD_MS + 2 * HEALTH_PERIOD_MS + 20_000;
+  // S3: within one hold plus one drift period of the heal (plus a health run and a margin).
+  const endAt = healAt + cadence.holdSec * 1000 + DRIFT_PERIOD_MS + HEALTH_PERIOD_MS + 30_000;
   for (const f of faults) {
     sched.at(f.at, () => {
       if (!faultsOn) return;
