@@ -5,6 +5,9 @@
  * on DynamoDB Local hold here.
  */
 import { ConditionFailedError } from '../../../shared/errors.js';
+import { ItemStore } from '../../../shared/store/item-store.js';
+import { AuditRepository } from '../../../shared/store/repos/audit.js';
+import { GroupRepository } from '../../../shared/store/repos/groups.js';
 import type { Notice } from '../../../shared/notify/port.js';
 import type { Runtime } from '../../../shared/runtime.js';
 import { MemoryTable, type TableChange, type TableOp } from '../../../shared/store/memory-table.js';
@@ -405,6 +408,19 @@ describe('StateRepository over MemoryTable', () => {
       type: 'branch',
       updatedAt: rt.t,
     });
+  });
+
+  it('each part runs on its own over an ItemStore (the facade composes the same parts)', async () => {
+    const store = new ItemStore(table, rt);
+    const groups = new GroupRepository(store);
+    const audit = new AuditRepository(store, { auditTtlDays: 1 });
+    expect(await groups.compareAndSetServing('t1#Chennai', 0, serving('dc1', 1, [notice(1, 'dc1')]))).toBe(
+      true,
+    );
+    expect((await repo.groups.getGroup('t1#Chennai'))?.outbox).toHaveLength(1);
+    expect(await audit.writeAuditOnce({ kind: 'FAILOVER', at: 0 }, 'g#1')).toBe(true);
+    expect(await repo.listAuditEvents('1970-01-01')).toMatchObject([{ id: 'g#1', expiresAt: 86_400 }]);
+    expect(() => new AuditRepository(store, { auditTtlDays: 0 })).toThrow(/auditTtlDays=0/);
   });
 
   it('a condition failure surfaces as ConditionFailedError from the table, never from the repository', async () => {
