@@ -1,0 +1,328 @@
+/**
+ * One fan-out: make every branch of a group use the serving concentrator at an epoch. Fence,
+ * then read: the acting director learns the epoch first, then the tenant is listed fresh from it
+ * and the plan is made from that listing; HA_STATE (serving ACTIVE, any other ACTIVE → PASSIVE)
+ * before any re-point; every branch's outcome recorded; a store behind the director's fence (a
+ * table restore) is raised above it.
+ */
+import { mapLimit, type TokenBucket } from '../director/limits.js';
+import { branchCurrentTarget, findGroup } from '../domain/inventory.js';
+import type { HaGroup, HaState, RepointAction, SiteName } from '../domain/model.js';
+import { planRepoints } from '../domain/plan.js';
+import { NotFoundError, StaleEpochError } from '../errors.js';
+import type { BranchCounts } from '../notify/port.js';
+import {
+  activeDirector,
+  describe,
+  FAILOVER_METRICS,
+  notice,
+  splitGroupKey,
+  viewOf,
+  type TenantView,
+} from './common.js';
+import type { BranchOutcome, FailoverDeps } from './ports.js';
+
+/** What one fan-out is asked to do: make every branch of a group use `servingId` at `epoch`. */
+export interface FanOutRequest {
+  groupKey: string;
+  tenantId: string;
+  servingId: string;
+  epoch: number;
+  /** Epoch ms of the decision (for DecisionToLastRepointMs). */
+  decidedAt: number;
+}
+
+/** What one fan-out did. JSON-safe: the idempotency layer stores it. */
+export interface FanOutResult {
+  groupKey: string;
+  servingId: string;
+  epoch: number;
+  counts: BranchCounts;
+  failed: { branchId: string; error: string }[];
+  /** Dropped whole because the group's epoch moved on before it started. */
+  superseded: boolean;
+  /**
+   * Another invocation holds the idempotency record of this group + epoch (running, or crashed
+   * mid-way): this fan-out ran again anyway, without the idempotency layer (it is fenced and
+   * idempotent).
+   */
+  inProgressElsewhere?: boolean;
+  /** The stored result of an earlier fan-out for this group + epoch: nothing was done now. */
+  replayed?: boolean;
+  /**
+   * HA_STATE calls that failed. A failed ACTIVE of serving means no branch was re-pointed (each is
+   * recorded failed with the reason); a failed PASSIVE leaves two concentrators ACTIVE until the
+   * drift reconcile makes the old one PASSIVE.
+   */
+  haStateFailures?: HaStateFailure[];
+  /** HA_STATE calls made (the listing showed serving not ACTIVE, or another one ACTIVE). */
+  haStateSet?: { cpeId: string; state: HaState }[];
+}
+
+/** What a fan-out may be given besides its request (not part of its idempotency key). */
+export interface FanOutHooks {
+  /** Throttle re-point calls across groups (drift reconcile). */
+  bucket?: TokenBucket;
+  /** Called with the re-point actions planned from the fresh listing (when the fan-out runs here). */
+  onPlan?: (plan: RepointAction[]) => void;
+}
+
+/** Runs a fan-out: {@link fanOut} directly, or wrapped by Powertools idempotency (the handler). */
+export type FanOutRunner = (request: FanOutRequest, hooks?: FanOutHooks) => Promise<FanOutResult>;
+
+/** The re-point actions for a group (branches already on `servingId` get none). */
+export function planFor(group: HaGroup, servingId: string, epoch: number): RepointAction[] {
+  const current = new Map(group.branches.map((b) => [b.id, branchCurrentTarget(b, group)]));
+  return planRepoints(group, servingId, epoch, current);
+}
+
+/**
+ * Make every branch of a group use `request.servingId`. Fence, then read: dropped whole when the
+ * group's stored epoch is already newer; else the acting director is fenced with the epoch (from
+ * then on it refuses every call of an older one), the tenant's CPEs are listed fresh from it, and
+ * everything below is planned from that listing: HA_STATE first (serving ACTIVE, any other
+ * concentrator it shows ACTIVE → PASSIVE), then each branch not on serving, with bounded
+ * concurrency (retries are the HTTP client's). Each branch's outcome is recorded.
+ */
+export async function fanOut(
+  deps: FailoverDeps,
+  request: FanOutRequest,
+  hooks: FanOutHooks = {},
+): Promise<FanOutResult> {
+  const now = deps.now ?? Date.now;
+  const { groupKey, tenantId, servingId, epoch } = request;
+  const { haName } = splitGroupKey(groupKey);
+  const result: FanOutResult = {
+    groupKey,
+    servingId,
+    epoch,
+    counts: { total: 0, repointed: 0, unchanged: 0, failed: 0, stale: 0 },
+    failed: [],
+    superseded: false,
+  };
+  const stored = await deps.store.getGroup(groupKey);
+  const storedEpoch = stored?.epoch ?? 0;
+  if (storedEpoch > epoch) {
+    result.superseded = true;
+    deps.log.info('fan-out superseded by a newer epoch', { groupKey, epoch, storedEpoch });
+    return result;
+  }
+  const director = activeDirector(deps, await deps.store.getSiteRoles());
+  try {
+    await director.fence(tenantId, haName, epoch);
+  } catch (error) {
+    if (!(error instanceof StaleEpochError)) throw error;
+    const raised = await raiseBehindStore(deps, request, director.site, error, hooks);
+    if (raised) return raised;
+    result.superseded = true;
+    deps.log.info('fan-out superseded: the director has a newer epoch', {
+      groupKey,
+      epoch,
+      directorEpoch: error.currentEpoch,
+    });
+    return result;
+  }
+  // Read after the fence: a call of an older epoch still in flight has landed (and is seen
+  // here) or will be refused.
+  const view = viewOf(deps, tenantId, await director.listCpes(tenantId));
+  const group = findGroup(view.inventory, groupKey);
+  if (!group) {
+    throw new NotFoundError(`group ${groupKey}: no CPE of tenant ${tenantId} has HA_NAME ${haName}`);
+  }
+  result.counts.total = group.branches.length;
+  // Every action carries the request's epoch: all are stale or none is.
+  const actions = planFor(group, servingId, epoch);
+  hooks.onPlan?.(actions);
+  const bucket = hooks.bucket;
+
+  let ha: HaStateReport;
+  try {
+    ha = await setHaStates(deps, director, group, view, servingId, epoch);
+  } catch (error) {
+    if (error instanceof StaleEpochError) {
+      result.superseded = true;
+      result.counts.stale = actions.length;
+      return result;
+    }
+    throw error;
+  }
+  const haFailures = [...(ha.active ? [ha.active] : []), ...ha.passive];
+  if (haFailures.length > 0) result.haStateFailures = haFailures;
+  if (ha.set.length > 0) result.haStateSet = ha.set;
+
+  result.counts.unchanged = group.branches.length - actions.length;
+  let outcomes: BranchOutcome[];
+  if (ha.active) {
+    // No virtual IP on the serving concentrator: a branch moved onto it would lose its LAN. Every
+    // re-point is left to the retry and the drift reconcile, which run HA_STATE first.
+    const why = `HA_STATE ACTIVE of ${servingId} failed (${ha.active.error}); not re-pointed`;
+    const at = now();
+    outcomes = actions.map((a) => ({
+      groupKey,
+      branchId: a.branchId,
+      targetId: a.targetId,
+      epoch,
+      at,
+      result: 'failed',
+      changed: false,
+      error: why,
+    }));
+  } else {
+    outcomes = await mapLimit(actions, deps.settings.concurrency, async (action): Promise<BranchOutcome> => {
+      if (bucket) await bucket.take();
+      const base = { groupKey, branchId: action.branchId, targetId: action.targetId, epoch };
+      try {
+        const r = await director.repoint(action);
+        return { ...base, at: now(), result: 'ok', changed: r.changed };
+      } catch (error) {
+        const stale = error instanceof StaleEpochError;
+        return {
+          ...base,
+          at: now(),
+          result: stale ? 'stale' : 'failed',
+          changed: false,
+          error: describe(error),
+        };
+      }
+    });
+  }
+  await deps.store.putBranchOutcomes(outcomes);
+
+  let last = 0;
+  for (const o of outcomes) {
+    if (o.result === 'ok' && o.changed) result.counts.repointed++;
+    else if (o.result === 'ok') result.counts.unchanged++;
+    else if (o.result === 'stale') result.counts.stale = (result.counts.stale ?? 0) + 1;
+    else {
+      result.counts.failed++;
+      result.failed.push({ branchId: o.branchId, error: o.error ?? 'unknown' });
+    }
+    if (o.result === 'ok' && o.changed) last = Math.max(last, o.at);
+  }
+  if (result.counts.repointed > 0) {
+    deps.metrics.count(FAILOVER_METRICS.repoints, result.counts.repointed);
+    deps.metrics.durationMs(FAILOVER_METRICS.decisionToLastRepointMs, Math.max(0, last - request.decidedAt));
+  }
+  if (result.counts.failed > 0) {
+    deps.metrics.count(FAILOVER_METRICS.repointFailures, result.counts.failed);
+    await deps.notifier.notify({
+      ...notice('REPOINT_FAILURE', group, {
+        to: servingId,
+        reason: ha.active
+          ? `HA_STATE ACTIVE of ${servingId} failed (${ha.active.error}): none of ${actions.length} re-points made; left to the retry and the drift reconcile (HA_STATE first)`
+          : `${result.counts.failed} of ${actions.length} re-points failed; left to the drift reconcile`,
+        epoch,
+        at: now(),
+      }),
+      branches: result.counts,
+      failedBranches: result.failed,
+    });
+  }
+  deps.log.info('fan-out done', {
+    groupKey,
+    servingId,
+    epoch,
+    ...result.counts,
+    ...(haFailures.length > 0 ? { haStateFailures: haFailures } : {}),
+  });
+  return result;
+}
+
+/**
+ * The director refused the fence with a newer epoch. When the store still holds the request's
+ * epoch (nobody newer decided), it is the store that is behind the director, e.g. after a table
+ * restore (PITR): raise the stored epoch above the director's (same serving, conditional on the
+ * request's epoch) and fan out again at that epoch. Otherwise (a newer epoch stored, or the
+ * director did not say its epoch) undefined: the fan-out is superseded.
+ */
+async function raiseBehindStore(
+  deps: FailoverDeps,
+  request: FanOutRequest,
+  site: SiteName,
+  error: StaleEpochError,
+  hooks: FanOutHooks,
+): Promise<FanOutResult | undefined> {
+  const directorEpoch = error.currentEpoch;
+  if (directorEpoch === undefined || directorEpoch <= request.epoch) return undefined;
+  const stored = await deps.store.getGroup(request.groupKey);
+  if (!stored || stored.epoch !== request.epoch || stored.servingId !== request.servingId) return undefined;
+  const epoch = directorEpoch + 1;
+  const won = await deps.store.compareAndSetServing(request.groupKey, request.epoch, {
+    tenantId: stored.tenantId,
+    haName: stored.haName,
+    servingId: stored.servingId,
+    epoch,
+    reason: `${stored.reason ?? 'serving unchanged'}; stored epoch ${request.epoch} was behind the ${site} director's ${directorEpoch} (a table restore?): raised to ${epoch}`,
+    alarms: [...stored.alarms],
+    changedAt: (deps.now ?? Date.now)(),
+  });
+  if (!won) return undefined;
+  deps.log.warn(
+    `store behind the director: ${request.groupKey} was at epoch ${request.epoch}, the ${site} director at ${directorEpoch} (a table restore?); raised the stored epoch to ${epoch} (serving ${request.servingId} unchanged) and fanning out again`,
+    { groupKey: request.groupKey, storedEpoch: request.epoch, directorEpoch, epoch },
+  );
+  return fanOut(deps, { ...request, epoch }, hooks);
+}
+
+/** One HA_STATE call that failed (other than StaleEpochError). */
+export interface HaStateFailure {
+  cpeId: string;
+  state: HaState;
+  error: string;
+}
+
+/** What {@link setHaStates} could not do. */
+interface HaStateReport {
+  /** Serving could not be made ACTIVE: nothing else was attempted. */
+  active?: HaStateFailure;
+  /** Concentrators listed ACTIVE that could not be made PASSIVE (two ACTIVE until the drift pass). */
+  passive: HaStateFailure[];
+  /** The calls that succeeded. */
+  set: { cpeId: string; state: HaState }[];
+}
+
+/**
+ * Serving ACTIVE (unless the listing already shows it), then every other concentrator the listing
+ * shows ACTIVE → PASSIVE. StaleEpochError is thrown; other failures are reported: a failed ACTIVE
+ * stops here (no PASSIVE either: the old one keeps the virtual IP).
+ */
+async function setHaStates(
+  deps: FailoverDeps,
+  director: ReturnType<typeof activeDirector>,
+  group: HaGroup,
+  view: TenantView,
+  servingId: string,
+  epoch: number,
+): Promise<HaStateReport> {
+  const report: HaStateReport = { passive: [], set: [] };
+  if (view.haRoles.get(servingId) !== 'ACTIVE') {
+    try {
+      await director.setHaState(group.tenantId, servingId, 'ACTIVE', epoch);
+      report.set.push({ cpeId: servingId, state: 'ACTIVE' });
+    } catch (error) {
+      if (error instanceof StaleEpochError) throw error;
+      report.active = { cpeId: servingId, state: 'ACTIVE', error: describe(error) };
+      deps.log.error(
+        `setting HA_STATE ACTIVE of ${servingId} failed: no branch of ${group.key} is re-pointed now (the serving concentrator lacks the virtual IP); the retry and the drift reconcile set HA_STATE first`,
+        { groupKey: group.key, servingId, epoch, error: report.active.error },
+      );
+      return report;
+    }
+  }
+  for (const c of group.candidates) {
+    if (c.id === servingId || view.haRoles.get(c.id) !== 'ACTIVE') continue;
+    try {
+      await director.setHaState(group.tenantId, c.id, 'PASSIVE', epoch);
+      report.set.push({ cpeId: c.id, state: 'PASSIVE' });
+    } catch (error) {
+      if (error instanceof StaleEpochError) throw error;
+      const failure: HaStateFailure = { cpeId: c.id, state: 'PASSIVE', error: describe(error) };
+      report.passive.push(failure);
+      deps.log.warn(
+        `setting HA_STATE PASSIVE of ${c.id} failed: ${c.id} and ${servingId} may both be ACTIVE in ${group.key} until the drift reconcile makes ${c.id} PASSIVE`,
+        { groupKey: group.key, cpeId: c.id, servingId, epoch, error: failure.error },
+      );
+    }
+  }
+  return report;
+}
