@@ -39,6 +39,8 @@ export interface HealthItem extends VersionedItem {
   since: number | null;
   badStreak: number;
   cleanSince: number | null;
+  /** `at` of the running hold's last observed sample (HealthState.lastSampleAt); null without a hold. */
+  lastSampleAt?: number | null;
   /** The last transition (absent before the first one). */
   lastTransition?: StoredTransition;
 }

@@ -22,7 +22,13 @@ import type {
 import { ITEM_TYPES, keys } from '../table.js';
 
 function healthState(item: HealthItem): StoredHealth['state'] {
-  return { health: item.health, badStreak: item.badStreak, cleanSince: item.cleanSince, since: item.since };
+  return {
+    health: item.health,
+    badStreak: item.badStreak,
+    cleanSince: item.cleanSince,
+    since: item.since,
+    ...(item.lastSampleAt != null ? { lastSampleAt: item.lastSampleAt } : {}),
+  };
 }
 
 /** A health item's attributes from a write; the stored transition stays unless the write has one. */
@@ -40,6 +46,8 @@ function healthBody(item: HealthItemWrite, stored: StoredTransition | undefined)
     since: item.state.since,
     badStreak: item.state.badStreak,
     cleanSince: item.state.cleanSince,
+    // Always written (null without a hold), so a previous value never survives in the item.
+    lastSampleAt: item.state.lastSampleAt ?? null,
     lastTransition: t ? { from: t.from, to: t.to, reason: t.reason, at: t.at } : stored,
   };
 }
@@ -133,6 +141,7 @@ export class HealthRepository {
         current.health === s.health &&
         current.badStreak === s.badStreak &&
         current.cleanSince === s.cleanSince &&
+        (current.lastSampleAt ?? null) === (s.lastSampleAt ?? null) &&
         current.since === s.since;
       const sameTransition =
         t === undefined ||

@@ -230,24 +230,20 @@ describe('health run: overlapping runs', () => {
 });
 
 describe('health run: a missed run, as stored in DynamoDB', () => {
-  // FAILING ON PURPOSE until the store persists HealthState.lastSampleAt (the health item maps
-  // four fields today): then the gap between two runs is seen, this passes, and `.failing` goes.
-  it.failing(
-    'a missed run restarts the hold across runs (needs the store to persist lastSampleAt)',
-    async () => {
-      h = await startHarness({ health: { recoverAfterSec: 90 } });
-      await untilAllUp(h);
-      h.sim.faults.cpeDown('HA_DC1');
-      await h.run();
-      h.sim.faults.cpeUp('HA_DC1');
-      const holdFrom = (await h.run()).startedAt;
-      h.clock.t = holdFrom + 120_000; // the run at +60 s never happened
-      const late = await h.run();
-      // Without the gap rule across runs: UP at +120 s, "clean for 120 s", after 55 s of samples.
-      expect(late.transitions).toEqual([]);
-      expect(await h.healthItem('HA_DC1')).toMatchObject({ health: 'DOWN', cleanSince: holdFrom + 120_000 });
-    },
-  );
+  // The health item persists HealthState.lastSampleAt, so the gap between two runs is seen.
+  it('a missed run restarts the hold across runs (the store persists lastSampleAt)', async () => {
+    h = await startHarness({ health: { recoverAfterSec: 90 } });
+    await untilAllUp(h);
+    h.sim.faults.cpeDown('HA_DC1');
+    await h.run();
+    h.sim.faults.cpeUp('HA_DC1');
+    const holdFrom = (await h.run()).startedAt;
+    h.clock.t = holdFrom + 120_000; // the run at +60 s never happened
+    const late = await h.run();
+    // Without the gap rule across runs: UP at +120 s, "clean for 120 s", after 55 s of samples.
+    expect(late.transitions).toEqual([]);
+    expect(await h.healthItem('HA_DC1')).toMatchObject({ health: 'DOWN', cleanSince: holdFrom + 120_000 });
+  });
 });
 
 describe('health run: overlapping runs, a lost progress write', () => {
