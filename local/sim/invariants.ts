@@ -300,7 +300,12 @@ export class Invariants {
   atEnd(): void {
     for (const shape of this.shapes.values()) {
       const g = this.groups.get(shape.key);
-      const expected = shape.candidates[0];
+      // Election for a healed world: the first candidate, unless an operator's pin still holds
+      // (a pin that raced the heal's unpin and landed last stays: election honours it).
+      const now = this.clock();
+      const pinned =
+        g?.pin && (g.pin.expiresAt === undefined || g.pin.expiresAt > now) ? g.pin.concentratorId : undefined;
+      const expected = pinned ?? shape.candidates[0];
       if (g?.servingId !== expected) {
         this.fail(
           'S3',
