@@ -28,6 +28,12 @@ export interface DirectorCpe {
   onboardedAt?: string;
 }
 
+/** Options of {@link Director.listCpes}. */
+export interface ListCpesOptions {
+  /** Only this HA group's CPEs (concentrators and branches). @default every CPE of the tenant */
+  haName?: string;
+}
+
 /** A director's own health and its site's role. */
 export interface DirectorHealth {
   site: SiteName;
@@ -79,8 +85,13 @@ export interface Director {
    * series targets going DOWN together says nothing about the monitor's own view.
    */
   readonly sampling?: 'snapshot' | 'series';
-  /** Every CPE of a tenant, with metadata, LANs and tunnels (all pages). */
-  listCpes(tenantId: string): Promise<DirectorCpe[]>;
+  /**
+   * Every CPE of a tenant, with metadata, LANs and tunnels (all pages). With `haName`, the CPEs
+   * of that HA group (HA_NAME, trimmed): a fan-out lists its own group, not the tenant. An adapter
+   * may return more (Meraki: every network, since its hubs serve every group); callers find the
+   * group in what they get.
+   */
+  listCpes(tenantId: string, options?: ListCpesOptions): Promise<DirectorCpe[]>;
   /** Liveness and loss/latency of many CPEs in one bulk call (chunked by the adapter). */
   sampleHealth(tenantId: string, cpeIds: readonly string[]): Promise<Sample[]>;
   /** The director's own health (never throws for unreachable: `reachable: false`). */

@@ -124,7 +124,7 @@ export async function fanOut(
   }
   // Read after the fence: a call of an older epoch still in flight has landed (and is seen
   // here) or will be refused.
-  const view = viewOf(deps, tenantId, await director.listCpes(tenantId));
+  const view = viewOf(deps, tenantId, await director.listCpes(tenantId, { haName }));
   const group = findGroup(view.inventory, groupKey);
   if (!group) {
     throw new NotFoundError(`group ${groupKey}: no CPE of tenant ${tenantId} has HA_NAME ${haName}`);

@@ -217,9 +217,17 @@ function paging(query: URLSearchParams): { limit: number; offset: number } {
   return { limit, offset: cursor === null ? 0 : Number(cursor) };
 }
 
-function pageReply<T>(ctx: Ctx, path: string, limit: number, items: T[], next: number | undefined): Reply {
+function pageReply<T>(
+  ctx: Ctx,
+  path: string,
+  limit: number,
+  items: T[],
+  next: number | undefined,
+  filters: Record<string, string> = {},
+): Reply {
   if (next === undefined) return { status: 200, body: { items } };
-  const link = `${ctx.apiBase}${path}?limit=${limit}&cursor=${next}`;
+  const query = new URLSearchParams({ ...filters, limit: String(limit), cursor: String(next) });
+  const link = `${ctx.apiBase}${path}?${query.toString()}`;
   return {
     status: 200,
     body: { items, nextCursor: String(next) },
@@ -366,8 +374,10 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
       handle: (ctx) => {
         const { limit, offset } = paging(ctx.query);
         const tenantId = ctx.params.tenantId as string;
-        const page = world.listCpes(tenantId, offset, limit);
-        return pageReply(ctx, `/tenants/${encodeURIComponent(tenantId)}/cpes`, limit, page.items, page.next);
+        const haName = ctx.query.get('haName') ?? undefined;
+        const page = world.listCpes(tenantId, offset, limit, haName);
+        const path = `/tenants/${encodeURIComponent(tenantId)}/cpes`;
+        return pageReply(ctx, path, limit, page.items, page.next, haName ? { haName } : {});
       },
     },
     {

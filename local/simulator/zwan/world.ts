@@ -307,9 +307,17 @@ export class SimWorld {
     return c;
   }
 
-  /** A page of a tenant's CPEs (offset cursor). */
-  listCpes(tenantId: string, offset: number, limit: number): { items: WireCpe[]; next?: number } {
-    const ids = this.tenant(tenantId).cpeIds;
+  /** A page of a tenant's CPEs (offset cursor), or of one HA group's (HA_NAME, trimmed). */
+  listCpes(
+    tenantId: string,
+    offset: number,
+    limit: number,
+    haName?: string,
+  ): { items: WireCpe[]; next?: number } {
+    const all = this.tenant(tenantId).cpeIds;
+    const want = haName?.trim();
+    const ids =
+      want === undefined ? all : all.filter((id) => this.cpes.get(id)?.metadata.HA_NAME?.trim() === want);
     const items = ids.slice(offset, offset + limit).map((id) => this.toWire(this.mustGet(id)));
     return offset + limit < ids.length ? { items, next: offset + limit } : { items };
   }

@@ -275,9 +275,10 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
     site,
     name,
 
-    async listCpes(tenantId) {
+    async listCpes(tenantId, options = {}) {
+      const query = { limit: pageSize, ...(options.haName !== undefined ? { haName: options.haName } : {}) };
       const items = await http.collect<WireCpe, WireCpePage>(
-        { method: 'GET', path: `/tenants/${enc(tenantId)}/cpes`, query: { limit: pageSize }, tenantId },
+        { method: 'GET', path: `/tenants/${enc(tenantId)}/cpes`, query, tenantId },
         (page) => page.items,
       );
       return items.map(toDirectorCpe);

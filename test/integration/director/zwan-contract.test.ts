@@ -83,6 +83,28 @@ afterEach(async () => {
 });
 
 describe('contract', () => {
+  test('listCpes with haName lists that HA group only, on every page (the fan-out reads its own group)', async () => {
+    sim.world.addCpe({
+      id: 'MDU_DC1',
+      name: 'MDU_DC1',
+      tenantId: TENANT,
+      metadata: { CPE_TYPE: 'DC', CPE_MODE: 'HA', HA_STATE: 'ACTIVE', HA_NAME: 'Madurai' },
+    });
+    try {
+      const d = director({ pageSize: 2 });
+      sim.clearRequests();
+      const chennai = await d.listCpes(TENANT, { haName: 'Chennai' });
+      expect(chennai.map((c) => c.id)).toEqual(['HA_DC1', 'HA_DC2', 'DR', 'BR1', 'BR2']);
+      const pages = sim.requests.filter((r) => r.operation === 'listCpes');
+      expect(pages).toHaveLength(3);
+      expect(pages.every((r) => r.query.haName === 'Chennai')).toBe(true);
+      expect((await d.listCpes(TENANT, { haName: 'Madurai' })).map((c) => c.id)).toEqual(['MDU_DC1']);
+      expect((await d.listCpes(TENANT)).map((c) => c.id)).toContain('MDU_DC1');
+    } finally {
+      sim.world.deleteCpe('MDU_DC1');
+    }
+  });
+
   test('every operation the adapter uses, success and error answers, validates against openapi.yaml', async () => {
     const d = director({ pageSize: 2 });
     const cpes = await d.listCpes(TENANT);
