@@ -8,8 +8,7 @@
  * Phases: faults for `faultPhaseMs`, then everything heals (operators' pins are lifted) and the
  * system gets one hold plus one drift period (and a margin of health runs) to converge.
  */
-import { marshall } from '@aws-sdk/util-dynamodb';
-import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import { parseConfig } from '../../shared/config/load.js';
 import type { Config } from '../../shared/config/schema.js';
 import { TokenBucket } from '../../shared/director/limits.js';
@@ -29,7 +28,6 @@ import { MemoryTable, type TableChangeListener } from '../../shared/store/memory
 import type { VersionedTable } from '../../shared/store/versioned-table.js';
 import type { FeedTableOptions } from './feed-table.js';
 import { StateRepository } from '../../shared/store/state-repo.js';
-import { FAILOVER_STREAM_TYPES } from '../../shared/store/table.js';
 import { createZwanSimulator, SIM_API_KEY } from '../simulator/zwan/server.js';
 import {
   applyFault,
@@ -43,6 +41,7 @@ import {
 import { MemoryIdempotencyLayer } from './idempotency.js';
 import { Invariants, type GroupShape, type Violation } from './invariants.js';
 import { SimScheduler, type Actor } from './scheduler.js';
+import { SimStream, type Delivery } from './stream.js';
 import { randomTopology } from './topology.js';
 import type { TopologyInput } from '../simulator/topology.js';
 import { newTransportLog, simTransport, type AppliedAction } from './transport.js';
@@ -244,7 +243,19 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   const table = options.table
     ? await options.table(sched, hooks)
     : new MemoryTable({ name: 'state', ...hooks });
-  const shard: DynamoDBRecord[] = [];
+  const stream = new SimStream(sched, {
+    batchSize: BATCH_SIZE,
+    retryAttempts: RETRY_ATTEMPTS,
+    rng: actRng,
+    faults: () => (faultsOn ? swarm.stream : undefined),
+    onDlq: (rec) => {
+      stats.dlq++;
+      inv.fail(
+        'F1',
+        `stream record ${rec.eventID} (${JSON.stringify(rec.dynamodb?.Keys)}) went to the DLQ after ${RETRY_ATTEMPTS} retries`,
+      );
+    },
+  });
   table.onChange((change) => {
     inv.onChange(change, sched.current());
     const img = change.newImage;
@@ -258,23 +269,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
       note(
         `store: health ${String(img.sk)} ${String(change.oldImage?.health ?? 'UNKNOWN')} → ${String(img.health)}`,
       );
-    // The deployed filter: only new images of the watched types.
-    if (!img || !FAILOVER_STREAM_TYPES.includes(img.type as never)) return;
-    shard.push({
-      eventID: String(change.seq),
-      eventName: change.eventName,
-      eventSource: 'aws:dynamodb',
-      awsRegion: 'ddblocal',
-      dynamodb: {
-        Keys: marshall(change.keys) as never,
-        NewImage: marshall(img, { removeUndefinedValues: true }) as never,
-        ...(change.oldImage
-          ? { OldImage: marshall(change.oldImage, { removeUndefinedValues: true }) as never }
-          : {}),
-        SequenceNumber: String(change.seq).padStart(21, '0'),
-        StreamViewType: 'NEW_AND_OLD_IMAGES',
-      },
-    });
+    stream.offer(change);
   });
   const repo = new StateRepository(table, runtime, { auditTtlDays: 90 });
   const idempotency = new MemoryIdempotencyLayer(() => sched.sleep(storeRng.int(1, 6)));
@@ -440,56 +435,15 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     }
   };
 
-  let next = 0;
-  let retries = 0;
-  let size = BATCH_SIZE;
-  const processed: DynamoDBRecord[] = [];
-  const streamLoop = async (until: number) => {
-    while (sched.now < until) {
-      await sched.harnessSleep(actRng.int(100, faultsOn ? swarm.stream.maxDelayMs : 500));
-      if (next >= shard.length) continue;
-      const batch = shard.slice(next, next + size);
-      const records = [...batch];
-      if (faultsOn && processed.length > 0 && actRng.chance(swarm.stream.duplicate))
-        records.splice(actRng.int(0, records.length), 0, actRng.pick(processed.slice(-10)));
-      if (faultsOn && actRng.chance(swarm.stream.shuffle)) actRng.shuffle(records);
-      const handler = (failoverContainer ??= createFailoverBatchHandler(newDeps(), {
-        persistenceStore: idempotency,
-        onResult,
-      }));
-      const event: DynamoDBStreamEvent = { Records: records };
-      const r = await invoke('failover', FAILOVER_TIMEOUT_MS, () => handler(event, context('failover')));
-      if (!r.ok) {
-        failoverContainer = undefined;
-        size = Math.max(1, Math.floor(size / 2)); // bisect on error
-        if (++retries > RETRY_ATTEMPTS) dlq(batch.length === 1 ? 1 : 0);
-        continue;
-      }
-      const failed = new Set(r.value.batchItemFailures.map((f) => f.itemIdentifier));
-      const firstFailed = batch.findIndex((rec) => failed.has(rec.dynamodb?.SequenceNumber ?? ''));
-      if (firstFailed < 0) {
-        processed.push(...batch);
-        next += batch.length;
-        retries = 0;
-        size = BATCH_SIZE;
-        continue;
-      }
-      processed.push(...batch.slice(0, firstFailed));
-      next += firstFailed;
-      if (++retries > RETRY_ATTEMPTS) dlq(1);
-    }
-  };
-  const dlq = (n: number) => {
-    for (let i = 0; i < n && next < shard.length; i++) {
-      const rec = shard[next++];
-      stats.dlq++;
-      inv.fail(
-        'F1',
-        `stream record ${rec?.eventID} (${JSON.stringify(rec?.dynamodb?.Keys)}) went to the DLQ after ${RETRY_ATTEMPTS} retries`,
-      );
-    }
-    retries = 0;
-    size = BATCH_SIZE;
+  /** One failover invocation of a stream batch (the container survives until it fails). */
+  const deliver = async (event: DynamoDBStreamEvent): Promise<Delivery> => {
+    const handler = (failoverContainer ??= createFailoverBatchHandler(newDeps(), {
+      persistenceStore: idempotency,
+      onResult,
+    }));
+    const r = await invoke('failover', FAILOVER_TIMEOUT_MS, () => handler(event, context('failover')));
+    if (!r.ok) failoverContainer = undefined;
+    return r.ok ? { ok: true, value: r.value } : { ok: false };
   };
 
   const driftLoop = async (until: number) => {
@@ -568,7 +522,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     }
   });
   void healthLoop(endAt);
-  void streamLoop(endAt);
+  void stream.run(endAt, deliver);
   void driftLoop(endAt);
 
   let stopped = false;

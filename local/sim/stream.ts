@@ -1,0 +1,112 @@
+/**
+ * The state table's stream and the failover function's event-source mapping, as Lambda runs
+ * them: only new images of the watched item types pass (the deployed filter); one batch of up to
+ * `batchSize` records at a time, in order; a partial batch response retries from the first
+ * failed record; a failed invocation (error, timeout, crash) bisects the batch; a record that
+ * fails `retryAttempts` times goes to the DLQ. On top, the checker's faults: a record delivered
+ * again (duplicated), a batch reordered, polls delayed.
+ */
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { TableChange } from '../../shared/store/memory-table.js';
+import { FAILOVER_STREAM_TYPES } from '../../shared/store/table.js';
+import type { Prng } from './prng.js';
+import type { SimScheduler } from './scheduler.js';
+
+/** Stream faults while the fault phase lasts (undefined: none). */
+export interface StreamFaults {
+  duplicate: number;
+  shuffle: number;
+  maxDelayMs: number;
+}
+
+/** Options of {@link SimStream}. */
+export interface SimStreamOptions {
+  batchSize: number;
+  retryAttempts: number;
+  rng: Prng;
+  faults: () => StreamFaults | undefined;
+  /** A record given up on. */
+  onDlq: (record: DynamoDBRecord) => void;
+}
+
+/** One invocation's outcome: the partial batch response, or a failure (error, timeout, crash). */
+export type Delivery = { ok: true; value: DynamoDBBatchResponse } | { ok: false };
+
+/** The stream of one table and its event-source mapping. */
+export class SimStream {
+  private readonly shard: DynamoDBRecord[] = [];
+  private readonly processed: DynamoDBRecord[] = [];
+  private next = 0;
+  private retries = 0;
+  private size: number;
+
+  constructor(
+    private readonly sched: SimScheduler,
+    private readonly options: SimStreamOptions,
+  ) {
+    this.size = options.batchSize;
+  }
+
+  /** A landed table write; kept when the deployed filter passes it. */
+  offer(change: TableChange): void {
+    const img = change.newImage;
+    if (!img || !FAILOVER_STREAM_TYPES.includes(img.type as never)) return;
+    this.shard.push({
+      eventID: String(change.seq),
+      eventName: change.eventName,
+      eventSource: 'aws:dynamodb',
+      awsRegion: 'ddblocal',
+      dynamodb: {
+        Keys: marshall(change.keys) as never,
+        NewImage: marshall(img, { removeUndefinedValues: true }) as never,
+        ...(change.oldImage
+          ? { OldImage: marshall(change.oldImage, { removeUndefinedValues: true }) as never }
+          : {}),
+        SequenceNumber: String(change.seq).padStart(21, '0'),
+        StreamViewType: 'NEW_AND_OLD_IMAGES',
+      },
+    });
+  }
+
+  /** Poll and deliver until virtual time `until`. */
+  async run(until: number, deliver: (event: DynamoDBStreamEvent) => Promise<Delivery>): Promise<void> {
+    const { rng, batchSize, retryAttempts } = this.options;
+    while (this.sched.now < until) {
+      const faults = this.options.faults();
+      await this.sched.harnessSleep(rng.int(100, faults?.maxDelayMs ?? 500));
+      if (this.next >= this.shard.length) continue;
+      const batch = this.shard.slice(this.next, this.next + this.size);
+      const records = [...batch];
+      if (faults && this.processed.length > 0 && rng.chance(faults.duplicate))
+        records.splice(rng.int(0, records.length), 0, rng.pick(this.processed.slice(-10)));
+      if (faults && rng.chance(faults.shuffle)) rng.shuffle(records);
+      const r = await deliver({ Records: records });
+      if (!r.ok) {
+        this.size = Math.max(1, Math.floor(this.size / 2)); // bisect on error
+        if (++this.retries > retryAttempts && batch.length === 1) this.giveUp();
+        continue;
+      }
+      const failed = new Set(r.value.batchItemFailures.map((f) => f.itemIdentifier));
+      const firstFailed = batch.findIndex((rec) => failed.has(rec.dynamodb?.SequenceNumber ?? ''));
+      if (firstFailed < 0) {
+        this.processed.push(...batch);
+        this.next += batch.length;
+        this.retries = 0;
+        this.size = batchSize;
+        continue;
+      }
+      this.processed.push(...batch.slice(0, firstFailed));
+      this.next += firstFailed;
+      if (++this.retries > retryAttempts) this.giveUp();
+    }
+  }
+
+  /** The record at the head goes to the DLQ; the mapping carries on after it. */
+  private giveUp(): void {
+    const record = this.shard[this.next++];
+    if (record) this.options.onDlq(record);
+    this.retries = 0;
+    this.size = this.options.batchSize;
+  }
+}
