@@ -15,7 +15,9 @@ export type Fault =
   | { at: number; verb: 'oscillate'; id: string; periodMs: number; times: number }
   | { at: number; verb: 'site-down' | 'site-up'; site: SiteName }
   | { at: number; verb: 'director'; site: SiteName; mode: DirectorMode; forMs: number }
-  | { at: number; verb: 'swizzle'; forMs: number };
+  | { at: number; verb: 'swizzle'; forMs: number }
+  /** A point-in-time restore of the state table to its content at `fromAt` (epochs fall back). */
+  | { at: number; verb: 'restore-table'; fromAt: number };
 
 /** Rates of one schedule (TigerBeetle's options swarm: some off, some high). */
 export interface Swarm {
@@ -82,7 +84,11 @@ export function drawFaults(rng: Prng, concentrators: readonly string[], swarm: S
         mode: rng.pick(['error5xx', 'down', 'hang'] as const),
         forMs: rng.int(5, 90) * 1000,
       });
-    else faults.push({ at: when(), verb: 'swizzle', forMs: rng.int(10, 60) * 1000 });
+    else if (r < 0.96) faults.push({ at: when(), verb: 'swizzle', forMs: rng.int(10, 60) * 1000 });
+    else {
+      const at = when();
+      faults.push({ at, verb: 'restore-table', fromAt: rng.int(0, at) });
+    }
   }
   return faults.sort((a, b) => a.at - b.at);
 }
@@ -125,6 +131,8 @@ export function applyFault(
         .forEach((s, i) => later(f.forMs + i * 3_000, () => (world.sites[s].mode = 'ok')));
       return;
     }
+    case 'restore-table':
+      return; // the store's, not the world's: the schedule applies it
   }
 }
 
@@ -157,5 +165,7 @@ export function describeFault(f: Fault): string {
       return `director ${f.site} ${f.mode} for ${f.forMs / 1000} s`;
     case 'swizzle':
       return `swizzle-clog both directors for ${f.forMs / 1000} s`;
+    case 'restore-table':
+      return `restore the state table to its content at +${Math.round(f.fromAt / 1000)} s (PITR)`;
   }
 }

@@ -138,7 +138,7 @@ export class Invariants {
     this.groups.set(key, next);
     const oldEpoch = before?.epoch ?? 0;
     if (next.epoch < oldEpoch) this.fail('S1', `${key}: stored epoch went back ${oldEpoch} → ${next.epoch}`);
-    if (next.servingId === before?.servingId || next.servingId === undefined) return;
+    if (this.seeding || next.servingId === before?.servingId || next.servingId === undefined) return;
     const serving = next.servingId;
     const reason = typeof item.reason === 'string' ? item.reason : undefined;
     this.changes.push({
@@ -199,7 +199,7 @@ export class Invariants {
       return;
     }
     this.health.set(k, { health, since, changedAt: now });
-    if (health === 'UP' && since !== null) this.checkHold(groupKey, target, since, actor);
+    if (!this.seeding && health === 'UP' && since !== null) this.checkHold(groupKey, target, since, actor);
   }
 
   /** S4: the UP at `since` needs observed good samples covering [since − hold, since], no gap. */
@@ -239,6 +239,31 @@ export class Invariants {
 
   /** Groups whose fan-out for the stored epoch completed: that epoch and its serving. */
   private readonly converged = new Map<string, { epoch: number; servingId: string }>();
+
+  /** Re-reading a restored table: views only, no checks. */
+  private seeding = false;
+
+  /**
+   * The state table was restored to `items` (PITR): the checker's view of the store starts over
+   * from them; epochs may fall back (not an S1 violation: the store itself went back).
+   */
+  onRestore(items: readonly Record<string, unknown>[]): void {
+    this.seeding = true;
+    this.groups.clear();
+    this.health.clear();
+    this.blindSince.clear();
+    this.converged.clear();
+    this.failbacks.clear();
+    this.audits.clear();
+    this.notices.clear();
+    for (const item of items) {
+      if (item.type !== 'group' && item.type !== 'cpe-health' && item.type !== 'director') continue;
+      const keys = { pk: String(item.pk), sk: String(item.sk) };
+      this.onChange({ seq: 0, eventName: 'INSERT', keys, newImage: item }, undefined);
+    }
+    this.seeding = false;
+    this.changes.length = 0;
+  }
 
   /** S1 on the director side; S3a for writes that land after a completed fan-out. */
   onApplied(a: AppliedAction): void {

@@ -496,6 +496,17 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   const healAt = start + swarm.faultPhaseMs;
   // S3: within one hold plus one drift period of the heal (plus a health run and a margin).
   const endAt = healAt + cadence.holdSec * 1000 + DRIFT_PERIOD_MS + HEALTH_PERIOD_MS + 30_000;
+  // A point-in-time restore: the table as it was at `fromAt`, put back at `at` (memory table only).
+  for (const f of faults) {
+    if (f.verb !== 'restore-table' || !(table instanceof MemoryTable)) continue;
+    let snapshot: ReturnType<MemoryTable['snapshot']> | undefined;
+    sched.at(f.fromAt, () => (snapshot = table.snapshot()));
+    sched.at(f.at, () => {
+      if (!faultsOn || !snapshot) return;
+      table.restore(snapshot);
+      inv.onRestore(snapshot);
+    });
+  }
   for (const f of faults) {
     sched.at(f.at, () => {
       if (!faultsOn) return;

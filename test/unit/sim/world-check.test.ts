@@ -92,6 +92,20 @@ describe('the whole-system checker', () => {
     expect(violating).toEqual([]);
   });
 
+  it('regression: after a table restore (PITR) behind the director fence, the branches still come back (S3)', async () => {
+    // The restored group is at epoch 1 while the DC director has seen epoch 4. Before the fix
+    // every fan-out got 409, counted itself superseded, and BR1/BR2 stayed on DC2 for good.
+    const faults: Fault[] = [
+      { at: 100_000, verb: 'down', id: 'HA_DC1' },
+      { at: 130_000, verb: 'up', id: 'HA_DC1' },
+      { at: 210_000, verb: 'down', id: 'HA_DC1' },
+      { at: 245_000, verb: 'restore-table', fromAt: 90_000 },
+    ];
+    const r = await runSchedule(3, { topology: lab, swarm: { ...calm, faultPhaseMs: 300_000 }, faults });
+    expect(summary(r)).toEqual([]);
+    expect(r.trace.some((line) => line.includes('restore the state table'))).toBe(true);
+  });
+
   it('random schedules: no invariant broken', async () => {
     const from = Number(process.env.CHECK_FROM ?? 1);
     const count = Number(process.env.CHECK_SCHEDULES ?? 150);
