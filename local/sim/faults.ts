@@ -23,7 +23,10 @@ export type Fault =
 export interface Swarm {
   faultPhaseMs: number;
   transport: TransportFaults;
-  /** Per actor sleep: the chance its process crashes there. */
+  /**
+   * Per invocation: the chance its process crashes, at an await drawn uniformly among its first
+   * few hundred (a long fan-out is not more likely to die than a short one).
+   */
   crash: number;
   /** Per table write: the chance its answer is lost after it landed. */
   lostStoreAnswer: number;
@@ -47,7 +50,7 @@ export function drawSwarm(rng: Prng): Swarm {
       lostAnswer: maybe(rng, 0.03),
       lateAnswer: maybe(rng, 0.02),
     },
-    crash: maybe(rng, 0.004),
+    crash: maybe(rng, 0.3),
     lostStoreAnswer: maybe(rng, 0.02),
     stream: { duplicate: maybe(rng, 0.3), shuffle: maybe(rng, 0.3), maxDelayMs: rng.int(100, 4000) },
     overlapHealth: maybe(rng, 0.4),

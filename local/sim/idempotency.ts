@@ -2,8 +2,9 @@
  * Powertools idempotency's persistence layer in memory, for the checker: the same conditions as
  * its DynamoDB layer (a record may be written when absent, expired, or in progress past its
  * in-progress expiry), atomic after a scheduler gate, and kept across container crashes (it is
- * the idempotency table). Powertools stamps its timestamps with the wall clock itself, so the
- * conditions compare with the wall clock too, as its DynamoDB layer does.
+ * the idempotency table). Powertools stamps its timestamps with `Date.now`, and the conditions
+ * compare with `Date.now` too, as its DynamoDB layer does; a checker schedule points `Date.now`
+ * at its virtual clock while it runs.
  */
 import {
   IdempotencyItemAlreadyExistsError,

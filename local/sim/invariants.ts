@@ -276,6 +276,12 @@ export class Invariants {
           `${a.groupKey}: a re-point of ${a.cpeId} at epoch ${a.epoch} landed (now on ${on ?? 'nothing'}) after the epoch-${done.epoch} fan-out onto ${done.servingId} had completed`,
         );
     }
+    // Across directors: the world's branches do not care which director applied an older decision.
+    if (a.epoch < a.newestAnywhere && a.epoch >= a.seenBefore)
+      this.fail(
+        'S1',
+        `director ${a.site} applied ${a.op} for ${a.groupKey} at epoch ${a.epoch} after epoch ${a.newestAnywhere} had been applied through another director`,
+      );
     if (a.epoch < a.seenBefore)
       this.fail(
         'S1',

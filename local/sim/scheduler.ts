@@ -22,6 +22,8 @@ export interface Actor {
   readonly name: string;
   readonly startedAt: number;
   crashed: boolean;
+  /** Awaits (scheduler sleeps) so far. */
+  sleeps: number;
   /** Set by the runner: which invocation this is (e.g. a stream batch) for the trace. */
   detail?: string;
 }
@@ -50,7 +52,9 @@ export class SimScheduler {
   /** Virtual epoch ms. */
   now: number;
   steps = 0;
-  /** Crash hook: asked at every sleep of an actor whether to crash it there. */
+  /** Sleeps outside any actor (an attribution leak in the harness: the checker reports it). */
+  orphanSleeps = 0;
+  /** Crash hook: asked at every sleep of an actor (its `sleeps` counts them) whether to crash it there. */
   crashAt?: (actor: Actor) => boolean;
 
   constructor(seed: number, start = Date.UTC(2026, 11, 1, 8, 0, 0)) {
@@ -66,7 +70,10 @@ export class SimScheduler {
   /** Resolve after `ms` virtual ms; never for a crashed actor. */
   sleep(ms: number): Promise<void> {
     const actor = this.running;
+    // Every sleep of the code under test belongs to an actor; the harness uses harnessSleep.
+    if (!actor) this.orphanSleeps++;
     if (actor?.crashed) return new Promise<void>(() => {});
+    if (actor) actor.sleeps++;
     if (actor && this.crashAt?.(actor)) {
       this.crash(actor);
       return new Promise<void>(() => {});
@@ -136,14 +143,15 @@ export class SimScheduler {
 
   /** Start an actor: `fn` runs in its context. The promise never settles if it crashes. */
   spawn<T>(name: string, fn: (actor: Actor) => Promise<T>): { actor: Actor; done: Promise<T> } {
-    const actor: Actor = { id: ++this.actorSeq, name, startedAt: this.now, crashed: false };
-    const outer = this.running;
-    this.running = actor;
-    try {
-      return { actor, done: fn(actor) };
-    } finally {
-      this.running = outer;
-    }
+    const actor: Actor = { id: ++this.actorSeq, name, startedAt: this.now, crashed: false, sleeps: 0 };
+    // Started on a timer of its own: everything up to its first sleep runs in a step owned by it
+    // (an await on an already settled promise does not hand the step back to the harness).
+    const done = new Promise<T>((resolve, reject) => {
+      this.push(actor, 0, () => {
+        if (!actor.crashed) fn(actor).then(resolve, reject);
+      });
+    });
+    return { actor, done };
   }
 
   /** Kill an actor now (a Lambda timeout, a container crash). */

@@ -26,12 +26,15 @@ export interface SimStreamOptions {
   retryAttempts: number;
   rng: Prng;
   faults: () => StreamFaults | undefined;
-  /** A record given up on. */
-  onDlq: (record: DynamoDBRecord) => void;
+  /**
+   * A record given up on. `crashesOnly`: every failure was a process crash or timeout, never the
+   * handler's own answer (Lambda doing as designed under repeated process death).
+   */
+  onDlq: (record: DynamoDBRecord, crashesOnly: boolean) => void;
 }
 
-/** One invocation's outcome: the partial batch response, or a failure (error, timeout, crash). */
-export type Delivery = { ok: true; value: DynamoDBBatchResponse } | { ok: false };
+/** One invocation's outcome: the partial batch response, or a failure (an error; a crash or timeout). */
+export type Delivery = { ok: true; value: DynamoDBBatchResponse } | { ok: false; crashed: boolean };
 
 /** The stream of one table and its event-source mapping. */
 export class SimStream {
@@ -40,6 +43,8 @@ export class SimStream {
   private next = 0;
   private retries = 0;
   private size: number;
+  /** Whether the handler itself (not a crash) failed the head record since it became the head. */
+  private handlerFailed = false;
 
   constructor(
     private readonly sched: SimScheduler,
@@ -83,6 +88,7 @@ export class SimStream {
       if (faults && rng.chance(faults.shuffle)) rng.shuffle(records);
       const r = await deliver({ Records: records });
       if (!r.ok) {
+        if (!r.crashed) this.handlerFailed = true;
         this.size = Math.max(1, Math.floor(this.size / 2)); // bisect on error
         if (++this.retries > retryAttempts && batch.length === 1) this.giveUp();
         continue;
@@ -93,11 +99,15 @@ export class SimStream {
         this.processed.push(...batch);
         this.next += batch.length;
         this.retries = 0;
+        this.handlerFailed = false;
         this.size = batchSize;
         continue;
       }
       this.processed.push(...batch.slice(0, firstFailed));
+      // A new head record starts its own count; the handler reported it failed.
+      if (firstFailed > 0) this.retries = 0;
       this.next += firstFailed;
+      this.handlerFailed = true;
       if (++this.retries > retryAttempts) this.giveUp();
     }
   }
@@ -105,8 +115,9 @@ export class SimStream {
   /** The record at the head goes to the DLQ; the mapping carries on after it. */
   private giveUp(): void {
     const record = this.shard[this.next++];
-    if (record) this.options.onDlq(record);
+    if (record) this.options.onDlq(record, !this.handlerFailed);
     this.retries = 0;
+    this.handlerFailed = false;
     this.size = this.options.batchSize;
   }
 }

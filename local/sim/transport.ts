@@ -37,6 +37,8 @@ export interface AppliedAction {
   cpeId?: string;
   /** The director's highest epoch of the group before this write. */
   seenBefore: number;
+  /** The highest epoch any director had applied for the group before this write. */
+  newestAnywhere: number;
 }
 
 /** What the transport observed (S1, the hold check, the trace). */
@@ -44,6 +46,8 @@ export interface TransportLog {
   applied: AppliedAction[];
   /** Per site, group key → highest epoch the director accepted. */
   seen: Record<SiteName, Map<string, number>>;
+  /** Group key → highest epoch any director accepted. */
+  seenAnywhere: Map<string, number>;
   /** Health answers: per CPE id, `[at, good]` in time order (good: alive and loss below the threshold). */
   samples: Map<string, [number, boolean | null, number][]>;
   calls: number;
@@ -173,10 +177,12 @@ export function simTransport(parts: {
         op: url.pathname.split('/').slice(-1)[0] ?? '',
         ...(cpeMatch?.[1] ? { cpeId: decodeURIComponent(cpeMatch[1]) } : {}),
         seenBefore,
+        newestAnywhere: log.seenAnywhere.get(groupKey) ?? 0,
       };
       log.applied.push(action);
       parts.onApplied?.(action);
       seen.set(groupKey, Math.max(seen.get(groupKey) ?? 0, epoch));
+      log.seenAnywhere.set(groupKey, Math.max(log.seenAnywhere.get(groupKey) ?? 0, epoch));
     }
   }
 
@@ -197,5 +203,11 @@ export function simTransport(parts: {
 
 /** An empty {@link TransportLog}. */
 export function newTransportLog(): TransportLog {
-  return { applied: [], seen: { DC: new Map(), DR: new Map() }, samples: new Map(), calls: 0 };
+  return {
+    applied: [],
+    seen: { DC: new Map(), DR: new Map() },
+    seenAnywhere: new Map(),
+    samples: new Map(),
+    calls: 0,
+  };
 }

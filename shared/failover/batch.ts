@@ -55,7 +55,18 @@ export function idempotentFanOut(
   return async (request, hooks) => {
     try {
       const result = await once(request, hooks);
-      return ran.has(request) ? result : { ...result, replayed: true };
+      if (ran.has(request)) return result;
+      // The stored result of a fan-out that left work undone (failed re-points or HA_STATE) is
+      // not an answer to replay: run it again, fenced and idempotent, so a retried record retries.
+      if (result.counts.failed > 0 || (result.haStateFailures?.length ?? 0) > 0) {
+        deps.log.info('the stored fan-out for this epoch left branches undone: running it again', {
+          groupKey: request.groupKey,
+          epoch: request.epoch,
+          failed: result.counts.failed,
+        });
+        return fanOut(deps, request, hooks);
+      }
+      return { ...result, replayed: true };
     } catch (error) {
       if (!(error instanceof IdempotencyAlreadyInProgressError)) throw error;
       deps.log.info(

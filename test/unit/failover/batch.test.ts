@@ -1,7 +1,13 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
-import { createFailoverBatchHandler } from '../../../shared/failover/batch.js';
-import type { ReconcileResult } from '../../../shared/failover/service.js';
+import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
+import { MemoryIdempotencyLayer } from '../../../local/sim/idempotency.js';
+import {
+  createFailoverBatchHandler,
+  FANOUT_IDEMPOTENCY_KEY,
+  idempotentFanOut,
+} from '../../../shared/failover/batch.js';
+import { reconcileGroup, type ReconcileResult } from '../../../shared/failover/service.js';
 import { DirectorUnavailableError } from '../../../shared/errors.js';
 import { silentLog } from '../../../shared/observability.js';
 import { harness, KEY } from './harness.js';
@@ -88,5 +94,32 @@ describe('a director outage', () => {
       Records: [{ eventName: 'MODIFY', dynamodb: { SequenceNumber: '3' } }, ...healthChange().Records],
     } as DynamoDBStreamEvent;
     expect((await handler(bad, context)).batchItemFailures).toEqual([{ itemIdentifier: '3' }]);
+  });
+});
+
+describe('idempotentFanOut', () => {
+  it('runs again a stored fan-out that left branches undone, instead of replaying its failures', async () => {
+    const h = harness({ branches: 3, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY); // epoch 1 on DC1
+    h.store.setHealth(KEY, 'DC1', 'DOWN', 2);
+    const config = new IdempotencyConfig({ eventKeyJmesPath: FANOUT_IDEMPOTENCY_KEY });
+    config.registerLambdaContext(context);
+    const runFanOut = idempotentFanOut(h.deps, new MemoryIdempotencyLayer(async () => {}), config);
+    // The first epoch-2 fan-out: two re-points fail (503 after the client's retries).
+    h.director.failRepoints.add('Chennai-br1');
+    h.director.failRepoints.add('Chennai-br2');
+    const first = await reconcileGroup(h.deps, KEY, { runFanOut });
+    expect(first.fanOut).toMatchObject({ epoch: 2, counts: { failed: 2 } });
+    // The record is retried with the same group + epoch once the director recovered.
+    const request = { groupKey: KEY, tenantId: 't1', servingId: 'DC2', epoch: 2, decidedAt: h.clock.now };
+    const again = await runFanOut(request);
+    expect(again.replayed).toBeUndefined();
+    expect(again.counts.failed).toBe(0);
+    expect([...h.director.branchTargets().values()]).toEqual(['DC2', 'DC2', 'DC2']);
+    // Another retry runs again too (the stored record still holds the failed run) but, fenced and
+    // planned from a fresh listing, finds nothing left to re-point.
+    const calls = h.director.calls.repoint;
+    expect((await runFanOut(request)).counts).toMatchObject({ repointed: 0, failed: 0, unchanged: 3 });
+    expect(h.director.calls.repoint).toBe(calls);
   });
 });
