@@ -66,6 +66,12 @@ export interface ReconcileOptions {
   maxAttempts?: number;
 }
 
+/**
+ * How old a group's outbox must be before another reconcile sends it: the writer sends its own
+ * within seconds of the epoch write; older than this, the writer is taken to have died.
+ */
+export const OUTBOX_GRACE_MS = 60_000;
+
 /** What {@link reconcileGroup} decided and did. */
 export interface ReconcileResult {
   groupKey: string;
@@ -134,9 +140,12 @@ export async function reconcileGroup(
       deps.store.getSiteRoles(),
     ]);
     // A change's notice is written to the outbox with its epoch; whoever reconciles the group next
-    // (a stream retry, the drift pass, the console) sends what a crash left there.
+    // (a stream retry, the drift pass, the console) sends what a crash left there — once the
+    // outbox is older than OUTBOX_GRACE_MS, so that a reconcile racing the writer does not send
+    // the writer's notice a second time while the writer is still sending it.
     let pending = stored?.outbox ?? [];
-    if (!dryRun && pending.length > 0 && stored) {
+    const orphaned = stored?.changedAt === undefined || now() - stored.changedAt >= OUTBOX_GRACE_MS;
+    if (!dryRun && pending.length > 0 && stored && orphaned) {
       if (await flushOutbox(deps, groupKey, stored.epoch, pending, 'left by an earlier run')) pending = [];
     }
     const view = opts.view ?? (await loadTenantView(deps, tenantId, roles));

@@ -1,6 +1,6 @@
 import { reconcileDrift } from '../../../shared/failover/drift.js';
 import { MemoryFailoverStore } from '../../../shared/failover/memory-store.js';
-import { fanOut, loadTenantView, reconcileGroup } from '../../../shared/failover/service.js';
+import { fanOut, loadTenantView, OUTBOX_GRACE_MS, reconcileGroup } from '../../../shared/failover/service.js';
 import { harness, kinds, KEY } from './harness.js';
 
 describe('reconcileGroup', () => {
@@ -364,7 +364,11 @@ describe('the notice outbox', () => {
     await expect(reconcileGroup(h.deps, KEY)).rejects.toThrow('crash');
     expect(kinds(h)).not.toContain('FAILOVER');
     expect((await h.store.getGroup(KEY))?.outbox?.map((n) => n.kind)).toEqual(['FAILOVER']);
-    // The stream retries the record: no change is left to decide, but the outbox is sent.
+    // A reconcile right away leaves the outbox to its writer (it may still be sending it)...
+    await reconcileGroup(h.deps, KEY);
+    expect(kinds(h)).not.toContain('FAILOVER');
+    // ...the stream's retry after the grace finds no change left to decide, but sends the outbox.
+    h.clock.now += OUTBOX_GRACE_MS;
     const retry = await reconcileGroup(h.deps, KEY);
     expect(retry).toMatchObject({ changed: false, epoch: 2, servingId: 'DC2' });
     expect(h.published.notices.filter((n) => n.kind === 'FAILOVER')).toEqual([
@@ -388,6 +392,7 @@ describe('the notice outbox', () => {
     };
     await reconcileGroup(h.deps, KEY);
     expect((await h.store.getGroup(KEY))?.outbox).toHaveLength(1);
+    h.clock.now += OUTBOX_GRACE_MS;
     await reconcileGroup(h.deps, KEY, { trigger: 'drift' });
     expect(kinds(h).filter((k) => k === 'FAILOVER')).toHaveLength(2);
     expect(h.audited.filter((n) => n.kind === 'FAILOVER')).toHaveLength(1);
@@ -442,5 +447,25 @@ describe('MemoryFailoverStore outbox', () => {
     expect(await store.writeAuditOnce(n(2), 'k#2#FAILOVER')).toBe(true);
     expect(await store.writeAuditOnce(n(2), 'k#2#FAILOVER')).toBe(false);
     expect(store.audits).toHaveLength(1);
+  });
+});
+
+describe('the notice outbox and a reconcile racing its writer', () => {
+  it('a reconcile within the grace does not send the writer’s notice a second time', async () => {
+    const h = harness({ branches: 1, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY);
+    h.store.setHealth(KEY, 'DC1', 'DOWN');
+    // The writer is slow to publish: another reconcile (the console, a drift pass) runs meanwhile.
+    const publish = h.published.publish.bind(h.published);
+    let racing: Promise<unknown> | undefined;
+    h.published.publish = async (n) => {
+      if (n.kind === 'FAILOVER' && !racing) {
+        racing = reconcileGroup(h.deps, KEY, { trigger: 'console' });
+        await racing; // the writer's publish waits for the racing reconcile to finish
+      }
+      return publish(n);
+    };
+    await reconcileGroup(h.deps, KEY);
+    expect(h.published.notices.filter((n) => n.kind === 'FAILOVER')).toHaveLength(1);
   });
 });
