@@ -85,6 +85,8 @@ export class Invariants {
   readonly audits = new Map<string, number>();
   readonly notices = new Map<string, number>();
   private readonly failbacks = new Map<string, number>();
+  /** Changes of serving notified more than once (at least once is the promise; counted). */
+  duplicateNotices = 0;
   /** Groups an operator acted on (pins move serving on purpose: no S4 failback spacing). */
   readonly operated = new Set<string>();
 
@@ -358,6 +360,7 @@ export class Invariants {
     }
     for (const c of this.changes) {
       const k = `${c.groupKey}#${c.epoch}`;
+      if ((this.notices.get(k) ?? 0) > 1) this.duplicateNotices++;
       const audits = this.audits.get(k) ?? 0;
       if (audits !== 1)
         this.fail(

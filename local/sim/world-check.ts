@@ -100,7 +100,14 @@ export interface ScheduleReport {
   trace: string[];
   swarm: Swarm;
   /** Serving changes, director calls, invocations, crashes. */
-  stats: { changes: number; directorCalls: number; invocations: number; crashes: number; dlq: number };
+  stats: {
+    changes: number;
+    directorCalls: number;
+    invocations: number;
+    crashes: number;
+    dlq: number;
+    duplicateNotices: number;
+  };
 }
 
 /** The checker's health cadence (short, so a schedule is minutes of virtual time). */
@@ -213,7 +220,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     trace.push(`+${((sched.now - start) / 1000).toFixed(3)}s ${line}`);
     if (trace.length > traceMax * 2) trace.splice(0, trace.length - traceMax);
   };
-  const stats = { changes: 0, directorCalls: 0, invocations: 0, crashes: 0, dlq: 0 };
+  const stats = { changes: 0, directorCalls: 0, invocations: 0, crashes: 0, dlq: 0, duplicateNotices: 0 };
 
   const inv = new Invariants(
     shapes,
@@ -569,6 +576,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
       `${sched.orphanSleeps} await(s) of the code ran outside any actor (crashes and S4 would miss them)`,
     );
   stats.directorCalls = transportLog.calls;
+  stats.duplicateNotices = inv.duplicateNotices;
   void healthRuns;
   return {
     seed,
