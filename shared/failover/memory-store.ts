@@ -5,12 +5,14 @@
 import type { AlarmKind, Health, Pin, SiteName, SiteRole } from '../domain/model.js';
 import { acknowledgedVerdict } from '../domain/monitor.js';
 import type { Notice } from '../notify/port.js';
+import { samePin } from '../store/repos/groups.js';
 import type {
   BranchOutcome,
   DirectorState,
   FailoverStore,
   GroupState,
   MonitorBlindAck,
+  ServingGuard,
   ServingUpdate,
   TargetHealth,
 } from './ports.js';
@@ -41,9 +43,15 @@ export class MemoryFailoverStore implements FailoverStore {
     return [...this.groups.values()].map((g) => structuredClone(g));
   }
 
-  async compareAndSetServing(groupKey: string, expectedEpoch: number, next: ServingUpdate): Promise<boolean> {
+  async compareAndSetServing(
+    groupKey: string,
+    expectedEpoch: number,
+    next: ServingUpdate,
+    guard?: ServingGuard,
+  ): Promise<boolean> {
     const g = this.groups.get(groupKey);
     if ((g?.epoch ?? 0) !== expectedEpoch) return false;
+    if (guard && !samePin(g?.pin, guard.pin)) return false;
     this.groups.set(groupKey, {
       ...(g ?? { alarms: [] }),
       groupKey,

@@ -17,9 +17,10 @@ import type {
   MonitorBlindAck,
   ServingUpdate,
 } from '../store/state-repo.js';
+import type { ServingGuard } from '../store/repos/groups.js';
 
 // The stored shapes are declared once, by the state repository (which implements FailoverStore).
-export type { BranchOutcome, MonitorBlindAck, ServingUpdate };
+export type { BranchOutcome, MonitorBlindAck, ServingGuard, ServingUpdate };
 
 /** A group's record as the failover service sees it (the stored group without bookkeeping). */
 export type GroupState = Pick<
@@ -56,7 +57,12 @@ export interface FailoverStore {
    * write; undefined keeps the stored outbox) only if the stored epoch is still `expectedEpoch`
    * (0 and absent record are the same). Resolves false when another writer got there first.
    */
-  compareAndSetServing(groupKey: string, expectedEpoch: number, next: ServingUpdate): Promise<boolean>;
+  compareAndSetServing(
+    groupKey: string,
+    expectedEpoch: number,
+    next: ServingUpdate,
+    guard?: ServingGuard,
+  ): Promise<boolean>;
   /**
    * Remove the group's outbox (its notices were sent) only if the stored epoch is still `epoch`.
    * Resolves false, writing nothing, when the epoch moved (a newer change owns it) or none is stored.

@@ -224,16 +224,24 @@ export async function reconcileGroup(
           at,
         }),
       ];
-      const won = await deps.store.compareAndSetServing(groupKey, current.epoch, {
-        tenantId,
-        haName,
-        servingId: decision.servingId,
-        epoch: decision.epoch,
-        reason: decision.reason,
-        alarms,
-        changedAt: at,
-        outbox,
-      });
+      // Conditional on the epoch AND the pin this decision read: a pin or unpin changes no epoch,
+      // so without the pin in the condition a decision made on a pin withdrawn meanwhile landed
+      // (serving onto an UNKNOWN candidate nobody pins any more).
+      const won = await deps.store.compareAndSetServing(
+        groupKey,
+        current.epoch,
+        {
+          tenantId,
+          haName,
+          servingId: decision.servingId,
+          epoch: decision.epoch,
+          reason: decision.reason,
+          alarms,
+          changedAt: at,
+          outbox,
+        },
+        { pin: current.pin },
+      );
       if (!won) {
         deps.log.info('lost the epoch race; re-reading', { groupKey, epoch: current.epoch, attempt });
         continue;

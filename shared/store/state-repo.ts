@@ -51,7 +51,7 @@ import { AuditRepository } from './repos/audit.js';
 import { BranchRepository } from './repos/branches.js';
 import { DirectorRepository } from './repos/directors.js';
 import { DrRepository } from './repos/dr.js';
-import { GroupRepository } from './repos/groups.js';
+import { GroupRepository, type ServingGuard } from './repos/groups.js';
 import { HealthRepository } from './repos/health.js';
 import { SiteRepository, type SetSiteRolesOptions } from './repos/sites.js';
 import type { VersionedTable } from './versioned-table.js';
@@ -199,8 +199,13 @@ export class StateRepository {
   }
 
   /** See {@link GroupRepository.compareAndSetServing}. */
-  compareAndSetServing(groupKey: string, expectedEpoch: number, next: ServingUpdate): Promise<boolean> {
-    return this.groups.compareAndSetServing(groupKey, expectedEpoch, next);
+  compareAndSetServing(
+    groupKey: string,
+    expectedEpoch: number,
+    next: ServingUpdate,
+    guard?: ServingGuard,
+  ): Promise<boolean> {
+    return this.groups.compareAndSetServing(groupKey, expectedEpoch, next, guard);
   }
 
   /** See {@link GroupRepository.clearOutbox}. */

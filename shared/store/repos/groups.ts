@@ -17,6 +17,18 @@ function requireEpoch(what: string, path: string, value: number): void {
 }
 
 /** Groups over the table port. */
+/** What else a serving write requires of the stored group, besides its epoch. */
+export interface ServingGuard {
+  /** The pin the decision read (undefined: none); the write is refused if the stored one differs. */
+  pin: Pin | undefined;
+}
+
+/** Two pins are the same pin (an absent and an undefined pin are both none). */
+export function samePin(a: Pin | undefined, b: Pin | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return JSON.stringify(a, Object.keys(a).sort()) === JSON.stringify(b, Object.keys(b).sort());
+}
+
 export class GroupRepository {
   constructor(private readonly store: ItemStore) {}
 
@@ -38,7 +50,12 @@ export class GroupRepository {
    * and preempt are kept; so is the stored outbox when `next.outbox` is undefined. A concurrent
    * write that leaves the epoch alone (a pin) is re-read and the change re-applied.
    */
-  async compareAndSetServing(groupKey: string, expectedEpoch: number, next: ServingUpdate): Promise<boolean> {
+  async compareAndSetServing(
+    groupKey: string,
+    expectedEpoch: number,
+    next: ServingUpdate,
+    guard?: ServingGuard,
+  ): Promise<boolean> {
     requireText('groupKey', groupKey);
     requireEpoch('expectedEpoch', 'expectedEpoch', expectedEpoch);
     if (!Number.isInteger(next.epoch) || next.epoch <= expectedEpoch) {
@@ -50,14 +67,22 @@ export class GroupRepository {
         },
       ]);
     }
-    const result = await this.writeAtEpoch(groupKey, next, expectedEpoch, (current) => ({
-      servingId: next.servingId,
-      epoch: next.epoch,
-      reason: next.reason,
-      alarms: next.alarms,
-      changedAt: next.changedAt,
-      outbox: next.outbox ?? current?.outbox,
-    }));
+    const result = await this.writeAtEpoch(
+      groupKey,
+      next,
+      expectedEpoch,
+      (current) => ({
+        servingId: next.servingId,
+        epoch: next.epoch,
+        reason: next.reason,
+        alarms: next.alarms,
+        changedAt: next.changedAt,
+        outbox: next.outbox ?? current?.outbox,
+      }),
+      // The pin the decision was made on must still be the stored one (a pin or unpin changes no
+      // epoch): a decision on a pin withdrawn meanwhile must not land.
+      guard ? (current) => samePin(current?.pin, guard.pin) : undefined,
+    );
     return result.changed;
   }
 
@@ -141,9 +166,11 @@ export class GroupRepository {
     group: GroupIdentity,
     expectedEpoch: number | undefined,
     change: (current: GroupItem | undefined) => Partial<ItemBody<GroupItem>>,
+    holds?: (current: GroupItem | undefined) => boolean,
   ): Promise<UpdateResult<GroupItem>> {
     return this.store.update<GroupItem>(keys.group(groupKey), (current) => {
       if (expectedEpoch !== undefined && (current?.epoch ?? 0) !== expectedEpoch) return undefined;
+      if (holds && !holds(current)) return undefined;
       return {
         ...bodyOf(current),
         type: ITEM_TYPES.group,

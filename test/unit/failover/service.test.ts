@@ -469,3 +469,27 @@ describe('the notice outbox and a reconcile racing its writer', () => {
     expect(h.published.notices.filter((n) => n.kind === 'FAILOVER')).toHaveLength(1);
   });
 });
+
+describe('a decision made on a pin that is withdrawn before it lands', () => {
+  it('does not land: serving never moves onto the UNKNOWN candidate nobody pins any more', async () => {
+    // Found by the whole-system checker (S2): a forced pin and an unpin a moment later; the
+    // pin's reconcile read the pin, the unpin removed it (no epoch change), and the pin's
+    // epoch write still landed.
+    const h = harness({ branches: 2, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY); // epoch 1 on DC1
+    h.store.setHealth(KEY, 'DC2', 'UNKNOWN');
+    const group = { tenantId: 't1', haName: 'Chennai' };
+    await h.store.setPin(KEY, { concentratorId: 'DC2', reason: 'forced', pinnedAt: h.clock.now }, group);
+    // The unpin lands between this reconcile's read and its epoch write.
+    const write = h.store.compareAndSetServing.bind(h.store);
+    h.store.compareAndSetServing = async (...args) => {
+      h.store.compareAndSetServing = write;
+      await h.store.setPin(KEY, undefined, group);
+      return write(...args);
+    };
+    const r = await reconcileGroup(h.deps, KEY);
+    expect(r).toMatchObject({ servingId: 'DC1', epoch: 1, changed: false });
+    expect((await h.store.getGroup(KEY))?.servingId).toBe('DC1');
+    expect([...h.director.branchTargets().values()]).toEqual(['DC1', 'DC1']);
+  });
+});

@@ -168,6 +168,17 @@ describe('StateRepository over MemoryTable', () => {
   });
 
   describe('groups', () => {
+    it('compareAndSetServing with a guard: refused when the stored pin is no longer the one read', async () => {
+      const pin = { concentratorId: 'dc2', reason: 'maintenance', pinnedAt: rt.now() };
+      await repo.setPin('t1#Chennai', pin, group);
+      await repo.setPin('t1#Chennai', undefined, group); // an unpin lands after the decision read the pin
+      expect(await repo.compareAndSetServing('t1#Chennai', 0, serving('dc2', 1), { pin })).toBe(false);
+      expect((await repo.getGroup('t1#Chennai'))?.servingId).toBeUndefined();
+      expect(await repo.compareAndSetServing('t1#Chennai', 0, serving('dc1', 1), { pin: undefined })).toBe(
+        true,
+      );
+    });
+
     it('compareAndSetServing: of four writers that all read epoch 0 exactly one wins', async () => {
       table.gate = barrier(4, (op) => op.kind === 'get');
       const ids = ['dc1', 'dc2', 'dr1', 'dr2'];
