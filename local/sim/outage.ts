@@ -1,9 +1,10 @@
 /**
  * Outage → last branch re-pointed, in virtual time, measured on the checker's world: one group
- * of `branches` branches on DC1 with DC2 standing by, the production cadence (a sample every 5 s,
- * 12 per run), a calm network (1–20 ms a leg). DC1 loses power at a random moment after the
- * first election; the figure is the time until the simulated world has every branch's tunnel on
- * DC2 (the world's word, not the controller's).
+ * of `branches` branches on DC1 with DC2 standing by, the configuration's defaults (a sample
+ * every 5 s, 12 per run, 3 bad samples for DOWN, 16 re-points in flight), a calm network (1–20 ms
+ * a leg). DC1 loses power at a random moment after the first election; the figure is the time
+ * until the simulated world has every branch's tunnel on DC2 (the world's word, not the
+ * controller's).
  */
 import type { TopologyInput } from '../simulator/topology.js';
 import { Prng } from './prng.js';
@@ -63,6 +64,7 @@ export async function outageToLastRepoint(seed: number, branches: number): Promi
     swarm: { ...CALM, faultPhaseMs: outageAt + 60_000 },
     faults: [{ at: outageAt, verb: 'down', id: 'dc1' }],
     cadence: { holdSec: 60, sampleIntervalSec: 5, samplesPerRun: 12 },
+    repointConcurrency: 16, // the configuration's default
     onApplied: (a, world, now) => {
       if (a.op !== 'repoint' || !a.cpeId || doneAt !== undefined) return;
       if (world.currentTarget(a.cpeId) === 'dc2') moved.add(a.cpeId);

@@ -62,6 +62,8 @@ export interface ScheduleOptions {
   swarm?: Partial<Swarm>;
   /** Scripted operator actions (hand-written schedules), besides the drawn ones. */
   console?: ScriptedConsoleOp[];
+  /** Re-point calls in flight per group (config `repoint.concurrency`). @default 8 */
+  repointConcurrency?: number;
   /** @default hold 60 s, a sample every 10 s, 6 per run */
   cadence?: Cadence;
   /**
@@ -129,7 +131,7 @@ const RETRY_ATTEMPTS = 5;
 const silent: LogSink = { debug() {}, info() {}, warn() {}, error() {} };
 const noMetrics: MetricSink = { count() {}, durationMs() {} };
 
-function checkerConfig(tenants: string[], cadence: Cadence): Config {
+function checkerConfig(tenants: string[], cadence: Cadence, concurrency: number): Config {
   return parseConfig(
     {
       env: 'checker',
@@ -149,7 +151,7 @@ function checkerConfig(tenants: string[], cadence: Cadence): Config {
         samplesPerRun: cadence.samplesPerRun,
         failAfter: 3,
       },
-      repoint: { concurrency: 8, requestsPerSecond: 50, timeoutMs: 2_000, retries: 2 },
+      repoint: { concurrency, requestsPerSecond: 50, timeoutMs: 2_000, retries: 2 },
       reconcile: { schedule: 'rate(1 minute)' },
     },
     'checker configuration',
@@ -211,6 +213,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   const config = checkerConfig(
     topology.tenants.map((t) => t.id),
     cadence,
+    options.repointConcurrency ?? 8,
   );
   const transportLog = newTransportLog();
 
