@@ -31,6 +31,8 @@ export interface Swarm {
   /** Per table write: the chance its answer is lost after it landed. */
   lostStoreAnswer: number;
   stream: { duplicate: number; shuffle: number; maxDelayMs: number };
+  /** Stream shards, each with its own poller (2: two failover invocations can overlap). */
+  shards: number;
   /** Chance a health run gets an overlapping second run. */
   overlapHealth: number;
   consoleOps: number;
@@ -54,6 +56,7 @@ export function drawSwarm(rng: Prng): Swarm {
     lostStoreAnswer: maybe(rng, 0.02),
     stream: { duplicate: maybe(rng, 0.3), shuffle: maybe(rng, 0.3), maxDelayMs: rng.int(100, 4000) },
     overlapHealth: maybe(rng, 0.4),
+    shards: rng.int(1, 2),
     consoleOps: rng.chance(0.5) ? 0 : rng.int(1, 6),
   };
 }

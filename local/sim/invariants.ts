@@ -87,6 +87,19 @@ export class Invariants {
   private readonly failbacks = new Map<string, number>();
   /** Changes of serving notified more than once (at least once is the promise; counted). */
   duplicateNotices = 0;
+  /** Per group, the operator actions: [started, finished] (finished undefined while running). */
+  private readonly operatorActs = new Map<string, [number, number | undefined][]>();
+
+  /** An operator action on a group starts; call the result when it ends. */
+  operatorAct(groupKey: string): () => void {
+    this.operated.add(groupKey);
+    const act: [number, number | undefined] = [this.clock(), undefined];
+    const list = this.operatorActs.get(groupKey) ?? [];
+    list.push(act);
+    this.operatorActs.set(groupKey, list);
+    return () => (act[1] = this.clock());
+  }
+
   /** Groups an operator acted on (pins move serving on purpose: no S4 failback spacing). */
   readonly operated = new Set<string>();
 
@@ -170,10 +183,15 @@ export class Invariants {
         );
     }
     // Failback spacing: onto the same candidate at most once per hold.
-    if (this.rank(key, serving) < this.rank(key, before?.servingId) && !this.operated.has(key)) {
+    // A pin or unpin moves serving on purpose: spacing is not asked of failbacks an operator's
+    // action (running, or finished since the last failback) may have caused.
+    if (this.rank(key, serving) < this.rank(key, before?.servingId)) {
       const k = `${key}/${serving}`;
       const last = this.failbacks.get(k);
-      if (last !== undefined && now - last < this.settings.holdMs)
+      const acted = (this.operatorActs.get(key) ?? []).some(
+        ([, to]) => to === undefined || to >= (last ?? 0) - 1_000,
+      );
+      if (last !== undefined && now - last < this.settings.holdMs && !acted)
         this.fail(
           'S4',
           `${key}: failback onto ${serving} ${Math.round((now - last) / 1000)} s after the last one`,

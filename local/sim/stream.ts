@@ -36,8 +36,39 @@ export interface SimStreamOptions {
 /** One invocation's outcome: the partial batch response, or a failure (an error; a crash or timeout). */
 export type Delivery = { ok: true; value: DynamoDBBatchResponse } | { ok: false; crashed: boolean };
 
-/** The stream of one table and its event-source mapping. */
+/** Invoke the function with one batch of shard `shard` (each shard has its own container). */
+export type Deliver = (event: DynamoDBStreamEvent, shard: number) => Promise<Delivery>;
+
+/**
+ * The stream of one table and its event-source mapping: records go to a shard by partition key
+ * (as DynamoDB Streams does), and each shard is polled on its own, so two failover invocations
+ * can run at once (different shards), never two on one shard.
+ */
 export class SimStream {
+  private readonly shards: StreamShard[];
+
+  constructor(sched: SimScheduler, options: SimStreamOptions & { shards: number }) {
+    this.shards = Array.from(
+      { length: Math.max(1, options.shards) },
+      (_, i) => new StreamShard(sched, options, i),
+    );
+  }
+
+  /** A landed table write; kept when the deployed filter passes it, on its partition key's shard. */
+  offer(change: TableChange): void {
+    let h = 0;
+    for (const ch of change.keys.pk) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+    this.shards[h % this.shards.length]?.offer(change);
+  }
+
+  /** Poll every shard and deliver until virtual time `until`. */
+  async run(until: number, deliver: Deliver): Promise<void> {
+    await Promise.all(this.shards.map((s) => s.run(until, deliver)));
+  }
+}
+
+/** One shard and its poller: one batch at a time, in order. */
+class StreamShard {
   private readonly shard: DynamoDBRecord[] = [];
   private readonly processed: DynamoDBRecord[] = [];
   private next = 0;
@@ -49,6 +80,7 @@ export class SimStream {
   constructor(
     private readonly sched: SimScheduler,
     private readonly options: SimStreamOptions,
+    private readonly index: number,
   ) {
     this.size = options.batchSize;
   }
@@ -75,7 +107,7 @@ export class SimStream {
   }
 
   /** Poll and deliver until virtual time `until`. */
-  async run(until: number, deliver: (event: DynamoDBStreamEvent) => Promise<Delivery>): Promise<void> {
+  async run(until: number, deliver: Deliver): Promise<void> {
     const { rng, batchSize, retryAttempts } = this.options;
     while (this.sched.now < until) {
       const faults = this.options.faults();
@@ -86,7 +118,7 @@ export class SimStream {
       if (faults && this.processed.length > 0 && rng.chance(faults.duplicate))
         records.splice(rng.int(0, records.length), 0, rng.pick(this.processed.slice(-10)));
       if (faults && rng.chance(faults.shuffle)) rng.shuffle(records);
-      const r = await deliver({ Records: records });
+      const r = await deliver({ Records: records }, this.index);
       if (!r.ok) {
         if (!r.crashed) this.handlerFailed = true;
         this.size = Math.max(1, Math.floor(this.size / 2)); // bisect on error

@@ -8,7 +8,7 @@
  * Phases: faults for `faultPhaseMs`, then everything heals (operators' pins are lifted) and the
  * system gets one hold plus one drift period (and a margin of health runs) to converge.
  */
-import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { parseConfig } from '../../shared/config/load.js';
 import type { Config } from '../../shared/config/schema.js';
 import { TokenBucket } from '../../shared/director/limits.js';
@@ -41,7 +41,7 @@ import {
 import { MemoryIdempotencyLayer } from './idempotency.js';
 import { Invariants, type GroupShape, type Violation } from './invariants.js';
 import { SimScheduler, type Actor } from './scheduler.js';
-import { SimStream, type Delivery } from './stream.js';
+import { SimStream, type Deliver } from './stream.js';
 import { randomTopology } from './topology.js';
 import type { TopologyInput } from '../simulator/topology.js';
 import { newTransportLog, simTransport, type AppliedAction } from './transport.js';
@@ -254,6 +254,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     ? await options.table(sched, hooks)
     : new MemoryTable({ name: 'state', ...hooks });
   const stream = new SimStream(sched, {
+    shards: swarm.shards,
     batchSize: BATCH_SIZE,
     retryAttempts: RETRY_ATTEMPTS,
     rng: actRng,
@@ -426,11 +427,12 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
       awsRequestId: runtime.id(),
       getRemainingTimeInMillis: () => FAILOVER_TIMEOUT_MS,
     }) as unknown as Context;
-  let failoverContainer: ReturnType<typeof createFailoverBatchHandler> | undefined;
-  let healthContainer: { deps: DirectorSet; cache: InventoryCache } | undefined;
+  // Warm health containers; a run that overlaps a running one gets a container of its own (Lambda
+  // never runs two invocations in one container).
+  const idleHealth: { deps: DirectorSet; cache: InventoryCache }[] = [];
   let healthRuns = 0;
   const healthRun = async () => {
-    const container = (healthContainer ??= { deps: directorsFor(), cache: new InventoryCache() });
+    const container = idleHealth.pop() ?? { deps: directorsFor(), cache: new InventoryCache() };
     const r = await invoke('health', HEALTH_TIMEOUT_MS, () =>
       runHealthCheck(
         {
@@ -445,10 +447,10 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
         {},
       ),
     );
-    if (!r.ok) healthContainer = undefined;
+    if (!r.ok) return; // the container died with it
+    idleHealth.push(container);
     // The checker's own worlds are well-formed: a CPE left out would quietly shrink the test.
-    else if (r.value.invalidCpes > 0)
-      inv.fail('T0', `the drawn world has ${r.value.invalidCpes} invalid CPE(s)`);
+    if (r.value.invalidCpes > 0) inv.fail('T0', `the drawn world has ${r.value.invalidCpes} invalid CPE(s)`);
   };
   const healthLoop = async (until: number) => {
     while (sched.now < until) {
@@ -460,14 +462,17 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     }
   };
 
-  /** One failover invocation of a stream batch (the container survives until it fails). */
-  const deliver = async (event: DynamoDBStreamEvent): Promise<Delivery> => {
-    const handler = (failoverContainer ??= createFailoverBatchHandler(newDeps(), {
-      persistenceStore: idempotency,
-      onResult,
-    }));
-    const r = await invoke('failover', FAILOVER_TIMEOUT_MS, () => handler(event, context('failover')));
-    if (!r.ok) failoverContainer = undefined;
+  /** One failover invocation of a stream batch: one container per shard, kept until it fails. */
+  const failoverContainers = new Map<number, ReturnType<typeof createFailoverBatchHandler>>();
+  const deliver: Deliver = async (event, shard) => {
+    let handler = failoverContainers.get(shard);
+    if (!handler) {
+      handler = createFailoverBatchHandler(newDeps(), { persistenceStore: idempotency, onResult });
+      failoverContainers.set(shard, handler);
+    }
+    const run = handler;
+    const r = await invoke('failover', FAILOVER_TIMEOUT_MS, () => run(event, context('failover')));
+    if (!r.ok) failoverContainers.delete(shard);
     return r.ok ? { ok: true, value: r.value } : { ok: false, crashed: r.crashed };
   };
 
@@ -493,6 +498,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     pin?: { concentratorId?: string; force?: boolean },
   ) => {
     note(`console ${op} ${g.key}`);
+    const done = inv.operatorAct(g.key);
     await invoke('console', 60_000, async () => {
       const deps = newDeps();
       if (op === 'pin')
@@ -506,11 +512,11 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
       if (op === 'unpin') return unpinGroup(deps, { tenantId: g.tenantId, haName: g.haName });
       return updateBranches(deps, { tenantId: g.tenantId, haName: g.haName, dryRun: false });
     });
+    done();
   };
   /** One operator action; `flip` is a pin and an unpin a moment later (racing fan-outs). */
   const consoleOp = () => {
     const g = actRng.pick(groupList);
-    inv.operated.add(g.key);
     const op = actRng.pick(['pin', 'unpin', 'update', 'flip'] as const);
     if (op !== 'flip') return void consoleCall(g, op);
     void consoleCall(g, 'pin');
@@ -542,7 +548,6 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   for (const c of options.console ?? []) {
     const g = shapes.get(c.groupKey);
     if (!g) throw new Error(`scripted console op: no group ${c.groupKey}`);
-    inv.operated.add(g.key);
     sched.at(c.at, () => void consoleCall(g, c.op, c));
   }
   for (let i = 0; i < swarm.consoleOps; i++) sched.at(actRng.int(0, swarm.faultPhaseMs), consoleOp);
@@ -551,10 +556,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     healWorld(world);
     note('heal: every fault cleared');
     for (const g of groupList) {
-      if (!inv.operated.has(g.key)) continue;
-      void invoke('console', 60_000, () =>
-        unpinGroup(newDeps(), { tenantId: g.tenantId, haName: g.haName, reason: 'checker heal' }),
-      );
+      if (inv.operated.has(g.key)) void consoleCall(g, 'unpin');
     }
   });
   void healthLoop(endAt);
