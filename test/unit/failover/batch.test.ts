@@ -10,6 +10,7 @@ import {
 import { reconcileGroup, type ReconcileResult } from '../../../shared/failover/service.js';
 import { DirectorUnavailableError } from '../../../shared/errors.js';
 import { silentLog } from '../../../shared/observability.js';
+import { ITEM_TYPES } from '../../../shared/store/table.js';
 import { harness, KEY } from './harness.js';
 
 /** A stream event of one site-role change: a trigger for every group. */
@@ -54,7 +55,7 @@ describe('createFailoverBatchHandler', () => {
 
 /** A stream event of one health transition of the group (a group trigger). */
 function healthChange(): DynamoDBStreamEvent {
-  const item = (health: string) => ({ pk: `HEALTH#${KEY}`, sk: 'DC1', type: 'health', health });
+  const item = (health: string) => ({ pk: `HEALTH#${KEY}`, sk: 'DC1', type: ITEM_TYPES.health, health });
   return {
     Records: [
       {
