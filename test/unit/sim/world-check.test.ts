@@ -108,7 +108,7 @@ describe('the whole-system checker', () => {
 
   it('random schedules: no invariant broken', async () => {
     const from = Number(process.env.CHECK_FROM ?? 1);
-    const count = Number(process.env.CHECK_SCHEDULES ?? 150);
+    const count = Number(process.env.CHECK_SCHEDULES ?? 200);
     const s = await runParallel(from, count, 1);
     expect(s.failingSeeds).toEqual([]);
     expect(s.schedules).toBe(count);
