@@ -38,6 +38,16 @@ export interface Swarm {
   consoleOps: number;
 }
 
+/** A calm run (hand-written schedules, measurements): no faults, no crashes, no console. */
+export const CALM: Partial<Swarm> = {
+  transport: { latencyMs: [1, 20], refused: 0, error5xx: 0, tooMany: 0, lostAnswer: 0, lateAnswer: 0 },
+  crash: 0,
+  lostStoreAnswer: 0,
+  stream: { duplicate: 0, shuffle: 0, maxDelayMs: 500 },
+  overlapHealth: 0,
+  consoleOps: 0,
+};
+
 const maybe = (rng: Prng, max: number) => (rng.chance(0.5) ? 0 : rng.float() * max);
 
 /** Draw a schedule's rates. */

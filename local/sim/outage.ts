@@ -8,18 +8,8 @@
  */
 import type { TopologyInput } from '../simulator/topology.js';
 import { Prng } from './prng.js';
-import type { Swarm } from './faults.js';
+import { CALM } from './faults.js';
 import { runSchedule } from './world-check.js';
-
-/** A calm network: no faults, no crashes, no console. */
-export const CALM: Partial<Swarm> = {
-  transport: { latencyMs: [1, 20], refused: 0, error5xx: 0, tooMany: 0, lostAnswer: 0, lateAnswer: 0 },
-  crash: 0,
-  lostStoreAnswer: 0,
-  stream: { duplicate: 0, shuffle: 0, maxDelayMs: 500 },
-  overlapHealth: 0,
-  consoleOps: 0,
-};
 
 function oneGroup(branches: number): TopologyInput {
   const conc = (slot: 'dc1' | 'dc2', state: string, port: number) => ({

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { TopologyInput } from '../../../local/simulator/topology.js';
-import type { Fault, Swarm } from '../../../local/sim/faults.js';
+import { CALM, type Fault, type Swarm } from '../../../local/sim/faults.js';
 import { runParallel } from '../../../local/sim/runner.js';
 import { runSchedule } from '../../../local/sim/world-check.js';
 
@@ -12,16 +12,8 @@ const lab = JSON.parse(
   readFileSync(new URL('../../../local/simulator/topologies/chennai-lab.json', import.meta.url), 'utf8'),
 ) as TopologyInput;
 
-/** A quiet network: no transport, store or stream faults, no crashes, no console. */
-const calm: Partial<Swarm> = {
-  faultPhaseMs: 240_000,
-  transport: { latencyMs: [1, 20], refused: 0, error5xx: 0, tooMany: 0, lostAnswer: 0, lateAnswer: 0 },
-  crash: 0,
-  lostStoreAnswer: 0,
-  stream: { duplicate: 0, shuffle: 0, maxDelayMs: 500 },
-  overlapHealth: 0,
-  consoleOps: 0,
-};
+/** A quiet network: no transport, store or stream faults, no crashes, no console; 4 minutes of faults. */
+const calm: Partial<Swarm> = { ...CALM, faultPhaseMs: 240_000 };
 
 const summary = (r: Awaited<ReturnType<typeof runSchedule>>) =>
   r.violations.map((v) => `${v.invariant}: ${v.message}`);
