@@ -86,6 +86,13 @@ export interface Director {
    */
   readonly sampling?: 'snapshot' | 'series';
   /**
+   * Whether the director keeps the epochs it is given. `epoch` (the default, zWAN): `fence`
+   * raises the group's epoch and older writes are refused from then on, so a fan-out lists the
+   * group fresh after fencing. `none` (Meraki): the Dashboard keeps no epoch of ours, `fence` is a
+   * no-op, and a fan-out plans from the caller's listing.
+   */
+  readonly fencing?: 'epoch' | 'none';
+  /**
    * Every CPE of a tenant, with metadata, LANs and tunnels (all pages). With `haName`, the CPEs
    * of that HA group (HA_NAME, trimmed): a fan-out lists its own group, not the tenant. An adapter
    * may return more (Meraki: every network, since its hubs serve every group); callers find the

@@ -65,6 +65,12 @@ export interface FanOutHooks {
   bucket?: TokenBucket;
   /** Called with the re-point actions planned from the fresh listing (when the fan-out runs here). */
   onPlan?: (plan: RepointAction[]) => void;
+  /**
+   * The caller's listing of the tenant. Planned from only when the director keeps no epoch
+   * (`fencing: 'none'`, Meraki): there a fresh listing buys no ordering, and listing the whole
+   * organization once per group would spend its shared request budget.
+   */
+  view?: TenantView;
 }
 
 /** Runs a fan-out: {@link fanOut} directly, or wrapped by Powertools idempotency (the handler). */
@@ -124,7 +130,10 @@ export async function fanOut(
   }
   // Read after the fence: a call of an older epoch still in flight has landed (and is seen
   // here) or will be refused.
-  const view = viewOf(deps, tenantId, await director.listCpes(tenantId, { haName }));
+  const view =
+    director.fencing === 'none' && hooks.view
+      ? hooks.view
+      : viewOf(deps, tenantId, await director.listCpes(tenantId, { haName }));
   const group = findGroup(view.inventory, groupKey);
   if (!group) {
     throw new NotFoundError(`group ${groupKey}: no CPE of tenant ${tenantId} has HA_NAME ${haName}`);

@@ -290,6 +290,7 @@ export async function reconcileGroup(
     const result = await runner(request, {
       ...(opts.bucket ? { bucket: opts.bucket } : {}),
       onPlan: (p) => (plan = p),
+      view,
     });
     return { ...base, held: false, plan, fanOut: result };
   }

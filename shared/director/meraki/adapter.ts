@@ -719,6 +719,7 @@ export function createMerakiDirector(options: MerakiDirectorOptions): MerakiDire
 
   return {
     kind: 'meraki',
+    fencing: 'none',
     site: 'DC',
     config,
     listCpes,

@@ -493,3 +493,22 @@ describe('a decision made on a pin that is withdrawn before it lands', () => {
     expect([...h.director.branchTargets().values()]).toEqual(['DC1', 'DC1']);
   });
 });
+
+describe('a fan-out through a director that keeps no epoch (Meraki)', () => {
+  it('plans from the caller’s listing instead of listing the whole organization again per group', async () => {
+    const h = harness({ branches: 2, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY);
+    Object.assign(h.director, { fencing: 'none' });
+    h.store.setHealth(KEY, 'DC1', 'DOWN');
+    const view = await loadTenantView(h.deps, 't1');
+    const listed = h.director.calls.listCpes;
+    const r = await reconcileGroup(h.deps, KEY, { view });
+    expect(r.fanOut).toMatchObject({ servingId: 'DC2', counts: { repointed: 2 } });
+    expect(h.director.calls.listCpes).toBe(listed);
+    // A director that keeps epochs is listed fresh after its fence (fence, then read).
+    Object.assign(h.director, { fencing: 'epoch' });
+    h.store.setHealth(KEY, 'DC1', 'UP');
+    await reconcileGroup(h.deps, KEY, { view });
+    expect(h.director.calls.listCpes).toBe(listed + 1);
+  });
+});
