@@ -430,7 +430,6 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   // Warm health containers; a run that overlaps a running one gets a container of its own (Lambda
   // never runs two invocations in one container).
   const idleHealth: { deps: DirectorSet; cache: InventoryCache }[] = [];
-  let healthRuns = 0;
   const healthRun = async () => {
     const container = idleHealth.pop() ?? { deps: directorsFor(), cache: new InventoryCache() };
     const r = await invoke('health', HEALTH_TIMEOUT_MS, () =>
@@ -454,7 +453,6 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   };
   const healthLoop = async (until: number) => {
     while (sched.now < until) {
-      healthRuns++;
       void healthRun();
       if (actRng.chance(faultsOn ? swarm.overlapHealth : 0))
         sched.at(actRng.int(5_000, 55_000), () => void healthRun());
@@ -582,7 +580,6 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     );
   stats.directorCalls = transportLog.calls;
   stats.duplicateNotices = inv.duplicateNotices;
-  void healthRuns;
   return {
     seed,
     startedAt: start,
