@@ -28,6 +28,7 @@ import {
   type RetagReport,
 } from '../director/meraki/adapter.js';
 import { parsePathTarget } from '../director/meraki/adapter.js';
+import { systemClock } from '../director/limits.js';
 import type { Director, RepointResult } from '../director/port.js';
 import { CANDIDATE_ORDER, type RepointAction } from '../domain/model.js';
 import { ConfigError, DirectorUnavailableError, StaleEpochError } from '../errors.js';
@@ -92,7 +93,11 @@ export function createMerakiPipelineDirector(
     config: valid,
   });
   const reports: RetagReport[] = [];
-  const queues = new Map<string, { items: Pending[]; first: number; timer?: NodeJS.Timeout }>();
+  // Time and waiting through the adapter's injectable clock (the checker's virtual one, or real).
+  const clock = options.clock ?? systemClock;
+  // Per organization: the pending re-points; `gen` counts arrivals, so only the wait started by
+  // the newest arrival flushes (a debounce without timers to cancel).
+  const queues = new Map<string, { items: Pending[]; first: number; gen: number }>();
 
   const settle = (p: Pending, changed: boolean) =>
     p.resolve({ branchId: p.action.branchId, targetId: p.action.targetId, epoch: p.action.epoch, changed });
@@ -101,7 +106,6 @@ export function createMerakiPipelineDirector(
     const queue = queues.get(organizationId);
     if (!queue) return;
     queues.delete(organizationId);
-    if (queue.timer) clearTimeout(queue.timer);
     // One network asked twice (two epochs in one window): the newer epoch wins.
     const latest = new Map<string, Pending>();
     for (const p of queue.items) {
@@ -154,19 +158,22 @@ export function createMerakiPipelineDirector(
   function repoint(action: RepointAction): Promise<RepointResult> {
     const hub = parsePathTarget(action.targetId)?.hub ?? action.targetId;
     return new Promise<RepointResult>((resolve, reject) => {
-      const now = Date.now();
+      const now = clock.now();
       let queue = queues.get(action.tenantId);
       if (!queue) {
-        queue = { items: [], first: now };
+        queue = { items: [], first: now, gen: 0 };
         queues.set(action.tenantId, queue);
       }
       queue.items.push({ action, hub, resolve, reject });
-      if (queue.timer) clearTimeout(queue.timer);
       const wait =
         queue.items.length >= 100
           ? 0
           : Math.min(coalesceIdleMs, Math.max(0, queue.first + coalesceMaxMs - now));
-      queue.timer = setTimeout(() => void flush(action.tenantId), wait);
+      const q = queue;
+      const gen = ++q.gen;
+      void clock.sleep(wait).then(() => {
+        if (queues.get(action.tenantId) === q && q.gen === gen) void flush(action.tenantId);
+      });
     });
   }
 
