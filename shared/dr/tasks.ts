@@ -4,7 +4,7 @@
  * machine's Retry (DirectorUnavailableError, DirectorUnhealthyError) or Catch (everything else)
  * matches by name. State passed between steps stays small: manifests live in the table.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 // zod/mini with the English messages, as in ./inputs.ts.
 import * as z from 'zod/mini';
 import '../config/zod-locale.js';
@@ -22,7 +22,7 @@ import {
   ValidationError,
   VerificationFailedError,
 } from '../errors.js';
-import { parseWith, parseWorkflowInput, WORKFLOWS, type Workflow } from './inputs.js';
+import { parseWith, parseWorkflowInput, WORKFLOWS } from './inputs.js';
 import {
   backupLocation,
   newestVerified,
@@ -734,9 +734,4 @@ export async function runDrTask(tasks: DrTasks, payload: unknown): Promise<unkno
     ]);
   }
   return tasks[name as DrTaskName](payload);
-}
-
-/** A unique id for local runs (the sandbox, tests) that have no Step Functions execution ARN. */
-export function localExecutionId(workflow: Workflow): string {
-  return `arn:aws:states:local:000000000000:execution:${workflow}:${randomUUID()}`;
 }

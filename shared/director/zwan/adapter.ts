@@ -83,6 +83,8 @@ export interface ZwanDirectorOptions {
   clock?: Clock;
   random?: () => number;
   onRetry?: (info: RetryInfo) => void;
+  /** Fresh ids (job client tokens when the caller gives none). @default a random UUID */
+  id?: () => string;
   /** The HTTP transport (the checker's in-process one). @default node:http */
   transport?: Transport;
 }
@@ -213,7 +215,7 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
     location: S3Location,
     start: JobStartOptions = {},
   ): Promise<DirectorJob> {
-    const clientToken = start.clientToken ?? randomUUID();
+    const clientToken = start.clientToken ?? (options.id ?? randomUUID)();
     if (clientToken.length > ZWAN_CLIENT_TOKEN_MAX || !ZWAN_CLIENT_TOKEN_PATTERN.test(clientToken)) {
       throw new ValidationError(`${name}: job start`, [
         {
