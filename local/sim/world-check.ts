@@ -131,6 +131,15 @@ const RETRY_ATTEMPTS = 5;
 const silent: LogSink = { debug() {}, info() {}, warn() {}, error() {} };
 const noMetrics: MetricSink = { count() {}, durationMs() {} };
 
+/** JavaScript's own error classes: a failure with one of these is a bug, not an outcome. */
+const BUILT_IN_ERRORS = new Set(['Error', 'TypeError', 'RangeError', 'SyntaxError', 'ReferenceError']);
+
+/** A named error (`…Error`, ours or a library's) is an allowed outcome of an invocation (F2). */
+function isNamedOutcome(e: unknown): boolean {
+  if (e instanceof CpeFailoverError) return true;
+  return e instanceof Error && /Error$/.test(e.name) && !BUILT_IN_ERRORS.has(e.name);
+}
+
 function checkerConfig(tenants: string[], cadence: Cadence, concurrency: number): Config {
   return parseConfig(
     {
@@ -383,24 +392,14 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     sched.finished(actor);
     if (!outcome) {
       stats.crashes++;
-      sched.crash(actor);
+      // Crashed already, or killed now at its timeout.
       note(`${name}#${actor.id} ${actor.crashed ? 'crashed' : 'timed out'}`);
+      sched.crash(actor);
       return { ok: false as const, error: new Error('crashed'), crashed: true };
     }
     if (!outcome.ok) {
       const e = outcome.error;
-      if (
-        !(e instanceof CpeFailoverError) &&
-        !(
-          e instanceof Error &&
-          /Error$/.test(e.name) &&
-          e.name !== 'Error' &&
-          e.name !== 'TypeError' &&
-          e.name !== 'RangeError' &&
-          e.name !== 'SyntaxError' &&
-          e.name !== 'ReferenceError'
-        )
-      )
+      if (!isNamedOutcome(e))
         inv.fail(
           'F2',
           `${name}#${actor.id} failed with an unnamed error: ${String((e as Error)?.stack ?? e)}`,

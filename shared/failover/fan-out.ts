@@ -1,6 +1,6 @@
 /**
  * One fan-out: make every branch of a group use the serving concentrator at an epoch. Fence,
- * then read: the acting director learns the epoch first, then the tenant is listed fresh from it
+ * then read: the acting director learns the epoch first, then the group is listed fresh from it
  * and the plan is made from that listing; HA_STATE (serving ACTIVE, any other ACTIVE → PASSIVE)
  * before any re-point; every branch's outcome recorded; a store behind the director's fence (a
  * table restore) is raised above it.
@@ -85,8 +85,9 @@ export function planFor(group: HaGroup, servingId: string, epoch: number): Repoi
 /**
  * Make every branch of a group use `request.servingId`. Fence, then read: dropped whole when the
  * group's stored epoch is already newer; else the acting director is fenced with the epoch (from
- * then on it refuses every call of an older one), the tenant's CPEs are listed fresh from it, and
- * everything below is planned from that listing: HA_STATE first (serving ACTIVE, any other
+ * then on it refuses every call of an older one), the group's CPEs are listed fresh from it (a
+ * director that keeps no epoch, Meraki, plans from the caller's listing instead), and everything
+ * below is planned from that listing: HA_STATE first (serving ACTIVE, any other
  * concentrator it shows ACTIVE → PASSIVE), then each branch not on serving, with bounded
  * concurrency (retries are the HTTP client's). Each branch's outcome is recorded.
  */
