@@ -6,24 +6,23 @@
  * until the simulated world has every branch's tunnel on DC2 (the world's word, not the
  * controller's).
  */
-import type { TopologyInput } from '../simulator/topology.js';
+import { concentratorMetadata, type TopologyInput } from '../simulator/topology.js';
 import { Prng } from './prng.js';
 import { CALM } from './faults.js';
 import { runSchedule } from './world-check.js';
 
 function oneGroup(branches: number): TopologyInput {
-  const conc = (slot: 'dc1' | 'dc2', state: string, port: number) => ({
+  const conc = (slot: 'dc1' | 'dc2', state: 'ACTIVE' | 'PASSIVE', port: number) => ({
     id: slot,
     name: slot,
     tenantId: 't1',
-    metadata: {
-      CPE_TYPE: 'DC',
-      CPE_MODE: 'HA',
-      HA_STATE: state,
-      HA_NAME: 'big',
-      WAN00_PUB_IP: slot === 'dc1' ? '100.0.0.1' : '100.0.0.2',
-      WAN00_PUB_PORT: String(port),
-    },
+    metadata: concentratorMetadata({
+      type: 'DC',
+      state,
+      haName: 'big',
+      ip: slot === 'dc1' ? '100.0.0.1' : '100.0.0.2',
+      port,
+    }),
     lans: [{ name: 'LAN00', cidr: `10.0.${port === 30000 ? 1 : 3}.1/24`, virtualIp: '10.0.0.5' }],
     tunnels: [{ name: 'IPSEC00', haTunnelIdentifier: 'big-HA00', tunnelId: `big-${slot}` }],
   });

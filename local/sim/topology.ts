@@ -3,7 +3,7 @@
  * (a prefix-closed choice of DC/ACTIVE, DC/PASSIVE, DR/ACTIVE, DR/PASSIVE) and 0–50 branches.
  * Small worlds are drawn far more often than large ones: most bugs need only a few actors.
  */
-import type { TopologyCpeInput, TopologyInput } from '../simulator/topology.js';
+import { concentratorMetadata, type TopologyCpeInput, type TopologyInput } from '../simulator/topology.js';
 import type { Prng } from './prng.js';
 
 const SLOTS = [
@@ -50,14 +50,7 @@ export function randomTopology(rng: Prng, limits: TopologyLimits): TopologyInput
         id: `${haName}.${s.slot}`,
         name: `${haName}.${s.slot}`,
         tenantId,
-        metadata: {
-          CPE_TYPE: s.type,
-          CPE_MODE: 'HA',
-          HA_STATE: s.state,
-          HA_NAME: haName,
-          WAN00_PUB_IP: nextIp(100),
-          WAN00_PUB_PORT: String(s.port),
-        },
+        metadata: concentratorMetadata({ ...s, haName, ip: nextIp(100) }),
         lans: [
           { name: 'LAN00', cidr: `10.${g}.${i}.1/24`, virtualIp: `10.${g}.${s.type === 'DC' ? 0 : 2}.5` },
         ],

@@ -173,6 +173,24 @@ function ip(prefix: number, n: number): string {
   return `${prefix}.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255 || 1}`;
 }
 
+/** The onboarding metadata of an HA concentrator on one public WAN (WAN00). */
+export function concentratorMetadata(c: {
+  type: 'DC' | 'DR';
+  state: 'ACTIVE' | 'PASSIVE';
+  haName: string;
+  ip: string;
+  port: number;
+}): Record<string, string> {
+  return {
+    CPE_TYPE: c.type,
+    CPE_MODE: 'HA',
+    HA_STATE: c.state,
+    HA_NAME: c.haName,
+    WAN00_PUB_IP: c.ip,
+    WAN00_PUB_PORT: String(c.port),
+  };
+}
+
 /**
  * A synthetic topology: `groups` HA groups, each with four concentrators (DC ACTIVE, DC PASSIVE,
  * DR ACTIVE, DR PASSIVE) and `branchesPerGroup` branches whose tunnels start on DC ACTIVE.
@@ -216,14 +234,7 @@ export function generateTopology(options: GenerateTopologyOptions): Topology {
         id: generatedIds.concentrator(g, s.slot),
         name: `${haName}_${s.slot.toUpperCase()}`,
         tenantId,
-        metadata: {
-          CPE_TYPE: s.type,
-          CPE_MODE: 'HA',
-          HA_STATE: s.state,
-          HA_NAME: haName,
-          WAN00_PUB_IP: ip(100, ipSeq++),
-          WAN00_PUB_PORT: String(s.port),
-        },
+        metadata: concentratorMetadata({ ...s, haName, ip: ip(100, ipSeq++) }),
         lans: [{ name: 'LAN00', cidr: `${lanBase}.${s.lanHost}/24`, virtualIp: `${lanBase}.5` }],
         tunnels: identifiers.map((t, k) => ({ ...t, tunnelId: tunnelId(s.slot, k) })),
       });
