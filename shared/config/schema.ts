@@ -128,6 +128,31 @@ export const configSchema = z.strictObject({
     }),
     {},
   ),
+  /** Director loss and the switchover's fencing of the old site (README "DR runbook"). */
+  dr: z.prefault(
+    z.strictObject({
+      /**
+       * DIRECTOR_LOST (alarm and notice) once the ACTIVE site's director has been unreachable
+       * this long. @default 300
+       */
+      directorLostAfterSec: z._default(positiveInt, 300),
+      /**
+       * On DIRECTOR_LOST, start SwitchoverDcToDr (unplanned, with the approval step) so the
+       * operator approves from the notice. Off by default: a director that is merely unreachable
+       * from AWS (a firewall change, a routing fault) is not a lost site, and a switchover moves
+       * every branch. @default false
+       */
+      autoSwitchover: z._default(z.boolean(), false),
+      /**
+       * A switchover or failback whose old director cannot be told to go PASSIVE waits until
+       * that director has been unreachable this long: every fan-out that may still be running
+       * on it has ended by then (the longest timeout of the functions that re-point, plus a
+       * margin; checked at synth). @default 330
+       */
+      drainAfterSec: z._default(positiveInt, 330),
+    }),
+    {},
+  ),
   /** The scheduled drift reconcile (functions/reconcile). */
   reconcile: z.prefault(
     z.strictObject({
