@@ -139,6 +139,14 @@ export class DirectorUnhealthyError extends CpeFailoverError {}
 /** A DR workflow cannot run in the current state (e.g. failback while DC is already ACTIVE). */
 export class PreconditionFailedError extends CpeFailoverError {}
 
+/**
+ * A switchover or failback could not fence the site giving up ACTIVE: its director could not be
+ * told PASSIVE and has not been recorded unreachable for `dr.drainAfterSec` (fan-outs may still
+ * be running on it). The state machine retries it until the drain is over, then fails with the
+ * roles unchanged.
+ */
+export class OldSiteNotFencedError extends CpeFailoverError {}
+
 /** A drift reconcile pass could not reconcile some groups or tenants (each is retried on the next pass). */
 export class DriftReconcileError extends CpeFailoverError {}
 
