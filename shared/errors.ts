@@ -112,6 +112,21 @@ export class StaleEpochError extends CpeFailoverError {
   }
 }
 
+/**
+ * A director refused a write (a concentrator's HA state, a branch re-point, a group re-point)
+ * because its site role is PASSIVE: a PASSIVE director is fenced as a whole, whatever the epoch.
+ * It extends {@link StaleEpochError} on purpose: for a fan-out the decision was superseded (the
+ * site roles changed under it), so it is dropped, never applied and not retried; reads, the epoch
+ * fence, health and jobs still work on that director. `site`: the refusing director's site, when known.
+ */
+export class DirectorPassiveError extends StaleEpochError {
+  readonly site?: string;
+  constructor(message: string, options?: { cause?: unknown; site?: string }) {
+    super(message, options?.cause !== undefined ? { cause: options.cause } : undefined);
+    if (options?.site !== undefined) this.site = options.site;
+  }
+}
+
 /** Something the operator asked for does not exist (tenant, group, concentrator). */
 export class NotFoundError extends CpeFailoverError {}
 
