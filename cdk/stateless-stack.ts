@@ -41,7 +41,17 @@ export class StatelessStack extends Stack {
     this.failover = new Failover(this, 'Failover', { shared });
     this.driftReconcile = new DriftReconcile(this, 'DriftReconcile', { shared });
     this.consoleOperations = new ConsoleOperations(this, 'ConsoleOperations', { shared });
-    this.drWorkflows = new DrWorkflows(this, 'DrWorkflows', { shared });
+    this.drWorkflows = new DrWorkflows(this, 'DrWorkflows', {
+      shared,
+      // Synth checks dr.drainAfterSec against the longest timeout of these.
+      repointingFunctions: [
+        this.failover.fn,
+        this.driftReconcile.fn,
+        this.consoleOperations.updateBranches,
+        this.consoleOperations.pin,
+        this.consoleOperations.unpin,
+      ],
+    });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       config: shared.config,
       topic: shared.topic,

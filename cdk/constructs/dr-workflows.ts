@@ -14,7 +14,7 @@ import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { Function as LambdaFunction, IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import {
   Chain,
@@ -37,12 +37,42 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import type { Config } from '../../shared/config/schema.js';
 import type { Workflow } from '../../shared/dr/inputs.js';
 import { DR_METRICS } from '../../shared/dr/tasks.js';
+import { ConfigError } from '../../shared/errors.js';
 import { ControllerFunction, grantPublish, logRetention, type SharedResources } from './function.js';
 
 /** Error names retried with backoff (transient director trouble). */
 export const TRANSIENT_ERRORS = ['DirectorUnavailableError', 'RateLimitedError'] as const;
+
+/** Seconds `dr.drainAfterSec` must exceed the longest timeout of the functions that re-point by. */
+export const DRAIN_MARGIN_SEC = 30;
+
+/** Seconds between two attempts of FenceOldSite while it waits out the drain. */
+export const FENCE_RETRY_INTERVAL_SEC = 30;
+
+/**
+ * Fail synth unless `dr.drainAfterSec` is at least the longest timeout of `repointing` (the
+ * functions that re-point branches) plus {@link DRAIN_MARGIN_SEC}: a switchover or failback that
+ * fences an unreachable old site by draining relies on every fan-out on it having ended by then.
+ */
+export function checkDrainAfter(config: Config, repointing: readonly LambdaFunction[]): void {
+  if (repointing.length === 0) return;
+  // Lambda's own default when a function sets no timeout: 3 s.
+  const timeouts = repointing.map((fn) => ({ fn, sec: fn.timeout?.toSeconds() ?? 3 }));
+  const longest = timeouts.reduce((a, b) => (b.sec > a.sec ? b : a));
+  const minimum = longest.sec + DRAIN_MARGIN_SEC;
+  if (config.dr.drainAfterSec < minimum) {
+    throw new ConfigError(`configuration for env ${config.env}`, [
+      {
+        path: 'dr.drainAfterSec',
+        value: config.dr.drainAfterSec,
+        expected: `at least ${minimum} s: the longest timeout of the functions that re-point (${longest.sec} s, ${longest.fn.node.path}) plus ${DRAIN_MARGIN_SEC} s, so every fan-out on an unreachable old site has ended before a switchover or failback changes the roles`,
+      },
+    ]);
+  }
+}
 
 /**
  * How cdk-nag writes a resolved CloudFormation value in a finding: `<LogicalId.Attr>` for
@@ -98,6 +128,13 @@ export interface DrWorkflowsProps {
   readonly approvalTimeout?: Duration;
   /** Execution timeout of every state machine (the lock's TTL is longer). @default Duration.hours(6) */
   readonly executionTimeout?: Duration;
+  /**
+   * The functions that re-point branches (failover, drift reconcile, update-branches, pin,
+   * unpin): synth fails unless `dr.drainAfterSec` is at least their longest timeout plus
+   * {@link DRAIN_MARGIN_SEC} (see {@link checkDrainAfter}).
+   * @default - none (nothing to check against)
+   */
+  readonly repointingFunctions?: readonly LambdaFunction[];
 }
 
 /** State names every machine shares (tests and the sandbox refer to them). */
@@ -107,6 +144,11 @@ export const DR_STATE_NAMES = {
   release: 'ReleaseLock',
   requestApproval: 'RequestApproval',
 } as const;
+
+/** The state that fences the site giving up ACTIVE (FenceDcSite in a switchover, FenceDrSite in a failback). */
+export function fenceStateName(site: 'DC' | 'DR'): string {
+  return `Fence${site === 'DC' ? 'Dc' : 'Dr'}Site`;
+}
 
 /** Build-time context of one state machine. */
 interface MachineScope {
@@ -132,11 +174,14 @@ export class DrWorkflows extends Construct {
   private readonly pollInterval: Duration;
   private readonly maxJobPolls: number;
   private readonly approvalTimeout: Duration;
+  private readonly drainAfterSec: number;
 
   constructor(scope: Construct, id: string, props: DrWorkflowsProps) {
     super(scope, id);
     const { shared } = props;
     const config = shared.config;
+    checkDrainAfter(config, props.repointingFunctions ?? []);
+    this.drainAfterSec = config.dr.drainAfterSec;
     this.pollInterval = props.pollInterval ?? Duration.seconds(15);
     this.maxJobPolls = props.maxJobPolls ?? 120;
     this.approvalTimeout = props.approvalTimeout ?? Duration.hours(2);
@@ -334,11 +379,14 @@ export class DrWorkflows extends Construct {
   /** Compensate → notify → release → Fail with the original error name and cause. */
   private failureChain(m: MachineScope): IChainable {
     const target = m.workflow === 'FailbackDrToDc' ? 'DC' : m.workflow === 'Backup' ? undefined : 'DR';
+    // The site a switchover or failback fences (FenceOldSite may have set it PASSIVE).
+    const oldSite =
+      m.workflow === 'SwitchoverDcToDr' ? 'DC' : m.workflow === 'FailbackDrToDc' ? 'DR' : undefined;
     const compensate = this.task(
       m,
       'Compensate',
       'compensate',
-      { 'state.$': '$', ...(target ? { target } : {}) },
+      { 'state.$': '$', ...(target ? { target } : {}), ...(oldSite ? { oldSite } : {}) },
       '$.compensation',
       { catchable: false },
     );
@@ -429,9 +477,35 @@ export class DrWorkflows extends Construct {
     return loop.next(healthy);
   }
 
-  /** Optional operator approval (task token) before the roles change; then set them. */
+  /**
+   * Optional operator approval (task token), then fence the site giving up ACTIVE, then set the
+   * roles. The fence retries OldSiteNotFencedError every {@link FENCE_RETRY_INTERVAL_SEC} for a
+   * little longer than `dr.drainAfterSec` (an unreachable old director is fenced by that drain),
+   * then fails through compensation with the roles unchanged.
+   */
   private approvalThenRoles(m: MachineScope, active: 'DC' | 'DR'): { entry: State; roles: LambdaInvoke } {
-    const roles = this.task(m, `Make${active}Active`, 'setSiteRoles', { active }, '$.roles');
+    const old = active === 'DC' ? 'DR' : 'DC';
+    const fence = this.task(m, fenceStateName(old), 'fenceOldSite', { site: old }, '$.fence', { retry: [] });
+    fence.addRetry({
+      errors: ['OldSiteNotFencedError'],
+      interval: Duration.seconds(FENCE_RETRY_INTERVAL_SEC),
+      backoffRate: 1,
+      maxAttempts: Math.ceil(this.drainAfterSec / FENCE_RETRY_INTERVAL_SEC) + 2,
+    });
+    fence.addRetry({
+      errors: [...TRANSIENT_ERRORS],
+      interval: Duration.seconds(5),
+      backoffRate: 2,
+      maxAttempts: 4,
+    });
+    const roles = this.task(
+      m,
+      `Make${active}Active`,
+      'setSiteRoles',
+      { active, 'fence.$': '$.fence' },
+      '$.roles',
+    );
+    fence.next(roles);
     const request = new LambdaInvoke(m.scope, DR_STATE_NAMES.requestApproval, {
       lambdaFunction: m.fn,
       integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
@@ -453,10 +527,10 @@ export class DrWorkflows extends Construct {
       { 'approval.$': '$.approval' },
       '$.approval',
     );
-    request.next(check).next(roles);
+    request.next(check).next(fence);
     const entry = new Choice(m.scope, 'NeedsApproval?')
       .when(Condition.booleanEquals('$.input.approval', true), request)
-      .otherwise(roles);
+      .otherwise(fence);
     return { entry, roles };
   }
 

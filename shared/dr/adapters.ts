@@ -88,6 +88,10 @@ export function stateRepoDrStore(repo: StateRepository): DrStore {
         );
       }
     },
+    async getDirectorStatus(site) {
+      const item = await repo.loadDirectorStatus(site);
+      return item ? { reachable: item.reachable, since: item.since } : undefined;
+    },
     releaseLock: (holder) => repo.releaseLock(holder),
     async putBackup(record) {
       await repo.recordBackup(record);
@@ -224,6 +228,7 @@ export function drSettings(config: Config, bucket: string, overrides: Partial<Dr
     maxJobPolls: 60,
     lockTtlSec: 7 * 3600,
     maxListedCpes: 200,
+    drainAfterSec: config.dr.drainAfterSec,
     ...overrides,
   };
 }

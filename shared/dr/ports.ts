@@ -29,6 +29,11 @@ export interface DrStore {
    * makes election move the groups.
    */
   putSiteRoles(next: Record<SiteName, SiteRole>, expected: SiteRoles, at: string, by: string): Promise<void>;
+  /**
+   * A site's director status as the health check last recorded it (undefined: never recorded):
+   * whether it answered and since when (epoch ms) that has been so.
+   */
+  getDirectorStatus(site: SiteName): Promise<{ reachable: boolean; since: number } | undefined>;
   /** Take the one DR lock; throws WorkflowLockedError naming the holder when it is held. */
   acquireLock(holder: string, workflow: string, nowMs: number, ttlSec: number): Promise<void>;
   /** Release the lock if `holder` holds it; false when it did not (already released, expired). */
@@ -114,6 +119,12 @@ export interface DrSettings {
   lockTtlSec: number;
   /** At most this many SSH-onboarded CPEs are listed in an execution's output. @default 200 */
   maxListedCpes: number;
+  /**
+   * A site giving up ACTIVE whose director cannot be told PASSIVE counts as fenced once the
+   * health check has recorded it unreachable this long: every fan-out that may still run on it
+   * has ended (config `dr.drainAfterSec`). @default 330
+   */
+  drainAfterSec: number;
 }
 
 /** Everything the DR tasks use. */

@@ -1,8 +1,8 @@
 /**
  * The DR tasks: every step the four DR state machines run (one Lambda, dispatching on `task`).
  * Each task validates its payload, does one thing, and throws a named error that the state
- * machine's Retry (DirectorUnavailableError, DirectorUnhealthyError) or Catch (everything else)
- * matches by name. State passed between steps stays small: manifests live in the table.
+ * machine's Retry (DirectorUnavailableError, DirectorUnhealthyError, OldSiteNotFencedError) or
+ * Catch (everything else) matches by name. State passed between steps stays small: manifests live in the table.
  */
 import { createHash } from 'node:crypto';
 // zod/mini with the English messages, as in ./inputs.ts.
@@ -17,6 +17,7 @@ import {
   DirectorUnhealthyError,
   JobTimeoutError,
   NotFoundError,
+  OldSiteNotFencedError,
   PreconditionFailedError,
   RestoreFailedError,
   ValidationError,
@@ -93,6 +94,16 @@ const rolesResultSchema = z.object({
   changed: z.boolean(),
   changedAt: z.string(),
 });
+
+/** How FenceOldSite fenced the site giving up ACTIVE (its result, at `$.fence`). */
+const fenceResultSchema = z.object({
+  site,
+  fenced: z.enum(['passive', 'drained']),
+  at: z.string(),
+  unreachableSince: z.optional(z.string()),
+  drainAfterSec: z.optional(z.int()),
+});
+export type FenceResult = z.output<typeof fenceResultSchema>;
 
 const errorInfoSchema = z.looseObject({ Error: z.string(), Cause: z.optional(z.string()) });
 
@@ -416,13 +427,102 @@ export function createDrTasks(deps: DrDeps) {
     },
 
     /**
-     * Make `active` ACTIVE and the other site PASSIVE: the new active director first (if it
-     * refuses, nothing changed), then the table (conditional on the versions read; its stream
-     * records make election move every group), then the old active director, best effort (it
-     * may be the lost site). Idempotent: already in place → `changed: false`.
+     * Fence `site`, the site giving up ACTIVE, before the roles change: from then on no fan-out
+     * through its director lands a re-point. Told PASSIVE, a zWAN director refuses every write
+     * (`fenced: 'passive'`). A director that cannot be told (unreachable: the adapter's
+     * DirectorUnavailableError, or its health() says so) is fenced by draining instead: once the
+     * health check has recorded it unreachable for `settings.drainAfterSec`, every fan-out that
+     * was running on it has ended (Lambda stops the functions that re-point at their timeout,
+     * checked at synth to be shorter) (`fenced: 'drained'`). Anything else throws
+     * OldSiteNotFencedError saying since when it is unreachable and how long is left; the state
+     * machine retries it through the drain, then fails with the roles unchanged.
+     */
+    async fenceOldSite(payload: unknown): Promise<FenceResult> {
+      const p = parseWith(z.extend(base, { site }), payload, 'fenceOldSite payload');
+      const director = directors(p.site);
+      const nowMs = deps.now();
+      const drainAfterSec = settings.drainAfterSec;
+      let result: FenceResult;
+      let refusal: string | undefined;
+      try {
+        await director.setSiteRole('PASSIVE');
+        result = { site: p.site, fenced: 'passive', at: iso(nowMs) };
+      } catch (error) {
+        refusal = (error as Error).message;
+        // A director that answered (an auth error, a 4xx) is reachable: fan-outs may use it.
+        const unreachable =
+          error instanceof DirectorUnavailableError ||
+          !(await director.health().then(
+            (h) => h.reachable,
+            () => true,
+          ));
+        const told = `${p.site} director could not be told PASSIVE (${refusal})`;
+        if (!unreachable) {
+          throw new OldSiteNotFencedError(
+            `${told}, yet it answers: fan-outs may still land re-points through it, so the roles stay as they are`,
+            { cause: error },
+          );
+        }
+        const status = await store.getDirectorStatus(p.site);
+        const drain = `it counts as fenced once recorded unreachable for dr.drainAfterSec=${drainAfterSec} s (the longest timeout of the functions that re-point, plus a margin)`;
+        if (!status) {
+          throw new OldSiteNotFencedError(
+            `${told} and the health check has recorded no status for it, so fan-outs that may still run on it cannot be known to have ended; ${drain}`,
+            { cause: error },
+          );
+        }
+        if (status.reachable) {
+          throw new OldSiteNotFencedError(
+            `${told}, but the health check recorded it reachable (since ${iso(status.since)}): fan-outs may still be running on it; ${drain}`,
+            { cause: error },
+          );
+        }
+        const elapsedSec = Math.floor((nowMs - status.since) / 1000);
+        if (elapsedSec < drainAfterSec) {
+          const endsAt = status.since + drainAfterSec * 1000;
+          throw new OldSiteNotFencedError(
+            `${told}; unreachable since ${iso(status.since)} (${elapsedSec} s): fan-outs that were running on it have ended by ${iso(endsAt)}, ${drainAfterSec - elapsedSec} s from now (dr.drainAfterSec=${drainAfterSec}); the roles change after that`,
+            { cause: error },
+          );
+        }
+        result = {
+          site: p.site,
+          fenced: 'drained',
+          at: iso(nowMs),
+          unreachableSince: iso(status.since),
+          drainAfterSec,
+        };
+      }
+      await store.audit({
+        at: result.at,
+        kind: 'SITE_FENCED',
+        executionId: p.executionId,
+        detail: { workflow: p.workflow, ...result, ...(refusal === undefined ? {} : { refusal }) },
+      });
+      log.info(`${p.site} fenced (${result.fenced}) before the roles change`, { fence: result });
+      return result;
+    },
+
+    /**
+     * Make `active` ACTIVE and the other site PASSIVE, once FenceOldSite has fenced the other
+     * site (`fence`, its result: required, so the roles never change over an unfenced site).
+     * The order: the old site fenced → the new active director ACTIVE (if it refuses, nothing
+     * changed) → the table (conditional on the versions read; its stream records make election
+     * move every group). The old director is then told PASSIVE again, best effort (a drained
+     * site is unreachable). Idempotent: already in place → `changed: false`.
      */
     async setSiteRoles(payload: unknown) {
-      const p = parseWith(z.extend(base, { active: site }), payload, 'setSiteRoles payload');
+      const p = parseWith(
+        z.extend(base, { active: site, fence: fenceResultSchema }),
+        payload,
+        'setSiteRoles payload',
+      );
+      const passive = other(p.active);
+      if (p.fence.site !== passive) {
+        throw new ValidationError('setSiteRoles payload', [
+          { path: 'fence.site', value: p.fence.site, expected: `${passive} (the site giving up ACTIVE)` },
+        ]);
+      }
       const roles = await store.getSiteRoles();
       const at = nowIso();
       const previous = {
@@ -444,31 +544,38 @@ export function createDrTasks(deps: DrDeps) {
           .catch((e: unknown) => log.error('could not restore the director role', { error: String(e) }));
         throw error;
       }
-      const passive = other(p.active);
       let passiveDirector = 'PASSIVE';
       try {
         await directors(passive).setSiteRole('PASSIVE');
       } catch (error) {
-        passiveDirector = `not told (${(error as Error).message}); set it PASSIVE when it is back`;
-        log.warn(`${passive} director could not be set PASSIVE`, { error: String(error) });
+        passiveDirector = `not told (${(error as Error).message}); fenced ${p.fence.fenced}; set it PASSIVE when it is back`;
+        log.warn(`${passive} director could not be told PASSIVE again`, { error: String(error) });
       }
       await store.audit({
         at,
         kind: 'SITE_ROLES',
         executionId: p.executionId,
-        detail: { workflow: p.workflow, previous, current: next, passiveDirector },
+        detail: { workflow: p.workflow, previous, current: next, fence: p.fence, passiveDirector },
       });
       return { previous, current: next, changed: true, changedAt: at, passiveDirector };
     },
 
     /**
-     * Compensation after a caught error: the roles are left as they were when the failure came
-     * before the role change (the table was never written); the director whose role may have
-     * been set is told its table role again. Reports what it found.
+     * Compensation after a caught error. Roles already changed (a later step failed): kept, the
+     * operator finishes. Otherwise the table was never written and its roles stand, so each
+     * director the workflow may have told otherwise is told its table role again: `target` (the
+     * site that was to become ACTIVE) first, then `oldSite` (the site giving up ACTIVE, which
+     * FenceOldSite may have set PASSIVE before the failure: it becomes ACTIVE again), so two
+     * directors are never ACTIVE at once. Best effort per director (a lost site cannot be told);
+     * reports what each was told.
      */
     async compensate(payload: unknown) {
       const p = parseWith(
-        z.extend(base, { target: z.optional(site), state: z.optional(z.record(z.string(), z.unknown())) }),
+        z.extend(base, {
+          target: z.optional(site),
+          oldSite: z.optional(site),
+          state: z.optional(z.record(z.string(), z.unknown())),
+        }),
         payload,
         'compensate payload',
       );
@@ -484,15 +591,18 @@ export function createDrTasks(deps: DrDeps) {
           note: 'roles were changed before the failure and are kept',
         };
       }
-      if (p.target) {
-        const target = p.target;
-        await directors(target)
-          .setSiteRole(roles[target].role)
-          .catch((e: unknown) =>
-            log.warn(`could not re-assert ${target} director role`, { error: String(e) }),
-          );
+      const told: Partial<Record<SiteName, string>> = {};
+      for (const s of new Set([p.target, p.oldSite])) {
+        if (!s) continue;
+        try {
+          await directors(s).setSiteRole(roles[s].role);
+          told[s] = roles[s].role;
+        } catch (error) {
+          told[s] = `not told (${(error as Error).message})`;
+          log.warn(`could not re-assert ${s} director role`, { error: String(error) });
+        }
       }
-      return { rolesChanged: false, roles: view, note: 'roles unchanged' };
+      return { rolesChanged: false, roles: view, directors: told, note: 'roles unchanged' };
     },
 
     /** Point the provisioning server's management URL at `site`. */
@@ -712,6 +822,7 @@ export const DR_TASK_NAMES = [
   'publishBackupAge',
   'findLatestBackup',
   'checkDirectorHealthy',
+  'fenceOldSite',
   'setSiteRoles',
   'compensate',
   'setManagementUrl',
