@@ -62,6 +62,8 @@ export const HEALTH_METRICS = {
   invalidCpes: 'InvalidCpes',
   /** A site's director could not be reached (down, 5xx, timeout) during a run. */
   directorUnreachable: 'DirectorUnreachable',
+  /** 1 per run while a director is lost (DIRECTOR_LOST: the ACTIVE site's, unreachable for `dr.directorLostAfterSec`). */
+  directorLost: 'DirectorLost',
   /** 1 per run that ends with the monitor blind (keeps the MonitorBlind alarm raised until it clears). */
   monitorBlind: 'MonitorBlind',
 } as const;

@@ -7,9 +7,11 @@ import { Duration } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { Config } from '../../shared/config/schema.js';
-import { ControllerFunction, type SharedResources } from './function.js';
+import { HEALTH_ENV } from '../../shared/health/env.js';
+import { ControllerFunction, grantPublish, type SharedResources } from './function.js';
 
 /** Props of {@link HealthCheck}. */
 export interface HealthCheckProps {
@@ -42,6 +44,7 @@ export class HealthCheck extends Construct {
   readonly rule: Rule;
   /** The function timeout (used by the duration alarm). */
   readonly timeout: Duration;
+  private readonly config: Config;
 
   constructor(scope: Construct, id: string, props: HealthCheckProps) {
     super(scope, id);
@@ -57,15 +60,27 @@ export class HealthCheck extends Construct {
       reservedConcurrentExecutions: 1,
     }).fn;
     // It reads and writes health and director status items and reads the director key; it
-    // publishes nothing (notices come from the failover function).
+    // publishes DIRECTOR_LOST and DIRECTOR_BACK (every other notice comes from the failover).
     shared.table.grantReadWriteData(this.fn);
     shared.secret.grantRead(this.fn);
+    grantPublish(shared.topic, this.fn);
 
+    this.config = shared.config;
     this.rule = new Rule(this, 'Schedule', {
       description: 'Starts a health-check run every minute.',
       schedule: props.schedule ?? Schedule.rate(Duration.minutes(1)),
       // A missed run is not retried: the next one starts a minute later.
       targets: [new LambdaFunction(this.fn, { retryAttempts: 0, maxEventAge: Duration.seconds(60) })],
     });
+  }
+
+  /**
+   * With `dr.autoSwitchover` on, let the function start `switchover` on DIRECTOR_LOST (its ARN in
+   * the environment, a grant to start it). Off: nothing is added.
+   */
+  allowSwitchoverStart(switchover: IStateMachine): void {
+    if (!this.config.dr.autoSwitchover) return;
+    this.fn.addEnvironment(HEALTH_ENV.switchoverArn, switchover.stateMachineArn);
+    switchover.grantStartExecution(this.fn);
   }
 }

@@ -46,6 +46,8 @@ export const METRIC_NAMES = {
   backupAgeHours: 'BackupAgeHours',
   /** Emitted by the health check when a site's director cannot be reached (dashboard only). */
   directorUnreachable: 'DirectorUnreachable',
+  /** 1 per health-check run while the ACTIVE site's director is lost. */
+  directorLost: 'DirectorLost',
 } as const;
 /** One of {@link METRIC_NAMES}. */
 export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];
@@ -142,7 +144,12 @@ export class Monitoring extends Construct {
         metric: this.custom(METRIC_NAMES.monitorBlind, 'Maximum', minute),
         threshold: 1,
         description:
-          'MONITOR_BLIND: half or more of the monitored concentrators went DOWN at once, or a director is unreachable; every failover is on hold. It clears when enough are UP again or the director answers. If they really are down, invoke ack-monitor-blind; status shows why.',
+          'MONITOR_BLIND: half or more of the monitored concentrators went DOWN at once, or no director answers; every failover is on hold. It clears when enough are UP again or a director answers. If they really are down, invoke ack-monitor-blind; status shows why.',
+      },
+      DirectorLost: {
+        metric: this.custom(METRIC_NAMES.directorLost, 'Maximum', minute),
+        threshold: 1,
+        description: `DIRECTOR_LOST: the ACTIVE site's director has not answered for ${props.config.dr.directorLostAfterSec} s; no failover is decided on its site's concentrators. If the site is lost, run SwitchoverDcToDr (unplanned)${props.config.dr.autoSwitchover ? ': one was started and waits for your approval' : ''}. Clears when the director answers.`,
       },
       RepointFailures: {
         metric: this.custom(METRIC_NAMES.repointFailures, 'Sum', five),

@@ -5,10 +5,10 @@
  */
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { configFromEnv, zodIssues } from '../../shared/config/load.js';
+import { zodIssues } from '../../shared/config/load.js';
 import '../../shared/config/zod-locale.js';
 import { CpeFailoverError, ValidationError } from '../../shared/errors.js';
-import { createHealthRunDeps } from '../../shared/health/deps.js';
+import { createHealthRunDepsFromEnv } from '../../shared/health/deps.js';
 import {
   runHealthCheck,
   type HealthRunDeps,
@@ -42,7 +42,7 @@ let containerDeps: HealthRunDeps | undefined;
 
 /** The container's dependencies (built on first use). */
 export function healthCheckDeps(): HealthRunDeps {
-  containerDeps ??= createHealthRunDeps({ config: configFromEnv(), tableName: process.env.TABLE_NAME ?? '' });
+  containerDeps ??= createHealthRunDepsFromEnv(process.env);
   return containerDeps;
 }
 

@@ -7,6 +7,9 @@
  *    function's business; election honours whatever pin is in force. While a pin is in force
  *    no alarm is raised: the operator has acted, so no safety hold may block the pin.
  * 2. Monitor blind: hold every change (serving stays as it is), alarm MONITOR_BLIND.
+ *    Blindness per site (blindness.ts): while the acting director is unreachable every change
+ *    waits; while another considered site's director is unreachable, its candidates keep their
+ *    last health and are neither left (serving on one stays) nor chosen. Both hold with no alarm.
  * 3. Eligible candidates are those whose site role is not PASSIVE. None of them UP: keep serving
  *    as it is, alarm ALL_DOWN. DOWN and UNKNOWN candidates are never elected.
  * 4. `preempt: false` keeps the current serving concentrator while it is UP and eligible.
@@ -43,6 +46,17 @@ export interface ElectionInput {
   preempt: boolean;
   /** The monitor's own view is suspect (see monitor.ts): hold every change. */
   monitorBlind: boolean;
+  /** Sites whose director is unreachable (blindness.ts): decisions about them are frozen. */
+  frozen?: FrozenSites;
+}
+
+/** What election needs of the blindness verdict (blindness.ts): the frozen sites, and whether the actor is one. */
+export interface FrozenSites {
+  sites: readonly SiteName[];
+  /** The director that would re-point is unreachable: every change waits. */
+  acting: boolean;
+  /** Why, for the decision's reason. */
+  reason: string;
 }
 
 /** Election's decision. */
@@ -56,6 +70,8 @@ export interface ElectionResult {
   alarms: AlarmKind[];
   /** Set when changed: `failback` = onto a higher candidate; `initial` = there was none. */
   kind?: 'failover' | 'failback' | 'pin' | 'initial';
+  /** True when held because a director is unreachable (no alarm: DIRECTOR_LOST is per site). */
+  frozen?: boolean;
 }
 
 /** Read a value from a record or a Map. */
@@ -139,13 +155,35 @@ export function elect(input: ElectionInput): ElectionResult {
     ]);
   }
 
-  // 3. Only UP candidates of non-PASSIVE sites may serve.
-  const eligible = group.candidates.filter((c) => roleOf(c) !== 'PASSIVE');
+  // 2b. Blindness per site: an unreachable director freezes decisions about its site.
+  const frozen = input.frozen;
+  const isFrozen = (c: Concentrator) => frozen?.sites.includes(c.site) === true;
+  if (frozen?.acting) {
+    return { ...keep(`${frozen.reason}: serving stays ${currentLabel}${pinNote}`, []), frozen: true };
+  }
+  if (previous && isFrozen(previous) && roleOf(previous) !== 'PASSIVE') {
+    return {
+      ...keep(`${frozen?.reason ?? ''}: serving stays ${currentLabel}, no decision about it${pinNote}`, []),
+      frozen: true,
+    };
+  }
+
+  // 3. Only UP candidates of non-PASSIVE, non-frozen sites may serve.
+  const eligible = group.candidates.filter((c) => roleOf(c) !== 'PASSIVE' && !isFrozen(c));
   const up = eligible.filter((c) => healthOf(c) === 'UP').sort((a, b) => rank(a) - rank(b));
   const best = up[0];
   if (!best) {
     const seen = group.candidates
-      .map((c) => `${label(c)} ${roleOf(c) === 'PASSIVE' ? `skipped (site ${c.site} PASSIVE)` : healthOf(c)}`)
+      .map(
+        (c) =>
+          `${label(c)} ${
+            roleOf(c) === 'PASSIVE'
+              ? `skipped (site ${c.site} PASSIVE)`
+              : isFrozen(c)
+                ? `frozen (${c.site} director unreachable, last ${healthOf(c)})`
+                : healthOf(c)
+          }`,
+      )
       .join(', ');
     return keep(
       `no eligible candidate is UP (${seen || 'no candidates'}): serving stays ${currentLabel}${pinNote}`,

@@ -5,3 +5,5 @@ export * from './inventory.js';
 export * from './election.js';
 export * from './monitor.js';
 export * from './plan.js';
+export * from './blindness.js';
+export * from './director-loss.js';

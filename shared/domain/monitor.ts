@@ -1,11 +1,9 @@
 /**
- * The monitor-blind guard (DESIGN.md safety rules, after Route 53 ARC): when a large share of
- * all monitored targets goes DOWN within one run, or the director cannot be reached, the
- * monitor's own view is suspect and election holds every change, until it clears or an operator
- * acts (see {@link nextMonitorVerdict}). Pure.
+ * The monitor-blind share rule (after Route 53 ARC): when a large share of all monitored targets
+ * goes DOWN within one run, the monitor's own view is suspect and election holds every change,
+ * until it clears or an operator acts (see {@link nextMonitorVerdict}). An unreachable director
+ * is not judged here: it freezes its own site only (blindness.ts). Pure.
  */
-
-const DIRECTOR_UNREACHABLE = 'the director is unreachable: health samples cannot be trusted';
 
 /** What one health-check run saw. */
 export interface MonitorAssessmentInput {
@@ -16,8 +14,6 @@ export interface MonitorAssessmentInput {
    * acknowledgement, only those after it (the acknowledged ones must not raise the latch again).
    */
   wentDownThisRun: number;
-  /** The run could not reach the director (5xx, timeouts, connection errors). */
-  directorUnreachable: boolean;
   /** Share of targets (0–1) going DOWN at once that makes the monitor blind. @default 0.5 */
   blindShare: number;
   /** The share rule applies only with at least this many targets. @default 4 */
@@ -30,14 +26,8 @@ export interface MonitorAssessment {
   reason?: string;
 }
 
-/**
- * Blind when the director is unreachable, or when `totalTargets >= blindMinTargets` and
- * `wentDownThisRun / totalTargets >= blindShare`.
- */
+/** Blind when `totalTargets >= blindMinTargets` and `wentDownThisRun / totalTargets >= blindShare`. */
 export function assessMonitor(input: MonitorAssessmentInput): MonitorAssessment {
-  if (input.directorUnreachable) {
-    return { blind: true, reason: DIRECTOR_UNREACHABLE };
-  }
   const { totalTargets, wentDownThisRun, blindShare, blindMinTargets } = input;
   if (totalTargets > 0 && totalTargets >= blindMinTargets && wentDownThisRun / totalTargets >= blindShare) {
     const pct = Math.round((wentDownThisRun / totalTargets) * 100);
@@ -56,8 +46,7 @@ export function assessMonitor(input: MonitorAssessmentInput): MonitorAssessment 
  * a latch: raised when a large share of targets goes DOWN within one run, it stays raised while
  * that many are still DOWN (so the next run, which sees no new DOWN transition, cannot quietly
  * let failover act on the suspect view) and clears when enough targets are UP again or an
- * operator acknowledges it. Blindness from an unreachable director is not latched: it ends when
- * the director answers.
+ * operator acknowledges it.
  */
 export interface MonitorVerdict extends MonitorAssessment {
   /** The share rule's latch. */
@@ -70,25 +59,23 @@ export interface MonitorCounts extends MonitorAssessmentInput {
   downNow: number;
 }
 
-/** The verdict after an operator's acknowledgement: the latch is gone, director blindness is not. */
-export function acknowledgedVerdict(directorUnreachable: boolean): MonitorVerdict {
-  return directorUnreachable
-    ? { blind: true, latched: false, reason: DIRECTOR_UNREACHABLE }
-    : { blind: false, latched: false };
+/** The verdict after an operator's acknowledgement: the latch is gone. */
+export function acknowledgedVerdict(): MonitorVerdict {
+  return { blind: false, latched: false };
 }
 
 /**
  * The next verdict from the previous one (undefined: none recorded) and this assessment's
  * counts. The latch is raised by the share rule of {@link assessMonitor}; a raised latch stays
  * raised while `downNow / totalTargets >= blindShare` (with no targets at all there is nothing to
- * judge by, and it stays raised too). `blind` is the latch or an unreachable director.
+ * judge by, and it stays raised too). `blind` is the latch.
  */
 export function nextMonitorVerdict(
   previous: Pick<MonitorVerdict, 'latched'> | undefined,
   counts: MonitorCounts,
 ): MonitorVerdict {
   const { totalTargets, downNow, blindShare } = counts;
-  const raised = assessMonitor({ ...counts, directorUnreachable: false });
+  const raised = assessMonitor(counts);
   let latch: string | undefined;
   if (raised.blind) latch = raised.reason;
   else if (previous?.latched && (totalTargets === 0 || downNow / totalTargets >= blindShare)) {
@@ -101,12 +88,5 @@ export function nextMonitorVerdict(
       `${Math.round(blindShare * 100)}% are DOWN or an operator acknowledges it (ack-monitor-blind)`;
   }
   const latched = latch !== undefined;
-  if (counts.directorUnreachable) {
-    return {
-      blind: true,
-      latched,
-      reason: latched ? `${DIRECTOR_UNREACHABLE}; ${latch}` : DIRECTOR_UNREACHABLE,
-    };
-  }
   return latched ? { blind: true, latched, reason: latch } : { blind: false, latched };
 }

@@ -4,6 +4,7 @@
  */
 import type { DirectorCpe } from '../director/port.js';
 import { parseInventory } from '../domain/inventory.js';
+import { actingSiteOf } from '../domain/blindness.js';
 import type { HaGroup, HaState, Inventory, SiteName, SiteRole } from '../domain/model.js';
 import { NotFoundError } from '../errors.js';
 import type { Notice, NoticeKind } from '../notify/port.js';
@@ -31,8 +32,8 @@ export interface TenantView {
 
 /** The director to act through: the ACTIVE site's (DC when both or neither are ACTIVE). */
 export function activeDirector(deps: FailoverDeps, siteRoles: Record<SiteName, SiteRole>) {
-  if (siteRoles.DC !== 'ACTIVE' && siteRoles.DR === 'ACTIVE' && deps.directors.DR) return deps.directors.DR;
-  return deps.directors.DC;
+  const site = actingSiteOf(siteRoles, deps.directors.DR !== undefined);
+  return (site === 'DR' ? deps.directors.DR : undefined) ?? deps.directors.DC;
 }
 
 /** Read a tenant's CPEs from the active director and parse them. */

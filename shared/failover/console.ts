@@ -5,7 +5,8 @@
  */
 import { isPinActive } from '../domain/election.js';
 import { branchCurrentTarget } from '../domain/inventory.js';
-import type { AlarmKind, HaGroup, Pin } from '../domain/model.js';
+import type { BlindnessCase } from '../domain/blindness.js';
+import type { AlarmKind, HaGroup, Pin, SiteName } from '../domain/model.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type {
   AckMonitorBlindEvent,
@@ -17,7 +18,7 @@ import type {
 import type { BranchOutcome, DirectorState, FailoverDeps } from './ports.js';
 import {
   loadTenantView,
-  monitorBlindFrom,
+  blindnessFrom,
   reconcileGroup,
   type ReconcileResult,
   type TenantView,
@@ -231,6 +232,12 @@ export interface GroupStatus {
 export interface MonitorStatus {
   /** MONITOR_BLIND: every change is on hold. */
   blind: boolean;
+  /** Which blindness case holds (shared/domain/blindness.ts): `clear` when every director answers. */
+  case: BlindnessCase;
+  /** Sites whose candidates are frozen (their director is unreachable). */
+  frozenSites: SiteName[];
+  /** What the case means for election, in one sentence. */
+  explanation: string;
   /** What ends the hold (when blind). */
   howToClear?: string;
   directors: AckMonitorBlindResult['directors'];
@@ -298,18 +305,23 @@ export async function groupStatus(
     }
   }
   const [directors, roles] = await Promise.all([deps.store.listDirectorStates(), deps.store.getSiteRoles()]);
-  const blind = monitorBlindFrom(directors, roles);
+  const blindness = blindnessFrom(deps, directors, roles);
+  const blind = blindness.monitorBlind;
   return {
     groups,
     monitor: {
       blind,
-      ...(blind
+      case: blindness.case,
+      frozenSites: blindness.frozenSites,
+      explanation: blindness.explanation,
+      ...(blindness.case === 'mass-down'
         ? {
-            howToClear: directors.some((d) => d.monitorBlindLatched)
-              ? 'clears when enough targets are UP again, or invoke ack-monitor-blind once the view is checked'
-              : 'clears when the director answers again',
+            howToClear:
+              'clears when enough targets are UP again, or invoke ack-monitor-blind once the view is checked',
           }
-        : {}),
+        : blindness.case !== 'clear'
+          ? { howToClear: 'clears when the director answers again' }
+          : {}),
       directors: directorSummary(directors),
     },
   };
@@ -354,14 +366,14 @@ export async function acknowledgeMonitorBlind(
     ...(event.by ? { by: event.by } : {}),
   });
   const roles = await deps.store.getSiteRoles();
-  const stillBlind = monitorBlindFrom(directors, roles);
+  const stillBlind = blindnessFrom(deps, directors, roles).monitorBlind;
   const summary = directorSummary(directors);
   if (!acknowledged) {
     return {
       acknowledged: false,
       stillBlind,
       message: stillBlind
-        ? 'a director is unreachable: the monitor stays blind until it answers (nothing to acknowledge)'
+        ? 'no director answers: the monitor stays blind until one does (nothing to acknowledge)'
         : 'the monitor is not blind: nothing to acknowledge',
       directors: summary,
       heldGroups: [],
@@ -369,7 +381,7 @@ export async function acknowledgeMonitorBlind(
   }
   const unreachable = directors.filter((d) => !d.reachable).map((d) => d.site);
   const message = stillBlind
-    ? `acknowledged, but still blind: director ${unreachable.join(', ')} unreachable; every change stays on hold until it answers`
+    ? `acknowledged, but still blind: director ${unreachable.join(', ')} unreachable; every change stays on hold until one answers`
     : 'acknowledged: the failover function re-evaluates every group on the current health now';
   const held = (await deps.store.listGroups()).filter((g) => g.alarms.includes('MONITOR_BLIND'));
   const by = event.by ? ` by ${event.by}` : '';

@@ -124,7 +124,7 @@ export class MemoryFailoverStore implements FailoverStore {
   ): Promise<{ acknowledged: boolean; directors: DirectorState[] }> {
     const blind = this.directors.filter((d) => d.monitorBlind === true || d.monitorBlindLatched === true);
     if (blind.length > 0) {
-      const verdict = acknowledgedVerdict(this.directors.some((d) => !d.reachable));
+      const verdict = acknowledgedVerdict();
       for (const d of blind) {
         d.monitorBlind = verdict.blind;
         d.monitorBlindLatched = false;

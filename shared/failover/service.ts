@@ -5,10 +5,12 @@
  * "Update Branch to Active Node" console function.
  */
 import type { TokenBucket } from '../director/limits.js';
+import { assessBlindness, type Blindness } from '../domain/blindness.js';
 import { elect, electionSiteRoles, isPinActive } from '../domain/election.js';
 import { findGroup } from '../domain/inventory.js';
 import {
   CANDIDATE_ORDER,
+  SITE_NAMES,
   type AlarmKind,
   type HaGroup,
   type Health,
@@ -92,14 +94,14 @@ export interface ReconcileResult {
   dryRun: boolean;
 }
 
-/** The health check's view is suspect: it says so, or it could not reach the active director. */
-export function monitorBlindFrom(
+/** Blindness per site (shared/domain/blindness.ts) from the recorded director states. */
+export function blindnessFrom(
+  deps: Pick<FailoverDeps, 'directors'>,
   states: readonly DirectorState[],
   siteRoles: Record<SiteName, SiteRole>,
-): boolean {
-  return states.some(
-    (s) => s.monitorBlind === true || (!s.reachable && (siteRoles[s.site] === 'ACTIVE' || s.site === 'DC')),
-  );
+): Blindness {
+  const sites = SITE_NAMES.filter((site) => deps.directors[site] !== undefined);
+  return assessBlindness(states, siteRoles, sites);
 }
 
 /** FAILOVER when serving moves down the candidate order, FAILBACK when up, ELECTED from none. */
@@ -176,6 +178,7 @@ export async function reconcileGroup(
         plan: [],
       };
     }
+    const blindness = blindnessFrom(deps, directorStates, roles);
     const decision = elect({
       group,
       health,
@@ -184,7 +187,8 @@ export async function reconcileGroup(
       pin,
       now: at,
       preempt: deps.settings.preempt,
-      monitorBlind: monitorBlindFrom(directorStates, roles),
+      monitorBlind: blindness.monitorBlind,
+      frozen: { sites: blindness.frozenSites, acting: blindness.actingFrozen, reason: blindness.explanation },
     });
     const alarms = [...decision.alarms].sort();
     const newAlarms = alarms.filter((a) => !current.alarms.includes(a));
@@ -198,7 +202,7 @@ export async function reconcileGroup(
       alarms,
       dryRun,
     };
-    const held = alarms.length > 0 || decision.servingId === undefined;
+    const held = alarms.length > 0 || decision.frozen === true || decision.servingId === undefined;
 
     if (dryRun) {
       const plan = held || !decision.servingId ? [] : planFor(group, decision.servingId, decision.epoch);

@@ -5,6 +5,9 @@
  * benchmark build it with their own endpoints.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { configFromEnv } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { Director } from '../director/port.js';
 import { apiKeyProvider } from '../director/secrets.js';
@@ -13,10 +16,18 @@ import { SITE_NAMES, type SiteName } from '../domain/model.js';
 import { ConfigError } from '../errors.js';
 import { merakiSiteDirectors } from '../meraki/pipeline.js';
 import { defaultLogSink, powertoolsMetricSink, type LogSink, type MetricSink } from '../observability.js';
+import { createNotifier } from '../notify/notifier.js';
+import { SnsPublisher } from '../notify/sns.js';
 import { getDocumentClient } from '../store/dynamo.js';
 import { StateRepository } from '../store/state-repo.js';
 import { DEFAULT_INVENTORY_TTL_MS, InventoryCache } from './inventory-cache.js';
+import { directorLossNotices } from './director-lost.js';
+import { HEALTH_ENV } from './env.js';
 import { healthRunConfig, type HealthRunDeps } from './run.js';
+import { SfnSwitchoverStarter } from './sfn-starter.js';
+
+/** The shared notifications topic variable (cdk/constructs/function.ts FUNCTION_ENV.topicArn). */
+const FUNCTION_TOPIC_ENV = 'TOPIC_ARN';
 
 /** Extra settings of the zWAN adapters (tests and benchmarks tune timeouts and retries). */
 export type DirectorTuning = Partial<
@@ -69,6 +80,8 @@ export interface HealthRunDepsOptions {
   metrics?: MetricSink;
   /** @default 5 minutes */
   inventoryTtlMs?: number;
+  /** Told when a director is lost or back. @default none */
+  directorLoss?: HealthRunDeps['directorLoss'];
 }
 
 /** The real sleep. */
@@ -94,5 +107,45 @@ export function createHealthRunDeps(options: HealthRunDepsOptions): HealthRunDep
     log: options.log ?? defaultLogSink,
     metrics: options.metrics ?? powertoolsMetricSink,
     inventory: new InventoryCache(options.inventoryTtlMs ?? DEFAULT_INVENTORY_TTL_MS),
+    ...(options.directorLoss ? { directorLoss: options.directorLoss } : {}),
+  };
+}
+
+/**
+ * The Lambda's dependencies from its environment: `CPE_FAILOVER_CONFIG`, `TABLE_NAME`, `TOPIC_ARN`
+ * (DIRECTOR_LOST notices) and, with `dr.autoSwitchover` on, `SWITCHOVER_STATE_MACHINE_ARN`.
+ */
+export function createHealthRunDepsFromEnv(env: NodeJS.ProcessEnv): HealthRunDeps {
+  const config = configFromEnv(env);
+  const tableName = env.TABLE_NAME ?? '';
+  const base = createHealthRunDeps({ config, tableName });
+  const topicArn = env[FUNCTION_TOPIC_ENV];
+  if (!topicArn) return base;
+  const switchoverArn = env[HEALTH_ENV.switchoverArn];
+  if (config.dr.autoSwitchover && !switchoverArn) {
+    throw new ConfigError('environment', [
+      {
+        path: HEALTH_ENV.switchoverArn,
+        value: switchoverArn,
+        expected: 'the SwitchoverDcToDr state machine ARN (dr.autoSwitchover is on)',
+      },
+    ]);
+  }
+  const log = base.log;
+  const metrics = base.metrics ?? powertoolsMetricSink;
+  const notifier = createNotifier({
+    publisher: new SnsPublisher(new SNSClient({}), topicArn),
+    audit: base.repo as StateRepository,
+    log,
+    metrics,
+  });
+  return {
+    ...base,
+    directorLoss: directorLossNotices({
+      notifier,
+      log,
+      autoSwitchover: config.dr.autoSwitchover,
+      ...(switchoverArn ? { starter: new SfnSwitchoverStarter(new SFNClient({}), switchoverArn) } : {}),
+    }),
   };
 }

@@ -7,8 +7,8 @@
  *
  * A director that is down, answering 5xx or timing out does not make its CPEs DOWN: the run
  * records "director unreachable" (status item on change, metric, log) and leaves their health as
- * it was, so the failover function's monitor-blind guard can tell "the monitor is blind" from
- * "the concentrators are down".
+ * it was, so the failover function can tell "this site's director is unreachable" (its site's
+ * decisions freeze, shared/domain/blindness.ts) from "the concentrators are down".
  *
  * The hold counts observed samples only: such a round takes no sample of the site's CPEs, and a
  * good sample more than {@link maxSampleGapSec} after the previous observed one (an outage, a
@@ -49,6 +49,7 @@ import { mapLimit } from '../director/limits.js';
 import type { Config } from '../config/schema.js';
 import { HEALTH_METRICS, type LogSink, type MetricSink } from '../observability.js';
 import { InventoryCache } from './inventory-cache.js';
+import { directorLossDecision } from '../domain/director-loss.js';
 import { nextMonitorVerdict, type MonitorVerdict } from '../domain/monitor.js';
 import type { DirectorItem, DirectorStatus, StateRepository } from '../store/state-repo.js';
 
@@ -84,6 +85,8 @@ export interface HealthRunConfig {
   health: HealthSettings;
   /** The monitor-blind guard's thresholds (config `election`). @default share 0.5 of at least 4 */
   election?: { blindShare: number; blindMinTargets: number };
+  /** DIRECTOR_LOST after this long unreachable (config `dr.directorLostAfterSec`). @default 300 */
+  directorLostAfterSec?: number;
 }
 
 /** Extract the run's configuration from the validated {@link Config}. */
@@ -96,6 +99,7 @@ export function healthRunConfig(config: Config): HealthRunConfig {
     tenants,
     health: config.health,
     election: { blindShare: config.election.blindShare, blindMinTargets: config.election.blindMinTargets },
+    directorLostAfterSec: config.dr.directorLostAfterSec,
   };
 }
 
@@ -105,8 +109,33 @@ export function healthRunConfig(config: Config): HealthRunConfig {
  */
 export type HealthStore = Pick<
   StateRepository,
-  'loadHealth' | 'writeHealth' | 'loadDirectorStatus' | 'writeDirectorStatus'
+  'loadHealth' | 'writeHealth' | 'loadDirectorStatus' | 'writeDirectorStatus' | 'getSiteRoles'
 >;
+
+/** What a run tells when a director is lost or back (./director-lost.ts sends the notice). */
+export interface DirectorLossListener {
+  /** DIRECTOR_LOST was recorded by this run (once per outage, whatever runs overlap). */
+  lost(evidence: DirectorLossEvidence): Promise<void>;
+  /** A lost director answers again (recorded by this run). */
+  back(site: SiteName, at: number, lostAt: number): Promise<void>;
+}
+
+/** The evidence of a DIRECTOR_LOST: since when, the last answer, what the concentrators last said. */
+export interface DirectorLossEvidence {
+  site: SiteName;
+  at: number;
+  unreachableSince: number;
+  lastAnsweredAt?: number;
+  reason?: string;
+  /** The site's concentrators as last sampled (their health is left as it was). */
+  concentrators: {
+    id: string;
+    name: string;
+    groupKey: string;
+    health: string;
+    since: number | null;
+  }[];
+}
 
 /** A transition that was written, with the context the sandbox and logs print. */
 export interface HealthTransitionEvent extends Transition {
@@ -133,6 +162,8 @@ export interface HealthRunDeps {
   metrics?: MetricSink;
   /** The container's inventory cache. @default a fresh cache (no caching across runs) */
   inventory?: InventoryCache;
+  /** Told when a director is lost or back. @default none (the loss is still recorded) */
+  directorLoss?: DirectorLossListener;
 }
 
 /** Per-run options. */
@@ -286,10 +317,12 @@ export async function runHealthCheck(
 
   // --- Stored state: read once per run ----------------------------------------------------------
   const groupKeys = inventory.tenants.flatMap((t) => t.groups.map((g) => g.key));
-  const [stored, directorStatus] = await Promise.all([
+  const [stored, directorStatus, siteRoles] = await Promise.all([
     repo.loadHealth(groupKeys),
     Promise.all(sites.map(async ([site]) => [site, await repo.loadDirectorStatus(site)] as const)),
+    repo.getSiteRoles(),
   ]);
+  const lostAfterSec = config.directorLostAfterSec ?? 300;
   const states = new Map<string, HealthState>();
   for (const id of targets.keys()) states.set(id, stored.get(id)?.state ?? initialHealthState());
   /**
@@ -408,30 +441,42 @@ export async function runHealthCheck(
   /** The acknowledgement each site's status item carried when last read (its time). */
   const acknowledged = new Map(sites.map(([site]) => [site, acknowledgedAt(recorded.get(site))]));
   const reachableNow = new Map<SiteName, { reachable: boolean; reason?: string }>();
+  /** The round time of each director's last answer in this run. */
+  const answeredAt = new Map<SiteName, number>();
 
   /** Note a director's reachability this round (logged once per run when it is lost). */
-  const noteDirector = (site: SiteName, reachable: boolean, reason?: string) => {
+  const noteDirector = (site: SiteName, reachable: boolean, at: number, reason?: string) => {
     reachableNow.set(site, reason ? { reachable, reason } : { reachable });
+    if (reachable) answeredAt.set(site, at);
     if (!reachable && !unreachable.has(site)) {
       unreachable.add(site);
       log.warn('director unreachable: CPE health of the site left as it was', { site, reason });
     }
   };
 
-  /** Write each site's status item whose reachability or blind verdict differs from the stored one. */
+  /**
+   * Write each site's status item whose reachability, blind verdict or loss differs from the
+   * stored one. DIRECTOR_LOST is raised (and cleared) by the run whose write records it, so
+   * overlapping runs tell it once.
+   */
   const recordDirectors = async (at: number) => {
     await Promise.all(
       sites.map(async ([site]) => {
         const now = reachableNow.get(site);
         if (!now) return;
         const previous = recorded.get(site);
+        const loss = directorLossDecision(previous, now.reachable, siteRoles[site], at, lostAfterSec);
         if (
           previous &&
+          loss === 'none' &&
           previous.reachable === now.reachable &&
           (previous.monitorBlind ?? false) === blind.blind &&
           (previous.monitorBlindLatched ?? false) === blind.latched
         )
           return;
+        const stillDown = previous !== undefined && !previous.reachable && !now.reachable;
+        const lastAnsweredAt = stillDown ? previous.lastAnsweredAt : answeredAt.get(site);
+        const lostAt = loss === 'raise' ? at : stillDown ? previous.lostAt : undefined;
         const status: DirectorStatus = {
           site,
           reachable: now.reachable,
@@ -440,9 +485,12 @@ export async function runHealthCheck(
           monitorBlind: blind.blind,
           monitorBlindLatched: blind.latched,
           ...(blind.reason ? { monitorBlindReason: blind.reason } : {}),
+          ...(!now.reachable && lastAnsweredAt !== undefined ? { lastAnsweredAt } : {}),
+          ...(!now.reachable && lostAt !== undefined ? { lostAt } : {}),
         };
         // False: a concurrent run recorded the same already.
-        if (await repo.writeDirectorStatus(status)) summary.writes++;
+        const wrote = await repo.writeDirectorStatus(status);
+        if (wrote) summary.writes++;
         recorded.set(site, status);
         if (now.reachable && previous && !previous.reachable) log.info('director reachable again', { site });
         if (blind.blind !== (previous?.monitorBlind ?? false))
@@ -450,6 +498,32 @@ export async function runHealthCheck(
             site,
             reason: blind.reason,
           });
+        if (!wrote || !previous) return;
+        if (loss === 'raise') {
+          log.error('DIRECTOR_LOST: the ACTIVE site director has been unreachable too long', {
+            site,
+            since: new Date(previous.since).toISOString(),
+          });
+          await deps.directorLoss?.lost({
+            site,
+            at,
+            unreachableSince: previous.since,
+            ...(lastAnsweredAt !== undefined ? { lastAnsweredAt } : {}),
+            ...(now.reason ? { reason: now.reason } : {}),
+            concentrators: [...targets.values()]
+              .filter((t) => t.site === site)
+              .map((t) => ({
+                id: t.id,
+                name: t.name,
+                groupKey: t.groupKey,
+                health: states.get(t.id)?.health ?? 'UNKNOWN',
+                since: states.get(t.id)?.since ?? null,
+              })),
+          });
+        } else if (loss === 'clear' && previous.lostAt !== undefined) {
+          log.info('DIRECTOR_LOST cleared: the director answers again', { site });
+          await deps.directorLoss?.back(site, at, previous.lostAt);
+        }
       }),
     );
   };
@@ -485,7 +559,7 @@ export async function runHealthCheck(
     summary.samples++;
     if (reason) {
       summary.badSamples++;
-      noteDirector(site, false, reason);
+      noteDirector(site, false, at, reason);
       return;
     }
     for (const [tenantId, ids] of bySite.get(site) ?? []) {
@@ -496,7 +570,7 @@ export async function runHealthCheck(
       } catch (error) {
         if (error instanceof DirectorAuthError) log.error('director refused the API key', { site, tenantId });
         summary.badSamples++;
-        noteDirector(site, false, errorReason(error));
+        noteDirector(site, false, at, errorReason(error));
         return;
       }
       if (director.sampling === 'series') {
@@ -516,7 +590,7 @@ export async function runHealthCheck(
         );
       }
     }
-    noteDirector(site, true);
+    noteDirector(site, true, at);
   };
 
   // --- Sample rounds ----------------------------------------------------------------------------
@@ -552,7 +626,6 @@ export async function runHealthCheck(
       totalTargets: snapshotIds.length,
       wentDownThisRun: wentDown,
       downNow: snapshotIds.filter((id) => states.get(id)?.health === 'DOWN').length,
-      directorUnreachable: [...reachableNow.values()].some((d) => !d.reachable),
       blindShare: config.election?.blindShare ?? 0.5,
       blindMinTargets: config.election?.blindMinTargets ?? 4,
     });
@@ -582,7 +655,15 @@ export async function runHealthCheck(
     metrics.count(HEALTH_METRICS.transitions, summary.transitions.length);
     metrics.count(HEALTH_METRICS.invalidCpes, summary.invalidCpes);
     metrics.count(HEALTH_METRICS.directorUnreachable, summary.unreachableSites.length);
-    metrics.count(HEALTH_METRICS.monitorBlind, blind.blind ? 1 : 0);
+    // MONITOR_BLIND: the share rule's latch, or no director answering at all (blindness.ts).
+    const noneAnswers =
+      sites.length > 0 && sites.every(([site]) => reachableNow.get(site)?.reachable === false);
+    metrics.count(HEALTH_METRICS.monitorBlind, blind.blind || noneAnswers ? 1 : 0);
+    // 1 while a director stays lost: the DirectorLost alarm holds until it answers.
+    metrics.count(
+      HEALTH_METRICS.directorLost,
+      [...recorded.values()].some((s) => s?.lostAt !== undefined) ? 1 : 0,
+    );
     metrics.durationMs(HEALTH_METRICS.runDurationMs, summary.durationMs);
   }
   log.info('health run done', {

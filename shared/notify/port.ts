@@ -17,7 +17,9 @@ export type NoticeKind =
   | 'MONITOR_BLIND_ACK'
   | 'PIN'
   | 'UNPIN'
-  | 'REPOINT_FAILURE';
+  | 'REPOINT_FAILURE'
+  | 'DIRECTOR_LOST'
+  | 'DIRECTOR_BACK';
 
 /** Counts of one fan-out (or drift reconcile) over a group's branches. */
 export interface BranchCounts {
@@ -53,6 +55,8 @@ export interface Notice {
   by?: string;
   /** Epoch ms. */
   at: number;
+  /** Structured evidence (DIRECTOR_LOST: since when, the last answer, the concentrators). */
+  detail?: Record<string, unknown>;
 }
 
 /** Where notices go (SNS topic; a local recorder). */

@@ -148,6 +148,14 @@ export interface DirectorStatus {
   monitorBlindLatched?: boolean;
   /** Why the monitor is blind (absent when it is not). */
   monitorBlindReason?: string;
+  /**
+   * Epoch ms when DIRECTOR_LOST was raised for this director (unreachable for
+   * `dr.directorLostAfterSec` while its site was ACTIVE); absent when not lost. Given with
+   * `reachable: false` it is written when it differs; a reachable status clears it.
+   */
+  lostAt?: number;
+  /** The last time the health check had an answer from it before it became unreachable. */
+  lastAnsweredAt?: number;
 }
 
 /** An operator's acknowledgement of MONITOR_BLIND (the `ack-monitor-blind` console function). */

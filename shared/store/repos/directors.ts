@@ -33,8 +33,9 @@ export class DirectorRepository {
 
   /**
    * Record a director's status, only when it changes: written only if the stored `reachable`
-   * (and `monitorBlind`/`monitorBlindLatched`, when given) differ. Other attributes (the last
-   * acknowledgement) are kept. Resolves whether it wrote.
+   * (and `monitorBlind`/`monitorBlindLatched`/`lostAt`, when given) differ. Other attributes (the
+   * last acknowledgement; while unreachable, `lostAt`) are kept; a reachable status clears
+   * `lostAt`. Resolves whether it wrote (false: a concurrent run recorded the same already).
    */
   async writeDirectorStatus(status: DirectorStatus): Promise<boolean> {
     const result = await this.store.update<DirectorItem>(keys.director(status.site), (current) => {
@@ -43,15 +44,24 @@ export class DirectorRepository {
         current.reachable !== status.reachable ||
         (status.monitorBlind !== undefined && current.monitorBlind !== status.monitorBlind) ||
         (status.monitorBlindLatched !== undefined &&
-          current.monitorBlindLatched !== status.monitorBlindLatched);
+          current.monitorBlindLatched !== status.monitorBlindLatched) ||
+        (status.lostAt !== undefined && current.lostAt !== status.lostAt);
       if (!changed) return undefined;
+      const body = bodyOf(current);
+      // Reachable again: the loss and its evidence end with it.
+      if (status.reachable) {
+        delete body.lostAt;
+        delete body.lastAnsweredAt;
+      }
       return {
-        ...bodyOf(current),
+        ...body,
         type: ITEM_TYPES.director,
         site: status.site,
         reachable: status.reachable,
         since: status.since,
         reason: status.reason,
+        ...(status.lostAt === undefined ? {} : { lostAt: status.lostAt }),
+        ...(status.lastAnsweredAt === undefined ? {} : { lastAnsweredAt: status.lastAnsweredAt }),
         // The reason rides along with a verdict change; it alone never causes a write.
         ...(status.monitorBlind === undefined
           ? {}
@@ -68,9 +78,10 @@ export class DirectorRepository {
    * An operator's acknowledgement of MONITOR_BLIND: clear the share rule's latch on every blind
    * director status item, each in its own write conditional on the version read (no
    * transaction). A concurrent health-check write makes the call re-read and re-apply to the
-   * items it has not acknowledged yet (its own writes are recognised by `writeId`). Blindness
-   * from an unreachable director stays (`acknowledgedVerdict`): it ends when the director
-   * answers. Items that are not blind are left alone; nothing blind: nothing is written.
+   * items it has not acknowledged yet (its own writes are recognised by `writeId`). An
+   * unreachable director is not part of this verdict (it freezes its own site, see
+   * shared/domain/blindness.ts). Items that are not blind are left alone; nothing blind: nothing
+   * is written.
    */
   async acknowledgeMonitorBlind(ack: MonitorBlindAck): Promise<MonitorBlindAckResult> {
     requireText('reason', ack.reason);
@@ -84,7 +95,7 @@ export class DirectorRepository {
           !(i.writeId !== undefined && mine.has(i.writeId)),
       );
       if (blind.length === 0) return { acknowledged, directors: items };
-      const verdict = acknowledgedVerdict(items.some((i) => !i.reachable));
+      const verdict = acknowledgedVerdict();
       let conflict = false;
       for (const item of blind) {
         const writeId = this.store.runtime.id();

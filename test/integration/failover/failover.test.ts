@@ -272,16 +272,14 @@ describe('failover function (DynamoDB Local stream → handler → simulator)', 
     expect(w.published.notices.filter((n) => n.kind === 'ALL_DOWN')).toHaveLength(1);
   });
 
-  it('holds every change while the monitor is blind (director unreachable), then acts when it clears', async () => {
+  it('holds every change while the ACTIVE site director is unreachable (frozen, no alarm), then acts when it answers', async () => {
     await w.repo.writeDirectorStatus({ site: 'DC', reachable: false, since: Date.now(), reason: 'test' });
     w.sim.faults.cpeDown(id('dc1'));
     await setHealth('dc1', 'DOWN');
     expect(await invoke()).toEqual({ batchItemFailures: [] });
-    expect(await w.repo.getGroup(KEY)).toMatchObject({
-      servingId: id('dc1'),
-      epoch: 1,
-      alarms: ['MONITOR_BLIND'],
-    });
+    const held = await w.repo.getGroup(KEY);
+    expect(held).toMatchObject({ servingId: id('dc1'), epoch: 1, alarms: [] });
+    expect(w.published.notices.map((n) => n.kind)).not.toContain('MONITOR_BLIND');
     expect(repointCalls()).toBe(0);
     await w.repo.writeDirectorStatus({ site: 'DC', reachable: true, since: Date.now() });
     expect(await invoke()).toEqual({ batchItemFailures: [] });

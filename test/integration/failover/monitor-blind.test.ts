@@ -174,26 +174,28 @@ describe('MONITOR_BLIND is sticky', () => {
     expect(targets()).toEqual(Array(BRANCHES).fill(id('dc2')));
   });
 
-  it('an acknowledgement while a director is unreachable leaves the monitor blind until it answers', async () => {
+  it('an acknowledgement while the standby DR director is unreachable: DR candidates stay frozen until it answers', async () => {
     await massDownAndHold();
     // The DR director stops answering (the DC one, which the failover acts through, still does).
     w.sim.faults.director('DR', { mode: 'error5xx' });
     await run();
-    expect(await directorItem('DR')).toMatchObject({ reachable: false, monitorBlind: true });
+    // Director reachability is not the monitor's verdict: the latch alone is recorded blind.
+    expect(await directorItem('DR')).toMatchObject({ reachable: false, monitorBlindLatched: true });
 
     const ack = await acknowledgeMonitorBlind(w.failover, { reason: 'checked', by: 'noc' });
-    expect(ack).toMatchObject({ acknowledged: true, stillBlind: true });
-    expect(ack.message).toMatch(/director DR unreachable/);
-    expect(await directorItem('DC')).toMatchObject({ monitorBlind: true, monitorBlindLatched: false });
+    expect(ack).toMatchObject({ acknowledged: true, stillBlind: false });
+    expect(await directorItem('DC')).toMatchObject({ monitorBlind: false, monitorBlindLatched: false });
+    // Both DC concentrators are DOWN and DR1's last health is UP, but DR is frozen: nothing moves.
     await invoke();
-    expect(await w.repo.getGroup(KEY)).toMatchObject({ servingId: id('dc1'), epoch: 1 });
+    const held = await w.repo.getGroup(KEY);
+    expect(held).toMatchObject({ servingId: id('dc1'), epoch: 1, alarms: ['ALL_DOWN'] });
+    expect(held?.reason).toMatch(/frozen \(DR director unreachable, last UP\)/);
     expect(repointCalls()).toBe(0);
 
-    // The director answers: no latch is left, the view is trusted, failover acts.
+    // The DR director answers: its candidates are elected again.
     w.sim.faults.director('DR', { mode: 'ok' });
     await run();
     expect(await directorItem('DR')).toMatchObject({ reachable: true, monitorBlind: false });
-    expect(await directorItem('DC')).toMatchObject({ monitorBlind: false, monitorBlindLatched: false });
     await invoke();
     expect(await w.repo.getGroup(KEY)).toMatchObject({ servingId: id('dr1'), epoch: 2, alarms: [] });
     expect(targets()).toEqual(Array(BRANCHES).fill(id('dr1')));

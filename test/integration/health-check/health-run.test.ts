@@ -130,7 +130,9 @@ describe('health run: director unreachable', () => {
       expect(summary.transitions).toEqual([]);
       for (const id of CONCENTRATORS) expect((await h.healthItem(id))?.health).toBe('UP');
       const status = await h.repo.get<DirectorItem>(keys.director('DC'));
-      expect(status).toMatchObject({ type: 'director', site: 'DC', reachable: false, monitorBlind: true });
+      // Unreachable freezes the site's decisions (failover's blindness per site); it is not the
+      // monitor's own verdict, which only a mass DOWN raises.
+      expect(status).toMatchObject({ type: 'director', site: 'DC', reachable: false, monitorBlind: false });
       expect(status?.reason).toBeTruthy();
       expect((await h.repo.get<DirectorItem>(keys.director('DR')))?.reachable).toBe(true);
       expect(h.metrics.get(HEALTH_METRICS.directorUnreachable)).toBe(1);

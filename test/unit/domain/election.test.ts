@@ -145,13 +145,9 @@ describe('assessMonitor', () => {
   const base = {
     totalTargets: 8,
     wentDownThisRun: 0,
-    directorUnreachable: false,
     blindShare: 0.5,
     blindMinTargets: 4,
   };
-  it('is blind when the director is unreachable', () => {
-    expect(assessMonitor({ ...base, directorUnreachable: true })).toMatchObject({ blind: true });
-  });
   it('is blind when at least the share of at least the minimum targets went DOWN', () => {
     expect(assessMonitor({ ...base, wentDownThisRun: 4 }).blind).toBe(true);
     expect(assessMonitor({ ...base, wentDownThisRun: 4 }).reason).toContain('4 of 8');

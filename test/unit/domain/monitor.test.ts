@@ -6,7 +6,7 @@ import {
   type MonitorCounts,
 } from '../../../shared/domain/monitor.js';
 
-const base = { blindShare: 0.5, blindMinTargets: 4, directorUnreachable: false };
+const base = { blindShare: 0.5, blindMinTargets: 4 };
 const counts = (over: Partial<MonitorCounts>): MonitorCounts => ({
   totalTargets: 8,
   wentDownThisRun: 0,
@@ -23,7 +23,6 @@ const countsArb = fc
     newFrac: fc.double({ min: 0, max: 1, noNaN: true }),
     blindShare: fc.double({ min: 0.05, max: 1, noNaN: true }),
     blindMinTargets: fc.integer({ min: 1, max: 10 }),
-    directorUnreachable: fc.boolean(),
   })
   .map(({ totalTargets, downFrac, newFrac, ...rest }): MonitorCounts => {
     const downNow = Math.floor(totalTargets * downFrac);
@@ -53,25 +52,11 @@ describe('nextMonitorVerdict: the sticky MONITOR_BLIND latch', () => {
   });
 
   it('stays clear after an acknowledgement while the same targets are still DOWN (no new mass DOWN)', () => {
-    const acked = acknowledgedVerdict(false);
+    const acked = acknowledgedVerdict();
     expect(acked).toEqual({ blind: false, latched: false });
     expect(nextMonitorVerdict(acked, counts({ downNow: 8 }))).toEqual({ blind: false, latched: false });
     // A new mass DOWN raises it again.
     expect(nextMonitorVerdict(acked, counts({ wentDownThisRun: 4, downNow: 8 })).latched).toBe(true);
-  });
-
-  it('director blindness is not latched: it ends when the director answers, the latch does not', () => {
-    const unreachable = nextMonitorVerdict(undefined, counts({ directorUnreachable: true }));
-    expect(unreachable).toMatchObject({ blind: true, latched: false });
-    expect(unreachable.reason).toMatch(/director is unreachable/);
-    expect(nextMonitorVerdict(unreachable, counts({}))).toEqual({ blind: false, latched: false });
-
-    const both = nextMonitorVerdict({ latched: true }, counts({ downNow: 5, directorUnreachable: true }));
-    expect(both).toMatchObject({ blind: true, latched: true });
-    expect(both.reason).toMatch(/director is unreachable.*still DOWN/);
-    expect(nextMonitorVerdict(both, counts({ downNow: 5 }))).toMatchObject({ blind: true, latched: true });
-    // An acknowledgement while a director is unreachable leaves the director's part.
-    expect(acknowledgedVerdict(true)).toMatchObject({ blind: true, latched: false });
   });
 
   it('keeps a raised latch when there are no targets to judge by, and below blindMinTargets by share', () => {
@@ -82,23 +67,19 @@ describe('nextMonitorVerdict: the sticky MONITOR_BLIND latch', () => {
     );
   });
 
-  it('properties: blind = latch or director; the latch holds exactly while the DOWN share stays high', () => {
+  it('properties: blind = the latch; the latch holds exactly while the DOWN share stays high', () => {
     fc.assert(
       fc.property(previousArb, countsArb, (previous, c) => {
         const v = nextMonitorVerdict(previous, c);
-        const raised = assessMonitor({ ...c, directorUnreachable: false }).blind;
+        const raised = assessMonitor(c).blind;
         const shareHigh = c.totalTargets === 0 || c.downNow / c.totalTargets >= c.blindShare;
-        expect(v.blind).toBe(v.latched || c.directorUnreachable);
+        expect(v.blind).toBe(v.latched);
         // Raised by the share rule always latches.
         if (raised) expect(v.latched).toBe(true);
         // A latch never comes from nowhere: the share rule or the previous latch.
         if (v.latched) expect(raised || previous?.latched === true).toBe(true);
         // A previous latch holds while the share is high, and only then (unless raised anew).
         if (previous?.latched && !raised) expect(v.latched).toBe(shareHigh);
-        // The director's reachability never changes the latch.
-        expect(
-          nextMonitorVerdict(previous, { ...c, directorUnreachable: !c.directorUnreachable }).latched,
-        ).toBe(v.latched);
         if (v.blind) expect(v.reason).toBeTruthy();
       }),
       { numRuns: 2000 },
@@ -124,7 +105,7 @@ describe('nextMonitorVerdict: the sticky MONITOR_BLIND latch', () => {
           );
           if (before.latched && s.down >= 5) expect(verdict.latched).toBe(true);
           if (before.latched && s.down < 5 && wentDown < 5) expect(verdict.latched).toBe(false);
-          if (s.ack) verdict = acknowledgedVerdict(false);
+          if (s.ack) verdict = acknowledgedVerdict();
           previousDown = s.down;
         }
       }),

@@ -205,18 +205,28 @@ describe('ack-monitor-blind', () => {
     expect(h.published.notices).toEqual([]);
   });
 
-  it('a director that is unreachable keeps the monitor blind', async () => {
+  it('an unreachable director does not keep the monitor blind: it freezes its own site only', async () => {
     const h = harness();
     h.store.directors = [
       { site: 'DC', reachable: false, monitorBlind: true, monitorBlindLatched: true },
       { site: 'DR', reachable: true, monitorBlind: true, monitorBlindLatched: true },
     ];
     const out = await acknowledgeMonitorBlind(h.deps, ack({ reason: 'checked' }));
-    expect(out).toMatchObject({ acknowledged: true, stillBlind: true });
-    expect(out.message).toMatch(/director DC unreachable/);
+    expect(out).toMatchObject({ acknowledged: true, stillBlind: false });
     expect(h.store.directors.map((d) => [d.monitorBlind, d.monitorBlindLatched])).toEqual([
-      [true, false],
-      [true, false],
+      [false, false],
+      [false, false],
     ]);
+  });
+
+  it('no director answering keeps the monitor blind after an acknowledgement', async () => {
+    const h = harness();
+    h.store.directors = [
+      { site: 'DC', reachable: false, monitorBlind: true, monitorBlindLatched: true },
+      { site: 'DR', reachable: false },
+    ];
+    const out = await acknowledgeMonitorBlind(h.deps, ack({ reason: 'checked' }));
+    expect(out).toMatchObject({ acknowledged: true, stillBlind: true });
+    expect(out.message).toMatch(/director DC, DR unreachable/);
   });
 });

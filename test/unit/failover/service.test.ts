@@ -108,20 +108,76 @@ describe('reconcileGroup', () => {
     expect(kinds(h)).not.toContain('ALL_DOWN');
   });
 
-  it('holds every change while the monitor is blind (director unreachable)', async () => {
+  it('holds every change while the ACTIVE site director is unreachable: frozen, no alarm', async () => {
     const h = harness({ branches: 2, on: 'DC1' });
     await reconcileGroup(h.deps, KEY);
-    h.store.directors = [{ site: 'DC', reachable: false }];
+    h.store.directors = [{ site: 'DC', reachable: false, at: 5 }];
     h.store.setHealth(KEY, 'DC1', 'DOWN');
     const r = await reconcileGroup(h.deps, KEY);
-    expect(r).toMatchObject({ servingId: 'DC1', changed: false, held: true, alarms: ['MONITOR_BLIND'] });
+    expect(r).toMatchObject({ servingId: 'DC1', changed: false, held: true, alarms: [] });
+    expect(r.reason).toMatch(/ACTIVE site's director \(DC\) is unreachable/);
     expect(h.director.calls.setHaState).toEqual([]);
-    expect(kinds(h)).toContain('MONITOR_BLIND');
-    // Clears: the failover happens and the alarm is closed.
+    expect(kinds(h)).not.toContain('MONITOR_BLIND');
+    // Clears: the failover happens.
     h.store.directors = [{ site: 'DC', reachable: true }];
     const after = await reconcileGroup(h.deps, KEY);
     expect(after).toMatchObject({ servingId: 'DC2', alarms: [] });
+  });
+
+  it('holds everything with MONITOR_BLIND when no director answers', async () => {
+    const h = harness({ branches: 2, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY);
+    h.store.directors = [
+      { site: 'DC', reachable: false },
+      { site: 'DR', reachable: false },
+    ];
+    h.store.setHealth(KEY, 'DC1', 'DOWN');
+    const r = await reconcileGroup(h.deps, KEY);
+    expect(r).toMatchObject({ servingId: 'DC1', changed: false, held: true, alarms: ['MONITOR_BLIND'] });
+    expect(kinds(h)).toContain('MONITOR_BLIND');
+    h.store.directors = [
+      { site: 'DC', reachable: true },
+      { site: 'DR', reachable: true },
+    ];
+    expect(await reconcileGroup(h.deps, KEY)).toMatchObject({ servingId: 'DC2', alarms: [] });
     expect((await h.store.getGroup(KEY))?.alarms).toEqual([]);
+  });
+
+  it('a standby DR director outage does not block DC failovers; DR candidates are neither chosen nor left', async () => {
+    const h = harness({ branches: 3, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY);
+    h.store.directors = [
+      { site: 'DC', reachable: true },
+      { site: 'DR', reachable: false },
+    ];
+    h.store.setHealth(KEY, 'DC1', 'DOWN');
+    expect(await reconcileGroup(h.deps, KEY)).toMatchObject({ servingId: 'DC2', epoch: 2, held: false });
+    expect([...h.director.branchTargets().values()]).toEqual(['DC2', 'DC2', 'DC2']);
+    // DC2 down too: DR1 is UP by its last health, but frozen: not chosen (ALL_DOWN, serving stays).
+    h.store.setHealth(KEY, 'DC2', 'DOWN');
+    const allDown = await reconcileGroup(h.deps, KEY);
+    expect(allDown).toMatchObject({ servingId: 'DC2', changed: false, alarms: ['ALL_DOWN'] });
+    expect(allDown.reason).toMatch(/DR1 frozen \(DR director unreachable, last UP\)/);
+    // DR answers again: DR1 serves.
+    h.store.directors = [
+      { site: 'DC', reachable: true },
+      { site: 'DR', reachable: true },
+    ];
+    expect(await reconcileGroup(h.deps, KEY)).toMatchObject({ servingId: 'DR1', epoch: 3 });
+  });
+
+  it('after a switchover the unreachable DC director blocks nothing: DR candidates are elected', async () => {
+    const h = harness({ branches: 2, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY);
+    h.store.directors = [
+      { site: 'DC', reachable: false },
+      { site: 'DR', reachable: true },
+    ];
+    h.store.siteRoles = { DC: 'PASSIVE', DR: 'ACTIVE' };
+    const r = await reconcileGroup(h.deps, KEY);
+    expect(r).toMatchObject({ servingId: 'DR1', epoch: 2, changed: true, held: false });
+    expect(h.drDirector.calls.setHaState).toContainEqual(['DR1', 'ACTIVE', 2]);
+    expect(h.director.calls.setHaState).toEqual([]);
   });
 
   it('lets exactly one of two racing invocations win the epoch; the loser re-decides', async () => {

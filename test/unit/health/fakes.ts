@@ -6,7 +6,7 @@
  */
 import type { Director, DirectorHealth } from '../../../shared/director/port.js';
 import type { HealthState } from '../../../shared/domain/health.js';
-import type { Sample, SiteName } from '../../../shared/domain/model.js';
+import type { Sample, SiteName, SiteRole } from '../../../shared/domain/model.js';
 import type { HealthRunDeps, HealthSettings, HealthStore } from '../../../shared/health/run.js';
 import type {
   DirectorItem,
@@ -36,9 +36,14 @@ export class FakeClock {
 export class MemoryStore implements HealthStore {
   readonly items = new Map<string, StoredHealth>();
   readonly directors = new Map<SiteName, DirectorItem>();
+  /** The site roles the run reads (set them to test a switchover). */
+  siteRoles: Record<SiteName, SiteRole> = { DC: 'ACTIVE', DR: 'PASSIVE' };
   /** Every successful health write, in order. */
   readonly written: HealthItemWrite[] = [];
 
+  async getSiteRoles(): Promise<Record<SiteName, SiteRole>> {
+    return { ...this.siteRoles };
+  }
   async loadHealth(): Promise<Map<string, StoredHealth>> {
     return new Map([...this.items].map(([id, s]) => [id, { state: { ...s.state }, version: s.version }]));
   }
@@ -57,8 +62,13 @@ export class MemoryStore implements HealthStore {
   }
   async writeDirectorStatus(status: DirectorStatus): Promise<boolean> {
     const previous = this.directors.get(status.site);
+    const kept = { ...previous };
+    if (status.reachable) {
+      delete kept.lostAt;
+      delete kept.lastAnsweredAt;
+    }
     this.directors.set(status.site, {
-      ...previous,
+      ...kept,
       ...status,
       type: 'director',
       version: (previous?.version ?? 0) + 1,
@@ -93,6 +103,7 @@ export function gate(inner: HealthStore, hold: (item: HealthItemWrite) => boolea
     loadHealth: (groupKeys) => inner.loadHealth(groupKeys),
     loadDirectorStatus: (site) => inner.loadDirectorStatus(site),
     writeDirectorStatus: (status) => inner.writeDirectorStatus(status),
+    getSiteRoles: () => inner.getSiteRoles(),
     writeHealth: async (item, expected) => {
       if (!released && hold(item)) {
         enter(item);

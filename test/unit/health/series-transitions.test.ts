@@ -28,6 +28,7 @@ function memoryHealthStore() {
     },
     loadDirectorStatus: async () => undefined,
     writeDirectorStatus: async () => true,
+    getSiteRoles: async () => ({ DC: 'ACTIVE', DR: 'PASSIVE' }),
   } as HealthStore;
   return { store, items };
 }
