@@ -52,6 +52,8 @@ export class StatelessStack extends Stack {
         this.consoleOperations.unpin,
       ],
     });
+    // dr.autoSwitchover: DIRECTOR_LOST of the DC director starts the switchover (with approval).
+    this.healthCheck.allowSwitchoverStart(this.drWorkflows.switchover);
     this.monitoring = new Monitoring(this, 'Monitoring', {
       config: shared.config,
       topic: shared.topic,

@@ -184,11 +184,45 @@ describe('stateless stack', () => {
     });
   });
 
-  test('health-check: its description claims only what it does, and it publishes nothing', () => {
+  test('health-check: its description claims only what it does; it publishes (DIRECTOR_LOST) and starts nothing by default', () => {
     const d = resources(stateless, 'AWS::Lambda::Function')[fnId('health-check')]!.Properties
       .Description as string;
     expect(d).not.toMatch(/re-point/i);
-    expect(statementsOf('health-check').some((s) => actionsOf(s).includes('sns:Publish'))).toBe(false);
+    expect(statementsOf('health-check').some((s) => actionsOf(s).includes('sns:Publish'))).toBe(true);
+    expect(statementsOf('health-check').some((s) => actionsOf(s).includes('states:StartExecution'))).toBe(
+      false,
+    );
+  });
+
+  test('dr.autoSwitchover on: the health check may start SwitchoverDcToDr, and only that state machine', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cpe-cdk-auto-'));
+    try {
+      const auto = buildApp({
+        outdir: dir,
+        skipBundling: true,
+        nag: false,
+        config: { ...built.config, dr: { ...built.config.dr, autoSwitchover: true } },
+      });
+      const t = Template.fromStack(auto.stateless);
+      const fns = t.findResources('AWS::Lambda::Function') as Record<string, Json & { Properties: Json }>;
+      const [id, fn] = Object.entries(fns).find(
+        ([, r]) => (r.Metadata as Json | undefined)?.['cpe-failover:function'] === 'health-check',
+      )!;
+      const env = (fn.Properties.Environment as { Variables: Json }).Variables;
+      expect(JSON.stringify(env.SWITCHOVER_STATE_MACHINE_ARN)).toMatch(/SwitchoverDcToDr/);
+      const roleId = ((fn.Properties.Role as Json)['Fn::GetAtt'] as string[])[0];
+      const starts = Object.values(
+        t.findResources('AWS::IAM::Policy') as Record<string, { Properties: Json }>,
+      )
+        .filter((p) => (p.Properties.Roles as Json[]).some((r) => r.Ref === roleId))
+        .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Json[] }).Statement)
+        .filter((st) => actionsOf(st).includes('states:StartExecution'));
+      expect(starts).toHaveLength(1);
+      expect(JSON.stringify(starts[0]?.Resource)).toMatch(/SwitchoverDcToDr/);
+      expect(id).toBeTruthy();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('reconcile: on the configured schedule, reserved concurrency 1, no retries, writes + secret + publish', () => {
