@@ -250,6 +250,8 @@ function directorSummary(directors: readonly DirectorState[]): AckMonitorBlindRe
     monitorBlind: d.monitorBlind === true,
     ...(d.reason ? { reason: d.reason } : {}),
     ...(d.monitorBlindReason ? { monitorBlindReason: d.monitorBlindReason } : {}),
+    ...(!d.reachable && d.at !== undefined ? { unreachableSince: new Date(d.at).toISOString() } : {}),
+    ...(d.lostAt !== undefined ? { directorLostAt: new Date(d.lostAt).toISOString() } : {}),
   }));
 }
 
@@ -342,6 +344,10 @@ export interface AckMonitorBlindResult {
     monitorBlind: boolean;
     reason?: string;
     monitorBlindReason?: string;
+    /** ISO time since when it has been unreachable (absent when reachable). */
+    unreachableSince?: string;
+    /** ISO time DIRECTOR_LOST was raised for it (absent when not lost). */
+    directorLostAt?: string;
   }[];
   /** Groups that were held with MONITOR_BLIND (the failover function re-evaluates them now). */
   heldGroups: string[];

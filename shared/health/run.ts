@@ -659,11 +659,12 @@ export async function runHealthCheck(
     const noneAnswers =
       sites.length > 0 && sites.every(([site]) => reachableNow.get(site)?.reachable === false);
     metrics.count(HEALTH_METRICS.monitorBlind, blind.blind || noneAnswers ? 1 : 0);
-    // 1 while a director stays lost: the DirectorLost alarm holds until it answers.
-    metrics.count(
-      HEALTH_METRICS.directorLost,
-      [...recorded.values()].some((s) => s?.lostAt !== undefined) ? 1 : 0,
+    // 1 while the ACTIVE site's director stays lost: the DirectorLost alarm holds until it
+    // answers or a switchover makes its site PASSIVE.
+    const lost = [...recorded.values()].some(
+      (s) => s?.lostAt !== undefined && siteRoles[s.site] === 'ACTIVE',
     );
+    metrics.count(HEALTH_METRICS.directorLost, lost ? 1 : 0);
     metrics.durationMs(HEALTH_METRICS.runDurationMs, summary.durationMs);
   }
   log.info('health run done', {

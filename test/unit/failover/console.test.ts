@@ -187,6 +187,40 @@ describe('ack-monitor-blind', () => {
     expect((await groupStatus(h.deps, {})).monitor).toMatchObject({ blind: false });
   });
 
+  it('status says which blindness case holds, the frozen sites, since when, and DIRECTOR_LOST', async () => {
+    const h = harness();
+    await reconcileGroup(h.deps, KEY);
+    const since = Date.UTC(2026, 11, 1, 10, 0, 0);
+    h.store.directors = [
+      { site: 'DC', reachable: false, at: since, lostAt: since + 300_000 },
+      { site: 'DR', reachable: true },
+    ];
+    const { monitor } = await groupStatus(h.deps, {});
+    expect(monitor).toMatchObject({
+      blind: false,
+      case: 'active-director-unreachable',
+      frozenSites: ['DC'],
+      howToClear: 'clears when the director answers again',
+      directors: [
+        {
+          site: 'DC',
+          reachable: false,
+          unreachableSince: '2026-12-01T10:00:00.000Z',
+          directorLostAt: '2026-12-01T10:05:00.000Z',
+        },
+        { site: 'DR', reachable: true },
+      ],
+    });
+    expect(monitor.explanation).toMatch(
+      /the ACTIVE site's director \(DC\) is unreachable since 2026-12-01T10:00:00.000Z/,
+    );
+    h.store.siteRoles = { DC: 'PASSIVE', DR: 'ACTIVE' };
+    expect((await groupStatus(h.deps, {})).monitor).toMatchObject({
+      case: 'passive-director-unreachable',
+      frozenSites: [],
+    });
+  });
+
   it('with no group held, sends one notice for the whole controller', async () => {
     const h = harness();
     h.store.directors = [{ site: 'DC', reachable: true, monitorBlind: true, monitorBlindLatched: true }];
