@@ -14,15 +14,18 @@ const name = z.string().min(1);
 const siteName = z.enum(['DC', 'DR']);
 const role = z.enum(['ACTIVE', 'PASSIVE']);
 
-const lanSchema = z.object({ name, cidr: name, virtualIp: z.ipv4().optional() }).strict();
-const tunnelSchema = z
+/** A LAN interface (also in a director's MSP configuration export). */
+export const lanSchema = z.object({ name, cidr: name, virtualIp: z.ipv4().optional() }).strict();
+/** A tunnel definition (also in a director's MSP configuration export). */
+export const tunnelSchema = z
   .object({
     name: z.string().regex(/^IPSEC[0-9]{2}$/, 'IPSEC followed by two digits'),
     haTunnelIdentifier: name.optional(),
     tunnelId: name,
   })
   .strict();
-const wanSchema = z.object({ name, publicIp: name.optional() }).strict();
+/** A WAN interface (also in a director's MSP configuration export). */
+export const wanSchema = z.object({ name, publicIp: name.optional() }).strict();
 
 /** One CPE of a topology file. */
 export const topologyCpeSchema = z
@@ -41,6 +44,12 @@ export const topologyCpeSchema = z
     haRole: role.optional(),
     onboardedBy: z.enum(['provisioning', 'ssh']).default('provisioning'),
     onboardedAt: z.iso.datetime().optional(),
+    /**
+     * The site whose director manages the CPE at start (its re-points are refused by the other
+     * director). Provisioning-onboarded CPEs follow the management URL; SSH-onboarded ones move
+     * only when rebooted. @default DC
+     */
+    managedBy: siteName.optional(),
     /** Powered and connected at start. @default true */
     up: z.boolean().default(true),
     lossPct: z.number().min(0).max(100).default(0),
@@ -76,7 +85,8 @@ export type TopologyCpeInput = z.input<typeof topologyCpeSchema>;
 /** One parsed CPE. */
 export type TopologyCpe = z.output<typeof topologyCpeSchema>;
 
-function toValidationError(what: string, error: z.ZodError, input: unknown): ValidationError {
+/** A zod error as a ValidationError naming each bad field (its dotted path) and the value seen there. */
+export function toValidationError(what: string, error: z.ZodError, input: unknown): ValidationError {
   return new ValidationError(
     what,
     error.issues.map((i) => {

@@ -16,6 +16,18 @@ export interface JobRunner {
   startBackup(site: SiteName, target: S3Location): DirectorJob;
   startRestore(site: SiteName, source: S3Location): DirectorJob;
   getJob(site: SiteName, jobId: string): DirectorJob | undefined;
+  /** Called by the simulator that runs the jobs, with its directors' configurations. */
+  attach?(configs: DirectorConfigs): void;
+}
+
+/**
+ * The directors' configurations as the simulator's world keeps them: what a backup at a site
+ * exports (JSON-ready) and what a restore into a site replaces (validated first; an invalid
+ * configuration throws and changes nothing).
+ */
+export interface DirectorConfigs {
+  exportConfig(site: SiteName): unknown;
+  importConfig(site: SiteName, config: unknown): void;
 }
 
 /** A runner whose jobs succeed at once with an empty manifest (no S3 involved). */

@@ -1,17 +1,25 @@
 /**
  * The zWAN simulator's backup and restore job runner. Jobs really write and read objects in the
- * S3 emulator: a backup writes the MSP configuration as one object under the MSP prefix, the ELK
- * data as several objects under the ELK prefix (`dcrepository/…` or `drrepository/…`), and a
- * `manifest.json` (key, bytes, SHA-256 of every object) beside the MSP configuration. A restore
- * reads the manifest and every object it names, checks size and SHA-256, and records what the
- * site's director now holds. Jobs take a configurable time and can be told to fail, hang or
- * corrupt an object (the manifest keeps the original checksum, so verification catches it).
+ * S3 emulator: a backup writes the site director's MSP configuration (its tenants, CPEs with
+ * metadata, LANs and tunnel definitions, as `msp-config.ts` describes, taken when the job starts)
+ * as one object under the MSP prefix, the ELK data as several objects under the ELK prefix
+ * (`dcrepository/…` or `drrepository/…`), and a `manifest.json` (key, bytes, SHA-256 of every
+ * object) beside the MSP configuration. A restore reads the manifest and every object it names,
+ * checks size and SHA-256, parses and validates the MSP configuration, and only then replaces the
+ * site director's configuration with it; any failure (a missing object, a size or checksum
+ * mismatch, unparsable JSON, an invalid configuration) ends the job FAILED with the reason and
+ * leaves the configuration as it was. Jobs take a configurable time and can be told to fail, hang
+ * or corrupt an object (the manifest keeps the original checksum, so verification catches it).
+ *
+ * The runner works on the configurations of the simulator it is given to (`attach`, called by
+ * `createZwanSimulator` and `setJobRunner`).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DirectorJob, S3Location } from '../../../shared/director/port.js';
 import type { SiteName } from '../../../shared/domain/model.js';
-import type { JobRunner } from './job-runner.js';
+import type { DirectorConfigs, JobRunner } from './job-runner.js';
+import { MSP_CONFIG_NAME } from './msp-config.js';
 
 /** One object of a backup, as the job's manifest lists it. */
 export interface ManifestEntry {
@@ -46,8 +54,6 @@ export interface S3JobRunnerOptions {
   elkObjects?: number;
   /** Bytes per ELK object. @default 64 KiB */
   elkObjectBytes?: number;
-  /** The MSP configuration a site's director would export (tenants, CPEs…). @default a small sample */
-  mspConfig?: (site: SiteName) => unknown;
   /** Epoch ms. @default Date.now */
   now?: () => number;
 }
@@ -83,11 +89,24 @@ export class S3JobRunner implements JobRunner {
   private readonly faults: Record<SiteName, JobFault[]> = { DC: [], DR: [] };
   private readonly restored: Record<SiteName, RestoredState[]> = { DC: [], DR: [] };
   private readonly running = new Set<Promise<void>>();
+  private configs: DirectorConfigs | undefined;
   /** Job duration in ms; may be changed at any time (benchmarks, the sandbox). */
   jobDurationMs: number;
 
   constructor(private readonly options: S3JobRunnerOptions) {
     this.jobDurationMs = options.jobDurationMs ?? 200;
+  }
+
+  /** Work on these directors' configurations (the simulator calls it when it takes the runner). */
+  attach(configs: DirectorConfigs): void {
+    this.configs = configs;
+  }
+
+  private directorConfigs(): DirectorConfigs {
+    if (!this.configs) {
+      throw new Error('no director configuration: give this runner to createZwanSimulator or setJobRunner');
+    }
+    return this.configs;
   }
 
   /** Queue a fault for the next job of `site` (one job each, in order). */
@@ -176,9 +195,9 @@ export class S3JobRunner implements JobRunner {
     const stepMs = this.jobDurationMs / (count + 2);
     const stamp = new Date(this.now()).toISOString();
     const manifest: ManifestEntry[] = [];
-    const config = this.options.mspConfig?.(site) ?? { site, exportedAt: stamp, tenants: [] };
+    const config = this.directorConfigs().exportConfig(site);
     manifest.push(
-      await this.put(target.bucket, `${target.mspPrefix}msp-config.json`, JSON.stringify(config)),
+      await this.put(target.bucket, `${target.mspPrefix}${MSP_CONFIG_NAME}`, JSON.stringify(config)),
     );
     for (let i = 0; i < count; i++) {
       await sleep(stepMs);
@@ -204,9 +223,15 @@ export class S3JobRunner implements JobRunner {
     record.job.state = 'SUCCEEDED';
   }
 
-  private async get(bucket: string, key: string): Promise<Buffer> {
-    const out = await this.options.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    if (!out.Body) throw new Error(`object ${key} has no body`);
+  private async get(bucket: string, key: string, what: string): Promise<Buffer> {
+    let out;
+    try {
+      out = await this.options.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    } catch (cause) {
+      const why = (cause as Error).name === 'NoSuchKey' ? 'it does not exist' : (cause as Error).message;
+      throw new Error(`restore: cannot read ${what} s3://${bucket}/${key}: ${why}`, { cause });
+    }
+    if (!out.Body) throw new Error(`restore: ${what} s3://${bucket}/${key} has no body`);
     return Buffer.from(await out.Body.transformToByteArray());
   }
 
@@ -216,22 +241,37 @@ export class S3JobRunner implements JobRunner {
     fault: JobFault | undefined,
   ): Promise<void> {
     if (fault?.kind === 'fail') throw new Error(fault.message ?? 'simulated restore failure');
+    const configs = this.directorConfigs();
     const manifestKey = `${source.mspPrefix}${MANIFEST_NAME}`;
-    let manifest: ManifestEntry[];
-    try {
-      manifest = JSON.parse((await this.get(source.bucket, manifestKey)).toString('utf8')) as ManifestEntry[];
-    } catch (cause) {
-      throw new Error(`restore: cannot read ${manifestKey}: ${(cause as Error).message}`, { cause });
+    const manifest = parseManifest(await this.get(source.bucket, manifestKey, 'the manifest'), manifestKey);
+    const mspKey = `${source.mspPrefix}${MSP_CONFIG_NAME}`;
+    if (!manifest.some((e) => e.key === mspKey)) {
+      throw new Error(`restore: the manifest ${manifestKey} lists no MSP configuration (${mspKey})`);
     }
     const stepMs = this.jobDurationMs / (manifest.length + 1);
+    let mspBody: Buffer | undefined;
     for (const [i, entry] of manifest.entries()) {
       await sleep(stepMs);
-      const body = await this.get(source.bucket, entry.key);
-      if (body.length !== entry.bytes || sha256(body) !== entry.sha256) {
-        throw new Error(`restore: ${entry.key} does not match the manifest (size or SHA-256)`);
+      const body = await this.get(source.bucket, entry.key, 'the backup object');
+      if (body.length !== entry.bytes) {
+        throw new Error(
+          `restore: ${entry.key} does not match the manifest: ${body.length} bytes, the manifest says ${entry.bytes}`,
+        );
       }
+      if (sha256(body) !== entry.sha256) {
+        throw new Error(`restore: ${entry.key} does not match the manifest: its SHA-256 differs`);
+      }
+      if (entry.key === mspKey) mspBody = body;
       record.job.progressPct = Math.round(((i + 1) / manifest.length) * 100);
     }
+    let config: unknown;
+    try {
+      config = JSON.parse((mspBody as Buffer).toString('utf8'));
+    } catch (cause) {
+      throw new Error(`restore: ${mspKey} is not valid JSON: ${(cause as Error).message}`, { cause });
+    }
+    // Validated whole before anything is replaced: a bad configuration changes nothing.
+    configs.importConfig(record.site, config);
     record.job.manifest = manifest;
     record.job.state = 'SUCCEEDED';
     this.restored[record.site].push({
@@ -241,4 +281,25 @@ export class S3JobRunner implements JobRunner {
       at: this.now(),
     });
   }
+}
+
+/** A manifest object's entries, or an Error saying what is wrong with it. */
+function parseManifest(body: Buffer, key: string): ManifestEntry[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body.toString('utf8'));
+  } catch (cause) {
+    throw new Error(`restore: the manifest ${key} is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+  const ok =
+    Array.isArray(raw) &&
+    raw.every(
+      (e: Partial<ManifestEntry> | null) =>
+        typeof e?.key === 'string' &&
+        Number.isInteger(e.bytes) &&
+        typeof e.sha256 === 'string' &&
+        /^[0-9a-f]{64}$/.test(e.sha256),
+    );
+  if (!ok) throw new Error(`restore: the manifest ${key} is not a list of { key, bytes, sha256 }`);
+  return raw as ManifestEntry[];
 }

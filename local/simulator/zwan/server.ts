@@ -66,10 +66,21 @@ export interface SimFaults {
    * the job of a repeated client token) and then never answer: a timeout after the director acted.
    */
   hangNextJobStarts(n: number): void;
-  /** Onboard a new CPE. */
-  addCpe(cpe: TopologyCpeInput): void;
-  /** Delete a CPE from the directors' lists. */
-  deleteCpe(id: string): void;
+  /**
+   * Onboard a new CPE, known to `directors` (default both; `['DC']`: onboarded at DC after the
+   * last backup, so DR learns it only from the next restore).
+   */
+  addCpe(cpe: TopologyCpeInput, options?: { directors?: readonly SiteName[] }): void;
+  /**
+   * Delete a CPE from `directors`' configurations; by default from both, and from the world
+   * (hardware removed).
+   */
+  deleteCpe(id: string, options?: { directors?: readonly SiteName[] }): void;
+  /**
+   * Reboot CPEs (default: every SSH-onboarded one): each comes back managed by the director whose
+   * management URL the provisioning server hands out now. Returns the ids rebooted.
+   */
+  reboot(cpeIds?: readonly string[]): string[];
   /**
    * Hardware replacement: onboard `cpe` instead of `oldId`. The old one stays listed and down
    * (reference scenario 4) unless `deleteOld` (scenario 5).
@@ -139,6 +150,11 @@ export interface ZwanSimulator {
   readonly requests: SimRequestRecord[];
   /** Answer one director request in-process (no socket, no latency). */
   dispatch(request: SimDispatchRequest): Promise<SimDispatchResult>;
+  /**
+   * Attach another backup/restore runner (e.g. the S3 one of the DR world) to this simulator's
+   * directors. Only before the first job start (throws after).
+   */
+  setJobRunner(runner: JobRunner | ((world: SimWorld) => JobRunner)): void;
   clearRequests(): void;
   close(): Promise<void>;
 }
@@ -273,8 +289,21 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
     : await import('../topology.js').then((m) => m.loadDefaultTopology());
   const now = options.now ?? Date.now;
   const world = createWorld(topology, now);
-  const jobs: JobRunner =
-    typeof options.jobs === 'function' ? options.jobs(world) : (options.jobs ?? new InstantJobRunner());
+  const takeRunner = (given: JobRunner | ((world: SimWorld) => JobRunner) | undefined): JobRunner => {
+    const runner: JobRunner = typeof given === 'function' ? given(world) : (given ?? new InstantJobRunner());
+    runner.attach?.(world);
+    return runner;
+  };
+  let jobs = takeRunner(options.jobs);
+  /** Replace the job runner before any job started (a started job's runner must keep answering for it). */
+  function setJobRunner(runner: JobRunner | ((world: SimWorld) => JobRunner)): void {
+    if (world.jobTokens.size > 0) {
+      throw new Error(
+        `setJobRunner: ${world.jobTokens.size} job(s) already started with the current runner; attach the runner before the first job`,
+      );
+    }
+    jobs = takeRunner(runner);
+  }
   const apiKeys: Record<SiteName, string> = {
     DC: options.apiKeys?.DC ?? SIM_API_KEY,
     DR: options.apiKeys?.DR ?? SIM_API_KEY,
@@ -375,7 +404,7 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
         const { limit, offset } = paging(ctx.query);
         const tenantId = ctx.params.tenantId as string;
         const haName = ctx.query.get('haName') ?? undefined;
-        const page = world.listCpes(tenantId, offset, limit, haName);
+        const page = world.listCpes(ctx.site, tenantId, offset, limit, haName);
         const path = `/tenants/${encodeURIComponent(tenantId)}/cpes`;
         return pageReply(ctx, path, limit, page.items, page.next, haName ? { haName } : {});
       },
@@ -384,16 +413,16 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
       method: 'GET',
       pattern: ['tenants', ':tenantId', 'cpes', ':cpeId'],
       operation: 'getCpe',
-      handle: ({ params }) => ({
+      handle: ({ site, params }) => ({
         status: 200,
-        body: world.toWire(world.tenantCpe(params.tenantId as string, params.cpeId as string)),
+        body: world.getCpe(site, params.tenantId as string, params.cpeId as string),
       }),
     },
     {
       method: 'POST',
       pattern: ['tenants', ':tenantId', 'cpe-health'],
       operation: 'queryCpeHealth',
-      handle: ({ params, body }) => {
+      handle: ({ site, params, body }) => {
         const b = obj(body);
         onlyFields(b, ['cpeIds']);
         const ids = b.cpeIds;
@@ -407,7 +436,7 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
             `cpeIds: expected 1 to ${ZWAN_HEALTH_MAX_IDS} non-empty strings, got ${Array.isArray(ids) ? `${ids.length} item(s)` : JSON.stringify(ids)}`,
           );
         }
-        const report = world.health(params.tenantId as string, ids as string[]);
+        const report = world.health(site, params.tenantId as string, ids as string[]);
         return { status: 200, body: { at: new Date(now()).toISOString(), ...report } };
       },
     },
@@ -544,7 +573,7 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
         if (!/^https?:\/\/[^\s/]+/.test(url) || !URL.canParse(url)) {
           throw bad(`url=${JSON.stringify(url)}: expected an http(s) URL`);
         }
-        world.sites[site].managementUrl = url;
+        world.setManagementUrl(site, url);
         return { status: 200, body: { url } };
       },
     },
@@ -554,16 +583,12 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
       operation: 'listSshOnboardedCpes',
       handle: (ctx) => {
         const { limit, offset } = paging(ctx.query);
-        const all: WireSshOnboardedCpe[] = [];
-        for (const c of world.cpes.values()) {
-          if (c.onboardedBy !== 'ssh') continue;
-          all.push({
-            id: c.id,
-            name: c.name,
-            tenantId: c.tenantId,
-            ...(c.onboardedAt ? { onboardedAt: c.onboardedAt } : {}),
-          });
-        }
+        const all: WireSshOnboardedCpe[] = world.sshOnboarded(ctx.site).map((c) => ({
+          id: c.id,
+          name: c.name,
+          tenantId: c.tenantId,
+          ...(c.onboardedAt ? { onboardedAt: c.onboardedAt } : {}),
+        }));
         const next = offset + limit < all.length ? offset + limit : undefined;
         return pageReply(
           ctx,
@@ -602,6 +627,17 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
       throw new ValidationError('fault', [{ path: 'site', value: site, expected: 'DC or DR' }]);
     }
     return site;
+  }
+  function sitesOption(
+    what: string,
+    opts: { directors?: readonly SiteName[] } | undefined,
+  ): { directors?: readonly SiteName[] } {
+    const d = opts?.directors;
+    if (d === undefined) return {};
+    if (!Array.isArray(d) || !d.every((s) => s === 'DC' || s === 'DR')) {
+      throw new ValidationError(what, [{ path: 'directors', value: d, expected: 'an array of DC and DR' }]);
+    }
+    return { directors: d };
   }
   const faults: SimFaults = {
     cpeDown: (id) => world.setUp(id, false),
@@ -671,8 +707,23 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
       }
       world.hangJobStarts = n;
     },
-    addCpe: (cpe) => void world.addCpe(cpe),
-    deleteCpe: (id) => world.deleteCpe(id),
+    addCpe: (cpe, opts) => void world.addCpe(cpe, sitesOption('addCpe', opts)),
+    deleteCpe: (id, opts) => world.deleteCpe(id, sitesOption('deleteCpe', opts)),
+    reboot: (cpeIds) => {
+      if (
+        cpeIds !== undefined &&
+        (!Array.isArray(cpeIds) || !cpeIds.every((i) => typeof i === 'string' && i !== ''))
+      ) {
+        throw new ValidationError('reboot', [
+          {
+            path: 'cpeIds',
+            value: cpeIds,
+            expected: 'an array of CPE ids (or absent: every SSH-onboarded CPE)',
+          },
+        ]);
+      }
+      return world.reboot(cpeIds);
+    },
     replaceCpe: (oldId, cpe, opts) => {
       world.mustGet(oldId);
       world.addCpe(cpe);
@@ -705,8 +756,11 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
     switch (action) {
       case 'cpeDown':
       case 'cpeUp':
-      case 'deleteCpe':
         return faults[action](a('id'));
+      case 'deleteCpe':
+        return faults.deleteCpe(a('id'), { directors: a('directors') });
+      case 'reboot':
+        return void faults.reboot(a('cpeIds'));
       case 'siteDown':
       case 'siteUp':
         return faults[action](a('site'));
@@ -718,7 +772,7 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
       case 'hangNextJobStarts':
         return faults[action](a('n'));
       case 'addCpe':
-        return faults.addCpe(a('cpe'));
+        return faults.addCpe(a('cpe'), { directors: a('directors') });
       case 'replaceCpe':
         return faults.replaceCpe(a('oldId'), a('cpe'), { deleteOld: a('deleteOld') });
       case 'driftBranch':
@@ -744,9 +798,17 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
         lossPct: c.lossPct,
         latencyMs: c.latencyMs,
         target: world.isConcentrator(c) ? undefined : world.currentTarget(c.id),
+        managedBy: c.managedBy,
       }));
+    const known = (site: SiteName) =>
+      [...world.configs[site].cpes.values()]
+        .filter((c) => !tenantId || c.tenantId === tenantId)
+        .map((c) => c.id);
     return {
       sites: world.sites,
+      provisioningSite: world.provisioningSite,
+      /** The CPE ids each site's director knows (its configuration). */
+      directors: { DC: { cpeIds: known('DC') }, DR: { cpeIds: known('DR') } },
       epochs: { DC: Object.fromEntries(world.epochs.DC), DR: Object.fromEntries(world.epochs.DR) },
       failNextRepoints: world.failRepoints,
       hangNextJobStarts: world.hangJobStarts,
@@ -974,6 +1036,7 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
       faults,
       requests,
       dispatch,
+      setJobRunner,
       clearRequests: () => {
         requests.length = 0;
       },
@@ -1004,6 +1067,7 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
     faults,
     requests,
     dispatch,
+    setJobRunner,
     clearRequests: () => {
       requests.length = 0;
     },

@@ -1,7 +1,17 @@
 /**
- * The simulated world behind both zWAN directors: tenants, CPEs, their liveness and WAN figures,
- * tunnels, runtime HA roles, and each site's director state, with its own per-group epoch fence. No HTTP here:
- * the server maps these operations to the contract. Lookups are O(1) (maps by id and by group).
+ * The simulated world behind both zWAN directors. ONE physical world: tenants' CPEs with their
+ * liveness, WAN figures and power, runtime HA roles, where each branch's tunnels actually point,
+ * and which site's director manages each branch (`managedBy`). Per site: what that director
+ * KNOWS, its configuration ({@link DirectorConfig}: tenants, CPEs with metadata, LANs, tunnel
+ * definitions; what a backup exports and a restore replaces), its own per-group epoch fence and
+ * its role. No HTTP here: the server maps these operations to the contract. Lookups are O(1)
+ * (maps by id and by group).
+ *
+ * A director lists, fences and writes only what its configuration holds; a PASSIVE director
+ * refuses every write (409 DIRECTOR_PASSIVE), and a director refuses to re-point a branch it
+ * does not manage (409 NOT_MANAGED; per branch in a group re-point). Provisioning-onboarded
+ * branches follow the management URL ({@link SimWorld.setManagementUrl}); SSH-onboarded ones
+ * move to the director the provisioning server names only when rebooted ({@link SimWorld.reboot}).
  *
  * Tunnel states are derived, not stored: a branch's tunnel is ESTABLISHED when the branch and
  * the concentrator owning that tunnel ID (same group, same HA identifier) are both alive; a
@@ -20,6 +30,7 @@ import type {
   WireTunnelAssignment,
 } from '../../../shared/director/zwan/wire.js';
 import { parseTopologyCpe, type Topology, type TopologyCpe, type TopologyCpeInput } from '../topology.js';
+import { MSP_CONFIG_FORMAT, parseMspConfig, type MspConfig } from './msp-config.js';
 
 /** An error the server turns into an HTTP answer `{ error: { code, message, ...extra } }`. */
 export class SimHttpError extends Error {
@@ -47,6 +58,8 @@ export interface SimCpe {
   haRole?: HaState;
   onboardedBy: 'provisioning' | 'ssh';
   onboardedAt?: string;
+  /** The site whose director manages it: the other director's re-points of it are refused. */
+  managedBy: SiteName;
   /** Powered and connected (a site outage also takes it down, see `alive`). */
   up: boolean;
   lossPct: number;
@@ -72,7 +85,86 @@ export interface SimSite {
   powered: boolean;
 }
 
+/** One CPE as a site's director knows it: its configuration, no runtime state. */
+export interface DirectorCpeConfig {
+  id: string;
+  name: string;
+  tenantId: string;
+  metadata: Record<string, string>;
+  wans: { name: string; publicIp?: string }[];
+  lans: { name: string; cidr: string; virtualIp?: string }[];
+  /** Tunnel definitions. A branch's listed tunnel ID is where the branch really points now. */
+  tunnels: { name: string; haTunnelIdentifier?: string; tunnelId: string }[];
+  onboardedBy: 'provisioning' | 'ssh';
+  onboardedAt?: string;
+}
+
 const isConcentratorType = (t: string | undefined): t is SiteName => t === 'DC' || t === 'DR';
+const SITES: readonly SiteName[] = ['DC', 'DR'];
+
+/**
+ * What one site's director knows (its MSP configuration): tenants with their CPE ids in listing
+ * order, the CPEs, and an index of them by HA group. Replaced whole by a restore.
+ */
+export class DirectorConfig {
+  readonly tenants = new Map<string, { id: string; name: string; cpeIds: string[] }>();
+  readonly cpes = new Map<string, DirectorCpeConfig>();
+  /** Group key (`tenant#HA_NAME`) → ids of the CPEs of that group. */
+  private readonly groups = new Map<string, Set<string>>();
+
+  /** Know a tenant (no-op when known). */
+  addTenant(t: { id: string; name: string }): void {
+    if (!this.tenants.has(t.id)) this.tenants.set(t.id, { id: t.id, name: t.name, cpeIds: [] });
+  }
+
+  /** Know a CPE (replacing what was known of the same id). Its tenant must be known. */
+  add(c: DirectorCpeConfig): void {
+    if (this.cpes.has(c.id)) this.delete(c.id);
+    const tenant = this.tenants.get(c.tenantId);
+    if (!tenant)
+      throw new NotFoundError(`tenant ${JSON.stringify(c.tenantId)} of CPE ${c.id} is not configured`);
+    this.cpes.set(c.id, c);
+    tenant.cpeIds.push(c.id);
+    const key = groupOf(c);
+    if (key) {
+      let g = this.groups.get(key);
+      if (!g) this.groups.set(key, (g = new Set()));
+      g.add(c.id);
+    }
+  }
+
+  /** Forget a CPE (no-op when unknown). */
+  delete(id: string): void {
+    const c = this.cpes.get(id);
+    if (!c) return;
+    this.cpes.delete(id);
+    const tenant = this.tenants.get(c.tenantId);
+    if (tenant) tenant.cpeIds.splice(tenant.cpeIds.indexOf(id), 1);
+    const key = groupOf(c);
+    if (key) this.groups.get(key)?.delete(id);
+  }
+
+  /** Ids of the CPEs of a group (empty when the director knows none). */
+  group(key: string): ReadonlySet<string> {
+    return this.groups.get(key) ?? new Set();
+  }
+}
+
+/** Deep copy of a CPE's configuration part. */
+function configOf(c: DirectorCpeConfig): DirectorCpeConfig {
+  const out: DirectorCpeConfig = {
+    id: c.id,
+    name: c.name,
+    tenantId: c.tenantId,
+    metadata: { ...c.metadata },
+    wans: c.wans.map((w) => ({ ...w })),
+    lans: c.lans.map((l) => ({ ...l })),
+    tunnels: c.tunnels.map((t) => ({ ...t })),
+    onboardedBy: c.onboardedBy,
+  };
+  if (c.onboardedAt) out.onboardedAt = c.onboardedAt;
+  return out;
+}
 
 /** Build the group key the way the domain does (`tenant#HA_NAME`). */
 function groupOf(c: { tenantId: string; metadata: Record<string, string> }): string | undefined {
@@ -82,15 +174,24 @@ function groupOf(c: { tenantId: string; metadata: Record<string, string> }): str
 
 /** The simulated world. Create with {@link createWorld}. */
 export class SimWorld {
+  /** Every tenant of the physical world, with its CPEs' ids. */
   readonly tenants = new Map<string, { id: string; name: string; cpeIds: string[] }>();
+  /** The physical CPEs (what exists, whichever director knows it). */
   readonly cpes = new Map<string, SimCpe>();
   readonly sites: Record<SiteName, SimSite>;
+  /**
+   * What each site's director knows (its MSP configuration). At start both hold the whole
+   * topology, as if a previous drill had restored DC's configuration into DR.
+   */
+  readonly configs: Record<SiteName, DirectorConfig> = { DC: new DirectorConfig(), DR: new DirectorConfig() };
+  /** The site whose management URL the provisioning server hands out now (last setManagementUrl). */
+  provisioningSite: SiteName = 'DC';
   /**
    * Highest epoch each site's director has applied or been fenced with, per group key. Each
    * director keeps its own (the contract): the DC director knowing epoch 7 says nothing to DR's.
    */
   readonly epochs: Record<SiteName, Map<string, number>> = { DC: new Map(), DR: new Map() };
-  /** Group key → ids of its concentrators and of its branches. */
+  /** Group key → ids of its concentrators and of its branches (physical). */
   private readonly groups = new Map<string, { concentrators: Set<string>; branches: Set<string> }>();
   /** Re-point calls still to fail with 503 (failNextRepoints). */
   failRepoints = 0;
@@ -116,14 +217,20 @@ export class SimWorld {
       powered: true,
     });
     this.sites = { DC: site('DC', 'ACTIVE'), DR: site('DR', 'PASSIVE') };
-    for (const t of topology.tenants) this.tenants.set(t.id, { id: t.id, name: t.name, cpeIds: [] });
+    for (const t of topology.tenants) {
+      this.tenants.set(t.id, { id: t.id, name: t.name, cpeIds: [] });
+      for (const s of SITES) this.configs[s].addTenant(t);
+    }
     for (const c of topology.cpes) this.addCpe(c);
   }
 
   // ------------------------------------------------------------------ membership
 
-  /** Add (onboard) a CPE. */
-  addCpe(input: TopologyCpe | TopologyCpeInput): SimCpe {
+  /**
+   * Add (onboard) a CPE: it exists in the world and the `directors` know it (default both, as if
+   * the last drill had already carried it over; `['DC']`: onboarded at DC since the last backup).
+   */
+  addCpe(input: TopologyCpe | TopologyCpeInput, options: { directors?: readonly SiteName[] } = {}): SimCpe {
     const c = parseTopologyCpe(input);
     const tenant = this.tenants.get(c.tenantId);
     if (!tenant)
@@ -155,6 +262,7 @@ export class SimWorld {
       lans: c.lans.map((l) => ({ ...l })),
       tunnels: c.tunnels.map((t) => ({ ...t })),
       onboardedBy: c.onboardedBy,
+      managedBy: c.managedBy ?? 'DC',
       up: c.up,
       lossPct: c.lossPct,
       latencyMs: c.latencyMs,
@@ -174,12 +282,30 @@ export class SimWorld {
       if (!g) this.groups.set(key, (g = { concentrators: new Set(), branches: new Set() }));
       (concentrator ? g.concentrators : g.branches).add(cpe.id);
     }
+    for (const s of options.directors ?? SITES) {
+      this.configs[s].addTenant(tenant);
+      this.configs[s].add(configOf(cpe));
+    }
     return cpe;
   }
 
-  /** Delete a CPE from the director's list. */
-  deleteCpe(id: string): void {
+  /**
+   * Delete a CPE from the `directors`' configurations (default both). Deleted from both by
+   * default, it is gone from the world too (hardware removed); a director restored from a backup
+   * taken before still lists it, as a CPE that never answers.
+   */
+  deleteCpe(id: string, options: { directors?: readonly SiteName[] } = {}): void {
+    if (options.directors) {
+      for (const s of options.directors) {
+        if (!this.configs[s].cpes.has(id)) {
+          throw new NotFoundError(`CPE ${JSON.stringify(id)} is not configured on the ${s} director`);
+        }
+        this.configs[s].delete(id);
+      }
+      return;
+    }
     const cpe = this.mustGet(id);
+    for (const s of SITES) this.configs[s].delete(id);
     this.cpes.delete(id);
     const tenant = this.tenants.get(cpe.tenantId);
     if (tenant) tenant.cpeIds.splice(tenant.cpeIds.indexOf(id), 1);
@@ -196,7 +322,7 @@ export class SimWorld {
     return cpe;
   }
 
-  isConcentrator(c: SimCpe): boolean {
+  isConcentrator(c: { metadata: Record<string, string> }): boolean {
     return isConcentratorType(c.metadata.CPE_TYPE?.trim());
   }
 
@@ -218,6 +344,87 @@ export class SimWorld {
       for (const c of this.cpes.values()) if (c.site === site && this.alive(c)) c.lastSeenAt = this.now();
     }
     this.sites[site].powered = powered;
+  }
+
+  // ------------------------------------------------------------------ management
+
+  /**
+   * The provisioning server now hands out `url`, set on `site`'s director: every
+   * provisioning-onboarded CPE follows it and is managed by `site` from now on; SSH-onboarded
+   * ones keep their director until rebooted. Returns the ids that changed director.
+   */
+  setManagementUrl(site: SiteName, url: string): string[] {
+    this.sites[site].managementUrl = url;
+    this.provisioningSite = site;
+    const moved: string[] = [];
+    for (const c of this.cpes.values()) {
+      if (c.onboardedBy === 'provisioning' && c.managedBy !== site) {
+        c.managedBy = site;
+        moved.push(c.id);
+      }
+    }
+    return moved;
+  }
+
+  /**
+   * Reboot CPEs (default: every SSH-onboarded one): each comes back managed by the director whose
+   * management URL the provisioning server hands out now. Returns the ids rebooted.
+   */
+  reboot(ids?: readonly string[]): string[] {
+    const cpes =
+      ids === undefined
+        ? [...this.cpes.values()].filter((c) => c.onboardedBy === 'ssh')
+        : ids.map((id) => this.mustGet(id));
+    for (const c of cpes) c.managedBy = this.provisioningSite;
+    return cpes.map((c) => c.id);
+  }
+
+  // ------------------------------------------------------------------ configuration
+
+  /** `site`'s director configuration as its MSP backup exports it (a deep copy, JSON-ready). */
+  exportConfig(site: SiteName): MspConfig {
+    const config = this.configs[site];
+    return {
+      format: MSP_CONFIG_FORMAT,
+      site,
+      exportedAt: new Date(this.now()).toISOString(),
+      tenants: [...config.tenants.values()].map((t) => ({
+        id: t.id,
+        name: t.name,
+        cpes: t.cpeIds.map((id) => {
+          const known = this.knownView(config.cpes.get(id) as DirectorCpeConfig);
+          const { tenantId: _tenant, ...cpe } = known;
+          return cpe;
+        }),
+      })),
+    };
+  }
+
+  /**
+   * Replace `site`'s director configuration with an export (a restore). Validated first: an
+   * invalid export throws ValidationError and changes nothing.
+   */
+  importConfig(site: SiteName, input: unknown): void {
+    const parsed = parseMspConfig(input, `MSP configuration restored into the ${site} director`);
+    const next = new DirectorConfig();
+    for (const t of parsed.tenants) {
+      next.addTenant(t);
+      for (const c of t.cpes) next.add(configOf({ ...c, tenantId: t.id }));
+    }
+    this.configs[site] = next;
+  }
+
+  /** What a director knows of a CPE, with a branch's tunnel IDs where the branch really points. */
+  private knownView(cfg: DirectorCpeConfig): DirectorCpeConfig {
+    const out = configOf(cfg);
+    const c = this.cpes.get(cfg.id);
+    if (c) {
+      for (const t of out.tunnels) {
+        const real = c.tunnels.find((x) => x.name === t.name);
+        if (real) t.tunnelId = real.tunnelId;
+      }
+    }
+    return out;
   }
 
   private group(c: SimCpe) {
@@ -267,71 +474,139 @@ export class SimWorld {
     return c.tunnels.map((t) => ({ ...t, state: this.tunnelState(c, t) }));
   }
 
-  /** A CPE as the contract shows it. */
+  /** A physical CPE as a director that knows it exactly would show it (the `/_sim/state` view). */
   toWire(c: SimCpe): WireCpe {
-    const concentrator = this.isConcentrator(c);
+    return this.wire(configOf(c), c);
+  }
+
+  /**
+   * A CPE as `cfg` (a director's configuration) describes it, with the runtime state of its
+   * physical counterpart `c` when there is one (none: every tunnel CREATED, no HA role).
+   */
+  private wire(cfg: DirectorCpeConfig, c: SimCpe | undefined): WireCpe {
+    const concentrator = this.isConcentrator(cfg);
     // The LAN virtual IP is shown on the concentrator that holds it (runtime ACTIVE).
-    const holdsVip = concentrator && c.haRole === 'ACTIVE';
+    const holdsVip = concentrator && c?.haRole === 'ACTIVE';
     const wire: WireCpe = {
-      id: c.id,
-      name: c.name,
-      tenantId: c.tenantId,
-      metadata: { ...c.metadata },
-      lans: c.lans.map((l) =>
+      id: cfg.id,
+      name: cfg.name,
+      tenantId: cfg.tenantId,
+      metadata: { ...cfg.metadata },
+      lans: cfg.lans.map((l) =>
         l.virtualIp && holdsVip
           ? { name: l.name, cidr: l.cidr, virtualIp: l.virtualIp }
           : { name: l.name, cidr: l.cidr },
       ),
-      tunnels: this.wireTunnels(c),
-      onboardedBy: c.onboardedBy,
+      tunnels: cfg.tunnels.map((t) => {
+        const real = c?.tunnels.find((x) => x.name === t.name);
+        return {
+          ...t,
+          tunnelId: real?.tunnelId ?? t.tunnelId,
+          state: c && real ? this.tunnelState(c, real) : 'CREATED',
+        };
+      }),
+      onboardedBy: cfg.onboardedBy,
     };
-    if (concentrator && c.haRole) wire.haRole = c.haRole;
-    if (c.onboardedAt) wire.onboardedAt = c.onboardedAt;
+    if (concentrator && c?.haRole) wire.haRole = c.haRole;
+    if (cfg.onboardedAt) wire.onboardedAt = cfg.onboardedAt;
     return wire;
   }
 
-  /** The tenant or 404. */
-  tenant(tenantId: string) {
-    const t = this.tenants.get(tenantId);
-    if (!t) throw new SimHttpError(404, 'NOT_FOUND', `tenant ${tenantId} does not exist`);
+  /** The physical counterpart of a configured CPE (same id and tenant), if it exists. */
+  private physical(cfg: DirectorCpeConfig): SimCpe | undefined {
+    const c = this.cpes.get(cfg.id);
+    return c && c.tenantId === cfg.tenantId ? c : undefined;
+  }
+
+  /** The tenant as `site`'s director knows it, or 404. */
+  tenant(site: SiteName, tenantId: string) {
+    const t = this.configs[site].tenants.get(tenantId);
+    if (!t)
+      throw new SimHttpError(404, 'NOT_FOUND', `tenant ${tenantId} does not exist on the ${site} director`);
     return t;
   }
 
-  /** A tenant's CPE or 404. */
-  tenantCpe(tenantId: string, cpeId: string): SimCpe {
-    this.tenant(tenantId);
-    const c = this.cpes.get(cpeId);
+  /** A tenant's CPE as `site`'s director knows it, or 404. */
+  private configured(site: SiteName, tenantId: string, cpeId: string): DirectorCpeConfig {
+    this.tenant(site, tenantId);
+    const c = this.configs[site].cpes.get(cpeId);
     if (!c || c.tenantId !== tenantId) {
-      throw new SimHttpError(404, 'NOT_FOUND', `CPE ${cpeId} does not exist in tenant ${tenantId}`);
+      throw new SimHttpError(
+        404,
+        'NOT_FOUND',
+        `CPE ${cpeId} does not exist in tenant ${tenantId} on the ${site} director`,
+      );
     }
     return c;
   }
 
-  /** A page of a tenant's CPEs (offset cursor), or of one HA group's (HA_NAME, trimmed). */
+  /** A tenant's CPE `site`'s director knows and can act on (it exists in the world), or 404. */
+  tenantCpe(site: SiteName, tenantId: string, cpeId: string): SimCpe {
+    const c = this.physical(this.configured(site, tenantId, cpeId));
+    if (!c) {
+      throw new SimHttpError(
+        404,
+        'NOT_FOUND',
+        `CPE ${cpeId} of tenant ${tenantId} is configured on the ${site} director but does not exist any more`,
+      );
+    }
+    return c;
+  }
+
+  /** One CPE as `site`'s director lists it, or 404. */
+  getCpe(site: SiteName, tenantId: string, cpeId: string): WireCpe {
+    const cfg = this.configured(site, tenantId, cpeId);
+    return this.wire(cfg, this.physical(cfg));
+  }
+
+  /** A page of a tenant's CPEs as `site`'s director knows them (offset cursor), or of one HA group's (HA_NAME, trimmed). */
   listCpes(
+    site: SiteName,
     tenantId: string,
     offset: number,
     limit: number,
     haName?: string,
   ): { items: WireCpe[]; next?: number } {
-    const all = this.tenant(tenantId).cpeIds;
+    const config = this.configs[site];
+    const all = this.tenant(site, tenantId).cpeIds;
     const want = haName?.trim();
     const ids =
-      want === undefined ? all : all.filter((id) => this.cpes.get(id)?.metadata.HA_NAME?.trim() === want);
-    const items = ids.slice(offset, offset + limit).map((id) => this.toWire(this.mustGet(id)));
+      want === undefined ? all : all.filter((id) => config.cpes.get(id)?.metadata.HA_NAME?.trim() === want);
+    const items = ids.slice(offset, offset + limit).map((id) => {
+      const cfg = config.cpes.get(id) as DirectorCpeConfig;
+      return this.wire(cfg, this.physical(cfg));
+    });
     return offset + limit < ids.length ? { items, next: offset + limit } : { items };
   }
 
-  /** Liveness and WAN figures; unknown ids are returned apart. */
-  health(tenantId: string, ids: readonly string[]): { results: WireCpeHealth[]; unknownIds: string[] } {
-    this.tenant(tenantId);
+  /**
+   * Liveness and WAN figures as `site`'s director reports them: ids it does not know are
+   * returned apart; a known CPE that no longer exists is not alive.
+   */
+  health(
+    site: SiteName,
+    tenantId: string,
+    ids: readonly string[],
+  ): { results: WireCpeHealth[]; unknownIds: string[] } {
+    this.tenant(site, tenantId);
+    const config = this.configs[site];
     const results: WireCpeHealth[] = [];
     const unknownIds: string[] = [];
     const nowIso = new Date(this.now()).toISOString();
     for (const id of ids) {
-      const c = this.cpes.get(id);
-      if (!c || c.tenantId !== tenantId) {
+      const cfg = config.cpes.get(id);
+      if (!cfg || cfg.tenantId !== tenantId) {
         unknownIds.push(id);
+        continue;
+      }
+      const c = this.physical(cfg);
+      if (!c) {
+        const wans = cfg.wans.map((w) => ({
+          name: w.name,
+          ...(w.publicIp ? { publicIp: w.publicIp } : {}),
+          lossPct: 100,
+        }));
+        results.push({ cpeId: id, alive: false, wans });
         continue;
       }
       const alive = this.alive(c);
@@ -349,6 +624,22 @@ export class SimWorld {
     return { results, unknownIds };
   }
 
+  /** SSH-onboarded CPEs (every tenant) as `site`'s director knows them. */
+  sshOnboarded(site: SiteName): DirectorCpeConfig[] {
+    return [...this.configs[site].cpes.values()].filter((c) => c.onboardedBy === 'ssh');
+  }
+
+  /** 409 DIRECTOR_PASSIVE when `site`'s director is PASSIVE: it refuses every write. */
+  private refuseIfPassive(site: SiteName, what: string): void {
+    if (this.sites[site].role !== 'PASSIVE') return;
+    throw new SimHttpError(
+      409,
+      'DIRECTOR_PASSIVE',
+      `the ${site} director is PASSIVE and refuses writes: ${what} was not applied`,
+      { site },
+    );
+  }
+
   /** Check the epoch against `site`'s highest for the group; raise it when newer. 409 when older. */
   private fence(site: SiteName, groupKey: string, haName: string, epoch: number): void {
     const epochs = this.epochs[site];
@@ -364,19 +655,33 @@ export class SimWorld {
     epochs.set(groupKey, epoch);
   }
 
-  /** Raise a group's epoch on `site`'s director (fenceHaGroup); 404 for a group it does not know. */
+  /** The group `site`'s director knows, or 404. */
+  private knownGroup(
+    site: SiteName,
+    tenantId: string,
+    haName: string,
+  ): { key: string; ids: ReadonlySet<string> } {
+    this.tenant(site, tenantId);
+    const key = `${tenantId}#${haName}`;
+    const ids = this.configs[site].group(key);
+    if (ids.size === 0) {
+      throw new SimHttpError(
+        404,
+        'NOT_FOUND',
+        `HA group ${haName} does not exist in tenant ${tenantId} on the ${site} director`,
+      );
+    }
+    return { key, ids };
+  }
+
+  /** Raise a group's epoch on `site`'s director (fenceHaGroup; a PASSIVE one too); 404 for a group it does not know. */
   fenceGroup(
     site: SiteName,
     tenantId: string,
     haName: string,
     epoch: number,
   ): { haName: string; epoch: number } {
-    this.tenant(tenantId);
-    const key = `${tenantId}#${haName}`;
-    const g = this.groups.get(key);
-    if (!g || g.concentrators.size + g.branches.size === 0) {
-      throw new SimHttpError(404, 'NOT_FOUND', `HA group ${haName} does not exist in tenant ${tenantId}`);
-    }
+    const { key } = this.knownGroup(site, tenantId, haName);
     this.fence(site, key, haName, epoch);
     return { haName, epoch };
   }
@@ -387,6 +692,18 @@ export class SimWorld {
     return { key, haName: c.metadata.HA_NAME?.trim() ?? '' };
   }
 
+  /** 409 NOT_MANAGED when `branch` is managed by the other site's director. */
+  private notManaged(site: SiteName, branch: SimCpe): SimHttpError | undefined {
+    if (branch.managedBy === site) return undefined;
+    return new SimHttpError(
+      409,
+      'NOT_MANAGED',
+      `branch ${branch.id} is managed by the ${branch.managedBy} director, not by the ${site} director` +
+        (branch.onboardedBy === 'ssh' ? ' (SSH-onboarded: it moves when rebooted)' : ''),
+      { branchId: branch.id, managedBy: branch.managedBy },
+    );
+  }
+
   /** Set a concentrator's runtime HA state; ACTIVE demotes its group's others at the same site. */
   setHaState(
     site: SiteName,
@@ -395,7 +712,8 @@ export class SimWorld {
     state: HaState,
     epoch: number,
   ): WireHaStateResult {
-    const c = this.tenantCpe(tenantId, cpeId);
+    this.refuseIfPassive(site, `HA_STATE ${state} of ${cpeId}`);
+    const c = this.tenantCpe(site, tenantId, cpeId);
     if (!this.isConcentrator(c)) {
       throw new SimHttpError(
         400,
@@ -428,11 +746,12 @@ export class SimWorld {
     epoch: number,
     tunnels: WireTunnelAssignment[],
   ) {
-    const branch = this.tenantCpe(tenantId, branchId);
+    this.refuseIfPassive(site, `the re-point of branch ${branchId}`);
+    const branch = this.tenantCpe(site, tenantId, branchId);
     if (this.isConcentrator(branch)) {
       throw new SimHttpError(400, 'NOT_A_BRANCH', `CPE ${branchId} is a concentrator, not a branch`);
     }
-    const target = this.tenantCpe(tenantId, targetId);
+    const target = this.tenantCpe(site, tenantId, targetId);
     const { key, haName } = this.groupKeyOf(branch);
     if (!this.isConcentrator(target) || groupOf(target) !== key) {
       throw new SimHttpError(
@@ -458,6 +777,8 @@ export class SimWorld {
         );
       }
     }
+    const refused = this.notManaged(site, branch);
+    if (refused) throw refused;
     this.fence(site, key, haName, epoch);
     let changed = false;
     for (const a of tunnels) {
@@ -478,7 +799,10 @@ export class SimWorld {
     return result;
   }
 
-  /** The "Update Branch to Active Node" button for one group. */
+  /**
+   * The "Update Branch to Active Node" button for one group, over the CPEs `site`'s director
+   * knows. A branch the director does not manage is reported (code NOT_MANAGED) and not moved.
+   */
   updateGroup(
     site: SiteName,
     tenantId: string,
@@ -486,16 +810,16 @@ export class SimWorld {
     targetId?: string,
     epoch?: number,
   ): WireGroupUpdateResult {
-    this.tenant(tenantId);
-    const key = `${tenantId}#${haName}`;
-    const g = this.groups.get(key);
-    if (!g || g.concentrators.size + g.branches.size === 0) {
-      throw new SimHttpError(404, 'NOT_FOUND', `HA group ${haName} does not exist in tenant ${tenantId}`);
-    }
+    this.refuseIfPassive(site, `the update of HA group ${haName}'s branches`);
+    const { key, ids } = this.knownGroup(site, tenantId, haName);
+    const members = [...ids]
+      .map((id) => this.cpes.get(id))
+      .filter((c): c is SimCpe => c !== undefined && c.tenantId === tenantId);
+    const concentrators = members.filter((c) => this.isConcentrator(c));
     let target: SimCpe | undefined;
     if (targetId) {
-      target = this.tenantCpe(tenantId, targetId);
-      if (!g.concentrators.has(target.id)) {
+      target = this.tenantCpe(site, tenantId, targetId);
+      if (!concentrators.includes(target)) {
         throw new SimHttpError(
           400,
           'WRONG_TARGET',
@@ -504,8 +828,7 @@ export class SimWorld {
       }
     } else {
       // The director's own choice: the runtime-ACTIVE concentrator of an ACTIVE site, alive first, DC before DR.
-      const candidates = [...g.concentrators]
-        .map((id) => this.mustGet(id))
+      const candidates = concentrators
         .filter((c) => c.haRole === 'ACTIVE' && c.site && this.sites[c.site].role === 'ACTIVE')
         .sort(
           (a, b) =>
@@ -521,22 +844,38 @@ export class SimWorld {
       }
     }
     if (epoch !== undefined) this.fence(site, key, haName, epoch);
-    const branches = [...g.branches].map((id) => {
-      const b = this.mustGet(id);
-      let changed = false;
-      const missing: string[] = [];
-      for (const t of b.tunnels) {
-        const own = target.tunnels.find((x) => x.haTunnelIdentifier === t.haTunnelIdentifier);
-        if (!own) missing.push(t.haTunnelIdentifier ?? t.name);
-        else if (own.tunnelId !== t.tunnelId) {
-          t.tunnelId = own.tunnelId;
-          changed = true;
+    const branches = members
+      .filter((b) => !this.isConcentrator(b))
+      .map((b): WireGroupUpdateResult['branches'][number] => {
+        const refused = this.notManaged(site, b);
+        if (refused) {
+          return {
+            branchId: b.id,
+            changed: false,
+            code: 'NOT_MANAGED',
+            managedBy: b.managedBy,
+            error: refused.message,
+          };
         }
-      }
-      return missing.length > 0
-        ? { branchId: id, changed, error: `target has no tunnel for identifier(s) ${missing.join(', ')}` }
-        : { branchId: id, changed };
-    });
+        let changed = false;
+        const missing: string[] = [];
+        for (const t of b.tunnels) {
+          const own = target.tunnels.find((x) => x.haTunnelIdentifier === t.haTunnelIdentifier);
+          if (!own) missing.push(t.haTunnelIdentifier ?? t.name);
+          else if (own.tunnelId !== t.tunnelId) {
+            t.tunnelId = own.tunnelId;
+            changed = true;
+          }
+        }
+        return missing.length > 0
+          ? {
+              branchId: b.id,
+              changed,
+              code: 'NO_TUNNEL_FOR_IDENTIFIER',
+              error: `target has no tunnel for identifier(s) ${missing.join(', ')}`,
+            }
+          : { branchId: b.id, changed };
+      });
     return { haName, targetCpeId: target.id, ...(epoch !== undefined ? { epoch } : {}), branches };
   }
 

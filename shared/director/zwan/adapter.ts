@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { HaState, RepointAction, Sample, SiteName, SiteRole } from '../../domain/model.js';
 import {
   DirectorAuthError,
+  DirectorPassiveError,
   DirectorRequestError,
   DirectorUnavailableError,
   StaleEpochError,
@@ -40,6 +41,7 @@ import {
   type WireDirectorHealth,
   type WireFenceRequest,
   type WireFenceResult,
+  type WireGroupBranchResult,
   type WireGroupUpdateResult,
   type WireHaStateResult,
   type WireHealthReport,
@@ -50,7 +52,7 @@ import {
   type WireSiteRole,
   type WireSshOnboardedCpe,
   type WireSshOnboardedPage,
-  type WireStaleEpoch,
+  type WireWriteConflict,
 } from './wire.js';
 
 /** Options of {@link createZwanDirector}. */
@@ -89,12 +91,16 @@ export interface ZwanDirectorOptions {
   transport?: Transport;
 }
 
-/** Outcome of the group "Update Branch to Active Node" call. */
+/**
+ * Outcome of the group "Update Branch to Active Node" call. A branch not (fully) moved has an
+ * `error` and a `code`: `NOT_MANAGED` (the branch is managed by the other site's director,
+ * `managedBy`; the other branches were still moved) or `NO_TUNNEL_FOR_IDENTIFIER`.
+ */
 export interface GroupUpdateResult {
   haName: string;
   targetCpeId: string;
   epoch?: number;
-  branches: { branchId: string; changed: boolean; error?: string }[];
+  branches: WireGroupBranchResult[];
 }
 
 /** A CPE onboarded by secure shell (needs a reboot to pick up a new management URL). */
@@ -237,17 +243,33 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
     return toJob(res.body);
   }
 
-  function staleEpoch(what: string, status: number, body: unknown): never {
-    const e = (body as Partial<WireStaleEpoch> | undefined)?.error;
+  /**
+   * A 409 of a fenced write, as a named error: STALE_EPOCH → StaleEpochError (with the
+   * director's epoch); DIRECTOR_PASSIVE → DirectorPassiveError (a StaleEpochError: a fan-out
+   * treats it as superseded); anything else (NOT_MANAGED: the branch is managed by the other
+   * site's director) → DirectorRequestError naming the code and the director's reason, which a
+   * fan-out records as that branch's failure.
+   */
+  function conflict(what: string, status: number, body: unknown): never {
+    const e = (body as Partial<WireWriteConflict> | undefined)?.error;
     if (e?.code === 'STALE_EPOCH') {
       throw new StaleEpochError(
         `${name}: ${what} refused: epoch ${e.requestedEpoch} is older than ${e.currentEpoch}, already applied to group ${e.haName}`,
         typeof e.currentEpoch === 'number' ? { currentEpoch: e.currentEpoch } : undefined,
       );
     }
-    throw new DirectorRequestError(`${name}: ${what} → HTTP ${status}: ${e?.message ?? 'conflict'}`, status, {
-      cause: body,
-    });
+    if (e?.code === 'DIRECTOR_PASSIVE') {
+      throw new DirectorPassiveError(`${name}: ${what} refused: DIRECTOR_PASSIVE: ${e.message}`, {
+        site,
+        cause: body,
+      });
+    }
+    const code = e?.code ? `${e.code}: ` : '';
+    throw new DirectorRequestError(
+      `${name}: ${what} refused → HTTP ${status}: ${code}${e?.message ?? 'conflict'}`,
+      status,
+      { cause: body },
+    );
   }
 
   async function getCpe(tenantId: string, cpeId: string): Promise<DirectorCpe> {
@@ -316,25 +338,25 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
     },
 
     async fence(tenantId: string, haName: string, epoch: number) {
-      const res = await call<WireFenceResult | WireStaleEpoch>({
+      const res = await call<WireFenceResult | WireWriteConflict>({
         method: 'PUT',
         path: `/tenants/${enc(tenantId)}/ha-groups/${enc(haName)}/epoch`,
         body: { epoch } satisfies WireFenceRequest,
         okStatuses: [200, 409],
         tenantId,
       });
-      if (res.status === 409) staleEpoch(`fence of group ${haName} at epoch ${epoch}`, res.status, res.body);
+      if (res.status === 409) conflict(`fence of group ${haName} at epoch ${epoch}`, res.status, res.body);
     },
 
     async setHaState(tenantId: string, cpeId: string, state: HaState, epoch: number) {
-      const res = await call<WireHaStateResult | WireStaleEpoch>({
+      const res = await call<WireHaStateResult | WireWriteConflict>({
         method: 'PUT',
         path: `/tenants/${enc(tenantId)}/cpes/${enc(cpeId)}/ha-state`,
         body: { state, epoch },
         okStatuses: [200, 409],
         tenantId,
       });
-      if (res.status === 409) staleEpoch(`set HA state of ${cpeId} to ${state}`, res.status, res.body);
+      if (res.status === 409) conflict(`set HA state of ${cpeId} to ${state}`, res.status, res.body);
     },
 
     async repoint(action: RepointAction): Promise<RepointResult> {
@@ -343,15 +365,14 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
       // One call: the director's re-point is itself idempotent (it compares the branch's current
       // tunnel IDs and answers `changed: false` when they are already the target's), atomic and
       // fenced by the epoch. Reading the branch first only doubled the calls of a fan-out.
-      const res = await call<WireRepointResult | WireStaleEpoch>({
+      const res = await call<WireRepointResult | WireWriteConflict>({
         method: 'POST',
         path: `/tenants/${enc(tenantId)}/cpes/${enc(branchId)}/repoint`,
         body: { targetCpeId: targetId, epoch, tunnels: action.tunnels.map((t) => ({ ...t })) },
         okStatuses: [200, 409],
         tenantId,
       });
-      if (res.status === 409)
-        staleEpoch(`re-point of branch ${branchId} to ${targetId}`, res.status, res.body);
+      if (res.status === 409) conflict(`re-point of branch ${branchId} to ${targetId}`, res.status, res.body);
       return { ...result, changed: (res.body as WireRepointResult).changed };
     },
 
@@ -392,14 +413,14 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
     getCpe,
 
     async updateGroupBranches(tenantId, haName, { epoch, targetCpeId }) {
-      const res = await call<WireGroupUpdateResult | WireStaleEpoch>({
+      const res = await call<WireGroupUpdateResult | WireWriteConflict>({
         method: 'POST',
         path: `/tenants/${enc(tenantId)}/ha-groups/${enc(haName)}/update-branches`,
         body: { epoch, ...(targetCpeId ? { targetCpeId } : {}) },
         okStatuses: [200, 409],
         tenantId,
       });
-      if (res.status === 409) staleEpoch(`update of group ${haName}'s branches`, res.status, res.body);
+      if (res.status === 409) conflict(`update of group ${haName}'s branches`, res.status, res.body);
       return res.body as WireGroupUpdateResult;
     },
   };

@@ -29,6 +29,19 @@ export interface WireStaleEpoch {
   };
 }
 
+/** 409 of a write (HA state, re-point, group re-point) to a director whose site role is PASSIVE. */
+export interface WireDirectorPassive {
+  error: { code: 'DIRECTOR_PASSIVE'; message: string; site: SiteName };
+}
+
+/** 409 of a branch re-point sent to a director that does not manage the branch. */
+export interface WireNotManaged {
+  error: { code: 'NOT_MANAGED'; message: string; branchId: string; managedBy: SiteName };
+}
+
+/** Any 409 of a fenced write. */
+export type WireWriteConflict = WireStaleEpoch | WireDirectorPassive | WireNotManaged;
+
 export interface WireDirectorHealth {
   site: SiteName;
   status: 'OK' | 'DEGRADED';
@@ -142,11 +155,28 @@ export interface WireGroupUpdateRequest {
   epoch?: number;
 }
 
+/**
+ * Why a group re-point left a branch (or part of it) where it was: `NOT_MANAGED`, the branch is
+ * managed by the other site's director (`managedBy`); `NO_TUNNEL_FOR_IDENTIFIER`, the target has
+ * no tunnel for one of the branch's HA tunnel identifiers.
+ */
+export type WireBranchFailureCode = 'NOT_MANAGED' | 'NO_TUNNEL_FOR_IDENTIFIER';
+
+/** One branch's outcome of a group re-point; `error` (with `code`) when it was not (fully) moved. */
+export interface WireGroupBranchResult {
+  branchId: string;
+  changed: boolean;
+  code?: WireBranchFailureCode;
+  error?: string;
+  /** With NOT_MANAGED: the site whose director manages the branch. */
+  managedBy?: SiteName;
+}
+
 export interface WireGroupUpdateResult {
   haName: string;
   targetCpeId: string;
   epoch?: number;
-  branches: { branchId: string; changed: boolean; error?: string }[];
+  branches: WireGroupBranchResult[];
 }
 
 export interface WireJobRequest {

@@ -12,6 +12,7 @@ import type { DirectorJob } from '../../../shared/director/port.js';
 import type { RepointAction, SiteName } from '../../../shared/domain/model.js';
 import {
   DirectorAuthError,
+  DirectorPassiveError,
   DirectorRequestError,
   DirectorUnavailableError,
   StaleEpochError,
@@ -166,6 +167,12 @@ describe('contract', () => {
     });
     await d.setSiteRole('PASSIVE');
     expect(await d.getSiteRole()).toBe('PASSIVE');
+    // A PASSIVE director refuses every write (409 DIRECTOR_PASSIVE), whatever the epoch.
+    await expect(d.setHaState(TENANT, 'HA_DC1', 'ACTIVE', 9)).rejects.toThrow(DirectorPassiveError);
+    await expect(d.repoint(repointTo('BR1', 'HA_DC1', 9))).rejects.toThrow(DirectorPassiveError);
+    await expect(d.updateGroupBranches(TENANT, 'Chennai', { epoch: 9 })).rejects.toThrow(
+      DirectorPassiveError,
+    );
     const backup = await d.startBackup('msp', {
       bucket: 'cpe-backups',
       mspPrefix: 'msp/DC/x/',
@@ -183,6 +190,7 @@ describe('contract', () => {
     expect(await d.listSshOnboarded()).toEqual([
       { id: 'BR2', name: 'BR2', tenantId: TENANT, onboardedAt: '2026-01-12T09:25:00Z' },
     ]);
+    await d.setSiteRole('ACTIVE');
     // Error answers are part of the contract too.
     await expect(d.listCpes('no-such-tenant')).rejects.toThrow(DirectorRequestError);
     await expect(d.getJob('no-such-job')).rejects.toThrow(DirectorRequestError);
@@ -501,7 +509,8 @@ describe('simulator', () => {
       currentEpoch: 7,
     });
     await expect(dc.setHaState(TENANT, 'HA_DC2', 'ACTIVE', 6)).rejects.toThrow(StaleEpochError);
-    // The DR director never saw epoch 7.
+    // The DR director never saw epoch 7 (made ACTIVE here: a PASSIVE director refuses writes).
+    sim.faults.setSiteRole('DR', 'ACTIVE');
     await dr.fence(TENANT, 'Chennai', 6);
     await dr.setHaState(TENANT, 'DR', 'ACTIVE', 6);
     expect(sim.world.epochs.DC.get(`${TENANT}#Chennai`)).toBe(7);
