@@ -17,7 +17,19 @@ export type Fault =
   | { at: number; verb: 'director'; site: SiteName; mode: DirectorMode; forMs: number }
   | { at: number; verb: 'swizzle'; forMs: number }
   /** A point-in-time restore of the state table to its content at `fromAt` (epochs fall back). */
-  | { at: number; verb: 'restore-table'; fromAt: number };
+  | { at: number; verb: 'restore-table'; fromAt: number }
+  /**
+   * A site lost for `forMs`: its director down, and with `power` its concentrators too
+   * (site-down); long enough, DIRECTOR_LOST (the checker's `dr.directorLostAfterSec` is 60 s).
+   */
+  | { at: number; verb: 'site-lost'; site: SiteName; forMs: number; power: boolean }
+  /** Start a DR execution (the real DR tasks, in the state machine's order, see ./dr.ts). */
+  | {
+      at: number;
+      verb: 'dr';
+      workflow: 'SwitchoverDcToDr' | 'FailbackDrToDc';
+      mode: 'planned' | 'unplanned';
+    };
 
 /** Rates of one schedule (TigerBeetle's options swarm: some off, some high). */
 export interface Swarm {
@@ -36,6 +48,8 @@ export interface Swarm {
   /** Chance a health run gets an overlapping second run. */
   overlapHealth: number;
   consoleOps: number;
+  /** `dr.autoSwitchover`: DIRECTOR_LOST of the DC director starts SwitchoverDcToDr (approved at once). */
+  autoSwitchover: boolean;
 }
 
 /** A calm run (hand-written schedules, measurements): no faults, no crashes, no console. */
@@ -46,6 +60,7 @@ export const CALM: Partial<Swarm> = {
   stream: { duplicate: 0, shuffle: 0, maxDelayMs: 500 },
   overlapHealth: 0,
   consoleOps: 0,
+  autoSwitchover: false,
 };
 
 const maybe = (rng: Prng, max: number) => (rng.chance(0.5) ? 0 : rng.float() * max);
@@ -68,6 +83,7 @@ export function drawSwarm(rng: Prng): Swarm {
     overlapHealth: maybe(rng, 0.4),
     shards: rng.int(1, 2),
     consoleOps: rng.chance(0.5) ? 0 : rng.int(1, 6),
+    autoSwitchover: rng.chance(0.5),
   };
 }
 
@@ -106,7 +122,63 @@ export function drawFaults(rng: Prng, concentrators: readonly string[], swarm: S
       faults.push({ at, verb: 'restore-table', fromAt: rng.int(0, at) });
     }
   }
+  // A table restore across a site-role change leaves the store's roles and the directors' apart
+  // for good (nothing re-asserts a director's role from the table: every write is then refused
+  // DIRECTOR_PASSIVE, see the report of issue 10 item 6): not drawn together with DR episodes.
+  if (rng.chance(0.3) && !faults.some((f) => f.verb === 'restore-table')) faults.push(...drawDr(rng, swarm));
   return faults.sort((a, b) => a.at - b.at);
+}
+
+/**
+ * A DR episode: a planned switchover (and maybe its failback); the DC site lost for minutes
+ * (director down, maybe its power too) with a switchover drawn after DIRECTOR_LOST (or left to
+ * `autoSwitchover`) and maybe a failback once it is back; or the DR director lost while DC is
+ * ACTIVE. Each part its own fault, so shrinking drops them one by one.
+ */
+function drawDr(rng: Prng, swarm: Swarm): Fault[] {
+  const phase = swarm.faultPhaseMs;
+  const r = rng.float();
+  if (r < 0.35) {
+    const at = rng.int(0, Math.floor(phase * 0.6));
+    const out: Fault[] = [{ at, verb: 'dr', workflow: 'SwitchoverDcToDr', mode: 'planned' }];
+    if (rng.chance(0.6))
+      out.push({
+        at: rng.int(at + 20_000, at + 150_000),
+        verb: 'dr',
+        workflow: 'FailbackDrToDc',
+        mode: 'planned',
+      });
+    return out;
+  }
+  if (r < 0.8) {
+    const at = rng.int(0, Math.floor(phase * 0.5));
+    const forMs = rng.int(60, 300) * 1000;
+    const out: Fault[] = [{ at, verb: 'site-lost', site: 'DC', forMs, power: rng.chance(0.6) }];
+    if (rng.chance(0.7))
+      out.push({
+        at: at + rng.int(30, 200) * 1000,
+        verb: 'dr',
+        workflow: 'SwitchoverDcToDr',
+        mode: 'unplanned',
+      });
+    if (rng.chance(0.5))
+      out.push({
+        at: at + forMs + rng.int(0, 90) * 1000,
+        verb: 'dr',
+        workflow: 'FailbackDrToDc',
+        mode: 'planned',
+      });
+    return out;
+  }
+  return [
+    {
+      at: rng.int(0, Math.floor(phase * 0.7)),
+      verb: 'site-lost',
+      site: 'DR',
+      forMs: rng.int(60, 240) * 1000,
+      power: rng.chance(0.5),
+    },
+  ];
 }
 
 /** Apply one fault to the world; `later` schedules its follow-ups. */
@@ -147,8 +219,17 @@ export function applyFault(
         .forEach((s, i) => later(f.forMs + i * 3_000, () => (world.sites[s].mode = 'ok')));
       return;
     }
+    case 'site-lost':
+      world.sites[f.site].mode = 'down';
+      if (f.power) world.setSitePower(f.site, false);
+      later(f.forMs, () => {
+        world.sites[f.site].mode = 'ok';
+        if (f.power) world.setSitePower(f.site, true);
+      });
+      return;
     case 'restore-table':
-      return; // the store's, not the world's: the schedule applies it
+    case 'dr':
+      return; // the store's and the DR workflows', not the world's: the schedule applies them
   }
 }
 
@@ -183,5 +264,9 @@ export function describeFault(f: Fault): string {
       return `swizzle-clog both directors for ${f.forMs / 1000} s`;
     case 'restore-table':
       return `restore the state table to its content at +${Math.round(f.fromAt / 1000)} s (PITR)`;
+    case 'site-lost':
+      return `site ${f.site} lost for ${f.forMs / 1000} s (director down${f.power ? ', power off' : ''})`;
+    case 'dr':
+      return `start ${f.workflow} (${f.mode})`;
   }
 }

@@ -16,9 +16,16 @@
  * | S4  | a DOWN→UP transition needs a hold of observed clean samples without a gap; failbacks
  * |     | onto one candidate at least a hold apart |
  * | S5  | every change of serving: exactly one audit event and at least one notice |
+ * | S6  | after a completed switchover (failback), every group with a DR (DC) candidate UP serves
+ * |     | from DR (DC) within one health period, its branches there after the next drift pass
+ * |     | (only where the promise's conditions held: see {@link Invariants.armS6}) |
+ * | S1  | across directors: from the store's role change that makes a site PASSIVE until the one
+ * |     | that makes it ACTIVE again, no re-point, HA_STATE or group re-point lands through that
+ * |     | site's director |
  * | F1  | no stream record reaches the DLQ (every record the checker makes is well-formed) |
  * | F2  | no actor fails with an unnamed error (TypeError, …): named errors are outcomes |
  */
+import type { SiteName, SiteRole } from '../../shared/domain/model.js';
 import type { SimWorld } from '../simulator/zwan/world.js';
 import type { TableChange } from '../../shared/store/memory-table.js';
 import type { AppliedAction, TransportLog } from './transport.js';
@@ -72,6 +79,18 @@ export interface InvariantSettings {
   sampleIntervalMs: number;
   /** Gap between two observed samples that ends a hold. */
   maxGapMs: number;
+  /** S6: the health-check schedule's period (serving from the new site within it). */
+  healthPeriodMs?: number;
+  /** S6: the drift reconcile's period (the branches follow within one more, plus its run). */
+  driftPeriodMs?: number;
+}
+
+/** One armed S6 promise: a completed switchover or failback to `site` at `at`. */
+export interface S6Window {
+  site: SiteName;
+  at: number;
+  /** Groups the promise applies to at `at` (a candidate of `site` UP in the store, no pin). */
+  groups: string[];
 }
 
 /** The checker's view of the store and its running verdicts. */
@@ -103,6 +122,20 @@ export class Invariants {
   /** Groups an operator acted on (pins move serving on purpose: no S4 failback spacing). */
   readonly operated = new Set<string>();
 
+  /** The site roles as stored (no item: DC ACTIVE, DR PASSIVE), and when each last changed. */
+  readonly siteRoles: Record<SiteName, SiteRole> = { DC: 'ACTIVE', DR: 'PASSIVE' };
+  private readonly siteRoleSince: Record<SiteName, number>;
+  /** Each director's reachability as the health check stored it, and when it last changed. */
+  private readonly reach = new Map<string, { reachable: boolean; at: number }>();
+  /** Last time a director item said MONITOR_BLIND, a group's pin changed, the table was restored. */
+  private lastBlindAt = Number.NEGATIVE_INFINITY;
+  private readonly pinChangedAt = new Map<string, number>();
+  private lastRestoreAt = Number.NEGATIVE_INFINITY;
+  /** Last time the harness saw something S6 does not promise through (a crash, a DR start). */
+  private lastDisturbanceAt = Number.NEGATIVE_INFINITY;
+  /** Groups S6 was judged for with every condition held (the checker's own count). */
+  s6Checked = 0;
+
   constructor(
     private readonly shapes: Map<string, GroupShape>,
     private readonly world: SimWorld,
@@ -110,7 +143,14 @@ export class Invariants {
     private readonly clock: () => number,
     private readonly start: number,
     private readonly log: TransportLog,
-  ) {}
+  ) {
+    this.siteRoleSince = { DC: start, DR: start };
+  }
+
+  /** The harness saw a crash, a timeout or a DR execution start: S6 windows over it are not judged. */
+  disturb(): void {
+    this.lastDisturbanceAt = this.clock();
+  }
 
   fail(invariant: string, message: string): void {
     this.violations.push({ invariant, at: this.clock() - this.start, message });
@@ -129,9 +169,19 @@ export class Invariants {
     else if (type === 'cpe-health' && item) this.onHealth(change, item, actor, now);
     else if (type === 'director' && item) {
       const site = String(item.sk);
+      if (item.monitorBlind === true || this.blindSince.has(site)) this.lastBlindAt = now;
       if (item.monitorBlind === true) {
         if (!this.blindSince.has(site)) this.blindSince.set(site, now);
       } else this.blindSince.delete(site);
+      const reachable = item.reachable !== false;
+      if (this.reach.get(site)?.reachable !== reachable) this.reach.set(site, { reachable, at: now });
+    } else if (type === 'site' && item) {
+      const site = item.site === 'DR' ? 'DR' : 'DC';
+      const role = item.role === 'PASSIVE' ? 'PASSIVE' : 'ACTIVE';
+      if (this.siteRoles[site] !== role) {
+        this.siteRoles[site] = role;
+        this.siteRoleSince[site] = now;
+      }
     } else if (type === 'audit' && item && change.eventName === 'INSERT') {
       const detail = (item.detail ?? {}) as { kind?: string; groupKey?: string; epoch?: number };
       if (detail.kind === 'FAILOVER' || detail.kind === 'FAILBACK' || detail.kind === 'ELECTED') {
@@ -151,6 +201,7 @@ export class Invariants {
       ...(Array.isArray(item.outbox) ? { outbox: item.outbox } : {}),
     };
     this.groups.set(key, next);
+    if (JSON.stringify(before?.pin) !== JSON.stringify(next.pin)) this.pinChangedAt.set(key, now);
     const oldEpoch = before?.epoch ?? 0;
     if (next.epoch < oldEpoch) this.fail('S1', `${key}: stored epoch went back ${oldEpoch} → ${next.epoch}`);
     if (this.seeding || next.servingId === before?.servingId || next.servingId === undefined) return;
@@ -269,6 +320,10 @@ export class Invariants {
    */
   onRestore(items: readonly Record<string, unknown>[]): void {
     this.seeding = true;
+    this.lastRestoreAt = this.clock();
+    this.siteRoles.DC = 'ACTIVE';
+    this.siteRoles.DR = 'PASSIVE';
+    this.reach.clear();
     this.groups.clear();
     this.health.clear();
     this.blindSince.clear();
@@ -277,7 +332,7 @@ export class Invariants {
     this.audits.clear();
     this.notices.clear();
     for (const item of items) {
-      if (item.type !== 'group' && item.type !== 'cpe-health' && item.type !== 'director') continue;
+      if (!['group', 'cpe-health', 'director', 'site'].includes(String(item.type))) continue;
       const keys = { pk: String(item.pk), sk: String(item.sk) };
       this.onChange({ seq: 0, eventName: 'INSERT', keys, newImage: item }, undefined);
     }
@@ -306,6 +361,13 @@ export class Invariants {
       this.fail(
         'S1',
         `director ${a.site} applied ${a.op} for ${a.groupKey} at epoch ${a.epoch} after epoch ${a.seenBefore}`,
+      );
+    // Across directors: a site the store has PASSIVE acts through nobody (raising its epoch
+    // fence, PUT …/epoch, changes nothing in the world and is not a write here).
+    if (a.op !== 'epoch' && this.siteRoles[a.site] === 'PASSIVE')
+      this.fail(
+        'S1',
+        `across directors: director ${a.site} applied ${a.op} for ${a.groupKey}${a.cpeId ? ` (${a.cpeId})` : ''} at epoch ${a.epoch} while the store has site ${a.site} PASSIVE (since +${Math.round((this.siteRoleSince[a.site] - this.start) / 1000)} s)`,
       );
   }
 
@@ -347,16 +409,122 @@ export class Invariants {
     }
   }
 
+  private siteOf(id: string): SiteName | undefined {
+    return this.world.cpes.get(id)?.site;
+  }
+
+  /**
+   * S6: a switchover (failback) to `site` completed now (its execution reached ReleaseLock).
+   * Returns the window; the harness judges it with {@link judgeS6} after one health period
+   * (serving) and after one more drift period (branches: the switchover's own fan-out runs
+   * before SetDrManagementUrl, while the branches are still managed by the old director, so it
+   * is the next drift pass that moves them).
+   *
+   * The promise is judged only where what it depends on held from the completion to the deadline:
+   * - the store's roles stay `site` ACTIVE, the other PASSIVE (no other DR execution, no table
+   *   restore: either changes what election is asked);
+   * - `site`'s director, now the acting one, answers: stored reachable since before the window
+   *   and through it, and no call to it meets a transport fault or the director down, hanging or
+   *   answering 5xx (an unreachable acting director holds every change, by design);
+   * - no MONITOR_BLIND in the window (it holds every change);
+   * - no invocation crashed or timed out in the window and no DR execution started (a crashed
+   *   fan-out waits out its idempotency record and the stream's retry, longer than a period);
+   * - per group: no pin and no operator action in the window (a pin wins over election), and a
+   *   candidate of `site` UP in the store since before the window, still UP, and UP in the
+   *   world's truth: every sample the health check took of it in the window good (at least one).
+   */
+  armS6(site: SiteName): S6Window {
+    const groups = [...this.shapes.values()]
+      .filter((g) => g.candidates.some((c) => this.siteOf(c) === site))
+      .map((g) => g.key);
+    const w: S6Window = { site, at: this.clock(), groups };
+    return w;
+  }
+
+  /** Why the window's promise does not apply to the whole system (undefined: it does). */
+  private s6Excused(w: S6Window): string | undefined {
+    const other: SiteName = w.site === 'DC' ? 'DR' : 'DC';
+    if (this.siteRoles[w.site] !== 'ACTIVE' || this.siteRoles[other] !== 'PASSIVE') return 'roles';
+    if (this.siteRoleSince[w.site] > w.at || this.siteRoleSince[other] > w.at) return 'roles changed';
+    if (this.lastRestoreAt >= w.at) return 'table restored';
+    if (this.lastDisturbanceAt >= w.at) return 'crash or DR start';
+    if (this.blindSince.size > 0 || this.lastBlindAt >= w.at) return 'MONITOR_BLIND';
+    const r = this.reach.get(w.site);
+    if (r && (!r.reachable || r.at > w.at)) return 'director unreachable (store)';
+    if (this.log.lastFaultAt[w.site] >= w.at) return 'transport fault';
+    if (this.world.sites[w.site].mode !== 'ok') return 'director mode';
+    return undefined;
+  }
+
+  /** Whether the promise applies to a group over [w.at, now]. */
+  private s6Applies(w: S6Window, key: string): boolean {
+    const now = this.clock();
+    const g = this.groups.get(key);
+    if (g?.pin || (this.pinChangedAt.get(key) ?? Number.NEGATIVE_INFINITY) >= w.at) return false;
+    if (
+      (this.operatorActs.get(key) ?? []).some(([from, to]) => from <= now && (to === undefined || to >= w.at))
+    )
+      return false;
+    const shape = this.shapes.get(key);
+    return (shape?.candidates ?? []).some((c) => {
+      if (this.siteOf(c) !== w.site) return false;
+      const h = this.health.get(`${key}/${c}`);
+      if (h?.health !== 'UP' || h.changedAt >= w.at) return false;
+      const seen = (this.log.samples.get(c) ?? []).filter(([at]) => at >= w.at && at <= now);
+      return seen.length > 0 && seen.every(([, good]) => good === true);
+    });
+  }
+
+  /** S6 at a deadline of `w`: serving from `w.site` (and, with `branches`, every branch there). */
+  judgeS6(w: S6Window, branches: boolean): void {
+    if (this.s6Excused(w) !== undefined) return;
+    for (const key of w.groups) {
+      if (!this.s6Applies(w, key)) continue;
+      this.s6Checked++;
+      const serving = this.groups.get(key)?.servingId;
+      const since = `${Math.round((this.clock() - w.at) / 1000)} s after a switchover to ${w.site} completed (+${Math.round((w.at - this.start) / 1000)} s)`;
+      if (!serving || this.siteOf(serving) !== w.site) {
+        this.fail('S6', `${key}: serving ${serving ?? 'none'} ${since}, with a ${w.site} candidate UP`);
+        continue;
+      }
+      if (!branches) continue;
+      const off = (this.shapes.get(key)?.branches ?? []).filter(
+        (b) => this.world.currentTarget(b) !== serving,
+      );
+      if (off.length > 0)
+        this.fail(
+          'S6',
+          `${key}: ${off.length} branch(es) not on ${serving} ${since} (${off
+            .slice(0, 3)
+            .map((b) => `${b} on ${this.world.currentTarget(b) ?? 'nothing'}`)
+            .join(', ')})`,
+        );
+    }
+  }
+
+  /** Whether election skips `id` for its site's stored role (DC PASSIVE: DC skipped; DR counts as ACTIVE while DC is). */
+  private skipped(id: string): boolean {
+    const site = this.siteOf(id);
+    if (site === 'DC') return this.siteRoles.DC === 'PASSIVE';
+    if (site === 'DR') return this.siteRoles.DC !== 'ACTIVE' && this.siteRoles.DR === 'PASSIVE';
+    return false;
+  }
+
   /** S3 and S5, once the faults have healed and the world had time to settle. */
   atEnd(): void {
     for (const shape of this.shapes.values()) {
       const g = this.groups.get(shape.key);
-      // Election for a healed world: the first candidate, unless an operator's pin still holds
-      // (a pin that raced the heal's unpin and landed last stays: election honours it).
+      // Election for a healed world under the store's final site roles: the first candidate of
+      // a site not PASSIVE (after a switchover, the first DR one), unless an operator's pin still
+      // holds (a pin that raced the heal's unpin and landed last stays: election honours it). A
+      // group with no candidate left (no DR candidate, DC PASSIVE) keeps its serving (ALL_DOWN).
       const now = this.clock();
       const pinned =
         g?.pin && (g.pin.expiresAt === undefined || g.pin.expiresAt > now) ? g.pin.concentratorId : undefined;
-      const expected = pinned ?? shape.candidates[0];
+      const expected = pinned ?? shape.candidates.find((c) => !this.skipped(c)) ?? g?.servingId;
+      // Never served and nothing eligible (a DC-only group switched over before its first
+      // election): nothing is promised for it.
+      if (expected === undefined) continue;
       if (g?.servingId !== expected) {
         this.fail(
           'S3',

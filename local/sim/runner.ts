@@ -54,7 +54,7 @@ export interface RangeSummary {
   invariants: string[];
 }
 
-export const INVARIANTS = ['S1', 'S2', 'S3a', 'S3', 'S4', 'S5', 'F1', 'F2', 'T0', 'T1'];
+export const INVARIANTS = ['S1', 'S2', 'S3a', 'S3', 'S4', 'S5', 'S6', 'F1', 'F2', 'T0', 'T1'];
 
 /** Run seeds [from, from + count) in this process. */
 export async function runRange(from: number, count: number, onReport?: (r: ScheduleReport) => void) {

@@ -51,6 +51,12 @@ export interface TransportLog {
   /** Health answers: per CPE id, `[at, good]` in time order (good: alive and loss below the threshold). */
   samples: Map<string, [number, boolean | null, number][]>;
   calls: number;
+  /**
+   * Per site, the last time a call to its director met a fault (an injected refusal, 5xx, 429,
+   * lost or late answer, or the director itself down, hanging or answering 503): S6 asks for a
+   * window without any.
+   */
+  lastFaultAt: Record<SiteName, number>;
 }
 
 const WRITE_OPS = /\/(repoint|ha-state|epoch|update-branches)$/;
@@ -88,11 +94,19 @@ export function simTransport(parts: {
   return async (url, init): Promise<RawResponse> => {
     log.calls++;
     const f = parts.faults();
+    const site = /\/sites\/(DC|DR)\//.exec(url.pathname)?.[1] as SiteName | undefined;
+    const faulted = () => {
+      if (site) log.lastFaultAt[site] = sched.now;
+    };
     await sched.sleep(leg());
-    if (rng.chance(f.refused)) throw connError('ECONNREFUSED', `connect ECONNREFUSED ${url.host}`);
+    if (rng.chance(f.refused)) {
+      faulted();
+      throw connError('ECONNREFUSED', `connect ECONNREFUSED ${url.host}`);
+    }
     const headers = (status: number, extra: Record<string, string> = {}) =>
       new Headers({ 'content-type': 'application/json', ...extra, ...(status ? {} : {}) });
     if (rng.chance(f.error5xx)) {
+      faulted();
       await sched.sleep(leg());
       return {
         status: 503,
@@ -101,6 +115,7 @@ export function simTransport(parts: {
       };
     }
     if (rng.chance(f.tooMany)) {
+      faulted();
       await sched.sleep(leg());
       return {
         status: 429,
@@ -109,7 +124,6 @@ export function simTransport(parts: {
       };
     }
     const json = init.body === undefined ? undefined : (JSON.parse(init.body) as unknown);
-    const site = /\/sites\/(DC|DR)\//.exec(url.pathname)?.[1] as SiteName | undefined;
     const before = site ? new Map(log.seen[site]) : undefined;
     const result = await sim.dispatch({
       method: init.method,
@@ -118,6 +132,7 @@ export function simTransport(parts: {
       ...(json !== undefined ? { json } : {}),
       host: url.host,
     });
+    if (result.kind !== 'reply' || result.status === 503) faulted();
     if (result.kind === 'down') {
       throw connError('ECONNRESET', `socket hang up (${url.host})`);
     }
@@ -128,10 +143,12 @@ export function simTransport(parts: {
     if (site && before) recordWrite(site, url, init.method, json, result.status, result.body, before);
     if (result.status === 200 && /\/cpe-health$/.test(url.pathname)) recordSamples(result.body);
     if (rng.chance(f.lostAnswer)) {
+      faulted();
       await sched.sleep(init.timeoutMs);
       throw timeout(init.timeoutMs);
     }
     if (rng.chance(f.lateAnswer)) {
+      faulted();
       await sched.sleep(init.timeoutMs + leg());
       throw timeout(init.timeoutMs);
     }
@@ -209,5 +226,6 @@ export function newTransportLog(): TransportLog {
     seenAnywhere: new Map(),
     samples: new Map(),
     calls: 0,
+    lastFaultAt: { DC: Number.NEGATIVE_INFINITY, DR: Number.NEGATIVE_INFINITY },
   };
 }

@@ -9,10 +9,15 @@
  * system gets one hold plus one drift period (and a margin of health runs) to converge.
  */
 import type { Context } from 'aws-lambda';
+import { DRAIN_MARGIN_SEC } from '../../cdk/constructs/dr-workflows.js';
 import { parseConfig } from '../../shared/config/load.js';
 import type { Config } from '../../shared/config/schema.js';
 import { TokenBucket } from '../../shared/director/limits.js';
-import { createZwanDirector } from '../../shared/director/zwan/adapter.js';
+import { createZwanDirector, type ZwanDirector } from '../../shared/director/zwan/adapter.js';
+import type { SiteName } from '../../shared/domain/model.js';
+import { drSettings, stateRepoDrStore } from '../../shared/dr/adapters.js';
+import type { DrNotice } from '../../shared/dr/ports.js';
+import { createDrTasks } from '../../shared/dr/tasks.js';
 import { CpeFailoverError } from '../../shared/errors.js';
 import { createFailoverBatchHandler } from '../../shared/failover/batch.js';
 import { pinGroup, unpinGroup, updateBranches } from '../../shared/failover/console.js';
@@ -20,6 +25,7 @@ import { reconcileDrift } from '../../shared/failover/drift.js';
 import type { DirectorSet, FailoverDeps } from '../../shared/failover/ports.js';
 import { buildFailoverDeps } from '../../shared/failover/runtime.js';
 import type { ReconcileResult } from '../../shared/failover/service.js';
+import { directorLossNotices } from '../../shared/health/director-lost.js';
 import { InventoryCache } from '../../shared/health/inventory-cache.js';
 import { healthRunConfig, runHealthCheck } from '../../shared/health/run.js';
 import type { Notice } from '../../shared/notify/port.js';
@@ -38,6 +44,7 @@ import {
   type Fault,
   type Swarm,
 } from './faults.js';
+import { DrDriver, type DrRun } from './dr.js';
 import { MemoryIdempotencyLayer } from './idempotency.js';
 import { Invariants, type GroupShape, type Violation } from './invariants.js';
 import { SimScheduler, type Actor } from './scheduler.js';
@@ -109,7 +116,16 @@ export interface ScheduleReport {
     crashes: number;
     dlq: number;
     duplicateNotices: number;
+    /** DIRECTOR_LOST notices the health runs sent. */
+    directorLost: number;
+    /** DR executions started, and those that succeeded. */
+    drStarted: number;
+    drSucceeded: number;
+    /** Groups S6 was judged for (every condition of the promise held). */
+    s6Checked: number;
   };
+  /** The DR executions (workflow, outcome, times). */
+  dr: DrRun[];
 }
 
 /** The checker's health cadence (short, so a schedule is minutes of virtual time). */
@@ -125,6 +141,19 @@ const HEALTH_PERIOD_MS = 60_000;
 const DRIFT_PERIOD_MS = 60_000;
 const HEALTH_TIMEOUT_MS = 70_000;
 const FAILOVER_TIMEOUT_MS = 60_000;
+const CONSOLE_TIMEOUT_MS = 60_000;
+/** The DR task function's timeout (cdk/constructs/dr-workflows.ts: 10 minutes). */
+const DR_TIMEOUT_MS = 600_000;
+/** `dr.directorLostAfterSec`: short, so a lost site's DIRECTOR_LOST comes within a schedule. */
+const DIRECTOR_LOST_AFTER_SEC = 60;
+/**
+ * `dr.drainAfterSec`: what synth requires (checkDrainAfter), the longest timeout of the
+ * invocations that re-point (failover, drift, console: 60 s here) plus DRAIN_MARGIN_SEC: 90 s.
+ */
+const DRAIN_AFTER_SEC =
+  Math.max(FAILOVER_TIMEOUT_MS, DRIFT_PERIOD_MS, CONSOLE_TIMEOUT_MS) / 1000 + DRAIN_MARGIN_SEC;
+/** How long after the heal a DR execution still running may keep a schedule going. */
+const DR_OVERRUN_MS = 15 * 60_000;
 const BATCH_SIZE = 10;
 const RETRY_ATTEMPTS = 5;
 
@@ -162,6 +191,7 @@ function checkerConfig(tenants: string[], cadence: Cadence, concurrency: number)
       },
       repoint: { concurrency, requestsPerSecond: 50, timeoutMs: 2_000, retries: 2 },
       reconcile: { schedule: 'rate(1 minute)' },
+      dr: { directorLostAfterSec: DIRECTOR_LOST_AFTER_SEC, drainAfterSec: DRAIN_AFTER_SEC },
     },
     'checker configuration',
   );
@@ -232,7 +262,18 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     trace.push(`+${((sched.now - start) / 1000).toFixed(3)}s ${line}`);
     if (trace.length > traceMax * 2) trace.splice(0, trace.length - traceMax);
   };
-  const stats = { changes: 0, directorCalls: 0, invocations: 0, crashes: 0, dlq: 0, duplicateNotices: 0 };
+  const stats = {
+    changes: 0,
+    directorCalls: 0,
+    invocations: 0,
+    crashes: 0,
+    dlq: 0,
+    duplicateNotices: 0,
+    directorLost: 0,
+    drStarted: 0,
+    drSucceeded: 0,
+    s6Checked: 0,
+  };
 
   const inv = new Invariants(
     shapes,
@@ -241,6 +282,8 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
       holdMs: cadence.holdSec * 1000,
       sampleIntervalMs: cadence.sampleIntervalSec * 1000,
       maxGapMs: 2 * cadence.sampleIntervalSec * 1000,
+      healthPeriodMs: HEALTH_PERIOD_MS,
+      driftPeriodMs: DRIFT_PERIOD_MS,
     },
     () => sched.now,
     start,
@@ -301,36 +344,34 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   const idempotency = new MemoryIdempotencyLayer(() => sched.sleep(storeRng.int(1, 6)));
 
   // --- Directors and containers ----------------------------------------------------------------
-  const directorsFor = (): DirectorSet => {
-    const site = (s: 'DC' | 'DR') =>
-      createZwanDirector({
-        site: s,
-        baseUrl: sim.url(s),
-        apiKey: Object.assign(async () => SIM_API_KEY, {}),
-        transport: simTransport({
-          sim,
-          sched,
-          rng: netRng,
-          faults: () =>
-            faultsOn
-              ? swarm.transport
-              : { ...swarm.transport, refused: 0, error5xx: 0, tooMany: 0, lostAnswer: 0, lateAnswer: 0 },
-          log: transportLog,
-          lossThresholdPct: config.health.lossThresholdPct,
-          groupKey: (t, h) => `${t}#${h}`,
-          onApplied: (a) => {
-            inv.onApplied(a);
-            options.onApplied?.(a, world, sched.now);
-          },
-        }),
-        clock,
-        random: () => netRng.float(),
-        timeoutMs: config.repoint.timeoutMs,
-        retries: config.repoint.retries,
-        concurrency: config.repoint.concurrency,
-      });
-    return { DC: site('DC'), DR: site('DR') };
-  };
+  const zwanFor = (s: SiteName): ZwanDirector =>
+    createZwanDirector({
+      site: s,
+      baseUrl: sim.url(s),
+      apiKey: Object.assign(async () => SIM_API_KEY, {}),
+      transport: simTransport({
+        sim,
+        sched,
+        rng: netRng,
+        faults: () =>
+          faultsOn
+            ? swarm.transport
+            : { ...swarm.transport, refused: 0, error5xx: 0, tooMany: 0, lostAnswer: 0, lateAnswer: 0 },
+        log: transportLog,
+        lossThresholdPct: config.health.lossThresholdPct,
+        groupKey: (t, h) => `${t}#${h}`,
+        onApplied: (a) => {
+          inv.onApplied(a);
+          options.onApplied?.(a, world, sched.now);
+        },
+      }),
+      clock,
+      random: () => netRng.float(),
+      timeoutMs: config.repoint.timeoutMs,
+      retries: config.repoint.retries,
+      concurrency: config.repoint.concurrency,
+    });
+  const directorsFor = (): DirectorSet => ({ DC: zwanFor('DC'), DR: zwanFor('DR') });
   const publisher = {
     async publish(n: Notice) {
       await sched.sleep(storeRng.int(1, 20));
@@ -392,6 +433,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     sched.finished(actor);
     if (!outcome) {
       stats.crashes++;
+      inv.disturb();
       // Crashed already, or killed now at its timeout.
       note(`${name}#${actor.id} ${actor.crashed ? 'crashed' : 'timed out'}`);
       sched.crash(actor);
@@ -429,6 +471,27 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   // Warm health containers; a run that overlaps a running one gets a container of its own (Lambda
   // never runs two invocations in one container).
   const idleHealth: { deps: DirectorSet; cache: InventoryCache }[] = [];
+  // DIRECTOR_LOST and DIRECTOR_BACK: the product's listener (./director-lost.ts), its notices
+  // recorded; with `autoSwitchover` drawn, a lost DC director starts SwitchoverDcToDr (the
+  // execution named after the outage, so overlapping runs start it once; approved at once).
+  const directorLoss = directorLossNotices({
+    notifier: {
+      async notify(n: Notice) {
+        if (n.kind === 'DIRECTOR_LOST') stats.directorLost++;
+        note(`notice ${n.kind} ${String((n.detail as { site?: string } | undefined)?.site ?? '')}`);
+      },
+      publish: async () => true,
+    },
+    log: silent,
+    // Not with a table restore in the schedule (see drawFaults: restores and DR are kept apart).
+    autoSwitchover: swarm.autoSwitchover && !faults.some((f) => f.verb === 'restore-table'),
+    starter: {
+      async start(name, input) {
+        if (faultsOn) startDr('SwitchoverDcToDr', name, input);
+        return name;
+      },
+    },
+  });
   const healthRun = async () => {
     const container = idleHealth.pop() ?? { deps: directorsFor(), cache: new InventoryCache() };
     const r = await invoke('health', HEALTH_TIMEOUT_MS, () =>
@@ -441,6 +504,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
           sleep: (ms) => sched.sleep(ms),
           log: silent,
           inventory: container.cache,
+          directorLoss,
         },
         {},
       ),
@@ -496,7 +560,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   ) => {
     note(`console ${op} ${g.key}`);
     const done = inv.operatorAct(g.key);
-    await invoke('console', 60_000, async () => {
+    await invoke('console', CONSOLE_TIMEOUT_MS, async () => {
       const deps = newDeps();
       if (op === 'pin')
         return pinGroup(deps, {
@@ -520,8 +584,80 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     sched.at(actRng.int(0, 3_000), () => void consoleCall(g, actRng.chance(0.5) ? 'unpin' : 'update'));
   };
 
-  // --- The schedule ----------------------------------------------------------------------------
+  // --- DR workflows ------------------------------------------------------------------------------
+  const drNotices: DrNotice[] = [];
+  const settings = drSettings(config, 'checker-backups');
+  const drInvoke = (stateName: string, fn: (tasks: ReturnType<typeof createDrTasks>) => Promise<unknown>) =>
+    invoke(`dr ${stateName}`, DR_TIMEOUT_MS, () => {
+      // A cold DR function per invocation, over the schedule's store and directors.
+      const dirs = { DC: zwanFor('DC'), DR: zwanFor('DR') };
+      return fn(
+        createDrTasks({
+          store: stateRepoDrStore(repo),
+          objects: NO_OBJECTS,
+          directors: (s) => dirs[s],
+          notifier: {
+            async notify(n) {
+              drNotices.push(n);
+            },
+          },
+          metrics: { put() {} },
+          log: silent,
+          now: () => sched.now,
+          settings,
+        }),
+      );
+    });
   const healAt = start + swarm.faultPhaseMs;
+  /**
+   * After a failed execution, once the faults have healed and no execution runs, the operator
+   * finishes as the runbook says: each director is told its table role again (Compensate with no
+   * state), the management URL is pointed at the ACTIVE site, the SSH-onboarded CPEs it lists are
+   * rebooted. (S3 then holds the system to the store's roles, whatever the execution left.)
+   */
+  const operatorFinish = async () => {
+    while (sched.now < healAt || driver.running > 0) await sched.harnessSleep(10_000);
+    note('dr: the operator finishes after a failed execution');
+    const payload = (task: string) => ({ task, workflow: 'SwitchoverDcToDr', executionId: 'operator' });
+    await drInvoke('OperatorCompensate', (t) =>
+      t.compensate({ ...payload('compensate'), target: 'DR', oldSite: 'DC' }),
+    );
+    const roles = await repo.getSiteRoles();
+    const site: SiteName = roles.DR === 'ACTIVE' && roles.DC !== 'ACTIVE' ? 'DR' : 'DC';
+    if (world.provisioningSite !== site)
+      await drInvoke('OperatorManagementUrl', (t) =>
+        t.setManagementUrl({ ...payload('setManagementUrl'), site }),
+      );
+    world.reboot(world.sshOnboarded(site).map((c) => c.id));
+  };
+  let finishing = false;
+  const driver: DrDriver = new DrDriver({
+    sched,
+    invoke: (stateName, fn) => drInvoke(stateName, fn),
+    note,
+    drainAfterSec: config.dr.drainAfterSec,
+    reboot: (ids) => world.reboot(ids),
+    onEnd: (run) => {
+      if (run.outcome === 'SUCCEEDED') {
+        stats.drSucceeded++;
+        // S6: serving from the new site within one health period, its branches after one more
+        // drift period (see Invariants.armS6 for the conditions it is judged under).
+        const w = inv.armS6(run.target);
+        sched.at(HEALTH_PERIOD_MS, () => inv.judgeS6(w, false));
+        sched.at(HEALTH_PERIOD_MS + DRIFT_PERIOD_MS, () => inv.judgeS6(w, true));
+      } else if (!finishing) {
+        finishing = true;
+        void operatorFinish().finally(() => (finishing = false));
+      }
+    },
+  });
+  const startDr = (workflow: DrRun['workflow'], name: string, input: Record<string, unknown>) => {
+    if (!driver.start(workflow, name, input)) return;
+    stats.drStarted++;
+    inv.disturb();
+  };
+
+  // --- The schedule ----------------------------------------------------------------------------
   // S3: within one hold plus one drift period of the heal (plus a health run and a margin).
   const endAt = healAt + cadence.holdSec * 1000 + DRIFT_PERIOD_MS + HEALTH_PERIOD_MS + 30_000;
   // A point-in-time restore: the table as it was at `fromAt`, put back at `at` (memory table only).
@@ -535,6 +671,14 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
       inv.onRestore(snapshot);
     });
   }
+  faults.forEach((f, i) => {
+    if (f.verb !== 'dr') return;
+    const input =
+      f.workflow === 'SwitchoverDcToDr'
+        ? { mode: f.mode, reason: `checker fault ${i}` }
+        : { reason: `checker fault ${i}` };
+    sched.at(f.at, () => faultsOn && startDr(f.workflow, `checker-${i}-${f.workflow}`, input));
+  });
   for (const f of faults) {
     sched.at(f.at, () => {
       if (!faultsOn) return;
@@ -556,9 +700,11 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
       if (inv.operated.has(g.key)) void consoleCall(g, 'unpin');
     }
   });
-  void healthLoop(endAt);
-  void stream.run(endAt, deliver);
-  void driftLoop(endAt);
+  // The loops run to a horizon; the schedule itself ends at `end` (below).
+  const horizon = endAt + DR_OVERRUN_MS + (endAt - healAt);
+  void healthLoop(horizon);
+  void stream.run(horizon, deliver);
+  void driftLoop(horizon);
 
   // Powertools idempotency stamps its records with Date.now (expiry, in-progress expiry): in a
   // memory-table schedule it reads the virtual clock, so a crashed fan-out's in-progress record
@@ -567,7 +713,16 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   const wallNow = Date.now;
   if (!options.table) Date.now = () => sched.now;
   try {
-    await sched.runUntil(endAt);
+    // A DR execution still running at the heal (a fence waiting out its drain, retries) goes on;
+    // S3 gives the system its convergence time from the last one's end (or the operator's finish).
+    let end = endAt;
+    for (;;) {
+      await sched.runUntil(end);
+      const quiet = driver.running > 0 || finishing ? undefined : Math.max(healAt, driver.lastEndedAt ?? 0);
+      const next = quiet === undefined ? sched.now + 30_000 : quiet + (endAt - healAt);
+      if (next <= end || next > endAt + DR_OVERRUN_MS) break;
+      end = next;
+    }
   } finally {
     Date.now = wallNow;
   }
@@ -579,6 +734,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     );
   stats.directorCalls = transportLog.calls;
   stats.duplicateNotices = inv.duplicateNotices;
+  stats.s6Checked = inv.s6Checked;
   return {
     seed,
     startedAt: start,
@@ -591,5 +747,14 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     trace: trace.slice(-traceMax),
     swarm,
     stats,
+    dr: driver.runs,
   };
 }
+
+/** The backup bucket: the checker runs no backup or restore, so nothing reads it. */
+const NO_OBJECTS = {
+  verifyObject(): never {
+    throw new Error('the checker runs no backup verification');
+  },
+  async deleteKeys(): Promise<void> {},
+};
