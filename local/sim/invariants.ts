@@ -135,6 +135,8 @@ export class Invariants {
   private lastDisturbanceAt = Number.NEGATIVE_INFINITY;
   /** Groups S6 was judged for with every condition held (the checker's own count). */
   s6Checked = 0;
+  /** Why S6 windows (or a group of one) were not judged: the checker's own coverage. */
+  readonly s6Excuses = new Map<string, number>();
 
   constructor(
     private readonly shapes: Map<string, GroupShape>,
@@ -477,9 +479,16 @@ export class Invariants {
 
   /** S6 at a deadline of `w`: serving from `w.site` (and, with `branches`, every branch there). */
   judgeS6(w: S6Window, branches: boolean): void {
-    if (this.s6Excused(w) !== undefined) return;
+    const excuse = this.s6Excused(w);
+    if (excuse !== undefined) {
+      this.s6Excuses.set(excuse, (this.s6Excuses.get(excuse) ?? 0) + 1);
+      return;
+    }
     for (const key of w.groups) {
-      if (!this.s6Applies(w, key)) continue;
+      if (!this.s6Applies(w, key)) {
+        this.s6Excuses.set('group', (this.s6Excuses.get('group') ?? 0) + 1);
+        continue;
+      }
       this.s6Checked++;
       const serving = this.groups.get(key)?.servingId;
       const since = `${Math.round((this.clock() - w.at) / 1000)} s after a switchover to ${w.site} completed (+${Math.round((w.at - this.start) / 1000)} s)`;

@@ -121,8 +121,9 @@ export interface ScheduleReport {
     /** DR executions started, and those that succeeded. */
     drStarted: number;
     drSucceeded: number;
-    /** Groups S6 was judged for (every condition of the promise held). */
+    /** Groups S6 was judged for (every condition of the promise held), and why others were not. */
     s6Checked: number;
+    s6Excused: Record<string, number>;
   };
   /** The DR executions (workflow, outcome, times). */
   dr: DrRun[];
@@ -273,6 +274,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     drStarted: 0,
     drSucceeded: 0,
     s6Checked: 0,
+    s6Excused: {} as Record<string, number>,
   };
 
   const inv = new Invariants(
@@ -390,11 +392,14 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
         servingId?: string;
         epoch?: number;
         failed?: number;
+        stale?: number;
         haStateFailures?: unknown[];
       };
       if (!a.groupKey || !a.servingId || a.epoch === undefined) return;
       note(`fan-out ${a.groupKey} → ${a.servingId} epoch ${a.epoch}: ${JSON.stringify(attributes[0])}`);
-      if ((a.failed ?? 0) > 0 || (a.haStateFailures?.length ?? 0) > 0) return;
+      // Re-points refused as stale (an older epoch, or the director PASSIVE: DirectorPassiveError
+      // is a StaleEpochError) are superseded, not a success.
+      if ((a.failed ?? 0) > 0 || (a.stale ?? 0) > 0 || (a.haStateFailures?.length ?? 0) > 0) return;
       inv.onFanOutDone(a.groupKey, {
         servingId: a.servingId,
         epoch: a.epoch,
@@ -735,6 +740,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   stats.directorCalls = transportLog.calls;
   stats.duplicateNotices = inv.duplicateNotices;
   stats.s6Checked = inv.s6Checked;
+  stats.s6Excused = Object.fromEntries(inv.s6Excuses);
   return {
     seed,
     startedAt: start,
