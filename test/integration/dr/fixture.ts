@@ -14,6 +14,7 @@ import {
   type DrWorld,
   type DrWorldOptions,
 } from '../../../local/sandbox/scenarios/dr-world.js';
+import type { SiteName } from '../../../shared/domain/model.js';
 import { testAssembly } from '../../helpers/assembly.js';
 import { createTestBucket, createTestTable, type TestTable } from '../../helpers/ddb.js';
 
@@ -33,6 +34,16 @@ export interface TestDrWorld extends DrWorld {
   s3: S3Client;
   /** Every key in the bucket, sorted. */
   keys(prefix?: string): Promise<string[]>;
+  /**
+   * Record a director's status as the health check would (the DR world runs none): reachable
+   * or not since `since` (ISO). FenceOldSite reads it to decide whether an unreachable old site
+   * has drained.
+   */
+  recordDirector(site: SiteName, reachable: boolean, since: string): Promise<void>;
+  /** The site loses power (its director stops answering) and the health check recorded it unreachable since `since`. */
+  loseSite(site: SiteName, since: string): Promise<void>;
+  /** The kinds of the audit events of a UTC day (yyyy-mm-dd), oldest first (one instant's in no set order). */
+  auditKinds(day: string): Promise<string[]>;
   dispose(): Promise<void>;
 }
 
@@ -52,6 +63,14 @@ export async function createTestDrWorld(
     definitions: defs,
     ...options,
   });
+  const recordDirector = async (site: SiteName, reachable: boolean, since: string) => {
+    await world.repo.writeDirectorStatus({
+      site,
+      reachable,
+      since: Date.parse(since),
+      ...(reachable ? {} : { reason: 'no answer' }),
+    });
+  };
   return {
     ...world,
     table,
@@ -68,6 +87,14 @@ export async function createTestDrWorld(
         token = page.NextContinuationToken;
       } while (token);
       return out.sort();
+    },
+    recordDirector,
+    async loseSite(site, since) {
+      world.sim.faults.siteDown(site);
+      await recordDirector(site, false, since);
+    },
+    async auditKinds(day) {
+      return (await world.repo.listAuditEvents(day)).map((e) => e.kind).reverse();
     },
     async dispose() {
       await world.close();
