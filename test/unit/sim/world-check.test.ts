@@ -3,10 +3,11 @@
  * schedules of the bugs it was built to find, and a range of random schedules with no violation.
  */
 import { readFileSync } from 'node:fs';
-import type { TopologyInput } from '../../../local/simulator/topology.js';
+import { concentratorMetadata, type TopologyInput } from '../../../local/simulator/topology.js';
 import { CALM, type Fault, type Swarm } from '../../../local/sim/faults.js';
 import { runParallel } from '../../../local/sim/runner.js';
 import { runSchedule } from '../../../local/sim/world-check.js';
+import type { SimWorld } from '../../../local/simulator/zwan/world.js';
 
 const lab = JSON.parse(
   readFileSync(new URL('../../../local/simulator/topologies/chennai-lab.json', import.meta.url), 'utf8'),
@@ -14,6 +15,42 @@ const lab = JSON.parse(
 
 /** A quiet network: no transport, store or stream faults, no crashes, no console; 4 minutes of faults. */
 const calm: Partial<Swarm> = { ...CALM, faultPhaseMs: 240_000 };
+
+/** One group g1 (DC1, DC2, DR1) with `branches` provisioning-onboarded branches on DC1. */
+function drTopology(branches: number): TopologyInput {
+  const concentrator = (
+    slot: string,
+    type: 'DC' | 'DR',
+    state: 'ACTIVE' | 'PASSIVE',
+    port: number,
+    i: number,
+  ) => ({
+    id: `g1.${slot}`,
+    name: `g1.${slot}`,
+    tenantId: 't1',
+    metadata: concentratorMetadata({ type, state, haName: 'g1', ip: `100.0.0.${i}`, port }),
+    lans: [{ name: 'LAN00', cidr: `10.1.${i}.1/24`, virtualIp: `10.1.${type === 'DC' ? 0 : 2}.5` }],
+    tunnels: [{ name: 'IPSEC00', haTunnelIdentifier: 'g1-HA00', tunnelId: `g1-${slot}` }],
+  });
+  return {
+    name: 'dr-regression',
+    tenants: [{ id: 't1', name: 'Tenant 1' }],
+    sites: { DC: { role: 'ACTIVE' }, DR: { role: 'PASSIVE' } },
+    cpes: [
+      concentrator('dc1', 'DC', 'ACTIVE', 30000, 1),
+      concentrator('dc2', 'DC', 'PASSIVE', 40000, 2),
+      concentrator('dr1', 'DR', 'ACTIVE', 50000, 3),
+      ...Array.from({ length: branches }, (_, b) => ({
+        id: `g1.b${b + 1}`,
+        name: `g1.b${b + 1}`,
+        tenantId: 't1',
+        metadata: { CPE_BR_TYPE: 'HA', HA_NAME: 'g1', WAN00_PUB_IP: `101.0.${b >> 8}.${b & 255}` },
+        lans: [{ name: 'LAN00', cidr: `192.168.${b + 1}.1/24` }],
+        tunnels: [{ name: 'IPSEC00', haTunnelIdentifier: 'g1-HA00', tunnelId: 'g1-dc1' }],
+      })),
+    ],
+  };
+}
 
 const summary = (r: Awaited<ReturnType<typeof runSchedule>>) =>
   r.violations.map((v) => `${v.invariant}: ${v.message}`);
@@ -96,6 +133,77 @@ describe('the whole-system checker', () => {
     const r = await runSchedule(3, { topology: lab, swarm: { ...calm, faultPhaseMs: 300_000 }, faults });
     expect(summary(r)).toEqual([]);
     expect(r.trace.some((line) => line.includes('restore the state table'))).toBe(true);
+  });
+
+  it('regression: a planned switchover while the epoch-2 fan-out runs through the DC director: nothing lands through DC after the role change, every branch ends on DR (S1 across directors, S3, S6)', async () => {
+    // DC1 goes down at +100 s: DOWN three samples later, failover to DC2 at epoch 2, whose
+    // fan-out (40 branches, 8 in flight, 50–400 ms a leg) runs for seconds through the DC
+    // director. The switchover is started at moments across that fan-out: its FenceDcSite tells
+    // the DC director PASSIVE under the fan-out, which must refuse the rest (DIRECTOR_PASSIVE).
+    const topology = drTopology(40);
+    const violating: string[] = [];
+    let refusedUnderFence = 0;
+    for (let i = 0; i < 10; i++) {
+      const dcWrites: number[] = [];
+      let world: SimWorld | undefined;
+      const r = await runSchedule(21 + i, {
+        topology,
+        swarm: { ...calm, faultPhaseMs: 300_000, transport: { ...calm.transport!, latencyMs: [50, 400] } },
+        faults: [
+          { at: 100_000, verb: 'down', id: 'g1.dc1' },
+          { at: 118_000 + i * 1_500, verb: 'dr', workflow: 'SwitchoverDcToDr', mode: 'planned' },
+        ],
+        traceLines: 5_000,
+        onApplied: (a, w, now) => {
+          world = w;
+          if (a.site === 'DC' && a.op !== 'epoch') dcWrites.push(now);
+        },
+      });
+      violating.push(...summary(r).map((v) => `switchover at +${118 + i * 1.5} s: ${v}`));
+      expect(r.dr.map((d) => d.outcome)).toEqual(['SUCCEEDED']);
+      // Nothing through the DC director once the switchover is done (S1 across directors holds
+      // it to that from the role change itself).
+      const ended = r.dr[0]?.endedAt ?? 0;
+      expect(dcWrites.filter((t) => t > ended)).toEqual([]);
+      // No branch ends on a concentrator of the PASSIVE site.
+      const off = topology.cpes
+        .filter((c) => !c.metadata.CPE_TYPE)
+        .filter((b) => world?.currentTarget(b.id) !== 'g1.dr1');
+      expect(off.map((b) => b.id)).toEqual([]);
+      if (r.trace.some((l) => /epoch 2: .*"stale":[1-9]/.test(l))) refusedUnderFence++;
+    }
+    expect(violating).toEqual([]);
+    // The fence landed under the in-flight epoch-2 fan-out in some of them (the point of the test).
+    expect(refusedUnderFence).toBeGreaterThan(0);
+  });
+
+  it('regression: DC site lost → DIRECTOR_LOST → switchover drained → every branch on DR → failback → back on DC (S6 both ways)', async () => {
+    // The lab (BR2 onboarded by secure shell: the operator reboots what ListSshOnboardedCpes
+    // lists). The DC site is lost at +100 s for 200 s (director down, power off); DIRECTOR_LOST
+    // after dr.directorLostAfterSec (60 s) starts the switchover (autoSwitchover), whose
+    // FenceDcSite cannot tell the lost director PASSIVE and waits out dr.drainAfterSec (90 s
+    // recorded unreachable); the failback is started at +400 s, once DC1 is UP again.
+    const r = await runSchedule(31, {
+      topology: lab,
+      swarm: { ...calm, faultPhaseMs: 420_000, autoSwitchover: true },
+      faults: [
+        { at: 100_000, verb: 'site-lost', site: 'DC', forMs: 200_000, power: true },
+        { at: 400_000, verb: 'dr', workflow: 'FailbackDrToDc', mode: 'planned' },
+      ],
+      traceLines: 5_000,
+    });
+    expect(summary(r)).toEqual([]);
+    expect(r.stats.directorLost).toBe(1);
+    expect(r.dr.map((d) => [d.workflow, d.outcome])).toEqual([
+      ['SwitchoverDcToDr', 'SUCCEEDED'],
+      ['FailbackDrToDc', 'SUCCEEDED'],
+    ]);
+    // Fenced by the drain: refused until the DC director had been recorded unreachable 90 s.
+    expect(r.trace.some((l) => /FenceDcSite#\d+ failed: OldSiteNotFencedError/.test(l))).toBe(true);
+    expect(r.trace.some((l) => /serving HA_DC\d → DR epoch/.test(l))).toBe(true);
+    expect(r.trace.some((l) => /serving DR → HA_DC1 epoch/.test(l))).toBe(true);
+    // S6 was judged (serving and branches, after the switchover and after the failback).
+    expect(r.stats.s6Checked).toBe(4);
   });
 
   it('random schedules: no invariant broken', async () => {
