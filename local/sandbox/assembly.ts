@@ -5,6 +5,7 @@
  * `cdk deploy` would create. List it after the configuration parts and before the table.
  */
 import { describeAssembly } from '../runtime/local-assembly.js';
+import { DR_DEFAULTS } from '../../shared/config/schema.js';
 import { need, type PartFactory } from './parts.js';
 
 /** Synthesizes the app (bundling skipped) and prints what the sandbox takes from it. */
@@ -17,7 +18,13 @@ export const assemblyPart: PartFactory = (options) => {
     async start(ctx) {
       const config = need(ctx, 'config', 'assembly');
       const { synthLocalAssembly } = await loading;
-      ctx.assembly = synthLocalAssembly(config);
+      // The sandbox divides dr.drainAfterSec by the time scale like every other duration; synth's
+      // check of it against the re-pointing functions' Lambda timeouts (minutes) is about AWS,
+      // where Lambda kills a fan-out at its timeout. Synthesize with the unscaled default.
+      ctx.assembly = synthLocalAssembly({
+        ...config,
+        dr: { ...config.dr, drainAfterSec: Math.max(config.dr.drainAfterSec, DR_DEFAULTS.drainAfterSec) },
+      });
       ctx.print(describeAssembly(ctx.assembly, options.timeScale));
     },
     async stop() {},

@@ -6,9 +6,15 @@
 import type { Context } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import { parseConfig, resetConfigCache } from '../../shared/config/load.js';
+import { DR_DEFAULTS, type Config } from '../../shared/config/schema.js';
 import { API_KEY_ENV } from '../../shared/director/secrets.js';
 import { createHealthRunDeps } from '../../shared/health/deps.js';
-import type { HealthTransitionEvent } from '../../shared/health/run.js';
+import { directorLossNotices } from '../../shared/health/director-lost.js';
+import type { DirectorLossListener, HealthTransitionEvent } from '../../shared/health/run.js';
+import { LocalPublisher } from '../../shared/notify/local.js';
+import { createNotifier } from '../../shared/notify/notifier.js';
+import { silentLog, type MetricSink } from '../../shared/observability.js';
+import { StateRepository } from '../../shared/store/state-repo.js';
 import { DEFAULT_HEALTH_CONFIG } from '../../shared/domain/model.js';
 import { createDynamoClients } from '../../shared/store/dynamo.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../emulators/dynamodb-local.js';
@@ -102,6 +108,10 @@ const zwanConfigPart: PartFactory = (options) => ({
           sampleIntervalSec: BASE_SAMPLE_INTERVAL_SEC / scale,
           recoverAfterSec: DEFAULT_HEALTH_CONFIG.recoverAfterSec / scale,
         },
+        dr: {
+          directorLostAfterSec: DR_DEFAULTS.directorLostAfterSec / scale,
+          drainAfterSec: DR_DEFAULTS.drainAfterSec / scale,
+        },
       },
       'sandbox configuration',
     );
@@ -110,7 +120,8 @@ const zwanConfigPart: PartFactory = (options) => ({
     resetConfigCache();
     ctx.print(
       `time scale ${scale}: a sample every ${round(config.health.sampleIntervalSec)} s, ` +
-        `DOWN after ${config.health.failAfter} bad, UP after ${round(config.health.recoverAfterSec)} s clean`,
+        `DOWN after ${config.health.failAfter} bad, UP after ${round(config.health.recoverAfterSec)} s clean, ` +
+        `DIRECTOR_LOST after ${round(config.dr.directorLostAfterSec)} s unreachable`,
     );
   },
   async stop() {
@@ -120,6 +131,36 @@ const zwanConfigPart: PartFactory = (options) => ({
 
 function round(n: number): string {
   return String(Math.round(n * 1000) / 1000);
+}
+
+/**
+ * DIRECTOR_LOST and DIRECTOR_BACK printed as `notify …` lines (and audited in the table), and,
+ * with `dr.autoSwitchover`, the switchover started through the scenario's starter
+ * (`ctx.switchoverStarter`, looked up when the loss happens).
+ */
+function sandboxDirectorLoss(ctx: SandboxContext, config: Config): DirectorLossListener {
+  const noMetrics: MetricSink = { count: () => undefined, durationMs: () => undefined };
+  const repo = new StateRepository(
+    need(ctx, 'dynamo', 'health-check').doc,
+    need(ctx, 'tableName', 'health-check'),
+  );
+  const notifier = createNotifier({
+    publisher: new LocalPublisher((line) => ctx.print(`notify ${line}`)),
+    audit: repo,
+    log: silentLog,
+    metrics: noMetrics,
+  });
+  const listener = () =>
+    directorLossNotices({
+      notifier,
+      log: silentLog,
+      autoSwitchover: config.dr.autoSwitchover,
+      ...(ctx.switchoverStarter ? { starter: ctx.switchoverStarter } : {}),
+    });
+  return {
+    lost: (evidence) => listener().lost(evidence),
+    back: (site, at, lostAt) => listener().back(site, at, lostAt),
+  };
 }
 
 /** `HA_DC1 (DC/ACTIVE)  UP → DOWN  why` with the group. */
@@ -169,7 +210,13 @@ export const healthCheckPart: PartFactory = (options) => {
       const sleep = abortableSleep(signal);
       // Imported here so Powertools reads the environment the sandbox has set.
       const { createHealthCheckHandler } = await import('../../functions/health-check/handler.js');
-      const deps = createHealthRunDeps({ config, tableName, sleep, directorTuning: { timeoutMs: 2_000 } });
+      const deps = createHealthRunDeps({
+        config,
+        tableName,
+        sleep,
+        directorTuning: { timeoutMs: 2_000 },
+        directorLoss: sandboxDirectorLoss(ctx, config),
+      });
       const handler = createHealthCheckHandler({
         deps: () => deps,
         signal,

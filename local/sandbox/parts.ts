@@ -7,6 +7,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Config } from '../../shared/config/schema.js';
+import type { SwitchoverStarter } from '../../shared/health/director-lost.js';
 import type { LocalAssembly } from '../runtime/local-assembly.js';
 import type { ZwanSimulator } from '../simulator/index.js';
 import type { LoggedExchange } from '../simulator/meraki/server.js';
@@ -58,6 +59,8 @@ export interface SandboxContext {
   config?: Config;
   /** Set by the `assembly` part: the CDK app synthesized from `config` (tables, stream mapping, schedules). */
   assembly?: LocalAssembly;
+  /** Set by a DR scenario: starts SwitchoverDcToDr on DIRECTOR_LOST when `dr.autoSwitchover` is on. */
+  switchoverStarter?: SwitchoverStarter;
 }
 
 /** One running piece of the sandbox. */

@@ -91,6 +91,9 @@ export const merakiSchema = z.strictObject({
   lossIntervalSec: z._default(z.number().check(z.positive()), 45),
 });
 
+/** Defaults of the `dr` section (the sandbox divides them by its time scale). */
+export const DR_DEFAULTS = { directorLostAfterSec: 300, drainAfterSec: 330 } as const;
+
 export const configSchema = z.strictObject({
   /** Short environment name, used in stack names and resource names. */
   env: z.string().check(z.regex(/^[a-z][a-z0-9-]{1,20}$/, 'lower-case letters, digits and dashes (2–21)')),
@@ -135,7 +138,7 @@ export const configSchema = z.strictObject({
        * DIRECTOR_LOST (alarm and notice) once the ACTIVE site's director has been unreachable
        * this long. @default 300
        */
-      directorLostAfterSec: z._default(positiveInt, 300),
+      directorLostAfterSec: z._default(z.number().check(z.positive()), DR_DEFAULTS.directorLostAfterSec),
       /**
        * On DIRECTOR_LOST, start SwitchoverDcToDr (unplanned, with the approval step) so the
        * operator approves from the notice. Off by default: a director that is merely unreachable
@@ -149,7 +152,7 @@ export const configSchema = z.strictObject({
        * on it has ended by then (the longest timeout of the functions that re-point, plus a
        * margin; checked at synth). @default 330
        */
-      drainAfterSec: z._default(positiveInt, 330),
+      drainAfterSec: z._default(z.number().check(z.positive()), DR_DEFAULTS.drainAfterSec),
     }),
     {},
   ),

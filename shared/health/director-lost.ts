@@ -62,7 +62,8 @@ export function directorLossNotices(options: DirectorLossOptions): DirectorLossL
   return {
     async lost(evidence: DirectorLossEvidence) {
       const { site, concentrators } = evidence;
-      const minutes = Math.round((evidence.at - evidence.unreachableSince) / 6000) / 10;
+      const sec = (evidence.at - evidence.unreachableSince) / 1000;
+      const lasted = sec < 120 ? `${Math.round(sec)} s` : `${Math.round(sec / 6) / 10} min`;
       const listed = concentrators
         .slice(0, LISTED)
         .map((c) => `${c.name} (${c.groupKey}) ${c.health} since ${iso(c.since)}`)
@@ -90,7 +91,7 @@ export function directorLossNotices(options: DirectorLossOptions): DirectorLossL
         }
       }
       const reason =
-        `the ${site} director (site ACTIVE) has not answered for ${minutes} min: unreachable since ` +
+        `the ${site} director (site ACTIVE) has not answered for ${lasted}: unreachable since ` +
         `${iso(evidence.unreachableSince)}, last answer ${
           evidence.lastAnsweredAt === undefined
             ? `before ${iso(evidence.unreachableSince)}`
