@@ -27,8 +27,11 @@ function sshOnboarded(w: TestDrWorld): string[] {
   return [...w.sim.world.cpes.values()].filter((c) => c.onboardedBy === 'ssh').map((c) => c.id);
 }
 
-describe('DR SwitchoverDcToDr and FailbackDrToDc', () => {
-  let w: TestDrWorld;
+/** The world of the test running now. */
+let w: TestDrWorld;
+
+/** A fresh world for each test of the calling describe: the daily backup at DC done (Monday 06:30), the clock at 10:35. */
+function useMondayWorld(): void {
   beforeEach(async () => {
     w = await createTestDrWorld({ startAt: Date.parse('2026-11-23T06:30:00Z') });
     // The daily backup before anything happens.
@@ -38,6 +41,10 @@ describe('DR SwitchoverDcToDr and FailbackDrToDc', () => {
   afterEach(async () => {
     await w?.dispose();
   });
+}
+
+describe('DR SwitchoverDcToDr and FailbackDrToDc', () => {
+  useMondayWorld();
 
   it('unplanned: restores the newest verified backup into DR, makes DR ACTIVE / DC PASSIVE, points the management URL at DR, lists SSH CPEs', async () => {
     // DC lost at 10:29 (recorded by the health check): drained by 10:35 (dr.drainAfterSec 330).
@@ -246,22 +253,28 @@ function writeThrough(w: TestDrWorld, site: SiteName): Promise<void> {
   return w.directors[site].setHaState(concentrator.tenantId, concentrator.id, 'ACTIVE', 1000);
 }
 
+/** One role change was seen: these directors' and table roles, the fence audited, the roles not yet. */
+function expectFencedAtRoleChange(
+  seen: AtRoleChange[],
+  directors: AtRoleChange['directors'],
+  table: AtRoleChange['table'],
+): void {
+  expect(seen.map((x) => ({ directors: x.directors, table: x.table }))).toEqual([{ directors, table }]);
+  expect(seen[0]?.audit).toContain('SITE_FENCED');
+  expect(seen[0]?.audit).not.toContain('SITE_ROLES');
+}
+
 const retriesOf = (r: { events: { type: string; state?: string }[] }, state: string) =>
   r.events.filter((e) => e.type === 'StateRetried' && e.state === state).length;
 
 describe('DR: fencing the old site before the roles change', () => {
-  let w: TestDrWorld;
-  beforeEach(async () => {
-    w = await createTestDrWorld({ startAt: Date.parse('2026-11-23T06:30:00Z') });
-    expectSucceeded(await w.run('Backup', { trigger: 'schedule' }));
-    w.setTime('2026-11-23T10:35:00Z');
-  }, 30_000);
-  afterEach(async () => {
-    await w?.dispose();
-  });
+  useMondayWorld();
 
-  /** Capture the world at the moment the roles are about to change. */
-  function watchRoleChange(): { seen: AtRoleChange[]; options: ReturnType<typeof invokeWith> } {
+  /** Capture the world at the moment the roles are about to change (the audit of `day`). */
+  function watchRoleChange(day = '2026-11-23'): {
+    seen: AtRoleChange[];
+    options: ReturnType<typeof invokeWith>;
+  } {
     const seen: AtRoleChange[] = [];
     return {
       seen,
@@ -270,10 +283,19 @@ describe('DR: fencing the old site before the roles change', () => {
         seen.push({
           directors: { DC: w.sim.world.sites.DC.role, DR: w.sim.world.sites.DR.role },
           table: await w.repo.getSiteRoles(),
-          audit: await w.auditKinds('2026-11-23'),
+          audit: await w.auditKinds(day),
         });
       }),
     };
+  }
+
+  /** DC lost Monday 10:29, switched over to DR at 10:35; Tuesday 09:00 DC is back (and recorded so). */
+  async function switchedOverDcBack(): Promise<void> {
+    await w.loseSite('DC', '2026-11-23T10:29:00Z');
+    expectSucceeded(await w.run('SwitchoverDcToDr', { mode: 'unplanned', reason: 'DC lost' }));
+    w.setTime('2026-11-24T09:00:00Z');
+    w.sim.faults.siteUp('DC');
+    await w.recordDirector('DC', true, '2026-11-24T08:55:00Z');
   }
 
   it('planned switchover: the DC director is PASSIVE before the table roles change, and refuses writes afterwards', async () => {
@@ -284,14 +306,7 @@ describe('DR: fencing the old site before the roles change', () => {
     expectSucceeded(r);
     // When the roles were about to change: DC fenced (PASSIVE, audited), DR not yet ACTIVE, the
     // table still DC ACTIVE.
-    expect(seen).toEqual([
-      {
-        directors: { DC: 'PASSIVE', DR: 'PASSIVE' },
-        table: { DC: 'ACTIVE', DR: 'PASSIVE' },
-        audit: expect.arrayContaining(['SITE_FENCED']) as unknown as string[],
-      },
-    ]);
-    expect(seen[0]?.audit).not.toContain('SITE_ROLES');
+    expectFencedAtRoleChange(seen, { DC: 'PASSIVE', DR: 'PASSIVE' }, { DC: 'ACTIVE', DR: 'PASSIVE' });
     // Old site fenced → new director ACTIVE → (table) → the old one told PASSIVE again.
     expect(siteRoleCalls(w)).toEqual(['DC:PASSIVE', 'DR:ACTIVE', 'DC:PASSIVE']);
     expect(r.states.indexOf('FenceDcSite')).toBeLessThan(r.states.indexOf('MakeDRActive'));
@@ -387,32 +402,15 @@ describe('DR: fencing the old site before the roles change', () => {
   });
 
   it('failback fences DR the same way: the DR director is PASSIVE before the table roles change, and refuses writes afterwards', async () => {
-    await w.loseSite('DC', '2026-11-23T10:29:00Z');
-    expectSucceeded(await w.run('SwitchoverDcToDr', { mode: 'unplanned', reason: 'DC lost' }));
-    w.setTime('2026-11-24T09:00:00Z');
-    w.sim.faults.siteUp('DC');
-    await w.recordDirector('DC', true, '2026-11-24T08:55:00Z');
+    await switchedOverDcBack();
     const before = siteRoleCalls(w).length;
-    const seen: AtRoleChange[] = [];
+    const { seen, options } = watchRoleChange('2026-11-24');
 
-    const r = await w.run(
-      'FailbackDrToDc',
-      { reason: 'DC site restored' },
-      invokeWith(w, async (task) => {
-        if (task !== 'setSiteRoles') return;
-        seen.push({
-          directors: { DC: w.sim.world.sites.DC.role, DR: w.sim.world.sites.DR.role },
-          table: await w.repo.getSiteRoles(),
-          audit: [],
-        });
-      }),
-    );
+    const r = await w.run('FailbackDrToDc', { reason: 'DC site restored' }, options);
 
     expectSucceeded(r);
-    expect(seen.map(({ directors, table }) => ({ directors, table }))).toEqual([
-      // The DC director, lost during the switchover, was never told PASSIVE: still ACTIVE.
-      { directors: { DC: 'ACTIVE', DR: 'PASSIVE' }, table: { DC: 'PASSIVE', DR: 'ACTIVE' } },
-    ]);
+    // The DC director, lost during the switchover, was never told PASSIVE: still ACTIVE.
+    expectFencedAtRoleChange(seen, { DC: 'ACTIVE', DR: 'PASSIVE' }, { DC: 'PASSIVE', DR: 'ACTIVE' });
     expect(siteRoleCalls(w).slice(before)).toEqual(['DR:PASSIVE', 'DC:ACTIVE', 'DR:PASSIVE']);
     expect((r.output as { fence: FenceResult }).fence).toEqual({
       site: 'DR',
@@ -424,11 +422,7 @@ describe('DR: fencing the old site before the roles change', () => {
   });
 
   it('failback whose DR director is lost before the fence (recorded just now): OldSiteNotFencedError, DR stays ACTIVE, the DC director told PASSIVE again', async () => {
-    await w.loseSite('DC', '2026-11-23T10:29:00Z');
-    expectSucceeded(await w.run('SwitchoverDcToDr', { mode: 'unplanned', reason: 'DC lost' }));
-    w.setTime('2026-11-24T09:00:00Z');
-    w.sim.faults.siteUp('DC');
-    await w.recordDirector('DC', true, '2026-11-24T08:55:00Z');
+    await switchedOverDcBack();
     let lost = false;
 
     const r = await w.run(
