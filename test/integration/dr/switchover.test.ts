@@ -8,6 +8,7 @@ import { PROJECT_ROOT } from '../../../cdk/constructs/function.js';
 import { loadConfigFile } from '../../../shared/config/load.js';
 import type { SiteName, SiteRole } from '../../../shared/domain/model.js';
 import type { BackupRecord } from '../../../shared/dr/layout.js';
+import { DirectorPassiveError } from '../../../shared/errors.js';
 import { runDrTask, type FenceResult } from '../../../shared/dr/tasks.js';
 import { createTestDrWorld, definitionsOnce, expectSucceeded, type TestDrWorld } from './fixture.js';
 
@@ -319,7 +320,7 @@ describe('DR: fencing the old site before the roles change', () => {
     expect(await w.auditKinds('2026-11-23')).toEqual(expect.arrayContaining(['SITE_FENCED', 'SITE_ROLES']));
 
     // A fan-out still running through the DC director lands nothing.
-    await expect(writeThrough(w, 'DC')).rejects.toMatchObject({ name: 'DirectorPassiveError' });
+    await expect(writeThrough(w, 'DC')).rejects.toThrow(DirectorPassiveError);
   });
 
   it('DC director unreachable, recorded for less than dr.drainAfterSec: fails with OldSiteNotFencedError after its retries, roles unchanged', async () => {
@@ -418,7 +419,7 @@ describe('DR: fencing the old site before the roles change', () => {
       at: '2026-11-24T09:00:00.000Z',
     });
     expect(await w.repo.getSiteRoles()).toEqual({ DC: 'ACTIVE', DR: 'PASSIVE' });
-    await expect(writeThrough(w, 'DR')).rejects.toMatchObject({ name: 'DirectorPassiveError' });
+    await expect(writeThrough(w, 'DR')).rejects.toThrow(DirectorPassiveError);
   });
 
   it('failback whose DR director is lost before the fence (recorded just now): OldSiteNotFencedError, DR stays ACTIVE, the DC director told PASSIVE again', async () => {
