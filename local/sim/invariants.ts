@@ -521,18 +521,23 @@ export class Invariants {
 
   /** S3 and S5, once the faults have healed and the world had time to settle. */
   atEnd(): void {
+    // The sites: exactly one ACTIVE once every DR execution has ended (or the operator finished).
+    if ((this.siteRoles.DC === 'ACTIVE') === (this.siteRoles.DR === 'ACTIVE'))
+      this.fail(
+        'S3',
+        `the store's site roles are DC ${this.siteRoles.DC}, DR ${this.siteRoles.DR} at the end (since +${Math.round((Math.max(this.siteRoleSince.DC, this.siteRoleSince.DR) - this.start) / 1000)} s): not exactly one site ACTIVE`,
+      );
     for (const shape of this.shapes.values()) {
       const g = this.groups.get(shape.key);
       // Election for a healed world under the store's final site roles: the first candidate of
       // a site not PASSIVE (after a switchover, the first DR one), unless an operator's pin still
       // holds (a pin that raced the heal's unpin and landed last stays: election honours it). A
-      // group with no candidate left (no DR candidate, DC PASSIVE) keeps its serving (ALL_DOWN).
+      // group with no candidate left (no DR candidate, DC PASSIVE) keeps its serving (ALL_DOWN)
+      // and is not re-pointed while its site is PASSIVE: nothing more is promised for it.
       const now = this.clock();
       const pinned =
         g?.pin && (g.pin.expiresAt === undefined || g.pin.expiresAt > now) ? g.pin.concentratorId : undefined;
-      const expected = pinned ?? shape.candidates.find((c) => !this.skipped(c)) ?? g?.servingId;
-      // Never served and nothing eligible (a DC-only group switched over before its first
-      // election): nothing is promised for it.
+      const expected = pinned ?? shape.candidates.find((c) => !this.skipped(c));
       if (expected === undefined) continue;
       if (g?.servingId !== expected) {
         this.fail(
