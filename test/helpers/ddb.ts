@@ -34,13 +34,19 @@ export interface TestTable extends DynamoClients {
   drop(): Promise<void>;
 }
 
-/** Create a fresh state table (the synthesized stateful stack's, TTL on) named `<name>-<unique>`. */
-export async function createTestTable(name = 'state'): Promise<TestTable> {
+/**
+ * Create a fresh state table (the synthesized stateful stack's, TTL on) named `<name>-<unique>`.
+ * `ttl: false` for tests on a simulated clock in the past: DynamoDB Local's TTL sweeper runs on
+ * the real clock and would delete, at a moment of its choosing, items (the DR lock) whose
+ * `expiresAt` the simulated clock set.
+ */
+export async function createTestTable(name = 'state', options: { ttl?: boolean } = {}): Promise<TestTable> {
   const endpoint = requireEnv('DYNAMODB_ENDPOINT');
   const tableName = `${name}-${uniqueSuffix()}`;
   const { stateTable } = await testAssembly();
   const clients = createDynamoClients({ endpoint });
-  await createTableFromAssembly(clients.client, stateTable, tableName);
+  const table = options.ttl === false ? { ...stateTable, timeToLiveAttribute: undefined } : stateTable;
+  await createTableFromAssembly(clients.client, table, tableName);
   return {
     ...clients,
     tableName,

@@ -51,7 +51,7 @@ export async function createTestDrWorld(
   options: Partial<Omit<DrWorldOptions, 'doc' | 'tableName' | 's3' | 'bucket' | 'definitions'>> = {},
 ): Promise<TestDrWorld> {
   const [table, bucket, defs] = await Promise.all([
-    createTestTable('dr'),
+    createTestTable('dr', { ttl: false }),
     createTestBucket('dr'),
     definitionsOnce(),
   ]);

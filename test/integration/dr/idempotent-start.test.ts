@@ -89,7 +89,7 @@ describe('DR job starts survive a lost answer without a second job', () => {
   it('RestoreIntoDR: a switchover whose restore start times out after the DR director accepted it restores once', async () => {
     expectSucceeded(await w.run('Backup', { trigger: 'schedule' }));
     w.setTime('2026-11-23T14:00:00Z');
-    w.sim.faults.siteDown('DC');
+    await w.loseSite('DC', '2026-11-23T13:50:00Z');
     w.sim.faults.hangNextJobStarts(2);
 
     const r = await w.run('SwitchoverDcToDr', { mode: 'unplanned', reason: 'DC site lost' });
