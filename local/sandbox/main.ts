@@ -40,7 +40,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', onSignal);
   const { runSandbox } = await import('./sandbox.js');
   try {
-    await runSandbox(options, { signal: stop.signal });
+    const result = await runSandbox(options, { signal: stop.signal });
+    if (result.failed) process.exitCode = 1;
   } catch (error) {
     console.error(`sandbox failed: ${(error as Error).message}`);
     process.exitCode = 1;

@@ -61,6 +61,25 @@ export interface SandboxContext {
   assembly?: LocalAssembly;
   /** Set by a DR scenario: starts SwitchoverDcToDr on DIRECTOR_LOST when `dr.autoSwitchover` is on. */
   switchoverStarter?: SwitchoverStarter;
+  /** A scenario reports where the world put every branch after an act (tests assert on these). */
+  reportAct(report: ActReport): void;
+  /** A scenario is over: stop the sandbox; `failed` makes `npm start` exit non-zero. */
+  finish(result: { failed: boolean; verdict: string }): void;
+}
+
+/** Where each branch's tunnels are after an act, from the simulated world, and what the story expected. */
+export interface ActReport {
+  act: string;
+  branches: {
+    id: string;
+    name: string;
+    /** The concentrator its established tunnels point to (absent: none established). */
+    on?: string;
+    expected: string;
+    /** The site whose director manages it. */
+    managedBy?: string;
+  }[];
+  ok: boolean;
 }
 
 /** One running piece of the sandbox. */

@@ -4,7 +4,7 @@
  * environment. `npm start` (./main.ts) is a thin CLI over this; tests call it directly.
  */
 import { ValidationError } from '../../shared/errors.js';
-import type { SandboxContext, SandboxOptions, SandboxPart } from './parts.js';
+import type { ActReport, SandboxContext, SandboxOptions, SandboxPart } from './parts.js';
 import { PARTS, SCENARIOS } from './registry.js';
 
 /** Where the sandbox prints and how it is stopped. */
@@ -13,6 +13,15 @@ export interface SandboxIo {
   output?: (line: string) => void;
   /** Stop the sandbox when aborted (Ctrl-C). */
   signal?: AbortSignal;
+  /** Each act a scenario reports, with the world's branch placement (tests assert on it). */
+  onAct?: (report: ActReport) => void;
+}
+
+/** How a run ended: `failed` when a scenario's verdict failed. */
+export interface SandboxResult {
+  failed: boolean;
+  /** The scenario's verdict line, when it finished. */
+  verdict?: string;
 }
 
 function clockTime(ms: number): string {
@@ -39,13 +48,17 @@ export function sandboxParts(options: SandboxOptions): SandboxPart[] {
   return parts;
 }
 
-/** Run the sandbox until `durationSec` passes or `io.signal` aborts; resolves once everything is stopped. */
-export async function runSandbox(options: SandboxOptions, io: SandboxIo = {}): Promise<void> {
+/**
+ * Run the sandbox until `durationSec` passes, `io.signal` aborts or a scenario finishes;
+ * resolves once everything is stopped.
+ */
+export async function runSandbox(options: SandboxOptions, io: SandboxIo = {}): Promise<SandboxResult> {
   const output = io.output ?? ((line: string) => console.log(line));
   const parts = sandboxParts(options);
   const stopper = new AbortController();
   const savedEnv = new Map<string, string | undefined>();
   let startedAt = Date.now();
+  const result: SandboxResult = { failed: false };
   const ctx: SandboxContext = {
     options,
     get startedAt() {
@@ -62,6 +75,12 @@ export async function runSandbox(options: SandboxOptions, io: SandboxIo = {}): P
     setEnv: (name, value) => {
       if (!savedEnv.has(name)) savedEnv.set(name, process.env[name]);
       process.env[name] = value;
+    },
+    reportAct: (report) => io.onAct?.(report),
+    finish: ({ failed, verdict }) => {
+      result.failed ||= failed;
+      result.verdict = verdict;
+      stopper.abort();
     },
   };
   const onAbort = () => stopper.abort();
@@ -109,4 +128,5 @@ export async function runSandbox(options: SandboxOptions, io: SandboxIo = {}): P
     ctx.print('stopped');
   }
   if (failure) throw failure;
+  return result;
 }
