@@ -185,9 +185,9 @@ export class Invariants {
         this.siteRoleSince[site] = now;
       }
     } else if (type === 'audit' && item && change.eventName === 'INSERT') {
-      const detail = (item.detail ?? {}) as { kind?: string; groupKey?: string; epoch?: number };
+      const detail = (item.detail ?? {}) as { kind?: string; groupKey?: string; epoch?: number; to?: string };
       if (detail.kind === 'FAILOVER' || detail.kind === 'FAILBACK' || detail.kind === 'ELECTED') {
-        const k = `${detail.groupKey}#${detail.epoch}`;
+        const k = changeKey(detail.groupKey, detail.epoch, detail.to);
         this.audits.set(k, (this.audits.get(k) ?? 0) + 1);
       }
     }
@@ -241,9 +241,10 @@ export class Invariants {
     if (this.rank(key, serving) < this.rank(key, before?.servingId)) {
       const k = `${key}/${serving}`;
       const last = this.failbacks.get(k);
-      const acted = (this.operatorActs.get(key) ?? []).some(
-        ([, to]) => to === undefined || to >= (last ?? 0) - 1_000,
-      );
+      // A site-role change (a switchover or failback) since the last one moves serving on purpose too.
+      const acted =
+        (this.operatorActs.get(key) ?? []).some(([, to]) => to === undefined || to >= (last ?? 0) - 1_000) ||
+        Math.max(this.siteRoleSince.DC, this.siteRoleSince.DR) >= (last ?? 0) - 1_000;
       if (last !== undefined && now - last < this.settings.holdMs && !acted)
         this.fail(
           'S4',
@@ -404,9 +405,9 @@ export class Invariants {
   }
 
   /** A notice as published. */
-  onNotice(n: { kind: string; groupKey: string; epoch: number }): void {
+  onNotice(n: { kind: string; groupKey: string; epoch: number; to?: string }): void {
     if (n.kind === 'FAILOVER' || n.kind === 'FAILBACK' || n.kind === 'ELECTED') {
-      const k = `${n.groupKey}#${n.epoch}`;
+      const k = changeKey(n.groupKey, n.epoch, n.to);
       this.notices.set(k, (this.notices.get(k) ?? 0) + 1);
     }
   }
@@ -559,7 +560,7 @@ export class Invariants {
         this.fail('S5', `${shape.key}: a notice is still in the outbox at the end`);
     }
     for (const c of this.changes) {
-      const k = `${c.groupKey}#${c.epoch}`;
+      const k = changeKey(c.groupKey, c.epoch, c.to);
       if ((this.notices.get(k) ?? 0) > 1) this.duplicateNotices++;
       const audits = this.audits.get(k) ?? 0;
       if (audits !== 1)
@@ -574,4 +575,13 @@ export class Invariants {
         );
     }
   }
+}
+
+/**
+ * A change of serving's key for S5: group, epoch and target. The target too: after a table
+ * restore an epoch is reused for another change, and an audit event or notice of the change made
+ * before the restore may still land after it (its writer was running).
+ */
+function changeKey(groupKey: string | undefined, epoch: number | undefined, to: string | undefined): string {
+  return `${groupKey}#${epoch}#${to}`;
 }

@@ -91,6 +91,10 @@ function printReport(r: ScheduleReport): void {
   console.log(
     `seed ${r.seed}: ${r.groups} groups, ${r.branches} branches, ${r.faults.length} faults, ${r.steps} steps, ${(r.virtualMs / 1000).toFixed(0)} s virtual; ${r.stats.changes} changes of serving, ${r.stats.invocations} invocations, ${r.stats.crashes} crashed`,
   );
+  if (r.dr.length > 0)
+    console.log(
+      `  DR: ${r.dr.map((d) => `${d.workflow} ${d.name} ${d.outcome ?? 'running'}`).join('; ')}; S6 judged for ${r.stats.s6Checked} group(s)`,
+    );
   if (!v) {
     console.log('  no violation');
     return;
