@@ -580,9 +580,30 @@ export function createDrTasks(deps: DrDeps) {
         'compensate payload',
       );
       const changed = rolesResultSchema.safeParse(p.state?.roles);
-      const roles = await store.getSiteRoles();
+      let roles = await store.getSiteRoles();
+      // SetSiteRoles writes one site item at a time (demotion first). A failure between its
+      // writes (a lost answer) leaves both sites PASSIVE: put the old site back ACTIVE, so the
+      // roles really are as they were. A failure after its last write (its answer lost) left
+      // the switch done: keep it, like a failure of a later step.
+      const switched =
+        p.target !== undefined &&
+        p.oldSite !== undefined &&
+        p.target !== p.oldSite &&
+        roles[p.target].role === 'ACTIVE' &&
+        roles[p.oldSite].role === 'PASSIVE';
+      if (p.target && p.oldSite && p.target !== p.oldSite && !switched) {
+        if (roles.DC.role === 'PASSIVE' && roles.DR.role === 'PASSIVE') {
+          const back: Record<SiteName, SiteRole> = { DC: 'PASSIVE', DR: 'PASSIVE' };
+          back[p.oldSite] = 'ACTIVE';
+          await store.putSiteRoles(back, roles, nowIso(), p.executionId);
+          log.warn('a half-written role change left both sites PASSIVE: the old site is ACTIVE again', {
+            site: p.oldSite,
+          });
+          roles = await store.getSiteRoles();
+        }
+      }
       const view = rolesView(roles);
-      if (changed.success && changed.data.changed) {
+      if ((changed.success && changed.data.changed) || switched) {
         // The switch itself happened; a later step (management URL, listing) failed. Flipping the
         // roles back would move every group again: keep them and let the operator finish.
         return {

@@ -247,6 +247,37 @@ describe('compensate after the fence', () => {
     expect(await w.repo.getSiteRoles()).toEqual({ DC: 'ACTIVE', DR: 'PASSIVE' });
   });
 
+  it('a role write that failed half-way (both PASSIVE) is put back: the old site ACTIVE again', async () => {
+    const w = world();
+    const fence = { site: 'DC', fenced: 'passive', at: '2026-11-23T10:35:00.000Z' };
+    await w.tasks.fenceOldSite({ ...w.base, task: 'fenceOldSite', site: 'DC' });
+    // DC's demotion lands, then the call fails before DR's promotion (a lost answer).
+    await w.repo.setSiteRoles({ DC: 'PASSIVE' });
+    expect(await w.repo.getSiteRoles()).toEqual({ DC: 'PASSIVE', DR: 'PASSIVE' });
+
+    const result = await w.tasks.compensate({
+      ...w.base,
+      task: 'compensate',
+      target: 'DR',
+      oldSite: 'DC',
+      state: { fence },
+    });
+
+    expect(result).toMatchObject({ rolesChanged: false, directors: { DR: 'PASSIVE', DC: 'ACTIVE' } });
+    expect(await w.repo.getSiteRoles()).toEqual({ DC: 'ACTIVE', DR: 'PASSIVE' });
+  });
+
+  it('a role write whose last answer was lost (the switch landed) is kept', async () => {
+    const w = world();
+    await w.repo.setSiteRoles({ DC: 'PASSIVE', DR: 'ACTIVE' });
+    const result = await w.tasks.compensate({ ...w.base, task: 'compensate', target: 'DR', oldSite: 'DC' });
+    expect(result).toMatchObject({
+      rolesChanged: true,
+      note: 'roles were changed before the failure and are kept',
+    });
+    expect(await w.repo.getSiteRoles()).toEqual({ DC: 'PASSIVE', DR: 'ACTIVE' });
+  });
+
   it('a director that cannot be told is reported, the other is still told', async () => {
     const w = world();
     w.fakes.DC.refuse = lost();
