@@ -627,12 +627,11 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     await drInvoke('OperatorCompensate', (t) =>
       t.compensate({ ...payload('compensate'), target: 'DR', oldSite: 'DC' }),
     );
-    const roles = await repo.getSiteRoles();
-    const site: SiteName = roles.DR === 'ACTIVE' && roles.DC !== 'ACTIVE' ? 'DR' : 'DC';
-    if (world.provisioningSite !== site)
-      await drInvoke('OperatorManagementUrl', (t) =>
-        t.setManagementUrl({ ...payload('setManagementUrl'), site }),
-      );
+    let site: SiteName = 'DC';
+    await drInvoke('OperatorManagementUrl', async (t) => {
+      site = (await t.resolveSites(payload('resolveSites'))).active;
+      if (world.provisioningSite !== site) await t.setManagementUrl({ ...payload('setManagementUrl'), site });
+    });
     world.reboot(world.sshOnboarded(site).map((c) => c.id));
   };
   let finishing = false;
