@@ -4,10 +4,11 @@
  * the unplanned switchover DC→DR, a scheduled backup at DR, DC back, the failback DR→DC, and the
  * next scheduled run's cleanup, printing every state and what it did.
  *
- * It starts its own S3 emulator and a zWAN simulator whose jobs really write the bucket; it uses
- * the sandbox's state table, so the site-role records it writes reach the failover part (when
- * the sandbox runs one) like in AWS, and it takes the sandbox's simulator's DC site down and up
- * too, so the health check sees the same loss.
+ * It starts its own S3 emulator and attaches a job runner that really writes the bucket to the
+ * sandbox's zWAN simulator: one world, so the directors the workflows back up, restore and
+ * re-role are the ones the health check and the failover part (when the sandbox runs one) watch.
+ * It uses the sandbox's state table, so the site-role records it writes reach the failover part
+ * like in AWS.
  */
 import { CreateBucketCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { Workflow } from '../../../shared/dr/inputs.js';
@@ -60,11 +61,8 @@ export const dcSiteLossPart: PartFactory = () => {
       return r;
     };
     const siteDown = (up: boolean) => {
-      for (const sim of [w.sim, ctx.simulator]) {
-        if (!sim) continue;
-        if (up) sim.faults.siteUp('DC');
-        else sim.faults.siteDown('DC');
-      }
+      if (up) w.sim.faults.siteUp('DC');
+      else w.sim.faults.siteDown('DC');
     };
 
     await step('Monday: the daily backup at the ACTIVE site (DC)', 'Backup', { trigger: 'schedule' });
@@ -101,6 +99,7 @@ export const dcSiteLossPart: PartFactory = () => {
     async start(ctx) {
       const dynamo = need(ctx, 'dynamo', 'scenario dc-site-loss');
       const tableName = need(ctx, 'tableName', 'scenario dc-site-loss');
+      const simulator = need(ctx, 'simulator', 'scenario dc-site-loss');
       // The DR state machines of the app the sandbox synthesized at start (./assembly.ts).
       const { templates } = need(ctx, 'assembly', 'scenario dc-site-loss');
       const definitions = drDefinitionsFromTemplate(templates.stateless, templates.config.region);
@@ -113,6 +112,7 @@ export const dcSiteLossPart: PartFactory = () => {
         s3,
         bucket,
         definitions,
+        simulator,
         jobDurationMs: 1500,
         waitMs: 250,
         print: (line) => ctx.print(`   notify ${line}`),

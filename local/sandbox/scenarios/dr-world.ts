@@ -2,7 +2,8 @@
  * A complete local DR world: the zWAN simulator with the S3 job runner, the state repository on
  * a DynamoDB table, the backup bucket, the real DR tasks (with a settable clock), and the four
  * synthesized state machines. The DR integration tests, the dc-site-loss scenario and the DR
- * benchmark all build on it.
+ * benchmark all build on it. Given a running simulator (the sandbox's), it attaches the S3 job
+ * runner to it instead of starting its own, so the workflows and everything else act on one world.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -53,6 +54,19 @@ export interface DrWorldOptions {
   log?: LogSink;
   /** Printed notifications. @default none */
   print?: (line: string) => void;
+  /**
+   * A running simulator to use (the sandbox's) instead of starting one: the S3 job runner is
+   * attached to it (before any job started on it), and `close()` leaves it running. Its clock is
+   * its own (the world's `clock` drives the tasks and the job runner).
+   */
+  simulator?: ZwanSimulator;
+  /** The configuration's `dr` section the tasks run with (e.g. the sandbox's, time-scaled). @default its defaults */
+  drConfig?: Partial<Config['dr']>;
+  /**
+   * The tasks, the repository and the job runner read the real clock (the sandbox) instead of the
+   * settable `clock` (which `setTime` then does not move). @default false
+   */
+  realTime?: boolean;
 }
 
 /** A running DR world. */
@@ -72,13 +86,14 @@ export interface DrWorld {
   setTime(isoTime: string): void;
   /** Run one execution of a workflow. */
   run(workflow: Workflow, input: unknown, options?: Partial<RunOptions>): Promise<RunResult>;
+  /** Wait for the job runner; stop the simulator unless it was given ({@link DrWorldOptions.simulator}). */
   close(): Promise<void>;
 }
 
-/** Build the world; `close()` stops the simulator. */
+/** Build the world; `close()` stops the simulator it started. */
 export async function createDrWorld(options: DrWorldOptions): Promise<DrWorld> {
   const clock = { now: options.startAt ?? Date.now() };
-  const now = () => clock.now;
+  const now = options.realTime ? () => Date.now() : () => clock.now;
   const runner = new S3JobRunner({
     s3: options.s3,
     jobDurationMs: options.jobDurationMs ?? 40,
@@ -86,7 +101,9 @@ export async function createDrWorld(options: DrWorldOptions): Promise<DrWorld> {
     elkObjectBytes: options.elkObjectBytes ?? 4096,
     now,
   });
-  const sim = await createZwanSimulator({ jobs: runner, now });
+  const given = options.simulator;
+  if (given) given.setJobRunner(runner);
+  const sim = given ?? (await createZwanSimulator({ jobs: runner, now }));
   const config = parseConfig({
     env: 'local',
     director: {
@@ -98,6 +115,7 @@ export async function createDrWorld(options: DrWorldOptions): Promise<DrWorld> {
       secretName: 'local/director',
       tenants: [...sim.world.tenants.keys()],
     },
+    ...(options.drConfig ? { dr: options.drConfig } : {}),
   });
   const director = (site: SiteName) =>
     createZwanDirector({
@@ -149,7 +167,7 @@ export async function createDrWorld(options: DrWorldOptions): Promise<DrWorld> {
     },
     async close() {
       await runner.idle();
-      await sim.close();
+      if (!given) await sim.close();
     },
   };
 }
