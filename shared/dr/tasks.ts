@@ -186,6 +186,24 @@ export function createDrTasks(deps: DrDeps) {
     }
   }
 
+  /** Tell each site's director, in order, its role in the table (best effort; what each was told). */
+  async function tellTableRoles(
+    roles: Record<SiteName, { role: SiteRole }>,
+    order: readonly SiteName[],
+  ): Promise<Partial<Record<SiteName, string>>> {
+    const told: Partial<Record<SiteName, string>> = {};
+    for (const s of new Set(order)) {
+      try {
+        await directors(s).setSiteRole(roles[s].role);
+        told[s] = roles[s].role;
+      } catch (error) {
+        told[s] = `not told (${(error as Error).message})`;
+        log.warn(`could not re-assert ${s} director role`, { error: String(error) });
+      }
+    }
+    return told;
+  }
+
   async function publishAge(): Promise<{ ageHours: number | null; newest?: BackupSummary }> {
     const newest = newestVerified(await store.listBackups());
     if (!newest) {
@@ -531,18 +549,28 @@ export function createDrTasks(deps: DrDeps) {
       };
       const next: Record<SiteName, SiteRole> = { DC: 'PASSIVE', DR: 'PASSIVE' };
       next[p.active] = 'ACTIVE';
-      if (roles.DC.role === next.DC && roles.DR.role === next.DR) {
+      const inPlace = (r: Record<SiteName, { role: SiteRole }>) =>
+        r.DC.role === next.DC && r.DR.role === next.DR;
+      if (inPlace(roles)) {
+        // Already in place, maybe by an earlier attempt whose answer was lost after an undo of
+        // the director side: the new director is told ACTIVE again (idempotent) either way.
+        await directors(p.active).setSiteRole('ACTIVE');
         return { previous, current: next, changed: false, changedAt: at };
       }
       await directors(p.active).setSiteRole('ACTIVE');
       try {
         await store.putSiteRoles(next, roles, at, p.executionId);
       } catch (error) {
-        // Undo the director side so director and table agree again.
-        await directors(p.active)
-          .setSiteRole(roles[p.active].role)
-          .catch((e: unknown) => log.error('could not restore the director role', { error: String(e) }));
-        throw error;
+        // A lost answer may hide a write that landed: then the switch is done, keep it.
+        const after = await store.getSiteRoles().catch(() => undefined);
+        if (!after || !inPlace(after)) {
+          // Undo the director side so director and table agree again.
+          await directors(p.active)
+            .setSiteRole(roles[p.active].role)
+            .catch((e: unknown) => log.error('could not restore the director role', { error: String(e) }));
+          throw error;
+        }
+        log.warn('the role write failed but landed: the switch is done', { error: String(error) });
       }
       let passiveDirector = 'PASSIVE';
       try {
@@ -605,24 +633,25 @@ export function createDrTasks(deps: DrDeps) {
       const view = rolesView(roles);
       if ((changed.success && changed.data.changed) || switched) {
         // The switch itself happened; a later step (management URL, listing) failed. Flipping the
-        // roles back would move every group again: keep them and let the operator finish.
+        // roles back would move every group again: keep them and let the operator finish. The
+        // directors are told the table's roles (the new ACTIVE one may have been undone by a
+        // failed attempt whose write landed after all), the ACTIVE one last.
+        const sites: SiteName[] = ['DC', 'DR'];
+        const told = await tellTableRoles(roles, [
+          ...sites.filter((x) => roles[x].role !== 'ACTIVE'),
+          ...sites.filter((x) => roles[x].role === 'ACTIVE'),
+        ]);
         return {
           rolesChanged: true,
           roles: view,
+          directors: told,
           note: 'roles were changed before the failure and are kept',
         };
       }
-      const told: Partial<Record<SiteName, string>> = {};
-      for (const s of new Set([p.target, p.oldSite])) {
-        if (!s) continue;
-        try {
-          await directors(s).setSiteRole(roles[s].role);
-          told[s] = roles[s].role;
-        } catch (error) {
-          told[s] = `not told (${(error as Error).message})`;
-          log.warn(`could not re-assert ${s} director role`, { error: String(error) });
-        }
-      }
+      const told = await tellTableRoles(
+        roles,
+        [p.target, p.oldSite].filter((x): x is SiteName => x !== undefined),
+      );
       return { rolesChanged: false, roles: view, directors: told, note: 'roles unchanged' };
     },
 

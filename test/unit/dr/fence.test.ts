@@ -290,7 +290,7 @@ describe('compensate after the fence', () => {
     });
   });
 
-  it('roles already changed: kept, no director told anything', async () => {
+  it('roles already changed: kept; each director is told its table role, the ACTIVE one last', async () => {
     const w = world();
     const roles = {
       previous: { DC: { role: 'ACTIVE', since: '' }, DR: { role: 'PASSIVE', since: '' } },
@@ -308,6 +308,21 @@ describe('compensate after the fence', () => {
     });
 
     expect(result).toMatchObject({ rolesChanged: true });
-    expect(w.calls).toEqual([]);
+    // The table (never written in this test) says DC ACTIVE, DR PASSIVE.
+    expect(w.calls).toEqual(['DR:PASSIVE', 'DC:ACTIVE']);
+  });
+
+  it('a role write that landed but lost its answer is a done switch: the new director stays ACTIVE', async () => {
+    const w = world();
+    const fence = await w.tasks.fenceOldSite({ ...w.base, task: 'fenceOldSite', site: 'DC' });
+    const put = w.store.putSiteRoles.bind(w.store);
+    w.store.putSiteRoles = async (...args) => {
+      await put(...args);
+      throw new Error('socket hang up (the answer was lost)');
+    };
+    const result = await w.tasks.setSiteRoles({ ...w.base, task: 'setSiteRoles', active: 'DR', fence });
+    expect(result).toMatchObject({ changed: true });
+    expect(w.calls).toEqual(['DC:PASSIVE', 'DR:ACTIVE', 'DC:PASSIVE']);
+    expect(await w.repo.getSiteRoles()).toEqual({ DC: 'PASSIVE', DR: 'ACTIVE' });
   });
 });
