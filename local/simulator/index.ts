@@ -9,13 +9,16 @@ export {
 } from './zwan/server.js';
 export {
   createWorld,
+  DirectorConfig,
+  type DirectorCpeConfig,
   type DirectorMode,
   type SimCpe,
   SimHttpError,
   type SimSite,
   SimWorld,
 } from './zwan/world.js';
-export { InstantJobRunner, type JobRunner } from './zwan/job-runner.js';
+export { type DirectorConfigs, InstantJobRunner, type JobRunner } from './zwan/job-runner.js';
+export { type MspConfig, type MspConfigCpe, parseMspConfig } from './zwan/msp-config.js';
 export {
   DEFAULT_TOPOLOGY_PATH,
   generatedIds,

@@ -1,7 +1,9 @@
 /**
  * The zWAN director simulator: ONE HTTP server on loopback hosting both sites' directors
- * (`/sites/DC/api/v1`, `/sites/DR/api/v1`) over one simulated world, speaking the contract in
- * `shared/director/zwan/openapi.yaml`. Fault injection works programmatically (`faults`) and
+ * (`/sites/DC/api/v1`, `/sites/DR/api/v1`) over one simulated world (each director with its own
+ * configuration, role and epoch fence: ./world.ts), speaking the contract in
+ * `shared/director/zwan/openapi.yaml`. A director's backups and restores run on its job runner
+ * (`jobs`, or `setJobRunner` later: ./jobs.ts writes and reads S3 for real). Fault injection works programmatically (`faults`) and
  * over HTTP (`POST /_sim/faults/<action>`); every director request is logged (`requests`,
  * `GET /_sim/requests`); `GET /_sim/state` shows the world.
  */
