@@ -361,7 +361,15 @@ export class DrWorkflows extends Construct {
       catchable: false,
       retry: [],
     });
-    const lock = this.task(m, DR_STATE_NAMES.lock, 'acquireLock', {}, '$.lock', { catchable: false });
+    const lock = this.task(m, DR_STATE_NAMES.lock, 'acquireLock', {}, '$.lock', {
+      catchable: false,
+      retry: [],
+    });
+    // Taking the lock is idempotent for this execution: any failure but "someone else holds it"
+    // (a crash or a timeout after the write landed) is retried, so a dying attempt does not
+    // leave the lock held until its TTL and every DR workflow refused meanwhile.
+    lock.addRetry({ errors: ['WorkflowLockedError', 'ValidationError'], maxAttempts: 0 });
+    lock.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 4 });
     validate.next(lock);
     return { first: validate, last: lock };
   }

@@ -155,7 +155,11 @@ export class DrDriver {
     // Not caught: ValidateInput, AcquireLock (nothing to undo yet).
     try {
       $.input = await call(DR_STATE_NAMES.validate, 'validateInput', { input }, []);
-      $.lock = await call(DR_STATE_NAMES.lock, 'acquireLock', {});
+      // As the definition: any failure but a lock held by another (or a bad input) is retried.
+      $.lock = await call(DR_STATE_NAMES.lock, 'acquireLock', {}, [
+        { errors: ['WorkflowLockedError', 'ValidationError'], intervalSec: 0, backoff: 1, maxAttempts: 0 },
+        { errors: ['States.ALL'], intervalSec: 2, backoff: 2, maxAttempts: 4 },
+      ]);
     } catch (error) {
       return end(error instanceof StateError ? error.error : String(error));
     }

@@ -4,7 +4,7 @@
  * zWAN simulator (whose jobs really write and read the bucket). Wait states: 5 ms.
  */
 import type { BackupRecord } from '../../../shared/dr/layout.js';
-import { DR_METRICS } from '../../../shared/dr/tasks.js';
+import { DR_METRICS, runDrTask } from '../../../shared/dr/tasks.js';
 import { createTestDrWorld, definitionsOnce, expectSucceeded, type TestDrWorld } from './fixture.js';
 
 beforeAll(async () => {
@@ -91,6 +91,30 @@ describe('DR Backup state machine', () => {
     expect(r.error).toBe('BackupFailedError');
     expect(r.cause).toContain('disk full');
     expect(await records(w, 'DC')).toHaveLength(0);
+  });
+
+  it('a lock step that dies after taking the lock is retried: the execution goes on and releases it', async () => {
+    let died = false;
+    const r = await w.run(
+      'Backup',
+      { trigger: 'schedule' },
+      {
+        invoke: async (payload) => {
+          const result = await runDrTask(w.tasks, payload);
+          if ((payload as { task?: string }).task === 'acquireLock' && !died) {
+            died = true; // the write landed, then the function timed out
+            throw Object.assign(new Error('Task timed out after 60.00 seconds'), {
+              name: 'Sandbox.Timedout',
+            });
+          }
+          return result;
+        },
+      },
+    );
+    expect(died).toBe(true);
+    expectSucceeded(r);
+    expect(r.states.filter((s) => s === 'AcquireLock')).toHaveLength(1);
+    expect(await w.repo.getLock()).toBeUndefined();
   });
 
   it('is refused while another DR workflow holds the lock, leaving that lock alone', async () => {
