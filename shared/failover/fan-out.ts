@@ -209,6 +209,9 @@ export async function fanOut(
     }
     if (o.result === 'ok' && o.changed) last = Math.max(last, o.at);
   }
+  // A re-point refused as stale (a newer epoch, or a director gone PASSIVE) means a newer
+  // decision owns the group: the fan-out is superseded, whoever made it finishes the job.
+  if ((result.counts.stale ?? 0) > 0) result.superseded = true;
   if (result.counts.repointed > 0) {
     deps.metrics.count(FAILOVER_METRICS.repoints, result.counts.repointed);
     deps.metrics.durationMs(FAILOVER_METRICS.decisionToLastRepointMs, Math.max(0, last - request.decidedAt));
