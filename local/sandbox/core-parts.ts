@@ -111,6 +111,7 @@ const zwanConfigPart: PartFactory = (options) => ({
         dr: {
           directorLostAfterSec: DR_DEFAULTS.directorLostAfterSec / scale,
           drainAfterSec: DR_DEFAULTS.drainAfterSec / scale,
+          ...options.scenarioConfig?.dr,
         },
       },
       'sandbox configuration',

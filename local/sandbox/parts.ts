@@ -36,6 +36,13 @@ export interface SandboxOptions {
    * as it stops (the conformance script validates them). @default not recorded
    */
   merakiLog?: LoggedExchange[];
+  /** Set from the scenario's {@link Scenario.config}: merged into the functions' configuration. */
+  scenarioConfig?: ScenarioConfig;
+}
+
+/** Configuration a scenario needs beyond the sandbox's (e.g. `dr.autoSwitchover`). */
+export interface ScenarioConfig {
+  dr?: { autoSwitchover?: boolean };
 }
 
 /** Shared state of a running sandbox. Fields are set by the parts that own them. */
@@ -99,6 +106,8 @@ export type PartFactory = (options: SandboxOptions) => SandboxPart | undefined;
 export interface Scenario {
   description: string;
   create: PartFactory;
+  /** Configuration the scenario needs (merged over the sandbox's). @default none */
+  config?: ScenarioConfig;
 }
 
 /** Read a field a previous part must have set, with a clear error when the order is wrong. */

@@ -9,6 +9,7 @@ import { failoverPart } from './failover.js';
 import { merakiPart } from './meraki.js';
 import type { PartFactory, Scenario } from './parts.js';
 import { dcSiteLossScenario } from './scenarios/dc-site-loss.js';
+import { directorLossScenario } from './scenarios/director-loss.js';
 
 /** The parts, in start order. */
 export const PARTS: PartFactory[] = [
@@ -26,4 +27,5 @@ export const PARTS: PartFactory[] = [
 /** Scenarios by name (`--scenario <name>`): each replaces the fault script with its own part. */
 export const SCENARIOS: Record<string, Scenario> = {
   'dc-site-loss': dcSiteLossScenario,
+  'director-loss': directorLossScenario,
 };

@@ -29,10 +29,11 @@ function clockTime(ms: number): string {
 }
 
 /** The parts of a run: the registered ones that apply, then the scenario's. */
-export function sandboxParts(options: SandboxOptions): SandboxPart[] {
+export function sandboxParts(given: SandboxOptions): SandboxPart[] {
+  const scenario = given.scenario ? SCENARIOS[given.scenario] : undefined;
+  const options = scenario?.config ? { ...given, scenarioConfig: scenario.config } : given;
   const parts = PARTS.map((factory) => factory(options)).filter((p): p is SandboxPart => p !== undefined);
   if (options.scenario) {
-    const scenario = SCENARIOS[options.scenario];
     if (!scenario) {
       throw new ValidationError('sandbox options', [
         {

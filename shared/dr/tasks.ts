@@ -101,7 +101,7 @@ const fenceResultSchema = z.object({
   fenced: z.enum(['passive', 'drained']),
   at: z.string(),
   unreachableSince: z.optional(z.string()),
-  drainAfterSec: z.optional(z.int()),
+  drainAfterSec: z.optional(z.number()),
 });
 export type FenceResult = z.output<typeof fenceResultSchema>;
 
