@@ -9,20 +9,15 @@
  * branch to HA_DC1; the next scheduled Backup performs the Case1 cleanup. Each act is judged
  * from the simulated world (./story.ts); the run ends with the verdict.
  */
-import { startDrStory, storyTimes, type DrStory } from './dr-story.js';
-import type { PartFactory, SandboxContext, Scenario } from '../parts.js';
+import type { SandboxContext, Scenario } from '../parts.js';
+import { afterRoleChange, drScenarioPart, electedAndBackedUp, storyTimes, type DrStory } from './dr-story.js';
 
 const NAME = 'dc-site-loss';
 
 async function script(ctx: SandboxContext, s: DrStory): Promise<void> {
   const sim = ctx.simulator!;
   const t = storyTimes(s.config, ctx);
-  const settle = t.holdMs + t.driftMs + 10_000;
-
-  ctx.print('── the lab elects its serving concentrator before anything is lost');
-  await s.until('HA_DC1 serving', async () => (await s.serving()) === 'HA_DC1', t.holdMs * 3);
-  await s.story.act('the group elected HA_DC1', 'HA_DC1', settle, s.sleep);
-  await s.run('Monday: the daily backup at the ACTIVE site (DC)', 'Backup', { trigger: 'schedule' });
+  await electedAndBackedUp(ctx, s);
 
   ctx.print('── DC site lost (power): its director and concentrators stop answering');
   sim.faults.siteDown('DC');
@@ -33,19 +28,11 @@ async function script(ctx: SandboxContext, s: DrStory): Promise<void> {
     0,
     s.sleep,
   );
-
   const switchover = await s.run('Operator: unplanned switchover', 'SwitchoverDcToDr', {
     mode: 'unplanned',
     reason: 'DC site lost',
   });
-  await s.story.act(
-    'switchover: DR serves; the SSH-onboarded branch keeps the lost DC director until rebooted',
-    (b) => (b.onboardedBy === 'ssh' ? 'HA_DC1' : 'DR'),
-    settle,
-    s.sleep,
-  );
-  s.rebootListed(switchover);
-  await s.story.act('the operator rebooted the listed SSH CPEs: every branch on DR', 'DR', settle, s.sleep);
+  await afterRoleChange(ctx, s, 'switchover', switchover, 'DR', 'HA_DC1');
   await s.run('Monday later: the daily backup runs at DR (ACTIVE) into drrepository/', 'Backup', {
     trigger: 'schedule',
   });
@@ -60,46 +47,12 @@ async function script(ctx: SandboxContext, s: DrStory): Promise<void> {
   );
   await s.sleep(t.holdMs + 5_000);
   const failback = await s.run('Operator: failback', 'FailbackDrToDc', { reason: 'DC site restored' });
-  await s.story.act(
-    'failback: HA_DC1 serves; the rebooted SSH branch follows the DR director until rebooted again',
-    (b) => (b.onboardedBy === 'ssh' ? 'DR' : 'HA_DC1'),
-    settle,
-    s.sleep,
-  );
-  s.rebootListed(failback);
-  await s.story.act(
-    'the operator rebooted the listed SSH CPEs: every branch on HA_DC1',
-    'HA_DC1',
-    settle,
-    s.sleep,
-  );
+  await afterRoleChange(ctx, s, 'failback', failback, 'HA_DC1', 'DR');
   await s.run('Next scheduled run: backup at DC, then the Case1 cleanup', 'Backup', { trigger: 'schedule' });
-  s.story.finish(NAME);
 }
 
 /** The `dc-site-loss` scenario part. */
-export const dcSiteLossPart: PartFactory = () => {
-  let story: DrStory | undefined;
-  let running: Promise<void> | undefined;
-  return {
-    name: `scenario ${NAME}`,
-    async start(ctx) {
-      story = await startDrStory(ctx, NAME);
-    },
-    running(ctx) {
-      if (!story) return;
-      const s = story;
-      running = script(ctx, s).catch((error: unknown) => {
-        s.story.fail(`the script failed: ${String(error)}`);
-        s.story.finish(NAME);
-      });
-    },
-    async stop() {
-      await running;
-      await story?.close();
-    },
-  };
-};
+export const dcSiteLossPart = drScenarioPart(NAME, script);
 
 /** The registry entry: `SCENARIOS['dc-site-loss'] = dcSiteLossScenario` in ../registry.ts. */
 export const dcSiteLossScenario: Scenario = {

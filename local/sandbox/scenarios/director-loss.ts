@@ -8,21 +8,16 @@
  * operator reboots it). Then the DC director comes back and the failback returns every branch to
  * HA_DC1. Each act is judged from the simulated world (./story.ts).
  */
+import type { SandboxContext, Scenario } from '../parts.js';
 import type { RunResult } from './dr-machines.js';
-import { startDrStory, storyTimes, type DrStory } from './dr-story.js';
-import type { PartFactory, SandboxContext, Scenario } from '../parts.js';
+import { afterRoleChange, drScenarioPart, electedAndBackedUp, storyTimes, type DrStory } from './dr-story.js';
 
 const NAME = 'director-loss';
 
 async function script(ctx: SandboxContext, s: DrStory): Promise<void> {
   const sim = ctx.simulator!;
   const t = storyTimes(s.config, ctx);
-  const settle = t.holdMs + t.driftMs + 10_000;
-
-  ctx.print('── the lab elects its serving concentrator (HA_DC1) and the daily backup runs at DC');
-  await s.until('HA_DC1 serving', async () => (await s.serving()) === 'HA_DC1', t.holdMs * 3);
-  await s.story.act('the group elected HA_DC1', 'HA_DC1', settle, s.sleep);
-  await s.run('Monday: the daily backup at the ACTIVE site (DC)', 'Backup', { trigger: 'schedule' });
+  await electedAndBackedUp(ctx, s);
 
   ctx.print('── the DC director dies (its concentrators keep running)');
   let started: Promise<RunResult | undefined> | undefined;
@@ -44,61 +39,18 @@ async function script(ctx: SandboxContext, s: DrStory): Promise<void> {
     0,
     s.sleep,
   );
-
   await s.until('the proposed switchover', () => started !== undefined, 10_000);
-  const switchover = await started;
-  await s.story.act(
-    'switchover approved: DR serves; the SSH-onboarded branch keeps the lost DC director until rebooted',
-    (b) => (b.onboardedBy === 'ssh' ? 'HA_DC1' : 'DR'),
-    settle,
-    s.sleep,
-  );
-  s.rebootListed(switchover);
-  await s.story.act('the operator rebooted the listed SSH CPEs: every branch on DR', 'DR', settle, s.sleep);
+  await afterRoleChange(ctx, s, 'switchover approved', await started, 'DR', 'HA_DC1');
 
   ctx.print('── the DC director is back');
   sim.faults.director('DC', { mode: 'ok' });
   await s.until('DIRECTOR_LOST cleared', async () => !(await s.directorLost('DC')), t.lostMs + 10_000);
   const failback = await s.run('Operator: failback', 'FailbackDrToDc', { reason: 'DC director restored' });
-  await s.story.act(
-    'failback: HA_DC1 serves; the rebooted SSH branch follows the DR director until rebooted again',
-    (b) => (b.onboardedBy === 'ssh' ? 'DR' : 'HA_DC1'),
-    settle,
-    s.sleep,
-  );
-  s.rebootListed(failback);
-  await s.story.act(
-    'the operator rebooted the listed SSH CPEs: every branch on HA_DC1',
-    'HA_DC1',
-    settle,
-    s.sleep,
-  );
-  s.story.finish(NAME);
+  await afterRoleChange(ctx, s, 'failback', failback, 'HA_DC1', 'DR');
 }
 
 /** The `director-loss` scenario part. */
-export const directorLossPart: PartFactory = () => {
-  let story: DrStory | undefined;
-  let running: Promise<void> | undefined;
-  return {
-    name: `scenario ${NAME}`,
-    async start(ctx) {
-      story = await startDrStory(ctx, NAME);
-    },
-    running(ctx) {
-      if (!story) return;
-      const s = story;
-      running = script(ctx, s).catch((error: unknown) => {
-        s.story.fail(`the script failed: ${String(error)}`);
-        s.story.finish(NAME);
-      });
-    },
-    async stop() {
-      await running;
-      await story?.close();
-    },
-  };
-};
+export const directorLossPart = drScenarioPart(NAME, script);
 
 /** The registry entry. */
 export const directorLossScenario: Scenario = {

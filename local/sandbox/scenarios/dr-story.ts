@@ -10,7 +10,7 @@ import type { Config } from '../../../shared/config/schema.js';
 import type { SiteName } from '../../../shared/domain/model.js';
 import type { Workflow } from '../../../shared/dr/inputs.js';
 import { createLocalS3Client, startS3Emulator, type S3Emulator } from '../../emulators/s3.js';
-import { abortableSleep, need, type SandboxContext } from '../parts.js';
+import { abortableSleep, need, type PartFactory, type SandboxContext } from '../parts.js';
 import { drDefinitionsFromTemplate, type RunResult } from './dr-machines.js';
 import { createDrWorld, type DrWorld } from './dr-world.js';
 import { Story } from './story.js';
@@ -172,5 +172,79 @@ export function storyTimes(config: Config, ctx: SandboxContext) {
     drainMs: config.dr.drainAfterSec * s,
     /** The drift reconcile's period in the sandbox (5 minutes scaled). */
     driftMs: (300 * s) / ctx.options.timeScale,
+  };
+}
+
+/** The common start of both stories: the lab elects HA_DC1, then the daily backup runs at DC. */
+export async function electedAndBackedUp(ctx: SandboxContext, s: DrStory): Promise<void> {
+  const t = storyTimes(s.config, ctx);
+  ctx.print('── the lab elects its serving concentrator (HA_DC1) before anything is lost');
+  await s.until('HA_DC1 serving', async () => (await s.serving()) === 'HA_DC1', t.holdMs * 3);
+  await s.story.act('the group elected HA_DC1', 'HA_DC1', settleMs(ctx, s), s.sleep);
+  await s.run('Monday: the daily backup at the ACTIVE site (DC)', 'Backup', { trigger: 'schedule' });
+}
+
+/**
+ * The acts after a role change to `site` (its serving concentrator `to`, the old one `from`):
+ * the provisioning-onboarded branch follows at once, the SSH-onboarded one keeps the old director
+ * until the operator reboots the CPEs the workflow listed; then every branch is on `to`.
+ */
+export async function afterRoleChange(
+  ctx: SandboxContext,
+  s: DrStory,
+  what: string,
+  result: RunResult | undefined,
+  to: string,
+  from: string,
+): Promise<void> {
+  await s.story.act(
+    `${what}: ${to} serves; the SSH-onboarded branch follows the old director until rebooted`,
+    (b) => (b.onboardedBy === 'ssh' ? from : to),
+    settleMs(ctx, s),
+    s.sleep,
+  );
+  s.rebootListed(result);
+  await s.story.act(
+    `the operator rebooted the listed SSH CPEs: every branch on ${to}`,
+    to,
+    settleMs(ctx, s),
+    s.sleep,
+  );
+}
+
+/** How long an act may take to settle: a hold, a drift pass, and a margin. */
+function settleMs(ctx: SandboxContext, s: DrStory): number {
+  const t = storyTimes(s.config, ctx);
+  return t.holdMs + t.driftMs + 10_000;
+}
+
+/** A scenario part that runs `script` on a {@link DrStory} once the sandbox is running. */
+export function drScenarioPart(
+  name: string,
+  script: (ctx: SandboxContext, s: DrStory) => Promise<void>,
+): PartFactory {
+  return () => {
+    let story: DrStory | undefined;
+    let running: Promise<void> | undefined;
+    return {
+      name: `scenario ${name}`,
+      async start(ctx) {
+        story = await startDrStory(ctx, name);
+      },
+      running(ctx) {
+        if (!story) return;
+        const s = story;
+        running = script(ctx, s)
+          .then(() => s.story.finish(name))
+          .catch((error: unknown) => {
+            s.story.fail(`the script failed: ${String(error)}`);
+            s.story.finish(name);
+          });
+      },
+      async stop() {
+        await running;
+        await story?.close();
+      },
+    };
   };
 }

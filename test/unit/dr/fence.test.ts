@@ -218,6 +218,11 @@ describe('setSiteRoles after the fence', () => {
   });
 });
 
+/** The switchover's Compensate step (target DR, old site DC) with the execution's state. */
+function compensateSwitchover(w: ReturnType<typeof world>, state: Record<string, unknown>) {
+  return w.tasks.compensate({ ...w.base, task: 'compensate', target: 'DR', oldSite: 'DC', state });
+}
+
 describe('compensate after the fence', () => {
   it('the roles did not change: the would-be ACTIVE director back to PASSIVE first, then the fenced one ACTIVE again', async () => {
     const w = world();
@@ -229,13 +234,7 @@ describe('compensate after the fence', () => {
       w.tasks.setSiteRoles({ ...w.base, task: 'setSiteRoles', active: 'DR', fence }),
     ).rejects.toThrow(ConcurrentUpdateError);
 
-    const result = await w.tasks.compensate({
-      ...w.base,
-      task: 'compensate',
-      target: 'DR',
-      oldSite: 'DC',
-      state: { fence },
-    });
+    const result = await compensateSwitchover(w, { fence });
 
     expect(result).toEqual({
       rolesChanged: false,
@@ -255,13 +254,7 @@ describe('compensate after the fence', () => {
     await w.repo.setSiteRoles({ DC: 'PASSIVE' });
     expect(await w.repo.getSiteRoles()).toEqual({ DC: 'PASSIVE', DR: 'PASSIVE' });
 
-    const result = await w.tasks.compensate({
-      ...w.base,
-      task: 'compensate',
-      target: 'DR',
-      oldSite: 'DC',
-      state: { fence },
-    });
+    const result = await compensateSwitchover(w, { fence });
 
     expect(result).toMatchObject({ rolesChanged: false, directors: { DR: 'PASSIVE', DC: 'ACTIVE' } });
     expect(await w.repo.getSiteRoles()).toEqual({ DC: 'ACTIVE', DR: 'PASSIVE' });
