@@ -16,7 +16,8 @@
  *
  * Fault API: per-network loss to a hub, injected batch failures, injected 5xx, direct tag edits.
  * The simulated tunnel of a network follows its one `_up` tag (see shared/domain/meraki-tags.ts).
- * Binds 127.0.0.1 on a free port unless told one.
+ * Binds 127.0.0.1 on a free port unless told one; with `listen: false` it opens no socket and is
+ * driven through {@link MerakiSimulator.dispatch} (the whole-system checker, on its virtual clock).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -71,6 +72,29 @@ export interface MerakiSimulatorOptions {
   logBodies?: boolean;
   /** Keep at most this many log entries (oldest dropped). @default 200000 */
   maxLog?: number;
+  /** Open the HTTP server; `false`: no socket, calls go through `dispatch()`. @default true */
+  listen?: boolean;
+  /** Monotonic ms of the rate limiter. @default performance.now */
+  monotonicNow?: () => number;
+  /** Run `fn` after `ms` (asynchronous batch completion). @default setTimeout */
+  setTimer?: (ms: number, fn: () => void) => void;
+}
+
+/** One request handed to {@link MerakiSimulator.dispatch} (what the socket would have carried). */
+export interface MerakiDispatchRequest {
+  method: string;
+  url: URL;
+  /** Lower-case header names. */
+  headers: Record<string, string>;
+  /** The raw request body ('' when none). */
+  body?: string;
+}
+
+/** What {@link MerakiSimulator.dispatch} answers: what the socket would have carried back. */
+export interface MerakiDispatchResponse {
+  status: number;
+  headers: Record<string, string>;
+  text: string;
 }
 
 /** One request and its response, as the simulator saw them. */
@@ -110,8 +134,10 @@ export interface SimStats {
 
 /** A running simulator. */
 export interface MerakiSimulator {
-  /** Base URL, e.g. `http://127.0.0.1:41234/api/v1`. */
+  /** Base URL, e.g. `http://127.0.0.1:41234/api/v1` (`http://meraki.sim/api/v1` without a socket). */
   readonly baseUrl: string;
+  /** Answer one request in-process, exactly as over HTTP (no socket, no real time). */
+  dispatch(req: MerakiDispatchRequest): Promise<MerakiDispatchResponse>;
   readonly port: number;
   /** The first valid API key. */
   readonly apiKey: string;
@@ -192,6 +218,16 @@ export async function createMerakiSimulator(options: MerakiSimulatorOptions): Pr
   const delayMs = options.batchCompletionDelayMs ?? 0;
   const logBodies = options.logBodies ?? true;
   const maxLog = options.maxLog ?? 200_000;
+  const monotonic = options.monotonicNow ?? (() => performance.now());
+  const setTimer =
+    options.setTimer ??
+    ((ms: number, fn: () => void) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        fn();
+      }, ms);
+      timers.add(timer);
+    });
 
   const orgs = new Map<string, OrgState>();
   const networkOrg = new Map<string, OrgState>();
@@ -206,7 +242,7 @@ export async function createMerakiSimulator(options: MerakiSimulatorOptions): Pr
       byId: new Map(copy.networks.map((n) => [n.id, n])),
       order: copy.networks.map((n) => n.id),
       tokens: rate ? rate.burst : 0,
-      last: performance.now(),
+      last: monotonic(),
       batches: new Map(),
     };
     orgs.set(org.id, state);
@@ -236,7 +272,7 @@ export async function createMerakiSimulator(options: MerakiSimulatorOptions): Pr
 
   function takeToken(state: OrgState): number | undefined {
     if (!rate) return undefined;
-    const t = performance.now();
+    const t = monotonic();
     state.tokens = Math.min(rate.burst, state.tokens + ((t - state.last) * rate.requestsPerSecond) / 1000);
     state.last = t;
     if (state.tokens >= 1) {
@@ -459,19 +495,14 @@ export async function createMerakiSimulator(options: MerakiSimulatorOptions): Pr
     state.batches.set(b.id, b);
     stats.batchesCreated += 1;
     if (confirmed && (synchronous || delayMs <= 0)) complete(state, b);
-    else if (confirmed) {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        complete(state, b);
-      }, delayMs);
-      timers.add(timer);
-    }
+    else if (confirmed) setTimer(delayMs, () => complete(state, b));
     return b;
   }
 
-  function authorize(req: IncomingMessage, state: OrgState | undefined): void {
+  function authorize(req: Exchange, state: OrgState | undefined): void {
     const header = req.headers['x-cisco-meraki-api-key'];
-    const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const auth = req.headers.authorization;
+    const bearer = /^Bearer\s+(.+)$/i.exec(typeof auth === 'string' ? auth : '')?.[1];
     const key = (typeof header === 'string' ? header : undefined) ?? bearer;
     if (!key || !apiKeys.includes(key)) throw new HttpError(401, ['Invalid API key']);
     if (state?.org.apiKeys && !state.org.apiKeys.includes(key)) {
@@ -489,7 +520,7 @@ export async function createMerakiSimulator(options: MerakiSimulatorOptions): Pr
   }
 
   async function route(
-    req: IncomingMessage,
+    req: Exchange,
     path: string,
     query: URLSearchParams,
     body: unknown,
@@ -555,14 +586,23 @@ export async function createMerakiSimulator(options: MerakiSimulatorOptions): Pr
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
-    const path = url.pathname.replace(/^\/api\/v1(?=\/)/, '');
     const raw = await readBody(req);
+    const r = await exchange({ method: req.method ?? 'GET', headers: req.headers, url, raw });
+    res.writeHead(r.status, { ...r.headers, 'content-length': Buffer.byteLength(r.text) });
+    res.end(r.text);
+  }
+
+  /** One request, socket or not: route it, count and log it, and build the answer. */
+  async function exchange(req: Exchange & { url: URL; raw: string }): Promise<MerakiDispatchResponse> {
+    const url = req.url;
+    const path = url.pathname.replace(/^\/api\/v1(?=\/)/, '');
+    const raw = req.raw;
     const entry: LoggedExchange = {
       at: Date.now(),
       method: req.method ?? 'GET',
       path,
       query: queryObject(url.searchParams),
-      headers: redactHeaders(req),
+      headers: redactHeaders(req.headers),
       status: 0,
       responseHeaders: {},
     };
@@ -609,10 +649,10 @@ export async function createMerakiSimulator(options: MerakiSimulatorOptions): Pr
     if (logBodies) entry.responseBody = payload;
     log.push(entry);
     if (log.length > maxLog) log.splice(0, log.length - maxLog);
-    res.writeHead(status, { ...all, 'content-length': Buffer.byteLength(text) });
-    res.end(text);
+    return { status, headers: all, text };
   }
 
+  const listening = options.listen ?? true;
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       res.writeHead(500, { 'content-type': 'application/json' });
@@ -620,11 +660,13 @@ export async function createMerakiSimulator(options: MerakiSimulatorOptions): Pr
     });
   });
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  if (listening) {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, host, () => resolve());
+    });
+  }
+  const port = listening ? (server.address() as AddressInfo).port : 0;
 
   const findNetwork = (networkId: string): { state: OrgState; network: SimNetwork } => {
     const state = networkOrg.get(networkId);
@@ -635,12 +677,15 @@ export async function createMerakiSimulator(options: MerakiSimulatorOptions): Pr
   };
 
   return {
-    baseUrl: `http://${host}:${port}/api/v1`,
+    baseUrl: listening ? `http://${host}:${port}/api/v1` : 'http://meraki.sim/api/v1',
     port,
     apiKey: apiKeys[0] as string,
+    dispatch: (req) =>
+      exchange({ method: req.method, headers: req.headers, url: req.url, raw: req.body ?? '' }),
     async close() {
       for (const t of timers) clearTimeout(t);
       timers.clear();
+      if (!listening) return;
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
@@ -675,7 +720,7 @@ export async function createMerakiSimulator(options: MerakiSimulatorOptions): Pr
       rate = next;
       for (const state of orgs.values()) {
         state.tokens = next ? next.burst : 0;
-        state.last = performance.now();
+        state.last = monotonic();
       }
     },
     failRequests(spec) {
@@ -725,9 +770,15 @@ function queryObject(params: URLSearchParams): Record<string, string | string[]>
   return out;
 }
 
-function redactHeaders(req: IncomingMessage): Record<string, string> {
+/** A request as routing needs it (IncomingMessage or a dispatched one). */
+interface Exchange {
+  method?: string | undefined;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+function redactHeaders(headers: Exchange['headers']): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) {
+  for (const [k, v] of Object.entries(headers)) {
     if (v === undefined) continue;
     const secret = k === 'authorization' || k === 'x-cisco-meraki-api-key';
     out[k] = secret ? '<redacted>' : Array.isArray(v) ? v.join(', ') : v;
