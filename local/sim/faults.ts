@@ -29,7 +29,30 @@ export type Fault =
       verb: 'dr';
       workflow: 'SwitchoverDcToDr' | 'FailbackDrToDc';
       mode: 'planned' | 'unplanned';
-    };
+    }
+  /**
+   * Meraki worlds (./meraki-world.ts): loss (null: no data) on the path from a network (`*`:
+   * every network of the organization, i.e. the hub down) to a hub; that path flapping between
+   * 100 % and clean; the Dashboard answering 5xx, 429 or refusing connections for `forMs`.
+   */
+  | {
+      at: number;
+      verb: 'path-loss';
+      organizationId: string;
+      networkId: string;
+      hub: string;
+      pct: number | null;
+    }
+  | {
+      at: number;
+      verb: 'path-oscillate';
+      organizationId: string;
+      networkId: string;
+      hub: string;
+      periodMs: number;
+      times: number;
+    }
+  | { at: number; verb: 'dashboard'; mode: 'error5xx' | 'tooMany' | 'down'; forMs: number };
 
 /** Rates of one schedule (TigerBeetle's options swarm: some off, some high). */
 export interface Swarm {
@@ -235,6 +258,10 @@ export function applyFault(
     case 'restore-table':
     case 'dr':
       return; // the store's and the DR workflows', not the world's: the schedule applies them
+    case 'path-loss':
+    case 'path-oscillate':
+    case 'dashboard':
+      return; // Meraki worlds apply their own (./meraki-world.ts)
   }
 }
 
@@ -273,5 +300,11 @@ export function describeFault(f: Fault): string {
       return `site ${f.site} lost for ${f.forMs / 1000} s (director down${f.power ? ', power off' : ''})`;
     case 'dr':
       return `start ${f.workflow} (${f.mode})`;
+    case 'path-loss':
+      return `loss ${f.networkId === '*' ? `every network of ${f.organizationId}` : f.networkId} → ${f.hub} ${f.pct ?? 'no data'}`;
+    case 'path-oscillate':
+      return `oscillate ${f.networkId === '*' ? `every network of ${f.organizationId}` : f.networkId} → ${f.hub} every ${f.periodMs / 1000} s ×${f.times}`;
+    case 'dashboard':
+      return `dashboard ${f.mode} for ${f.forMs / 1000} s`;
   }
 }

@@ -26,10 +26,22 @@
  * | F2  | no actor fails with an unnamed error (TypeError, …): named errors are outcomes |
  */
 import type { SiteName, SiteRole } from '../../shared/domain/model.js';
-import type { SimWorld } from '../simulator/zwan/world.js';
 import type { TableChange } from '../../shared/store/memory-table.js';
 import type { AppliedAction, TransportLog } from './transport.js';
 import type { Actor } from './scheduler.js';
+
+/**
+ * What the checks read of the world: a zWAN SimWorld, or a Meraki world's view (./meraki-world.ts:
+ * a branch is a network, a candidate the path to a hub, its HA role what the network's tags say).
+ */
+export interface CheckedWorld {
+  /** The candidate a branch's tunnels are on now. */
+  currentTarget(branchId: string): string | undefined;
+  cpes: { get(id: string): { site?: SiteName | undefined; haRole?: string | undefined } | undefined };
+  sites: Record<SiteName, { mode: string }>;
+  /** S3 also asks every candidate but the serving one to hold the HA role PASSIVE (Meraki: `_down` tags). */
+  othersPassive?: boolean;
+}
 
 /** A broken invariant. */
 export interface Violation {
@@ -140,7 +152,7 @@ export class Invariants {
 
   constructor(
     private readonly shapes: Map<string, GroupShape>,
-    private readonly world: SimWorld,
+    private readonly world: CheckedWorld,
     private readonly settings: InvariantSettings,
     private readonly clock: () => number,
     private readonly start: number,
@@ -374,6 +386,22 @@ export class Invariants {
       );
   }
 
+  /**
+   * S1 as Meraki can be held to it (a tag swap carries no epoch; a later issue fences them):
+   * once the fan-out of the group's newest stored epoch has completed, no tag swap moves the
+   * network off that fan-out's hub while the epoch is still the stored one.
+   */
+  onUnfencedWrite(groupKey: string, branchId: string): void {
+    const done = this.converged.get(groupKey);
+    if (!done || this.groups.get(groupKey)?.epoch !== done.epoch) return;
+    const on = this.world.currentTarget(branchId);
+    if (on !== done.servingId)
+      this.fail(
+        'S1',
+        `${groupKey} (Meraki, unfenced): a tag swap moved ${branchId} onto ${on ?? 'no hub'} after the epoch-${done.epoch} fan-out onto ${done.servingId} had completed`,
+      );
+  }
+
   /** S3a: a fan-out that reports success left every branch on its target (its epoch still stored). */
   onFanOutDone(
     groupKey: string,
@@ -556,6 +584,14 @@ export class Invariants {
       const active = shape.candidates.filter((c) => this.world.cpes.get(c)?.haRole === 'ACTIVE');
       if (active.length !== 1 || active[0] !== expected)
         this.fail('S3', `${shape.key}: HA role ACTIVE on [${active.join(', ')}], expected only ${expected}`);
+      const notPassive = shape.candidates.filter(
+        (c) => c !== expected && this.world.cpes.get(c)?.haRole !== 'PASSIVE',
+      );
+      if (this.world.othersPassive && notPassive.length > 0)
+        this.fail(
+          'S3',
+          `${shape.key}: [${notPassive.join(', ')}] not PASSIVE (tags), expected only ${expected} up`,
+        );
       if (g?.outbox && g.outbox.length > 0)
         this.fail('S5', `${shape.key}: a notice is still in the outbox at the end`);
     }

@@ -53,6 +53,15 @@ import { randomTopology } from './topology.js';
 import type { TopologyInput } from '../simulator/topology.js';
 import { newTransportLog, simTransport, type AppliedAction } from './transport.js';
 import type { SimWorld } from '../simulator/zwan/world.js';
+import { merakiSiteDirectors } from '../../shared/meraki/pipeline.js';
+import {
+  createMerakiWorld,
+  drawMerakiFaults,
+  drawsMeraki,
+  merakiShapes,
+  randomMerakiTopology,
+  type MerakiTopology,
+} from './meraki-world.js';
 
 /** Options of {@link runSchedule}. */
 export interface ScheduleOptions {
@@ -81,6 +90,11 @@ export interface ScheduleOptions {
     sched: SimScheduler,
     hooks: FeedTableOptions,
   ) => Promise<VersionedTable & { onChange(l: TableChangeListener): unknown }>;
+  /**
+   * A Meraki world (./meraki-world.ts): `true` draws one, a topology is used as is, `false` keeps
+   * zWAN. @default drawn from the seed (about one in five) unless `topology` is given
+   */
+  meraki?: boolean | MerakiTopology;
   /** Told of every director write as it lands, with the world (measurements). */
   onApplied?: (action: AppliedAction, world: SimWorld, now: number) => void;
 }
@@ -98,6 +112,8 @@ export interface ScriptedConsoleOp {
 /** What one schedule did and found. */
 export interface ScheduleReport {
   seed: number;
+  /** The world's director: zWAN directors per site, or the Meraki Dashboard. */
+  kind: 'zwan' | 'meraki';
   /** Virtual epoch ms of the schedule's start (fault times are relative to it). */
   startedAt: number;
   violations: Violation[];
@@ -131,6 +147,13 @@ export interface ScheduleReport {
 
 /** The checker's health cadence (short, so a schedule is minutes of virtual time). */
 const CADENCE: Cadence = { holdSec: 60, sampleIntervalSec: 10, samplesPerRun: 6 };
+/**
+ * A Meraki world's cadence: the series is per minute, one loss call per run; a hold of three
+ * clean minutes; `maxSampleGapSec` 90 (one point a minute). Its points come 2 minutes late.
+ */
+const MERAKI_CADENCE: Cadence = { holdSec: 180, sampleIntervalSec: 60, samplesPerRun: 1 };
+const MERAKI_MAX_GAP_SEC = 90;
+const MERAKI_LAG_MS = 120_000;
 
 /** Hold and sampling of a schedule's health check. */
 export interface Cadence {
@@ -170,25 +193,41 @@ function isNamedOutcome(e: unknown): boolean {
   return e instanceof Error && /Error$/.test(e.name) && !BUILT_IN_ERRORS.has(e.name);
 }
 
-function checkerConfig(tenants: string[], cadence: Cadence, concurrency: number): Config {
+function checkerConfig(
+  tenants: string[],
+  cadence: Cadence,
+  concurrency: number,
+  meraki?: { baseUrl: string; topology: MerakiTopology },
+): Config {
   return parseConfig(
     {
       env: 'checker',
       region: 'eu-west-1',
-      director: {
-        kind: 'zwan',
-        sites: {
-          DC: { baseUrl: 'http://127.0.0.1/sites/DC/api/v1', managementUrl: 'https://dc.example.net' },
-          DR: { baseUrl: 'http://127.0.0.1/sites/DR/api/v1', managementUrl: 'https://dr.example.net' },
-        },
-        secretName: 'checker',
-        tenants,
-      },
+      director: meraki
+        ? {
+            kind: 'meraki',
+            baseUrl: meraki.baseUrl,
+            secretName: 'checker',
+            organizations: meraki.topology.organizations.map((o) => ({
+              id: o.id,
+              hubs: o.hubs.map((h) => ({ name: h.name, tagPrefix: h.tagPrefix, trackedIp: h.trackedIp })),
+            })),
+          }
+        : {
+            kind: 'zwan',
+            sites: {
+              DC: { baseUrl: 'http://127.0.0.1/sites/DC/api/v1', managementUrl: 'https://dc.example.net' },
+              DR: { baseUrl: 'http://127.0.0.1/sites/DR/api/v1', managementUrl: 'https://dr.example.net' },
+            },
+            secretName: 'checker',
+            tenants,
+          },
       health: {
         recoverAfterSec: cadence.holdSec,
         sampleIntervalSec: cadence.sampleIntervalSec,
         samplesPerRun: cadence.samplesPerRun,
         failAfter: 3,
+        ...(meraki ? { maxSampleGapSec: MERAKI_MAX_GAP_SEC } : {}),
       },
       repoint: { concurrency, requestsPerSecond: 50, timeoutMs: 2_000, retries: 2 },
       reconcile: { schedule: 'rate(1 minute)' },
@@ -212,12 +251,25 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   const runtime = sched.runtime();
   const clock = { now: () => sched.now, sleep: (ms: number) => sched.sleep(ms) };
 
-  const drawn = randomTopology(topoRng, {
-    maxGroups: options.maxGroups ?? 20,
-    maxBranches: options.maxBranches ?? 50,
-  });
-  const topology = options.topology ?? drawn;
-  const swarm: Swarm = { ...drawSwarm(swarmRng), ...options.swarm };
+  // A Meraki world (its own draw, so the zWAN seeds' worlds are what they were), or zWAN.
+  const mt: MerakiTopology | undefined =
+    options.meraki === true || (options.meraki === undefined && !options.topology && drawsMeraki(seed))
+      ? randomMerakiTopology(topoRng)
+      : options.meraki || undefined;
+  const topology: TopologyInput = mt
+    ? // No zWAN world to speak of (the DR parts below are never started in a Meraki world).
+      {
+        name: 'checker-meraki',
+        tenants: [{ id: 'none', name: 'none' }],
+        sites: { DC: { role: 'ACTIVE' }, DR: { role: 'PASSIVE' } },
+        cpes: [],
+      }
+    : (options.topology ??
+      randomTopology(topoRng, {
+        maxGroups: options.maxGroups ?? 20,
+        maxBranches: options.maxBranches ?? 50,
+      }));
+  const swarm: Swarm = { ...drawSwarm(swarmRng), ...(mt ? { autoSwitchover: false } : {}), ...options.swarm };
   const sim = await createZwanSimulator({
     topology,
     listen: false,
@@ -226,7 +278,8 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     maxLoggedRequests: 100,
   });
   const world = sim.world;
-  const shapes = new Map<string, GroupShape>();
+  const mw = mt ? await createMerakiWorld(mt, sched) : undefined;
+  const shapes = mt ? merakiShapes(mt) : new Map<string, GroupShape>();
   for (const c of topology.cpes) {
     const key = `${c.tenantId}#${c.metadata.HA_NAME}`;
     let s = shapes.get(key);
@@ -248,12 +301,15 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   );
   for (const s of shapes.values()) s.candidates.sort((a, b) => (slotOf.get(a) ?? 9) - (slotOf.get(b) ?? 9));
   const concentrators = [...shapes.values()].flatMap((s) => s.candidates);
-  const faults = options.faults ?? drawFaults(faultRng, concentrators, swarm);
-  const cadence = options.cadence ?? CADENCE;
+  const faults =
+    options.faults ??
+    (mt ? drawMerakiFaults(faultRng, mt, swarm) : drawFaults(faultRng, concentrators, swarm));
+  const cadence = options.cadence ?? (mt ? MERAKI_CADENCE : CADENCE);
   const config = checkerConfig(
     topology.tenants.map((t) => t.id),
     cadence,
     options.repointConcurrency ?? 8,
+    mw && mt ? { baseUrl: mw.sim.baseUrl, topology: mt } : undefined,
   );
   const transportLog = newTransportLog();
 
@@ -279,11 +335,11 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
 
   const inv = new Invariants(
     shapes,
-    world,
+    mw ? mw.view : world,
     {
       holdMs: cadence.holdSec * 1000,
       sampleIntervalMs: cadence.sampleIntervalSec * 1000,
-      maxGapMs: 2 * cadence.sampleIntervalSec * 1000,
+      maxGapMs: mw ? MERAKI_MAX_GAP_SEC * 1000 : 2 * cadence.sampleIntervalSec * 1000,
       healthPeriodMs: HEALTH_PERIOD_MS,
       driftPeriodMs: DRIFT_PERIOD_MS,
     },
@@ -343,6 +399,12 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     stream.offer(change);
   });
   const repo = new StateRepository(table, runtime, { auditTtlDays: 90 });
+  // Meraki: every tag change that moves a network's tunnel, as it lands (S1 as Meraki holds it).
+  mw?.sim.onTunnelChange((c) => {
+    const org = mw.sim.network(c.networkId)?.organizationId;
+    note(`meraki ${c.networkId}: tunnel ${c.from ?? '-'} → ${c.to ?? '-'}`);
+    if (org) inv.onUnfencedWrite(`${org}#${c.networkId}`, c.networkId);
+  });
   const idempotency = new MemoryIdempotencyLayer(() => sched.sleep(storeRng.int(1, 6)));
 
   // --- Directors and containers ----------------------------------------------------------------
@@ -373,7 +435,28 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
       retries: config.repoint.retries,
       concurrency: config.repoint.concurrency,
     });
-  const directorsFor = (): DirectorSet => ({ DC: zwanFor('DC'), DR: zwanFor('DR') });
+  // Meraki: the real pipeline director (the Dashboard as DC) over the in-process Dashboard; its
+  // own rate-limit buckets per container (a Lambda container is a process).
+  const merakiFor = (w: NonNullable<typeof mw>): DirectorSet =>
+    merakiSiteDirectors(config, {
+      apiKey: async () => w.sim.apiKey,
+      fetch: w.fetch({
+        rng: netRng,
+        faults: () =>
+          faultsOn
+            ? swarm.transport
+            : { ...swarm.transport, refused: 0, error5xx: 0, tooMany: 0, lostAnswer: 0, lateAnswer: 0 },
+        log: transportLog,
+        timeoutMs: config.repoint.timeoutMs,
+        lossThresholdPct: config.health.lossThresholdPct,
+      }),
+      clock,
+      random: () => netRng.float(),
+      buckets: new Map(),
+      timeoutMs: config.repoint.timeoutMs,
+      retries: config.repoint.retries,
+    });
+  const directorsFor = (): DirectorSet => (mw ? merakiFor(mw) : { DC: zwanFor('DC'), DR: zwanFor('DR') });
   const publisher = {
     async publish(n: Notice) {
       await sched.sleep(storeRng.int(1, 20));
@@ -489,7 +572,8 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     },
     log: silent,
     // Not with a table restore in the schedule (see drawFaults: restores and DR are kept apart).
-    autoSwitchover: swarm.autoSwitchover && !faults.some((f) => f.verb === 'restore-table'),
+    // Meraki has no DR director: never.
+    autoSwitchover: !mw && swarm.autoSwitchover && !faults.some((f) => f.verb === 'restore-table'),
     starter: {
       async start(name, input) {
         if (faultsOn) startDr('SwitchoverDcToDr', name, input);
@@ -591,7 +675,9 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
 
   // --- DR workflows ------------------------------------------------------------------------------
   const drNotices: DrNotice[] = [];
-  const settings = drSettings(config, 'checker-backups');
+  // DR workflows need zWAN directors: a Meraki world never starts one (the settings are read lazily).
+  let drSettingsCache: ReturnType<typeof drSettings> | undefined;
+  const settings = () => (drSettingsCache ??= drSettings(config, 'checker-backups'));
   const drInvoke = (stateName: string, fn: (tasks: ReturnType<typeof createDrTasks>) => Promise<unknown>) =>
     invoke(`dr ${stateName}`, DR_TIMEOUT_MS, () => {
       // A cold DR function per invocation, over the schedule's store and directors.
@@ -609,7 +695,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
           metrics: { put() {} },
           log: silent,
           now: () => sched.now,
-          settings,
+          settings: settings(),
         }),
       );
     });
@@ -663,7 +749,14 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
 
   // --- The schedule ----------------------------------------------------------------------------
   // S3: within one hold plus one drift period of the heal (plus a health run and a margin).
-  const endAt = healAt + cadence.holdSec * 1000 + DRIFT_PERIOD_MS + HEALTH_PERIOD_MS + 30_000;
+  // Meraki: the heal shows in the series 2 minutes late, from the next whole minute.
+  const endAt =
+    healAt +
+    cadence.holdSec * 1000 +
+    DRIFT_PERIOD_MS +
+    HEALTH_PERIOD_MS +
+    30_000 +
+    (mw ? MERAKI_LAG_MS + 60_000 : 0);
   // A point-in-time restore: the table as it was at `fromAt`, put back at `at` (memory table only).
   for (const f of faults) {
     if (f.verb !== 'restore-table' || !(table instanceof MemoryTable)) continue;
@@ -687,7 +780,9 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     sched.at(f.at, () => {
       if (!faultsOn) return;
       note(`fault: ${describeFault(f)}`);
-      applyFault(world, f, (ms, fn) => sched.at(ms, () => faultsOn && fn()), faultRng);
+      const later = (ms: number, fn: () => void) => sched.at(ms, () => faultsOn && fn());
+      if (mw) mw.apply(f, later);
+      else applyFault(world, f, later, faultRng);
     });
   }
   for (const c of options.console ?? []) {
@@ -698,7 +793,8 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   for (let i = 0; i < swarm.consoleOps; i++) sched.at(actRng.int(0, swarm.faultPhaseMs), consoleOp);
   sched.at(swarm.faultPhaseMs, () => {
     faultsOn = false;
-    healWorld(world);
+    if (mw) mw.heal();
+    else healWorld(world);
     note('heal: every fault cleared');
     for (const g of groupList) {
       if (inv.operated.has(g.key)) void consoleCall(g, 'unpin');
@@ -742,6 +838,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   stats.s6Excused = Object.fromEntries(inv.s6Excuses);
   return {
     seed,
+    kind: mw ? 'meraki' : 'zwan',
     startedAt: start,
     violations: inv.violations,
     steps: sched.steps,
