@@ -206,6 +206,46 @@ describe('the whole-system checker', () => {
     expect(r.stats.s6Checked).toBe(4);
   });
 
+  it('Meraki: the primary hub lost → the network fails over to the backup, fails back after the hold; its tags converge, one FAILOVER and one FAILBACK notice', async () => {
+    const hubs = [
+      { name: 'london', tagPrefix: 'london', trackedIp: '198.51.100.1' },
+      { name: 'paris', tagPrefix: 'paris', trackedIp: '198.51.100.2' },
+    ];
+    const meraki = {
+      organizations: [
+        {
+          id: 'org1',
+          hubs,
+          networks: [
+            { id: 'N_1', name: 'Branch 1', tags: ['branch', 'london_primary_up', 'paris_backup_down'] },
+          ],
+        },
+      ],
+    };
+    const loss = (at: number, pct: number): Fault => ({
+      at,
+      verb: 'path-loss',
+      organizationId: 'org1',
+      networkId: '*',
+      hub: 'london',
+      pct,
+    });
+    const r = await runSchedule(41, {
+      meraki,
+      swarm: { ...calm, faultPhaseMs: 300_000 },
+      faults: [loss(10_000, 100), loss(250_000, 0)],
+      traceLines: 2_000,
+    });
+    expect(summary(r)).toEqual([]);
+    expect(r.kind).toBe('meraki');
+    const notices = r.trace
+      .filter((l) => /notice (FAILOVER|FAILBACK) org1#N_1/.test(l))
+      .map((l) => l.split(' ')[2]);
+    expect(notices).toEqual(['FAILOVER', 'FAILBACK']);
+    const tunnel = r.trace.filter((l) => /meraki N_1: tunnel/.test(l)).map((l) => l.replace(/^\S+ /, ''));
+    expect(tunnel).toEqual(['meraki N_1: tunnel london → paris', 'meraki N_1: tunnel paris → london']);
+  });
+
   it('random schedules: no invariant broken', async () => {
     const from = Number(process.env.CHECK_FROM ?? 1);
     const count = Number(process.env.CHECK_SCHEDULES ?? 200);
