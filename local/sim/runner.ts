@@ -47,7 +47,9 @@ export function parseCheckArgs(argv: readonly string[]): CheckArgs {
 export interface RangeSummary {
   schedules: number;
   violations: number;
-  failingSeeds: { seed: number; invariant: string; message: string }[];
+  failingSeeds: { seed: number; kind: ScheduleReport['kind']; invariant: string; message: string }[];
+  /** Schedules that ran a Meraki world. */
+  meraki: number;
   steps: number;
   seconds: number;
   stepsPerSecond: number;
@@ -60,14 +62,16 @@ export const INVARIANTS = ['S1', 'S2', 'S3a', 'S3', 'S4', 'S5', 'S6', 'F1', 'F2'
 export async function runRange(from: number, count: number, onReport?: (r: ScheduleReport) => void) {
   const failing: RangeSummary['failingSeeds'] = [];
   let steps = 0;
+  let meraki = 0;
   for (let seed = from; seed < from + count; seed++) {
     const r = await runSchedule(seed);
     steps += r.steps;
+    if (r.kind === 'meraki') meraki++;
     const v = r.violations[0];
-    if (v) failing.push({ seed, invariant: v.invariant, message: v.message });
+    if (v) failing.push({ seed, kind: r.kind, invariant: v.invariant, message: v.message });
     onReport?.(r);
   }
-  return { failing, steps };
+  return { failing, steps, meraki };
 }
 
 /** Shrink a failing schedule: drop faults one by one while the same invariant still breaks. */
@@ -89,7 +93,7 @@ export async function shrink(report: ScheduleReport): Promise<ScheduleReport> {
 function printReport(r: ScheduleReport): void {
   const v = r.violations[0];
   console.log(
-    `seed ${r.seed}: ${r.groups} groups, ${r.branches} branches, ${r.faults.length} faults, ${r.steps} steps, ${(r.virtualMs / 1000).toFixed(0)} s virtual; ${r.stats.changes} changes of serving, ${r.stats.invocations} invocations, ${r.stats.crashes} crashed`,
+    `seed ${r.seed} (${r.kind}): ${r.groups} groups, ${r.branches} branches, ${r.faults.length} faults, ${r.steps} steps, ${(r.virtualMs / 1000).toFixed(0)} s virtual; ${r.stats.changes} changes of serving, ${r.stats.invocations} invocations, ${r.stats.crashes} crashed`,
   );
   if (r.dr.length > 0)
     console.log(
@@ -133,11 +137,11 @@ export async function runChecks(argv: readonly string[]): Promise<number> {
   if (args.json) console.log(JSON.stringify(summary));
   else {
     console.log(
-      `world check: ${summary.schedules} schedules (seeds ${args.from}–${args.from + args.schedules - 1}), ${summary.violations} with violations, ${summary.steps} steps in ${summary.seconds.toFixed(1)} s (${Math.round(summary.stepsPerSecond)} steps/s); invariants ${summary.invariants.join(' ')}`,
+      `world check: ${summary.schedules} schedules (seeds ${args.from}–${args.from + args.schedules - 1}; ${summary.meraki} Meraki worlds), ${summary.violations} with violations, ${summary.steps} steps in ${summary.seconds.toFixed(1)} s (${Math.round(summary.stepsPerSecond)} steps/s); invariants ${summary.invariants.join(' ')}`,
     );
     for (const f of summary.failingSeeds.slice(0, 20))
       console.log(
-        `  seed ${f.seed}: ${f.invariant}: ${f.message}\n    replay: npm run check -- world --seed ${f.seed}`,
+        `  seed ${f.seed} (${f.kind}): ${f.invariant}: ${f.message}\n    replay: npm run check -- world --seed ${f.seed}`,
       );
   }
   return summary.violations > 0 ? 1 : 0;
@@ -148,22 +152,25 @@ export async function runParallel(from: number, count: number, workers: number):
   const t0 = performance.now();
   let failing: RangeSummary['failingSeeds'] = [];
   let steps = 0;
+  let meraki = 0;
   if (workers <= 1) {
     const r = await runRange(from, count);
     failing = r.failing;
     steps = r.steps;
+    meraki = r.meraki;
   } else {
     const per = Math.ceil(count / workers);
     const parts = await Promise.all(
       Array.from({ length: workers }, (_, w) => {
         const a = from + w * per;
         const n = Math.max(0, Math.min(per, from + count - a));
-        return n === 0 ? Promise.resolve({ failing: [], steps: 0 }) : child(a, n);
+        return n === 0 ? Promise.resolve({ failing: [], steps: 0, meraki: 0 }) : child(a, n);
       }),
     );
     for (const p of parts) {
       failing.push(...p.failing);
       steps += p.steps;
+      meraki += p.meraki;
     }
   }
   const seconds = (performance.now() - t0) / 1000;
@@ -172,6 +179,7 @@ export async function runParallel(from: number, count: number, workers: number):
     schedules: count,
     violations: failing.length,
     failingSeeds: failing,
+    meraki,
     steps,
     seconds,
     stepsPerSecond: steps / seconds,
@@ -182,13 +190,13 @@ export async function runParallel(from: number, count: number, workers: number):
 function child(
   from: number,
   count: number,
-): Promise<{ failing: RangeSummary['failingSeeds']; steps: number }> {
+): Promise<{ failing: RangeSummary['failingSeeds']; steps: number; meraki: number }> {
   return new Promise((resolve, reject) => {
     const proc = fork(self, ['--worker', String(from), String(count)], {
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    let result: { failing: RangeSummary['failingSeeds']; steps: number } | undefined;
+    let result: { failing: RangeSummary['failingSeeds']; steps: number; meraki: number } | undefined;
     proc.on('message', (m) => (result = m as typeof result));
     proc.on('exit', (code) =>
       result ? resolve(result) : reject(new Error(`checker worker exited with ${code}`)),
