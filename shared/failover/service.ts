@@ -150,6 +150,24 @@ export async function reconcileGroup(
     if (!dryRun && pending.length > 0 && stored && orphaned) {
       if (await flushOutbox(deps, groupKey, stored.epoch, pending, 'left by an earlier run')) pending = [];
     }
+    const blindness = blindnessFrom(deps, directorStates, roles);
+    if (blindness.actingFrozen && !blindness.monitorBlind && !opts.view) {
+      // The director that would list and re-point is recorded unreachable: hold without calling
+      // it (the health check's status write when it answers again wakes every group).
+      return {
+        groupKey,
+        ...(stored?.servingId !== undefined
+          ? { servingId: stored.servingId, previousId: stored.servingId }
+          : {}),
+        epoch: stored?.epoch ?? 0,
+        changed: false,
+        reason: `${blindness.explanation}: serving stays ${stored?.servingId ?? 'none'}`,
+        alarms: [...(stored?.alarms ?? [])].sort(),
+        dryRun,
+        held: true,
+        plan: [],
+      };
+    }
     const view = opts.view ?? (await loadTenantView(deps, tenantId, roles));
     const group = findGroup(view.inventory, groupKey);
     if (!group)
@@ -178,7 +196,6 @@ export async function reconcileGroup(
         plan: [],
       };
     }
-    const blindness = blindnessFrom(deps, directorStates, roles);
     const decision = elect({
       group,
       health,
