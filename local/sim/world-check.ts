@@ -408,6 +408,11 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   const idempotency = new MemoryIdempotencyLayer(() => sched.sleep(storeRng.int(1, 6)));
 
   // --- Directors and containers ----------------------------------------------------------------
+  // The transport's fault rates: the swarm's while faults are on, latency only after the heal.
+  const transportFaults = () =>
+    faultsOn
+      ? swarm.transport
+      : { ...swarm.transport, refused: 0, error5xx: 0, tooMany: 0, lostAnswer: 0, lateAnswer: 0 };
   const zwanFor = (s: SiteName): ZwanDirector =>
     createZwanDirector({
       site: s,
@@ -417,10 +422,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
         sim,
         sched,
         rng: netRng,
-        faults: () =>
-          faultsOn
-            ? swarm.transport
-            : { ...swarm.transport, refused: 0, error5xx: 0, tooMany: 0, lostAnswer: 0, lateAnswer: 0 },
+        faults: transportFaults,
         log: transportLog,
         lossThresholdPct: config.health.lossThresholdPct,
         groupKey: (t, h) => `${t}#${h}`,
@@ -442,10 +444,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
       apiKey: async () => w.sim.apiKey,
       fetch: w.fetch({
         rng: netRng,
-        faults: () =>
-          faultsOn
-            ? swarm.transport
-            : { ...swarm.transport, refused: 0, error5xx: 0, tooMany: 0, lostAnswer: 0, lateAnswer: 0 },
+        faults: transportFaults,
         log: transportLog,
         timeoutMs: config.repoint.timeoutMs,
         lossThresholdPct: config.health.lossThresholdPct,
