@@ -3,6 +3,7 @@
  * CDK app synthesizes, run with aws-local-stepfunctions and the real DR tasks against DynamoDB
  * Local, the S3 emulator and the zWAN simulator. Wait states: 5 ms.
  */
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { buildApp } from '../../../cdk/build.js';
 import { PROJECT_ROOT } from '../../../cdk/constructs/function.js';
 import { loadConfigFile } from '../../../shared/config/load.js';
@@ -132,6 +133,39 @@ describe('DR SwitchoverDcToDr and FailbackDrToDc', () => {
     expect(w.notifier.notices.map((n) => n.kind)).toEqual(['DR_FAILED']);
     expect(await w.repo.getLock()).toBeUndefined();
   });
+
+  it.each([
+    ['missing', 'deleted'],
+    ['corrupt', 'overwritten with other bytes of the same size'],
+  ])(
+    'a %s backup object fails the restore: roles unchanged, DR still holds its own configuration',
+    async (_kind, how) => {
+      const mspKey = (await w.keys('msp/DC/')).find((k) => k.endsWith('msp-config.json'));
+      expect(mspKey).toBeDefined();
+      const drCpesBefore = [...w.sim.world.configs.DR.cpes.keys()].sort();
+      if (how === 'deleted') {
+        await w.s3.send(new DeleteObjectCommand({ Bucket: w.bucket, Key: mspKey }));
+      } else {
+        const body = await (
+          await w.s3.send(new GetObjectCommand({ Bucket: w.bucket, Key: mspKey }))
+        ).Body!.transformToString();
+        await w.s3.send(
+          new PutObjectCommand({ Bucket: w.bucket, Key: mspKey, Body: 'x'.repeat(Buffer.byteLength(body)) }),
+        );
+      }
+      w.sim.world.deleteCpe('BR1', { directors: ['DR'] }); // DR's own configuration differs from DC's
+
+      const r = await w.run('SwitchoverDcToDr', { mode: 'unplanned', reason: 'DC lost' });
+
+      expect(r.error).toBe('RestoreFailedError');
+      expect(await w.repo.getSiteRoles()).toEqual({ DC: 'ACTIVE', DR: 'PASSIVE' });
+      expect(w.sim.world.sites.DR.role).toBe('PASSIVE');
+      expect([...w.sim.world.configs.DR.cpes.keys()].sort()).toEqual(
+        drCpesBefore.filter((id) => id !== 'BR1'),
+      );
+      expect(await w.repo.getLock()).toBeUndefined();
+    },
+  );
 
   it('failback needs DR ACTIVE', async () => {
     const r = await w.run('FailbackDrToDc', { reason: 'DC restored' });
