@@ -22,6 +22,9 @@
  * | S1  | across directors: from the store's role change that makes a site PASSIVE until the one
  * |     | that makes it ACTIVE again, no re-point, HA_STATE or group re-point lands through that
  * |     | site's director |
+ * | S1  | Meraki worlds (tag swaps carry no epoch yet): no tag swap moves a network once the
+ * |     | fan-out of the group's newest stored epoch has completed ({@link Invariants.onUnfencedWrite});
+ * |     | S3 there also asks every hub but the serving one tagged `_down` |
  * | F1  | no stream record reaches the DLQ (every record the checker makes is well-formed) |
  * | F2  | no actor fails with an unnamed error (TypeError, …): named errors are outcomes |
  */

@@ -5,6 +5,9 @@
  * with DynamoDB's conditional semantics, on a virtual clock, every actor interleaved at its
  * await points; invariants checked as the world and the store change (./invariants.ts).
  *
+ * About one seed in five draws a Meraki world instead (./meraki-world.ts): the Dashboard
+ * simulator as the one director, each branch network a group, the same functions and store.
+ *
  * Phases: faults for `faultPhaseMs`, then everything heals (operators' pins are lifted) and the
  * system gets one hold plus one drift period (and a margin of health runs) to converge.
  */
