@@ -751,14 +751,9 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
 
   // --- The schedule ----------------------------------------------------------------------------
   // S3: within one hold plus one drift period of the heal (plus a health run and a margin).
-  // Meraki: the heal shows in the series 2 minutes late, from the next whole minute.
+  // Meraki: the heal shows in the series 2 minutes late (the heal falls on a whole minute, a point).
   const endAt =
-    healAt +
-    cadence.holdSec * 1000 +
-    DRIFT_PERIOD_MS +
-    HEALTH_PERIOD_MS +
-    30_000 +
-    (mw ? MERAKI_LAG_MS + 60_000 : 0);
+    healAt + cadence.holdSec * 1000 + DRIFT_PERIOD_MS + HEALTH_PERIOD_MS + 30_000 + (mw ? MERAKI_LAG_MS : 0);
   // A point-in-time restore: the table as it was at `fromAt`, put back at `at` (memory table only).
   for (const f of faults) {
     if (f.verb !== 'restore-table' || !(table instanceof MemoryTable)) continue;
