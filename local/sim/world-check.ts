@@ -143,6 +143,9 @@ export interface ScheduleReport {
     /** Groups S6 was judged for (every condition of the promise held), and why others were not. */
     s6Checked: number;
     s6Excused: Record<string, number>;
+    /** Meraki worlds: action batches the Dashboard received, and its 429 answers (its own limit). */
+    merakiBatches: number;
+    meraki429: number;
   };
   /** The DR executions (workflow, outcome, times). */
   dr: DrRun[];
@@ -334,6 +337,8 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     drSucceeded: 0,
     s6Checked: 0,
     s6Excused: {} as Record<string, number>,
+    merakiBatches: 0,
+    meraki429: 0,
   };
 
   const inv = new Invariants(
@@ -833,6 +838,8 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   stats.duplicateNotices = inv.duplicateNotices;
   stats.s6Checked = inv.s6Checked;
   stats.s6Excused = Object.fromEntries(inv.s6Excuses);
+  stats.merakiBatches = mw?.sim.stats().batchesCreated ?? 0;
+  stats.meraki429 = mw?.sim.stats().http429 ?? 0;
   return {
     seed,
     kind: mw ? 'meraki' : 'zwan',
