@@ -47,6 +47,24 @@ export interface CheckedWorld {
 }
 
 /** A broken invariant. */
+/**
+ * Violations of a known product gap, not a checker bug: Meraki tag swaps carry no epoch (the
+ * Meraki issue fences them per network), so a swap that read the tags before a newer fan-out
+ * planned can land after that fan-out completed (S1, "(Meraki, unfenced)"), and that fan-out
+ * reported success over a network the late swap then moved (S3a, in the same schedule). A
+ * schedule is a known gap only when every violation it has is one of these. Remove once tag
+ * swaps are fenced.
+ */
+export function isKnownGap(
+  kind: string,
+  violations: readonly { invariant: string; message: string }[],
+): boolean {
+  if (kind !== 'meraki' || violations.length === 0) return false;
+  const unfenced = (v: { invariant: string; message: string }) =>
+    v.invariant === 'S1' && v.message.includes('(Meraki, unfenced)');
+  return violations.some(unfenced) && violations.every((v) => unfenced(v) || v.invariant === 'S3a');
+}
+
 export interface Violation {
   invariant: string;
   /** Virtual ms since the schedule started. */
