@@ -167,7 +167,7 @@ export async function runChecks(argv: readonly string[]): Promise<number> {
     const known = summary.failingSeeds.filter((f) => f.knownGap);
     if (known.length > 0)
       console.log(
-        `  ${known.length} of them only a known product gap (Meraki tag swaps unfenced: the Meraki issue), seeds ${known.map((f) => f.seed).join(' ')}${args.allowKnownGaps ? ': allowed (--allow-known-gaps)' : ''}`,
+        `  ${known.length} of them only the known Meraki gap (tag swaps neither fenced nor verified: the Meraki issue), seeds ${known.map((f) => f.seed).join(' ')}${args.allowKnownGaps ? ': allowed (--allow-known-gaps)' : ''}`,
       );
     for (const f of summary.failingSeeds.filter((x) => !x.knownGap).slice(0, 20))
       console.log(
