@@ -1,0 +1,153 @@
+/**
+ * The Meraki inventory behind the Director port: networks (all pages), the networks taking part
+ * in failover with the hub each uses now, and the port's CPE model of them (one branch CPE per
+ * network, one concentrator CPE per network and hub, see ./adapter.ts).
+ */
+import type * as z from 'zod/mini';
+import { currentHubFromTags, hasHubTags, hubStateTags } from '../../domain/meraki-tags.js';
+import { CANDIDATE_ORDER, type HaState } from '../../domain/model.js';
+import { ConfigError, formatValue } from '../../errors.js';
+import type { DirectorCpe } from '../port.js';
+import { MERAKI_TUNNEL_IDENTIFIER, pathTarget } from './config.js';
+import type { MerakiContext } from './context.js';
+import { MERAKI_OPERATIONS, parseMerakiResponse, type networkSchema } from './schemas.js';
+
+/** A network as the Dashboard returns it (the fields used here). */
+export interface MerakiNetwork {
+  id: string;
+  organizationId?: string;
+  name: string;
+  tags: string[];
+}
+
+/** A participating network with its failover state. */
+export interface MerakiBranch extends MerakiNetwork {
+  /** The hub whose `_up` tag it carries; undefined when none or several. */
+  currentHub?: string;
+}
+
+/** Options of the inventory. */
+export interface MerakiInventoryOptions {
+  /** Networks per page when listing. @default 1000 */
+  perPage?: number;
+}
+
+/** The inventory operations (see the module comment). */
+export interface MerakiInventory {
+  /** GET one network, parsed. */
+  readNetwork(organizationId: string, networkId: string): Promise<MerakiNetwork>;
+  /** Every network of an organization (all pages). */
+  listNetworks(organizationId: string): Promise<MerakiNetwork[]>;
+  /** The networks taking part in failover, with the hub each uses now. */
+  listBranches(organizationId: string): Promise<MerakiBranch[]>;
+  /** The Director port's CPEs of an organization. */
+  listCpes(tenantId: string): Promise<DirectorCpe[]>;
+}
+
+function toNetwork(n: z.output<typeof networkSchema>): MerakiNetwork {
+  return { id: n.id, name: n.name, tags: n.tags, organizationId: n.organizationId };
+}
+
+/** Create the inventory operations over the adapter's context. */
+export function createMerakiInventory(ctx: MerakiContext, options: MerakiInventoryOptions): MerakiInventory {
+  const perPage = options.perPage ?? 1000;
+
+  async function readNetwork(organizationId: string, networkId: string): Promise<MerakiNetwork> {
+    const res = await ctx.networkCall(organizationId, networkId, { method: 'GET' });
+    return toNetwork(parseMerakiResponse(MERAKI_OPERATIONS.readNetwork, res.status, res.body));
+  }
+
+  async function listNetworks(organizationId: string): Promise<MerakiNetwork[]> {
+    try {
+      // Paged answers are all 200 (any other status is an error thrown by the client).
+      const raw = await ctx.client(organizationId).collect(
+        {
+          method: 'GET',
+          path: `/organizations/${encodeURIComponent(organizationId)}/networks`,
+          query: { perPage },
+          tenantId: organizationId,
+        },
+        (body) => parseMerakiResponse(MERAKI_OPERATIONS.listNetworks, 200, body),
+      );
+      return raw.map(toNetwork);
+    } catch (error) {
+      return ctx.notFound(error, `organization ${formatValue(organizationId)}`);
+    }
+  }
+
+  function participates(organizationId: string, tags: readonly string[]): boolean {
+    const org = ctx.org(organizationId);
+    return org.networkTag ? tags.includes(org.networkTag) : hasHubTags(tags, org.hubs);
+  }
+
+  async function listBranches(organizationId: string): Promise<MerakiBranch[]> {
+    const org = ctx.org(organizationId);
+    return (await listNetworks(organizationId))
+      .filter((n) => participates(organizationId, n.tags))
+      .map((n) => {
+        const currentHub = currentHubFromTags(n.tags, org.hubs);
+        return currentHub === undefined ? n : { ...n, currentHub };
+      });
+  }
+
+  async function listCpes(tenantId: string): Promise<DirectorCpe[]> {
+    const org = ctx.org(tenantId);
+    if (org.hubs.length > CANDIDATE_ORDER.length) {
+      throw new ConfigError('director (meraki)', [
+        {
+          path: `organizations.${ctx.config.organizations.indexOf(org)}.hubs`,
+          value: org.hubs.map((h) => h.name),
+          expected: `at most ${CANDIDATE_ORDER.length} hubs behind the Director port (one per candidate slot)`,
+        },
+      ]);
+    }
+    const out: DirectorCpe[] = [];
+    for (const b of await listBranches(tenantId)) {
+      out.push({
+        id: b.id,
+        name: b.name,
+        tenantId,
+        metadata: { CPE_BR_TYPE: 'HA', HA_NAME: b.id, MERAKI_TAGS: b.tags.join(' ') },
+        lans: [],
+        tunnels: [
+          {
+            name: 'IPSEC00',
+            haTunnelIdentifier: MERAKI_TUNNEL_IDENTIFIER,
+            tunnelId: b.currentHub ? `tag:${b.currentHub}` : '',
+            state: b.currentHub ? 'ESTABLISHED' : 'CREATED',
+          },
+        ],
+      });
+      org.hubs.forEach((hub, i) => {
+        const [site, state] = (CANDIDATE_ORDER[i] as string).split('/') as [string, HaState];
+        out.push({
+          id: pathTarget(b.id, hub.name),
+          name: `${b.name} → ${hub.name}`,
+          tenantId,
+          metadata: {
+            CPE_TYPE: site,
+            CPE_MODE: 'HA',
+            HA_STATE: state,
+            HA_NAME: b.id,
+            WAN00_PUB_IP: hub.trackedIp,
+            MERAKI_HUB: hub.name,
+            MERAKI_UP_TAG: hubStateTags(hub, i).up,
+            MERAKI_TRUSTED_WITHOUT_TRACKING: String(hub.trustedWithoutTracking),
+          },
+          lans: [],
+          tunnels: [
+            {
+              name: 'IPSEC00',
+              haTunnelIdentifier: MERAKI_TUNNEL_IDENTIFIER,
+              tunnelId: `tag:${hub.name}`,
+              state: b.currentHub === hub.name ? 'ESTABLISHED' : 'CREATED',
+            },
+          ],
+        });
+      });
+    }
+    return out;
+  }
+
+  return { readNetwork, listNetworks, listBranches, listCpes };
+}
