@@ -26,6 +26,11 @@ export interface DirectorCpe {
   haRole?: HaState;
   onboardedBy?: 'provisioning' | 'ssh';
   onboardedAt?: string;
+  /**
+   * Set when the director's entry for this CPE did not conform to its contract: the adapter left
+   * out what it could not read, and inventory reports the CPE invalid (InvalidCpes) with this.
+   */
+  malformed?: { field: string; value: unknown; expected: string };
 }
 
 /** Options of {@link Director.listCpes}. */

@@ -136,6 +136,10 @@ function parseTenant(t: TenantCpes, invalid: InvalidCpe[]): Tenant {
       return;
     }
     seenIds.add(cpe.id);
+    if (cpe.malformed) {
+      report(cpe.id, cpe.malformed.field, cpe.malformed.value, cpe.malformed.expected);
+      return;
+    }
     const parsed = parseCpe(cpe, t.tenantId, report);
     if (!parsed) return;
     let draft = drafts.get(parsed.haName);
