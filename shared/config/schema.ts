@@ -47,6 +47,8 @@ export const merakiHubSchema = z.strictObject({
     .check(z.regex(/^[A-Za-z0-9_.-]+$/, 'a tag prefix without spaces (letters, digits, _ . -)')),
   trackedIp: z.union([z.ipv4(), z.ipv6()]),
   trustedWithoutTracking: z._default(z.boolean(), false),
+  /** Name of the hub's third-party VPN peer in the Dashboard. @default the hub's `name` */
+  peerName: z.optional(z.string().check(z.minLength(1))),
 });
 
 /** Cisco Meraki Dashboard. */
