@@ -192,3 +192,12 @@ export function formatValue(value: unknown): string {
   }
   return s.length > 120 ? `${s.slice(0, 117)}...` : s;
 }
+
+/**
+ * A re-point was submitted (a Meraki action batch) but its outcome is not known yet: the batch may
+ * still apply, so it is neither done nor failed. Left to the drift reconcile, never notified failed.
+ */
+export class RepointPendingError extends CpeFailoverError {}
+
+/** A re-point was written but the branch does not reach its new target (checked after the write). */
+export class RepointNotReachedError extends CpeFailoverError {}
