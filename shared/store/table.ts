@@ -13,6 +13,7 @@
  * | audit event       | `AUDIT#<yyyy-mm-dd>`  | `<iso time>#<id>`      | TTL `expiresAt`                    |
  * | DR lock           | `LOCK`                | `DR`                   | holder execution, TTL              |
  * | backup record     | `BACKUP#<site>`       | `<iso time>`           | verified manifest                  |
+ * | request budget    | `BUDGET#<key>`        | `BUDGET`               | next free slot, `version`, TTL     |
  */
 
 /** Item types; the stream filter and the repositories use these names. */
@@ -25,11 +26,15 @@ export const ITEM_TYPES = {
   audit: 'audit',
   lock: 'lock',
   backup: 'backup',
+  budget: 'request-budget',
 } as const;
 export type ItemType = (typeof ITEM_TYPES)[keyof typeof ITEM_TYPES];
 
 /** Key attribute names and the TTL attribute (epoch seconds). */
 export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk', ttlAttribute: 'expiresAt' } as const;
+
+/** Partition key prefix of the request-budget items (a scoped IAM grant matches it). */
+export const BUDGET_PK_PREFIX = 'BUDGET#';
 
 /** Key builders: the only place the key formats above are spelled out. */
 export const keys = {
@@ -47,6 +52,8 @@ export const keys = {
   lock: (name: string) => ({ pk: 'LOCK', sk: name }),
   backup: (site: string, isoTime: string) => ({ pk: `BACKUP#${site}`, sk: isoTime }),
   backupPartition: (site: string) => `BACKUP#${site}`,
+  /** A shared request budget (`meraki#<organizationId>`); IAM grants match the `BUDGET#` prefix. */
+  budget: (key: string) => ({ pk: `${BUDGET_PK_PREFIX}${key}`, sk: 'BUDGET' }),
 } as const;
 
 /**
