@@ -56,6 +56,28 @@ export interface RepointResult {
   changed: boolean;
 }
 
+/** The group's stored decision as a {@link RepointFence} reads it. */
+export interface FenceState {
+  epoch: number;
+  servingId?: string;
+}
+
+/**
+ * The group's stored epoch and serving, read by a director that keeps no epoch of ours
+ * (`fencing: 'none'`) right before and right after each write: a newer epoch stored before the
+ * write refuses it (StaleEpochError), one stored meanwhile makes the director redo the write for
+ * the newest serving.
+ */
+export interface RepointFence {
+  read(): Promise<FenceState>;
+}
+
+/** Options of {@link Director.repoint}. */
+export interface RepointOptions {
+  /** Given by the fan-out to a director with `fencing: 'none'`; ignored by one that keeps epochs. */
+  fence?: RepointFence;
+}
+
 /** A backup or restore job on a director. */
 export interface DirectorJob {
   jobId: string;
@@ -94,7 +116,8 @@ export interface Director {
    * Whether the director keeps the epochs it is given. `epoch` (the default, zWAN): `fence`
    * raises the group's epoch and older writes are refused from then on, so a fan-out lists the
    * group fresh after fencing. `none` (Meraki): the Dashboard keeps no epoch of ours, `fence` is a
-   * no-op, and a fan-out plans from the caller's listing.
+   * no-op, a fan-out plans from the caller's listing but sends every branch's re-point with a
+   * {@link RepointFence} (the director's fresh read decides changed or unchanged).
    */
   readonly fencing?: 'epoch' | 'none';
   /**
@@ -116,8 +139,12 @@ export interface Director {
   fence(tenantId: string, haName: string, epoch: number): Promise<void>;
   /** Set a concentrator's runtime HA role (the virtual IP moves with it), fenced by `epoch`. */
   setHaState(tenantId: string, cpeId: string, state: HaState, epoch: number): Promise<void>;
-  /** Re-point one branch's tunnels to the target concentrator; idempotent, fenced by the epoch. */
-  repoint(action: RepointAction): Promise<RepointResult>;
+  /**
+   * Re-point one branch's tunnels to the target concentrator; idempotent, fenced by the epoch (by
+   * the director, or through `options.fence` when it keeps none). RepointPendingError: submitted,
+   * outcome not known yet (it may still apply); RepointNotReachedError: written, not reaching it.
+   */
+  repoint(action: RepointAction, options?: RepointOptions): Promise<RepointResult>;
 }
 
 /** Options of a job start ({@link DrDirector.startBackup}, {@link DrDirector.startRestore}). */

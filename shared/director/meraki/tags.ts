@@ -1,15 +1,29 @@
 /**
  * Tag swaps: a re-point of a Meraki branch is a swap of its hub state tags
  * (shared/domain/meraki-tags.ts). One network is a guarded GET/GET/PUT; many go through action
- * batches (at most 100 actions, at most 5 running per organization), a failed batch resubmitted
- * and then split until the failing networks are isolated.
+ * batches (./batches.ts), a failed batch resubmitted and then split until the failing networks
+ * are isolated.
+ *
+ * Fenced swaps. The Dashboard keeps no epoch of ours and has no conditional update, so a change
+ * given a {@link RepointFence} (the group's stored epoch and serving) checks it right before the
+ * write (a newer epoch stored: StaleEpochError, nothing written) and right after it (a newer epoch
+ * stored meanwhile: the swap is redone for the newest serving from a fresh read, bounded, and the
+ * change reported stale). Tags are always written from a read made by the swap itself, and only
+ * the hub state tags change: an operator's tag added before that read survives.
  */
-import type * as z from 'zod/mini';
 import { retagForHub, sameTags } from '../../domain/meraki-tags.js';
 import type { RepointAction } from '../../domain/model.js';
-import { ConcurrentUpdateError, DirectorRequestError, NotFoundError, ValidationError } from '../../errors.js';
+import {
+  ConcurrentUpdateError,
+  DirectorRequestError,
+  NotFoundError,
+  RepointPendingError,
+  StaleEpochError,
+  ValidationError,
+} from '../../errors.js';
 import { mapLimit } from '../http.js';
-import type { RepointResult } from '../port.js';
+import type { FenceState, RepointFence, RepointOptions, RepointResult } from '../port.js';
+import { createMerakiBatches, type BatchAction, type MerakiBatchOptions } from './batches.js';
 import { parsePathTarget } from './config.js';
 import type { MerakiContext } from './context.js';
 import type { MerakiInventory, MerakiNetwork } from './inventory.js';
@@ -19,6 +33,10 @@ import { MERAKI_OPERATIONS, merakiRequestBody, parseMerakiResponse } from './sch
 export interface RetagChange {
   networkId: string;
   hub: string;
+  /** The group's epoch the change is made for (with `fence`). */
+  epoch?: number;
+  /** Checked right before and after the write (see the module comment). */
+  fence?: RepointFence;
 }
 
 /** What {@link MerakiTags.retagMany} did. */
@@ -26,45 +44,62 @@ export interface RetagReport {
   organizationId: string;
   /** Networks whose tags were changed. */
   changed: string[];
-  /** Networks that already had the wanted tags (no request made for them). */
+  /** Networks that already had the wanted tags (no write made for them). */
   unchanged: string[];
   /** Networks left to reconcile, with the reason (a failed batch's errors, a missing network…). */
   failed: { networkId: string; reason: string }[];
+  /** Networks whose change sits in a batch still running (it may still apply): neither done nor failed. */
+  pending: { networkId: string; batchId: string; reason: string }[];
+  /** Networks whose fence showed a newer epoch (nothing written for this change, or redone for the newest). */
+  stale: { networkId: string; reason: string; currentEpoch: number }[];
   /** Every batch submitted, in submission order. */
-  batches: { id: string; actions: number; failed: boolean; errors: string[] }[];
+  batches: {
+    id: string;
+    actions: number;
+    failed: boolean;
+    state: 'done' | 'failed' | 'pending';
+    errors: string[];
+  }[];
 }
 
 /** Options of the tag side. */
-export interface MerakiTagOptions {
-  /** Action batches. */
-  batches?: {
-    /** @default 100 (Meraki's maximum) */
-    size?: number;
-    /** Batches running at once per call. @default 5 (Meraki's maximum per organization) */
-    maxRunning?: number;
-    /** Resubmissions of a failed batch before it is split in halves. @default 1 */
-    retries?: number;
-    /** First poll after this long, until completions have been observed. @default 1000 */
-    firstPollMs?: number;
-    /** Then poll this often. @default 250 */
-    pollIntervalMs?: number;
-    /** Give up on one batch after this long. @default 300000 */
-    timeoutMs?: number;
-  };
+export type MerakiTagOptions = MerakiBatchOptions;
+
+/** Options of {@link MerakiTags.retagOne}. */
+export interface RetagOneOptions {
+  epoch?: number;
+  fence?: RepointFence;
 }
 
 /** The tag operations of the adapter. */
 export interface MerakiTags {
-  /** Swap one network's tags so `hub` carries its tunnel (re-read before write). */
+  /**
+   * Swap one network's tags so `hub` carries its tunnel (re-read before write). With a fence:
+   * StaleEpochError when a newer epoch is stored (before the write, or after it: then redone for
+   * the newest), RepointPendingError when a running batch holds a change of the network.
+   */
   retagOne(
     organizationId: string,
     networkId: string,
     hub: string,
+    options?: RetagOneOptions,
   ): Promise<{ changed: boolean; tags: string[] }>;
   /** Swap many networks' tags through action batches (see {@link RetagReport}). */
   retagMany(organizationId: string, changes: readonly RetagChange[]): Promise<RetagReport>;
-  /** The Director port's re-point: one network's tag swap. */
-  repoint(action: RepointAction): Promise<RepointResult>;
+  /** The Director port's re-point: one network's tag swap, fenced by `options.fence`. */
+  repoint(action: RepointAction, options?: RepointOptions): Promise<RepointResult>;
+}
+
+/** Redos of a swap whose fence moved during the write. */
+const MAX_REDO = 2;
+
+const staleMessage = (networkId: string, epoch: number, now: FenceState) =>
+  `Meraki network ${networkId}: re-tag at epoch ${epoch} superseded by the stored epoch ${now.epoch}${now.servingId ? ` (serving ${now.servingId})` : ''}`;
+
+/** The hub a stored serving names for a network (undefined when none, or another network's). */
+function servingHub(networkId: string, state: FenceState): string | undefined {
+  const p = state.servingId === undefined ? undefined : parsePathTarget(state.servingId);
+  return p && p.networkId === networkId ? p.hub : undefined;
 }
 
 /** Create the tag operations over the adapter's context and inventory. */
@@ -73,20 +108,37 @@ export function createMerakiTags(
   inventory: MerakiInventory,
   options: MerakiTagOptions,
 ): MerakiTags {
-  const batchSize = Math.min(100, options.batches?.size ?? 100);
-  const maxRunning = Math.min(5, options.batches?.maxRunning ?? 5);
-  const batchRetries = options.batches?.retries ?? 1;
-  const firstPollMs = options.batches?.firstPollMs ?? 1000;
-  const pollIntervalMs = options.batches?.pollIntervalMs ?? 250;
-  const batchTimeoutMs = options.batches?.timeoutMs ?? 300_000;
+  const batches = createMerakiBatches(ctx, options);
 
-  async function retagOne(
+  /** A running batch holding a change of the network: wait for it; still running → pending. */
+  async function settleHeld(organizationId: string, networkIds: readonly string[]) {
+    const held = await batches.pendingChanges(organizationId);
+    const ids = [...new Set(networkIds.flatMap((n) => held.get(n)?.batchId ?? []))];
+    const stillRunning = new Map<string, string>();
+    if (ids.length === 0) return stillRunning;
+    const results = await batches.wait(organizationId, ids);
+    for (const n of networkIds) {
+      const id = held.get(n)?.batchId;
+      if (id !== undefined && results.get(id)?.state === 'pending') stillRunning.set(n, id);
+    }
+    return stillRunning;
+  }
+
+  async function check(fence: RepointFence | undefined, networkId: string, epoch: number): Promise<void> {
+    if (!fence) return;
+    const now = await fence.read();
+    if (now.epoch > epoch)
+      throw new StaleEpochError(staleMessage(networkId, epoch, now), { currentEpoch: now.epoch });
+  }
+
+  async function swap(
     organizationId: string,
     networkId: string,
     hub: string,
+    epoch: number,
+    fence: RepointFence | undefined,
   ): Promise<{ changed: boolean; tags: string[] }> {
     const org = ctx.org(organizationId, 'organizationId');
-    ctx.hub(organizationId, hub, 'hub');
     for (let attempt = 0; attempt < 3; attempt++) {
       const before = await inventory.readNetwork(organizationId, networkId);
       const tags = retagForHub(before.tags, org.hubs, hub);
@@ -95,112 +147,103 @@ export function createMerakiTags(
       // the change is recomputed from it. Meraki has no conditional update.
       const again = await inventory.readNetwork(organizationId, networkId);
       if (!sameTags(again.tags, before.tags)) continue;
+      await check(fence, networkId, epoch);
       const put = MERAKI_OPERATIONS.writeNetworkTags;
-      const res = await ctx.networkCall(organizationId, networkId, {
-        method: 'PUT',
-        body: merakiRequestBody(put, { tags }),
-      });
-      return { changed: true, tags: parseMerakiResponse(put, res.status, res.body).tags };
+      try {
+        // Fenced: never resent blindly (a resend could land after a newer swap); the loop re-reads.
+        const res = await ctx.networkCall(organizationId, networkId, {
+          method: 'PUT',
+          body: merakiRequestBody(put, { tags }),
+          ...(fence ? { idempotent: false } : {}),
+        });
+        return { changed: true, tags: parseMerakiResponse(put, res.status, res.body).tags };
+      } catch (error) {
+        const unknown =
+          error instanceof DirectorRequestError && (error.status === undefined || error.status >= 500);
+        if (!fence || !unknown || attempt === 2) throw error;
+      }
     }
     throw new ConcurrentUpdateError(
       `Meraki network ${networkId}: its tags kept changing while re-tagging it for hub ${hub}`,
     );
   }
 
-  async function repoint(action: RepointAction): Promise<RepointResult> {
+  async function retagOne(
+    organizationId: string,
+    networkId: string,
+    hub: string,
+    opts: RetagOneOptions = {},
+  ): Promise<{ changed: boolean; tags: string[] }> {
+    ctx.org(organizationId, 'organizationId');
+    ctx.hub(organizationId, hub, 'hub');
+    const { fence } = opts;
+    let epoch = opts.epoch ?? 0;
+    if (fence) {
+      const batchId = (await settleHeld(organizationId, [networkId])).get(networkId);
+      if (batchId !== undefined)
+        throw new RepointPendingError(
+          `Meraki network ${networkId}: batch ${batchId} holding a change of it is still running; left to the next reconcile`,
+        );
+    }
+    let target = hub;
+    let result = await swap(organizationId, networkId, target, epoch, fence);
+    let superseded: FenceState | undefined;
+    for (let redo = 0; fence && result.changed && redo <= MAX_REDO; redo++) {
+      const now = await fence.read();
+      if (now.epoch <= epoch) break;
+      superseded ??= now;
+      const newest = servingHub(networkId, now);
+      epoch = now.epoch;
+      if (newest === undefined || newest === target) break;
+      target = newest;
+      result = await swap(organizationId, networkId, target, epoch, fence);
+    }
+    if (superseded && target !== hub)
+      throw new StaleEpochError(
+        `${staleMessage(networkId, opts.epoch ?? 0, superseded)}; redone for hub ${target}`,
+        {
+          currentEpoch: superseded.epoch,
+        },
+      );
+    return result;
+  }
+
+  async function repoint(action: RepointAction, opts: RepointOptions = {}): Promise<RepointResult> {
     const hub = parsePathTarget(action.targetId)?.hub ?? action.targetId;
-    const { changed } = await retagOne(action.tenantId, action.branchId, hub);
+    const { changed } = await retagOne(action.tenantId, action.branchId, hub, {
+      epoch: action.epoch,
+      ...(opts.fence ? { fence: opts.fence } : {}),
+    });
     return { branchId: action.branchId, targetId: action.targetId, epoch: action.epoch, changed };
   }
 
-  type BatchBody = z.output<typeof MERAKI_OPERATIONS.submitBatch.success.body>;
-  // Adaptive polling: the longest wait that found a batch still running and the shortest that
-  // found one finished; the first poll goes between them.
-  const timing = { runningMs: 0, doneMs: Number.POSITIVE_INFINITY };
-
-  async function runBatch(
-    organizationId: string,
-    actions: { networkId: string; tags: string[] }[],
-  ): Promise<{ id: string; errors: string[]; failed: boolean }> {
-    const path = `/organizations/${encodeURIComponent(organizationId)}/actionBatches`;
-    const body = merakiRequestBody(MERAKI_OPERATIONS.submitBatch, {
-      confirmed: true,
-      synchronous: false,
-      actions: actions.map((a) => ({
-        resource: `/networks/${a.networkId}`,
-        operation: 'update' as const,
-        body: { tags: a.tags },
-      })),
-    });
-    let created: BatchBody | undefined;
-    for (let wait = 0; !created; wait++) {
-      try {
-        // Never resent once the Dashboard may have created it (a timeout, a 5xx, an unreadable
-        // answer): a duplicate batch could apply these tags after a newer batch. The networks are
-        // reported failed and the next reconcile reads the tags back.
-        const res = await ctx.orgCall(organizationId, { method: 'POST', path, body, idempotent: false });
-        created = parseMerakiResponse(MERAKI_OPERATIONS.submitBatch, res.status, res.body);
-      } catch (error) {
-        // Another client's batches fill the 5 running slots: wait for one to finish.
-        const busy =
-          error instanceof DirectorRequestError &&
-          error.status === 400 &&
-          /concurrently|running/i.test(error.message);
-        if (!busy || wait >= 60) throw error;
-        await ctx.clock.sleep(firstPollMs);
-      }
-    }
-    const started = ctx.clock.now();
-    let next = Number.isFinite(timing.doneMs)
-      ? Math.max(pollIntervalMs, (timing.runningMs + timing.doneMs) / 2)
-      : firstPollMs;
-    let status = created.status;
-    while (!status.completed) {
-      await ctx.clock.sleep(Math.max(0, started + next - ctx.clock.now()));
-      const elapsed = ctx.clock.now() - started;
-      if (elapsed > batchTimeoutMs) {
-        return {
-          id: created.id,
-          failed: true,
-          errors: [`batch ${created.id} did not complete within ${batchTimeoutMs} ms`],
-        };
-      }
-      const res = await ctx.orgCall(organizationId, {
-        method: 'GET',
-        path: `${path}/${encodeURIComponent(created.id)}`,
-      });
-      status = parseMerakiResponse(MERAKI_OPERATIONS.readBatch, res.status, res.body).status;
-      if (status.completed) timing.doneMs = Math.min(timing.doneMs, elapsed);
-      else timing.runningMs = Math.max(timing.runningMs, Math.min(elapsed, timing.doneMs));
-      next = elapsed + pollIntervalMs;
-    }
-    return { id: created.id, failed: status.failed, errors: status.errors };
-  }
-
-  async function retagMany(organizationId: string, changes: readonly RetagChange[]): Promise<RetagReport> {
-    const org = ctx.org(organizationId, 'organizationId');
-    const wanted = new Map<string, string>();
+  function validate(organizationId: string, changes: readonly RetagChange[]): Map<string, RetagChange> {
+    const wanted = new Map<string, RetagChange>();
     changes.forEach((c, i) => {
       ctx.hub(organizationId, c.hub, `changes.${i}.hub`);
       const prior = wanted.get(c.networkId);
-      if (prior !== undefined && prior !== c.hub) {
+      if (prior !== undefined && prior.hub !== c.hub) {
         throw new ValidationError('Meraki re-tag', [
           {
             path: `changes.${i}.networkId`,
             value: c.networkId,
-            expected: `one hub per network (also asked for ${prior})`,
+            expected: `one hub per network (also asked for ${prior.hub})`,
           },
         ]);
       }
-      wanted.set(c.networkId, c.hub);
+      wanted.set(c.networkId, c);
     });
-    const report: RetagReport = { organizationId, changed: [], unchanged: [], failed: [], batches: [] };
-    if (wanted.size === 0) return report;
+    return wanted;
+  }
 
-    // Current tags: a few GETs for a few networks, else one paged listing.
+  /** Current tags, read by this call: a few GETs for a few networks, else one paged listing. */
+  async function readCurrent(
+    organizationId: string,
+    ids: readonly string[],
+  ): Promise<Map<string, MerakiNetwork>> {
     const current = new Map<string, MerakiNetwork>();
-    if (wanted.size <= 10) {
-      for (const id of wanted.keys()) {
+    if (ids.length <= 10) {
+      for (const id of ids) {
         try {
           current.set(id, await inventory.readNetwork(organizationId, id));
         } catch (error) {
@@ -208,58 +251,158 @@ export function createMerakiTags(
         }
       }
     } else {
-      for (const n of await inventory.listNetworks(organizationId)) current.set(n.id, n);
+      const wanted = new Set(ids);
+      for (const n of await inventory.listNetworks(organizationId))
+        if (wanted.has(n.id)) current.set(n.id, n);
     }
-    const todo: { networkId: string; tags: string[] }[] = [];
-    for (const [networkId, hub] of wanted) {
+    return current;
+  }
+
+  /** Drop the changes whose fence shows a newer epoch (reported stale). */
+  async function fenced(
+    report: RetagReport,
+    changes: readonly RetagChange[],
+  ): Promise<{ kept: RetagChange[]; moved: Map<string, FenceState> }> {
+    const moved = new Map<string, FenceState>();
+    const states = await mapLimit(changes, 10, (c) =>
+      c.fence ? c.fence.read() : Promise.resolve(undefined),
+    );
+    const kept = changes.filter((c, i) => {
+      const now = states[i];
+      if (!now || now.epoch <= (c.epoch ?? 0)) return true;
+      moved.set(c.networkId, now);
+      report.stale.push({
+        networkId: c.networkId,
+        reason: staleMessage(c.networkId, c.epoch ?? 0, now),
+        currentEpoch: now.epoch,
+      });
+      return false;
+    });
+    return { kept, moved };
+  }
+
+  async function retagMany(
+    organizationId: string,
+    changes: readonly RetagChange[],
+    depth = 0,
+  ): Promise<RetagReport> {
+    const org = ctx.org(organizationId, 'organizationId');
+    const wanted = validate(organizationId, changes);
+    const report: RetagReport = {
+      organizationId,
+      changed: [],
+      unchanged: [],
+      failed: [],
+      pending: [],
+      stale: [],
+      batches: [],
+    };
+    if (wanted.size === 0) return report;
+
+    // A change already held in a running batch (this instance's, timed out, or another's): wait
+    // for it to land before reading; still running → pending, never resubmitted meanwhile.
+    const running = await settleHeld(organizationId, [...wanted.keys()]);
+    for (const [networkId, batchId] of running) {
+      wanted.delete(networkId);
+      report.pending.push({
+        networkId,
+        batchId,
+        reason: `batch ${batchId} holding a change of ${networkId} is still running; left to the next reconcile`,
+      });
+    }
+    const current = await readCurrent(organizationId, [...wanted.keys()]);
+    const todo: (BatchAction & { change: RetagChange })[] = [];
+    for (const [networkId, change] of wanted) {
       const n = current.get(networkId);
       if (!n) {
         report.failed.push({ networkId, reason: `network not found in organization ${organizationId}` });
         continue;
       }
-      const tags = retagForHub(n.tags, org.hubs, hub);
+      const tags = retagForHub(n.tags, org.hubs, change.hub);
       if (sameTags(tags, n.tags)) report.unchanged.push(networkId);
-      else todo.push({ networkId, tags });
+      else todo.push({ networkId, tags, change });
     }
+    // Fences right before submitting: a newer epoch stored → nothing written for that network.
+    const { kept } = await fenced(
+      report,
+      todo.map((t) => t.change),
+    );
+    const keep = new Set(kept.map((c) => c.networkId));
+    const submit = todo.filter((t) => keep.has(t.networkId));
 
-    const chunks: (typeof todo)[] = [];
-    for (let i = 0; i < todo.length; i += batchSize) chunks.push(todo.slice(i, i + batchSize));
+    const chunks: (typeof submit)[] = [];
+    for (let i = 0; i < submit.length; i += batches.size) chunks.push(submit.slice(i, i + batches.size));
     // A failed batch (atomic: nothing applied) is resubmitted, then split in halves until the
     // failing networks are isolated; those are reported and left to the next reconcile.
-    const process = async (chunk: typeof todo, attempt: number): Promise<void> => {
-      let result: Awaited<ReturnType<typeof runBatch>>;
+    const process = async (chunk: typeof submit, attempt: number): Promise<void> => {
+      let outcome: Awaited<ReturnType<typeof batches.submit>>;
       try {
-        result = await runBatch(organizationId, chunk);
+        outcome = await batches.submit(organizationId, chunk);
       } catch (error) {
         for (const a of chunk)
           report.failed.push({ networkId: a.networkId, reason: (error as Error).message });
         return;
       }
+      report.failed.push(...outcome.rejected);
+      const result = outcome.batch;
+      if (!result) return;
+      const inBatch = chunk.filter((a) => outcome.actions.some((b) => b.networkId === a.networkId));
       report.batches.push({
         id: result.id,
-        actions: chunk.length,
-        failed: result.failed,
+        actions: inBatch.length,
+        failed: result.state === 'failed',
+        state: result.state,
         errors: result.errors,
       });
-      if (!result.failed) {
-        report.changed.push(...chunk.map((a) => a.networkId));
+      if (result.state === 'done') {
+        report.changed.push(...inBatch.map((a) => a.networkId));
         return;
       }
-      if (attempt < batchRetries) return process(chunk, attempt + 1);
-      if (chunk.length === 1) {
+      if (result.state === 'pending') {
+        const reason = result.errors.join('; ') || `batch ${result.id} still running`;
+        for (const a of inBatch) report.pending.push({ networkId: a.networkId, batchId: result.id, reason });
+        return;
+      }
+      if (attempt < batches.retries) return process(inBatch, attempt + 1);
+      if (inBatch.length === 1) {
         report.failed.push({
-          networkId: (chunk[0] as (typeof todo)[number]).networkId,
+          networkId: (inBatch[0] as (typeof submit)[number]).networkId,
           reason: result.errors.join('; ') || `batch ${result.id} failed`,
         });
         return;
       }
-      const half = Math.ceil(chunk.length / 2);
-      await process(chunk.slice(0, half), batchRetries);
-      await process(chunk.slice(half), batchRetries);
+      const half = Math.ceil(inBatch.length / 2);
+      await process(inBatch.slice(0, half), batches.retries);
+      await process(inBatch.slice(half), batches.retries);
     };
-    await mapLimit(chunks, maxRunning, (chunk) => process(chunk, 0));
+    await mapLimit(chunks, batches.maxRunning, (chunk) => process(chunk, 0));
+
+    // Fences right after: a newer epoch stored meanwhile → redo for the newest serving.
+    const written = new Set(report.changed);
+    const after = await fenced(
+      report,
+      submit.filter((t) => written.has(t.networkId)).map((t) => t.change),
+    );
+    if (after.moved.size > 0) {
+      report.changed = report.changed.filter((id) => !after.moved.has(id));
+      const redo: RetagChange[] = [];
+      for (const [networkId, now] of after.moved) {
+        const hub = servingHub(networkId, now);
+        const change = wanted.get(networkId);
+        if (hub === undefined || !change) continue;
+        if (hub === change.hub) {
+          // The newest serving wants what was written: done after all.
+          report.stale = report.stale.filter((s) => s.networkId !== networkId);
+          report.changed.push(networkId);
+        } else if (depth < MAX_REDO) redo.push({ ...change, hub, epoch: now.epoch });
+      }
+      if (redo.length > 0) {
+        // This call's changes stay stale: the redo is the newest epoch's, whose fan-out checks it.
+        report.batches.push(...(await retagMany(organizationId, redo, depth + 1)).batches);
+      }
+    }
     return report;
   }
 
-  return { retagOne, retagMany, repoint };
+  return { retagOne, retagMany: (o, c) => retagMany(o, c), repoint };
 }
