@@ -8,10 +8,12 @@ import {
   DirectorAuthError,
   DirectorPassiveError,
   DirectorRequestError,
+  DirectorResponseError,
   DirectorUnavailableError,
   StaleEpochError,
   ValidationError,
 } from '../../errors.js';
+import { defaultLogSink } from '../../observability.js';
 import {
   type Clock,
   createHttpClient,
@@ -37,23 +39,27 @@ import {
   ZWAN_HEALTH_MAX_IDS,
   type WireCpe,
   type WireCpeHealth,
-  type WireCpePage,
-  type WireDirectorHealth,
   type WireFenceRequest,
   type WireFenceResult,
   type WireGroupBranchResult,
   type WireGroupUpdateResult,
   type WireHaStateResult,
-  type WireHealthReport,
   type WireJob,
   type WireJobRequest,
   type WireManagementUrl,
   type WireRepointResult,
   type WireSiteRole,
   type WireSshOnboardedCpe,
-  type WireSshOnboardedPage,
   type WireWriteConflict,
 } from './wire.js';
+import {
+  parseZwanAnswer,
+  parseZwanHealth,
+  parseZwanPage,
+  zwanCpeSchema,
+  ZWAN_ANSWERS,
+  type MalformedEntry,
+} from './schemas.js';
 
 /** Options of {@link createZwanDirector}. */
 export interface ZwanDirectorOptions {
@@ -89,6 +95,11 @@ export interface ZwanDirectorOptions {
   id?: () => string;
   /** The HTTP transport (the checker's in-process one). @default node:http */
   transport?: Transport;
+  /**
+   * Told of each entry of an answer that did not conform to the contract (a CPE left out and
+   * reported invalid, a health entry read as "no data"). @default a warning in the log
+   */
+  onMalformed?: (entry: MalformedEntry) => void;
 }
 
 /**
@@ -168,6 +179,20 @@ export function toSample(h: WireCpeHealth | undefined, target: string, at: numbe
   };
 }
 
+/** The marker of a CPE entry that did not conform (inventory reports it invalid). */
+function malformedCpe(entry: MalformedEntry, tenantId: string): DirectorCpe {
+  const id = entry.entry.startsWith('#') ? `(listing entry ${entry.entry})` : entry.entry;
+  return {
+    id,
+    name: id,
+    tenantId,
+    metadata: {},
+    lans: [],
+    tunnels: [],
+    malformed: { field: entry.field, value: entry.value, expected: entry.expected },
+  };
+}
+
 function toJob(j: WireJob): DirectorJob {
   const job: DirectorJob = { jobId: j.jobId, kind: j.kind, state: j.state, progressPct: j.progressPct };
   if (j.manifest) job.manifest = j.manifest.map((m) => ({ key: m.key, bytes: m.bytes, sha256: m.sha256 }));
@@ -198,7 +223,13 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
     ...(options.random ? { random: options.random } : {}),
     ...(options.onRetry ? { onRetry: options.onRetry } : {}),
   });
-  const now = () => (options.clock ?? { now: Date.now }).now();
+  const onMalformed =
+    options.onMalformed ??
+    ((entry: MalformedEntry) =>
+      defaultLogSink.warn('director answer entry does not conform to the zWAN contract', {
+        director: name,
+        ...entry,
+      }));
 
   /** A request; after an auth error a rotatable key is re-read once. */
   async function call<T>(req: HttpRequest): Promise<{ status: number; body: T }> {
@@ -239,8 +270,8 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
       clientToken,
     };
     // The token makes a repeat harmless, even after an unreadable 2xx.
-    const res = await call<WireJob>({ method: 'POST', path, body, idempotent: true });
-    return toJob(res.body);
+    const res = await call<unknown>({ method: 'POST', path, body, idempotent: true });
+    return toJob(parseZwanAnswer('job', res.status, res.body, `${name}: job start`));
   }
 
   /**
@@ -273,25 +304,28 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
   }
 
   async function getCpe(tenantId: string, cpeId: string): Promise<DirectorCpe> {
-    const res = await call<WireCpe>({
+    const res = await call<unknown>({
       method: 'GET',
       path: `/tenants/${enc(tenantId)}/cpes/${enc(cpeId)}`,
       tenantId,
     });
-    return toDirectorCpe(res.body);
+    return toDirectorCpe(parseZwanAnswer('cpe', res.status, res.body, `${name}: getCpe`));
   }
 
   async function healthChunk(tenantId: string, ids: readonly string[]): Promise<Sample[]> {
-    const res = await call<WireHealthReport>({
+    const res = await call<unknown>({
       method: 'POST',
       path: `/tenants/${enc(tenantId)}/cpe-health`,
       body: { cpeIds: ids },
       tenantId,
     });
-    const at = Date.parse(res.body.at);
-    const when = Number.isNaN(at) ? now() : at;
-    const byId = new Map(res.body.results.map((r) => [r.cpeId, r]));
-    return ids.map((id) => toSample(byId.get(id), id, when));
+    const report = parseZwanHealth(res.body, onMalformed, `${name}: sampleHealth`);
+    const when = Date.parse(report.at);
+    return ids.map((id) =>
+      report.noData.has(id) && !report.results.has(id)
+        ? { target: id, at: when, reachable: true, lossPct: null, latencyMs: null }
+        : toSample(report.results.get(id), id, when),
+    );
   }
 
   return {
@@ -301,11 +335,24 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
 
     async listCpes(tenantId, options = {}) {
       const query = { limit: pageSize, ...(options.haName !== undefined ? { haName: options.haName } : {}) };
-      const items = await http.collect<WireCpe, WireCpePage>(
+      // A CPE entry that does not conform is kept as a marker, so inventory reports it invalid.
+      return http.collect<DirectorCpe, unknown>(
         { method: 'GET', path: `/tenants/${enc(tenantId)}/cpes`, query, tenantId },
-        (page) => page.items,
+        (body) => {
+          const bad: DirectorCpe[] = [];
+          const page = parseZwanPage(
+            'listCpes',
+            body,
+            zwanCpeSchema,
+            (entry) => {
+              onMalformed(entry);
+              bad.push(malformedCpe(entry, tenantId));
+            },
+            `${name}: listCpes`,
+          );
+          return [...page.items.map((c) => toDirectorCpe(c as WireCpe)), ...bad];
+        },
       );
-      return items.map(toDirectorCpe);
     },
 
     async sampleHealth(tenantId, cpeIds) {
@@ -319,20 +366,32 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
 
     async health(): Promise<DirectorHealth> {
       try {
-        const res = await call<WireDirectorHealth>({
+        const res = await call<unknown>({
           method: 'GET',
           path: '/health',
           retries: options.healthRetries ?? 1,
         });
+        const body = parseZwanAnswer('directorHealth', res.status, res.body, `${name}: health`);
         return {
           site,
           reachable: true,
-          healthy: res.body.status === 'OK' && res.body.site === site,
-          role: res.body.role,
-          version: res.body.version,
+          healthy: body.status === 'OK' && body.site === site,
+          role: body.role,
+          version: body.version,
         };
       } catch (error) {
         if (error instanceof DirectorUnavailableError) return { site, reachable: false, healthy: false };
+        // It answered, but not as the contract says: reachable, and not to be trusted as healthy.
+        if (error instanceof DirectorResponseError) {
+          onMalformed({
+            operation: 'health',
+            entry: site,
+            field: error.issues[0]?.path ?? '',
+            value: error.issues[0]?.value,
+            expected: error.issues[0]?.expected ?? 'the DirectorHealth shape',
+          });
+          return { site, reachable: true, healthy: false };
+        }
         throw error;
       }
     },
@@ -373,7 +432,10 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
         tenantId,
       });
       if (res.status === 409) conflict(`re-point of branch ${branchId} to ${targetId}`, res.status, res.body);
-      return { ...result, changed: (res.body as WireRepointResult).changed };
+      return {
+        ...result,
+        changed: parseZwanAnswer('repoint', res.status, res.body, `${name}: repoint`).changed,
+      };
     },
 
     async setSiteRole(role: SiteRole) {
@@ -381,7 +443,8 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
     },
 
     async getSiteRole() {
-      return (await call<WireSiteRole>({ method: 'GET', path: '/site/role' })).body.role;
+      const res = await call<unknown>({ method: 'GET', path: '/site/role' });
+      return parseZwanAnswer('siteRole', res.status, res.body, `${name}: getSiteRole`).role;
     },
 
     startBackup: (_scope: 'msp', target: S3Location, start?: JobStartOptions) =>
@@ -391,7 +454,8 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
       startJob('/restores', source, start),
 
     async getJob(jobId: string) {
-      return toJob((await call<WireJob>({ method: 'GET', path: `/jobs/${enc(jobId)}` })).body);
+      const res = await call<unknown>({ method: 'GET', path: `/jobs/${enc(jobId)}` });
+      return toJob(parseZwanAnswer('job', res.status, res.body, `${name}: getJob`));
     },
 
     async setManagementUrl(url: string) {
@@ -399,14 +463,21 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
     },
 
     async getManagementUrl() {
-      return (await call<WireManagementUrl>({ method: 'GET', path: '/provisioning/management-url' })).body
-        .url;
+      const res = await call<unknown>({ method: 'GET', path: '/provisioning/management-url' });
+      return parseZwanAnswer('managementUrl', res.status, res.body, `${name}: getManagementUrl`).url;
     },
 
     async listSshOnboarded() {
-      return http.collect<WireSshOnboardedCpe, WireSshOnboardedPage>(
+      return http.collect<WireSshOnboardedCpe, unknown>(
         { method: 'GET', path: '/provisioning/ssh-onboarded-cpes', query: { limit: pageSize } },
-        (page) => page.items,
+        (body) =>
+          parseZwanPage(
+            'listSshOnboarded',
+            body,
+            ZWAN_ANSWERS.sshOnboarded,
+            onMalformed,
+            `${name}: listSshOnboarded`,
+          ).items as WireSshOnboardedCpe[],
       );
     },
 
@@ -421,7 +492,7 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
         tenantId,
       });
       if (res.status === 409) conflict(`update of group ${haName}'s branches`, res.status, res.body);
-      return res.body as WireGroupUpdateResult;
+      return parseZwanAnswer('groupUpdate', res.status, res.body, `${name}: updateGroupBranches`);
     },
   };
 }
