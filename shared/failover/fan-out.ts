@@ -9,7 +9,7 @@ import { mapLimit, type TokenBucket } from '../director/limits.js';
 import { branchCurrentTarget, findGroup } from '../domain/inventory.js';
 import type { HaGroup, HaState, RepointAction, SiteName } from '../domain/model.js';
 import { planRepoints } from '../domain/plan.js';
-import { NotFoundError, StaleEpochError } from '../errors.js';
+import { NotFoundError, RepointPendingError, StaleEpochError } from '../errors.js';
 import type { BranchCounts } from '../notify/port.js';
 import {
   activeDirector,
@@ -57,6 +57,12 @@ export interface FanOutResult {
   haStateFailures?: HaStateFailure[];
   /** HA_STATE calls made (the listing showed serving not ACTIVE, or another one ACTIVE). */
   haStateSet?: { cpeId: string; state: HaState }[];
+  /**
+   * Re-points submitted whose outcome is not known yet (a Meraki action batch still running: it
+   * may still apply). Neither done nor failed: no outcome is stored for them, no REPOINT_FAILURE
+   * is notified, and the fan-out does not report success; the drift reconcile reads them back.
+   */
+  pending?: { branchId: string; reason: string }[];
 }
 
 /** What a fan-out may be given besides its request (not part of its idempotency key). */
@@ -86,7 +92,8 @@ export function planFor(group: HaGroup, servingId: string, epoch: number): Repoi
  * Make every branch of a group use `request.servingId`. Fence, then read: dropped whole when the
  * group's stored epoch is already newer; else the acting director is fenced with the epoch (from
  * then on it refuses every call of an older one), the group's CPEs are listed fresh from it (a
- * director that keeps no epoch, Meraki, plans from the caller's listing instead), and everything
+ * director that keeps no epoch, Meraki, plans from the caller's listing instead, but sends every
+ * branch's re-point with a fence on the group's stored epoch), and everything
  * below is planned from that listing: HA_STATE first (serving ACTIVE, any other
  * concentrator it shows ACTIVE → PASSIVE), then each branch not on serving, with bounded
  * concurrency (retries are the HTTP client's). Each branch's outcome is recorded.
@@ -143,6 +150,23 @@ export async function fanOut(
   // Every action carries the request's epoch: all are stale or none is.
   const actions = planFor(group, servingId, epoch);
   hooks.onPlan?.(actions);
+  // A director that keeps no epoch is planned for from the caller's listing, which may be stale:
+  // no branch counts as already right from it. Every branch's re-point is sent with a fence (the
+  // group's stored epoch and serving, checked by the director around each write); the director's
+  // own fresh read decides changed or unchanged.
+  const unfenced = director.fencing === 'none';
+  const planned = new Map(actions.map((a) => [a.branchId, a]));
+  const send = unfenced
+    ? planRepoints(group, servingId, epoch, new Map()).map((a) => planned.get(a.branchId) ?? a)
+    : actions;
+  const fence = unfenced
+    ? {
+        read: async () => {
+          const g = await deps.store.getGroup(groupKey);
+          return { epoch: g?.epoch ?? 0, ...(g?.servingId !== undefined ? { servingId: g.servingId } : {}) };
+        },
+      }
+    : undefined;
   const bucket = hooks.bucket;
 
   let ha: HaStateReport;
@@ -151,7 +175,7 @@ export async function fanOut(
   } catch (error) {
     if (error instanceof StaleEpochError) {
       result.superseded = true;
-      result.counts.stale = actions.length;
+      result.counts.stale = send.length;
       return result;
     }
     throw error;
@@ -160,14 +184,15 @@ export async function fanOut(
   if (haFailures.length > 0) result.haStateFailures = haFailures;
   if (ha.set.length > 0) result.haStateSet = ha.set;
 
-  result.counts.unchanged = group.branches.length - actions.length;
+  result.counts.unchanged = group.branches.length - send.length;
   let outcomes: BranchOutcome[];
+  const pending: { branchId: string; reason: string }[] = [];
   if (ha.active) {
     // No virtual IP on the serving concentrator: a branch moved onto it would lose its LAN. Every
     // re-point is left to the retry and the drift reconcile, which run HA_STATE first.
     const why = `HA_STATE ACTIVE of ${servingId} failed (${ha.active.error}); not re-pointed`;
     const at = now();
-    outcomes = actions.map((a) => ({
+    outcomes = send.map((a) => ({
       groupKey,
       branchId: a.branchId,
       targetId: a.targetId,
@@ -178,24 +203,34 @@ export async function fanOut(
       error: why,
     }));
   } else {
-    outcomes = await mapLimit(actions, deps.settings.concurrency, async (action): Promise<BranchOutcome> => {
-      if (bucket) await bucket.take();
-      const base = { groupKey, branchId: action.branchId, targetId: action.targetId, epoch };
-      try {
-        const r = await director.repoint(action);
-        return { ...base, at: now(), result: 'ok', changed: r.changed };
-      } catch (error) {
-        const stale = error instanceof StaleEpochError;
-        return {
-          ...base,
-          at: now(),
-          result: stale ? 'stale' : 'failed',
-          changed: false,
-          error: describe(error),
-        };
-      }
-    });
+    const all = await mapLimit(
+      send,
+      deps.settings.concurrency,
+      async (action): Promise<BranchOutcome | undefined> => {
+        if (bucket) await bucket.take();
+        const base = { groupKey, branchId: action.branchId, targetId: action.targetId, epoch };
+        try {
+          const r = fence ? await director.repoint(action, { fence }) : await director.repoint(action);
+          return { ...base, at: now(), result: 'ok', changed: r.changed };
+        } catch (error) {
+          if (error instanceof RepointPendingError) {
+            pending.push({ branchId: action.branchId, reason: describe(error) });
+            return undefined;
+          }
+          const stale = error instanceof StaleEpochError;
+          return {
+            ...base,
+            at: now(),
+            result: stale ? 'stale' : 'failed',
+            changed: false,
+            error: describe(error),
+          };
+        }
+      },
+    );
+    outcomes = all.filter((o): o is BranchOutcome => o !== undefined);
   }
+  if (pending.length > 0) result.pending = pending;
   await deps.store.putBranchOutcomes(outcomes);
 
   let last = 0;
@@ -222,8 +257,8 @@ export async function fanOut(
       ...notice('REPOINT_FAILURE', group, {
         to: servingId,
         reason: ha.active
-          ? `HA_STATE ACTIVE of ${servingId} failed (${ha.active.error}): none of ${actions.length} re-points made; left to the retry and the drift reconcile (HA_STATE first)`
-          : `${result.counts.failed} of ${actions.length} re-points failed; left to the drift reconcile`,
+          ? `HA_STATE ACTIVE of ${servingId} failed (${ha.active.error}): none of ${send.length} re-points made; left to the retry and the drift reconcile (HA_STATE first)`
+          : `${result.counts.failed} of ${send.length} re-points failed; left to the drift reconcile`,
         epoch,
         at: now(),
       }),

@@ -15,7 +15,13 @@
  *   (the adapter then reports it clean, as the reference script assumed).
  * - Re-points made at about the same time (one failover batch reconciles many branch groups at
  *   once, e.g. when a hub dies) are coalesced per organization into action batches
- *   (`retagMany`); a lone one is a guarded GET/GET/PUT (`retagOne`).
+ *   (`retagMany`); a lone one is a guarded GET/GET/PUT (`retagOne`). Each carries the fan-out's
+ *   fence (the group's stored epoch), checked per network before and after the write.
+ * - Every swap is verified: after the tags are right (written now or already), the organization's
+ *   VPN statuses must show the network reaching the hub ({@link ReachVerifier}); one that does
+ *   not within the timeout is a failed re-point (RepointNotReachedError, with the reason), so
+ *   REPOINT_FAILURE is notified and the drift reconcile tries again. A change whose batch is still
+ *   running when the caller stops waiting is RepointPendingError (it may still apply).
  * - Configuration checks the port needs: at most four hubs per organization (one per slot).
  */
 import type { Config } from '../config/schema.js';
@@ -28,17 +34,41 @@ import {
   type RetagReport,
 } from '../director/meraki/adapter.js';
 import { parsePathTarget } from '../director/meraki/adapter.js';
+import type { MerakiTags } from '../director/meraki/tags.js';
 import { systemClock } from '../director/limits.js';
-import type { Director, RepointResult } from '../director/port.js';
+import type { Director, RepointFence, RepointOptions, RepointResult } from '../director/port.js';
 import { CANDIDATE_ORDER, type RepointAction } from '../domain/model.js';
-import { ConfigError, DirectorUnavailableError, StaleEpochError } from '../errors.js';
+import {
+  ConfigError,
+  DirectorUnavailableError,
+  RepointNotReachedError,
+  RepointPendingError,
+  StaleEpochError,
+} from '../errors.js';
 
-/** Options of {@link createMerakiPipelineDirector}: the adapter's, plus coalescing. */
+/** What verification needs: whether networks reach their hubs, per the organization's VPN statuses. */
+export interface ReachVerifier {
+  verifyReach(
+    organizationId: string,
+    targets: readonly { networkId: string; hub: string }[],
+    options: { timeoutMs: number; pollMs: number },
+  ): Promise<{
+    reached: string[];
+    notReached: { networkId: string; hub: string; reaching?: string; reason: string }[];
+  }>;
+}
+
+/** Options of {@link createMerakiPipelineDirector}: the adapter's, plus coalescing and verification. */
 export interface MerakiPipelineOptions extends Omit<MerakiDirectorOptions, 'config'> {
   /** Flush a organization's pending re-points after this long without a new one. @default 25 */
   coalesceIdleMs?: number;
   /** …and at the latest this long after the first one. @default 250 */
   coalesceMaxMs?: number;
+  /**
+   * Verification of each swap. @default the adapter's own `verifyReach` when it has one, 60 s
+   * timeout, polled every 5 s. `false` turns it off (a re-point is then done when the tags are).
+   */
+  verify?: false | { verifier?: ReachVerifier; timeoutMs?: number; pollMs?: number };
 }
 
 /** The Meraki director as the pipeline uses it: the adapter with series sampling and batched re-points. */
@@ -73,6 +103,7 @@ export function parseMerakiPipelineConfig(input: unknown): MerakiConfig {
 interface Pending {
   action: RepointAction;
   hub: string;
+  fence?: RepointFence;
   resolve: (r: RepointResult) => void;
   reject: (e: unknown) => void;
 }
@@ -86,12 +117,24 @@ export function createMerakiPipelineDirector(
   options: MerakiPipelineOptions = {},
 ): MerakiPipelineDirector {
   const valid = parseMerakiPipelineConfig(config);
-  const { coalesceIdleMs = 25, coalesceMaxMs = 250, ...adapterOptions } = options;
+  const { coalesceIdleMs = 25, coalesceMaxMs = 250, verify, ...adapterOptions } = options;
   const adapter = createMerakiDirector({
     minSampleIntervalMs: valid.lossIntervalSec * 1000,
     ...adapterOptions,
     config: valid,
   });
+  const own = adapter as Partial<ReachVerifier>;
+  const verifier: ReachVerifier | undefined =
+    verify === false
+      ? undefined
+      : (verify?.verifier ??
+        (typeof own.verifyReach === 'function' ? (adapter as MerakiDirector & ReachVerifier) : undefined));
+  // The adapter's retagOne is the tag part's (fence options included); its interface may lag.
+  const retagOne = adapter.retagOne as MerakiTags['retagOne'];
+  const verifyTiming = {
+    timeoutMs: (verify || undefined)?.timeoutMs ?? 60_000,
+    pollMs: (verify || undefined)?.pollMs ?? 5_000,
+  };
   const reports: RetagReport[] = [];
   // Time and waiting through the adapter's injectable clock (the checker's virtual one, or real).
   const clock = options.clock ?? systemClock;
@@ -101,6 +144,43 @@ export function createMerakiPipelineDirector(
 
   const settle = (p: Pending, changed: boolean) =>
     p.resolve({ branchId: p.action.branchId, targetId: p.action.targetId, epoch: p.action.epoch, changed });
+
+  /** Settle the items whose tags are right: done when each reaches its hub (when verified). */
+  async function verified(organizationId: string, done: { p: Pending; changed: boolean }[]): Promise<void> {
+    if (done.length === 0) return;
+    if (!verifier) {
+      for (const d of done) settle(d.p, d.changed);
+      return;
+    }
+    let answer: Awaited<ReturnType<ReachVerifier['verifyReach']>>;
+    try {
+      answer = await verifier.verifyReach(
+        organizationId,
+        done.map((d) => ({ networkId: d.p.action.branchId, hub: d.p.hub })),
+        verifyTiming,
+      );
+    } catch (error) {
+      for (const d of done)
+        d.p.reject(
+          new DirectorUnavailableError(
+            `Meraki network ${d.p.action.branchId}: tags ${d.changed ? 'swapped' : 'already'} for hub ${d.p.hub}, but the swap could not be verified: ${(error as Error).message}`,
+            { cause: error },
+          ),
+        );
+      return;
+    }
+    const missed = new Map(answer.notReached.map((n) => [n.networkId, n]));
+    for (const d of done) {
+      const n = missed.get(d.p.action.branchId);
+      if (!n) settle(d.p, d.changed);
+      else
+        d.p.reject(
+          new RepointNotReachedError(
+            `tags ${d.changed ? 'swapped' : 'already set'} but ${d.p.action.branchId} does not reach hub ${d.p.hub}${n.reaching ? ` (it reaches ${n.reaching})` : ''}: ${n.reason}`,
+          ),
+        );
+    }
+  }
 
   async function flush(organizationId: string): Promise<void> {
     const queue = queues.get(organizationId);
@@ -125,37 +205,53 @@ export function createMerakiPipelineDirector(
       latest.set(p.action.branchId, p);
     }
     const items = [...latest.values()];
+    const ofItem = (p: Pending) => ({
+      networkId: p.action.branchId,
+      hub: p.hub,
+      epoch: p.action.epoch,
+      ...(p.fence ? { fence: p.fence } : {}),
+    });
     try {
       if (items.length === 1) {
         const p = items[0] as Pending;
-        const { changed } = await adapter.retagOne(organizationId, p.action.branchId, p.hub);
-        settle(p, changed);
+        let changed: boolean;
+        try {
+          const { epoch, fence } = ofItem(p);
+          ({ changed } = await retagOne(organizationId, p.action.branchId, p.hub, {
+            epoch,
+            ...(fence ? { fence } : {}),
+          }));
+        } catch (error) {
+          p.reject(error);
+          return;
+        }
+        await verified(organizationId, [{ p, changed }]);
         return;
       }
-      const report = await adapter.retagMany(
-        organizationId,
-        items.map((p) => ({ networkId: p.action.branchId, hub: p.hub })),
-      );
+      const report = await adapter.retagMany(organizationId, items.map(ofItem));
       reports.push(report);
       if (reports.length > 100) reports.shift();
       const changed = new Set(report.changed);
       const failed = new Map(report.failed.map((f) => [f.networkId, f.reason]));
+      const pending = new Map(report.pending.map((f) => [f.networkId, f.reason]));
+      const stale = new Map(report.stale.map((f) => [f.networkId, f]));
+      const done: { p: Pending; changed: boolean }[] = [];
       for (const p of items) {
-        const reason = failed.get(p.action.branchId);
-        if (reason !== undefined) {
-          p.reject(
-            new DirectorUnavailableError(
-              `Meraki network ${p.action.branchId} (organization ${organizationId}) not re-tagged for hub ${p.hub}: ${reason}`,
-            ),
-          );
-        } else settle(p, changed.has(p.action.branchId));
+        const id = p.action.branchId;
+        const why = `Meraki network ${id} (organization ${organizationId}) not re-tagged for hub ${p.hub}`;
+        const s = stale.get(id);
+        if (failed.has(id)) p.reject(new DirectorUnavailableError(`${why}: ${failed.get(id)}`));
+        else if (pending.has(id)) p.reject(new RepointPendingError(`${why} yet: ${pending.get(id)}`));
+        else if (s) p.reject(new StaleEpochError(s.reason, { currentEpoch: s.currentEpoch }));
+        else done.push({ p, changed: changed.has(id) });
       }
+      await verified(organizationId, done);
     } catch (error) {
       for (const p of items) p.reject(error);
     }
   }
 
-  function repoint(action: RepointAction): Promise<RepointResult> {
+  function repoint(action: RepointAction, options: RepointOptions = {}): Promise<RepointResult> {
     const hub = parsePathTarget(action.targetId)?.hub ?? action.targetId;
     return new Promise<RepointResult>((resolve, reject) => {
       const now = clock.now();
@@ -164,7 +260,7 @@ export function createMerakiPipelineDirector(
         queue = { items: [], first: now, gen: 0 };
         queues.set(action.tenantId, queue);
       }
-      queue.items.push({ action, hub, resolve, reject });
+      queue.items.push({ action, hub, ...(options.fence ? { fence: options.fence } : {}), resolve, reject });
       const wait =
         queue.items.length >= 100
           ? 0
