@@ -27,7 +27,12 @@ import {
 } from '../../shared/director/meraki/adapter.js';
 import { TokenBucket } from '../../shared/director/http.js';
 import { DEFAULT_SIM_HUBS, generateOrganization } from '../../local/simulator/meraki/generate.js';
-import { createMerakiSimulator, type LoggedExchange } from '../../local/simulator/meraki/server.js';
+import {
+  createMerakiSimulator,
+  serialOf,
+  type LoggedExchange,
+  type MerakiSimulator,
+} from '../../local/simulator/meraki/server.js';
 import { errorBodySchema, merakiOperationOf, schemaIssues } from '../../shared/director/meraki/schemas.js';
 import { formatValue } from '../../shared/errors.js';
 
@@ -71,7 +76,7 @@ export async function validateTraffic(
     const req = {
       method: ex.method.toLowerCase(),
       path: ex.path,
-      query: ex.query,
+      query: arrayQuery(ex.query),
       headers: ex.headers,
       body: ex.requestBody,
     };
@@ -152,6 +157,16 @@ export function validateBodies(exchanges: readonly LoggedExchange[]): ContractRe
   return result;
 }
 
+/** Meraki's array parameters travel as `name[]=a&name[]=b`; the spec names them `name` (an array). */
+function arrayQuery(query: Record<string, string | string[]>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(query)) {
+    if (k.endsWith('[]')) out[k.slice(0, -2)] = [v].flat();
+    else out[k] = v;
+  }
+  return out;
+}
+
 function queryString(query: Record<string, string | string[]>): string {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) for (const one of [v].flat()) params.append(k, one);
@@ -178,6 +193,7 @@ export async function recordMerakiTraffic(): Promise<LoggedExchange[]> {
   const orgA = generateOrganization({ id: '500100', networks: 130, bystanders: 2 });
   const orgB = generateOrganization({ id: '500200', networks: 4 });
   (orgB.networks[0] as { trackedHubs?: string[] }).trackedHubs = ['london'];
+  (orgB.networks[1] as { uplinks?: string[] }).uplinks = ['wan1', 'wan2', 'cellular'];
   const sim = await createMerakiSimulator({
     organizations: [orgA, orgB],
     batchCompletionDelayMs: 20,
@@ -243,6 +259,7 @@ export async function recordMerakiTraffic(): Promise<LoggedExchange[]> {
     const greedy = [1, 2, 3].map(() => director(false, { requestsPerSecond: 1000, burst: 100 }));
     await Promise.all(greedy.flatMap((d) => Array.from({ length: 10 }, () => d.listNetworks(orgB.id))));
     sim.setRateLimit(false);
+    await callNewEndpoints(sim, orgA.id, orgB.id);
     // Error answers the simulator gives: unknown organization (404), bad key (401).
     for (const key of [sim.apiKey, 'wrong-key']) {
       await createMerakiDirector({
@@ -262,4 +279,50 @@ export async function recordMerakiTraffic(): Promise<LoggedExchange[]> {
   } finally {
     await sim.close();
   }
+}
+
+/**
+ * The read and batch endpoints the adapter does not call yet, over raw HTTP as a client would:
+ * uplink statuses and VPN statuses (paged, filtered), third-party peers, multi-uplink series with
+ * their filters, the batch listing by status, and their error answers.
+ */
+export async function callNewEndpoints(sim: MerakiSimulator, orgA: string, orgB: string): Promise<void> {
+  const get = async (path: string): Promise<Response> => {
+    const res = await fetch(`${sim.baseUrl}${path}`, {
+      headers: { authorization: `Bearer ${sim.apiKey}`, 'user-agent': 'cpe-failover/contract test' },
+    });
+    await res.arrayBuffer();
+    return res;
+  };
+  const nextOf = (res: Response): string | undefined => {
+    const url = /<([^>]+)>; rel=next/.exec(res.headers.get('link') ?? '')?.[1];
+    return url === undefined ? undefined : url.slice(sim.baseUrl.length);
+  };
+  const first = (ids: string): string => encodeURIComponent(ids);
+  // Every page of the uplink and VPN statuses of orgB; orgA filtered by networks and serials.
+  for (const start of [
+    `/organizations/${orgB}/appliance/uplink/statuses?perPage=3`,
+    `/organizations/${orgB}/appliance/vpn/statuses?perPage=3`,
+  ]) {
+    let path: string | undefined = start;
+    while (path !== undefined) path = nextOf(await get(path));
+  }
+  const a0 = `N_${orgA}_0`;
+  const a1 = `N_${orgA}_1`;
+  await get(
+    `/organizations/${orgA}/appliance/uplink/statuses?networkIds[]=${first(a0)}&networkIds[]=${first(a1)}`,
+  );
+  await get(`/organizations/${orgA}/appliance/uplink/statuses?serials[]=${first(serialOf(a0))}`);
+  await get(`/organizations/${orgA}/appliance/vpn/statuses?networkIds[]=${first(a0)}`);
+  sim.breakTunnel(a1, 'london', true);
+  await get(`/organizations/${orgA}/appliance/vpn/statuses?perPage=300`);
+  sim.breakTunnel(a1, 'london', false);
+  await get(`/organizations/${orgA}/appliance/vpn/thirdPartyVPNPeers`);
+  await get(`/organizations/${orgB}/devices/uplinksLossAndLatency?uplink=cellular`);
+  await get(`/organizations/${orgB}/devices/uplinksLossAndLatency?ip=8.8.8.8&timespan=120`);
+  for (const status of ['pending', 'completed', 'failed'])
+    await get(`/organizations/${orgA}/actionBatches?status=${status}`);
+  await get(`/organizations/${orgB}/actionBatches`);
+  // An error answer to a valid request: an organization the simulator does not know.
+  await get(`/organizations/999/appliance/vpn/statuses`);
 }

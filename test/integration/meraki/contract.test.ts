@@ -32,12 +32,27 @@ describe('Meraki contract (openapi-subset.yaml + the zod schemas of schemas.ts)'
     );
     expect([...seen].sort()).toEqual([
       'GET /networks/{id}',
+      'GET /organizations/{id}/actionBatches',
       'GET /organizations/{id}/actionBatches/{id}',
+      'GET /organizations/{id}/appliance/uplink/statuses',
+      'GET /organizations/{id}/appliance/vpn/statuses',
+      'GET /organizations/{id}/appliance/vpn/thirdPartyVPNPeers',
       'GET /organizations/{id}/devices/uplinksLossAndLatency',
       'GET /organizations/{id}/networks',
       'POST /organizations/{id}/actionBatches',
       'PUT /networks/{id}',
     ]);
+    const series = traffic.flatMap((e) =>
+      e.path.endsWith('/uplinksLossAndLatency') && Array.isArray(e.responseBody)
+        ? (e.responseBody as { uplink: string; ip: string }[])
+        : [],
+    );
+    expect(new Set(series.map((s) => s.uplink))).toEqual(new Set(['wan1', 'wan2', 'cellular']));
+    expect(series.some((s) => s.ip === '8.8.8.8')).toBe(true);
+    const unreachable = traffic.some((e) => JSON.stringify(e.responseBody ?? '').includes('"unreachable"'));
+    expect(unreachable).toBe(true);
+    const filtered = traffic.filter((e) => 'networkIds[]' in e.query || 'serials[]' in e.query);
+    expect(filtered.length).toBeGreaterThanOrEqual(3);
     const statuses = new Set(traffic.map((e) => e.status));
     for (const s of [200, 201, 401, 404, 429]) expect(statuses).toContain(s);
     const nulls = traffic.some((e) => JSON.stringify(e.responseBody ?? '').includes('"lossPercent":null'));
@@ -104,5 +119,17 @@ describe('Meraki contract (openapi-subset.yaml + the zod schemas of schemas.ts)'
     expect(result.mismatches).toHaveLength(2);
     expect(result.mismatches[0]).toMatch(/request: .*timespan/);
     expect(result.mismatches[1]).toMatch(/no operation in the spec/);
+  });
+
+  it('the OpenAPI check reads Meraki array parameters (networkIds[]=…) and catches a bad page size', async () => {
+    const vpn = traffic.find(
+      (e) => e.path.endsWith('/appliance/vpn/statuses') && 'networkIds[]' in e.query,
+    ) as LoggedExchange;
+    const result = await validateTraffic(loadSpec(specPath), [
+      vpn,
+      { ...vpn, query: { ...vpn.query, perPage: '301' } },
+    ]);
+    expect(result.mismatches).toHaveLength(1);
+    expect(result.mismatches[0]).toMatch(/#1 .*perPage=301.*request: \/query\/perPage must be <= 300/);
   });
 });
