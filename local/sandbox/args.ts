@@ -2,15 +2,25 @@
 import { parseArgs } from 'node:util';
 import { ValidationError } from '../../shared/errors.js';
 import { DEFAULT_FAULTS, parseFaultScript } from './faults.js';
+import { parseExternalFlags } from './meraki-external.js';
+import { MERAKI_DEFAULT_FAULTS, parseMerakiFaultScript } from './meraki-faults.js';
+import { MERAKI_SANDBOX_ORG } from './meraki-org.js';
 import type { SandboxOptions } from './parts.js';
 
 /** `npm start -- --help`. */
 export const USAGE = `usage: npm start -- [options]
-  --faults <file|inline>     fault script (default "${DEFAULT_FAULTS}"; "none" for none)
-  --time-scale <n>           divide the health cadence and the hold by n (default 20: hold 15 s)
+  --faults <file|inline>     fault script (default "${DEFAULT_FAULTS}"; "none" for none);
+                             with --director meraki, on the simulated clock (default "${MERAKI_DEFAULT_FAULTS}")
+  --time-scale <n>           divide the health cadence and the hold by n (default 20: hold 15 s;
+                             1 with --director-url)
   --duration <seconds>       stop after this long (default: run until Ctrl-C)
   --scenario <name>          run a registered scenario instead of the fault script (dc-site-loss)
   --director zwan|meraki     which director to simulate (default zwan)
+  --director-url <base>      meraki: run against this Dashboard instead of the simulator (https, or
+                             http on loopback), e.g. https://api.meraki.com/api/v1; it WILL write tags
+  --api-key <key>            meraki: the Dashboard's API key (or CPE_FAILOVER_API_KEY); never printed
+  --org <id>                 meraki: an organization (repeatable); hubs read from its VPN peers
+  --meraki-config <file>     meraki: organizations with hubs (the config's director section), instead of --org
   --topology <file>          zWAN simulator topology (default: the Chennai lab)
   --dynamodb-endpoint <url>  use a running DynamoDB instead of starting DynamoDB Local
   --verbose                  also print the functions' own JSON logs
@@ -21,8 +31,14 @@ export function wantsHelp(argv: readonly string[]): boolean {
   return argv.includes('--help') || argv.includes('-h');
 }
 
-/** Parse the CLI flags into sandbox options (ValidationError naming the flag on bad input). */
-export function parseSandboxArgs(argv: readonly string[]): SandboxOptions {
+/**
+ * Parse the CLI flags into sandbox options (ValidationError naming the flag on bad input; the API
+ * key shown as `<redacted>`). `env` supplies `CPE_FAILOVER_API_KEY` when `--api-key` is absent.
+ */
+export function parseSandboxArgs(
+  argv: readonly string[],
+  env: Record<string, string | undefined> = process.env,
+): SandboxOptions {
   const { values } = parseArgs({
     args: [...argv],
     options: {
@@ -34,6 +50,10 @@ export function parseSandboxArgs(argv: readonly string[]): SandboxOptions {
       'dynamodb-endpoint': { type: 'string' },
       verbose: { type: 'boolean', default: false },
       director: { type: 'string' },
+      'director-url': { type: 'string' },
+      'api-key': { type: 'string' },
+      org: { type: 'string', multiple: true },
+      'meraki-config': { type: 'string' },
     },
     strict: true,
   });
@@ -51,23 +71,52 @@ export function parseSandboxArgs(argv: readonly string[]): SandboxOptions {
     throw new ValidationError('sandbox options', [
       { path: '--director', value: director, expected: 'zwan or meraki' },
     ]);
-  if (director === 'meraki' && (values.faults !== undefined || values.topology !== undefined))
-    throw new ValidationError('sandbox options', [
-      {
-        path: values.faults !== undefined ? '--faults' : '--topology',
-        value: values.faults ?? values.topology,
-        expected:
-          'nothing with --director meraki (Meraki mode runs its own timeline, local/sandbox/meraki.ts)',
-      },
-    ]);
+  const external = parseExternalFlags(
+    {
+      directorUrl: values['director-url'],
+      apiKey: values['api-key'],
+      orgs: values.org,
+      merakiConfig: values['meraki-config'],
+    },
+    env,
+  );
+  const refuse = (flag: string, value: unknown, expected: string) => {
+    throw new ValidationError('sandbox options', [{ path: flag, value, expected }]);
+  };
+  if (external && director !== 'meraki')
+    refuse('--director', director, 'meraki with --director-url, --org or --meraki-config');
+  if (director === 'meraki' && values.topology !== undefined)
+    refuse('--topology', values.topology, 'nothing with --director meraki (a zWAN simulator topology)');
+  if (external && values.faults !== undefined)
+    refuse(
+      '--faults',
+      values.faults,
+      "nothing with --director-url (faults need the sandbox's own simulator)",
+    );
+  const common = {
+    ...(values.duration !== undefined ? { durationSec: number('duration', values.duration) } : {}),
+    ...(values.scenario ? { scenario: values.scenario } : {}),
+    ...(values['dynamodb-endpoint'] ? { dynamoEndpoint: values['dynamodb-endpoint'] } : {}),
+    verbose: values.verbose ?? false,
+  };
+  if (director === 'meraki')
+    return {
+      director,
+      faults: [],
+      ...(external
+        ? { merakiExternal: external }
+        : {
+            merakiFaults: parseMerakiFaultScript(values.faults ?? MERAKI_DEFAULT_FAULTS, MERAKI_SANDBOX_ORG),
+          }),
+      // An external Dashboard keeps real time.
+      timeScale: number('time-scale', values['time-scale'], external ? 1 : 20) as number,
+      ...common,
+    };
   return {
     director,
     faults: parseFaultScript(values.faults ?? DEFAULT_FAULTS),
     timeScale: number('time-scale', values['time-scale'], 20) as number,
-    ...(values.duration !== undefined ? { durationSec: number('duration', values.duration) } : {}),
-    ...(values.scenario ? { scenario: values.scenario } : {}),
     ...(values.topology ? { topologyPath: values.topology } : {}),
-    ...(values['dynamodb-endpoint'] ? { dynamoEndpoint: values['dynamodb-endpoint'] } : {}),
-    verbose: values.verbose ?? false,
+    ...common,
   };
 }

@@ -8,10 +8,10 @@
  * Actions: `down <cpe>`, `up <cpe>`, `loss <cpe> <pct> [latencyMs]`, `site-down <DC|DR>`,
  * `site-up <DC|DR>`, `director <DC|DR> <ok|error5xx|hang|slow|down> [delayMs]`, `heal`.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import type { SiteName } from '../../shared/domain/model.js';
 import { ValidationError } from '../../shared/errors.js';
 import type { DirectorMode, ZwanSimulator } from '../simulator/index.js';
+import { readFaultScript } from './fault-script.js';
 import { need, type PartFactory, type SandboxContext, type SandboxPart } from './parts.js';
 
 /** One step of a fault script. */
@@ -36,10 +36,10 @@ const ARITY: Record<FaultStep['action'], [number, number]> = {
 };
 const MODES: readonly DirectorMode[] = ['ok', 'error5xx', 'hang', 'slow', 'down'];
 
-function checkStep(step: FaultStep, path: string): FaultStep {
+function checkStep(step: FaultStep, path: string, written: unknown = step.at): FaultStep {
   const issues: { path: string; value: unknown; expected: string }[] = [];
   if (!Number.isFinite(step.at) || step.at < 0)
-    issues.push({ path: `${path}.at`, value: step.at, expected: 'seconds >= 0' });
+    issues.push({ path: `${path}.at`, value: written, expected: 'seconds >= 0' });
   const arity = ARITY[step.action];
   if (!arity) {
     issues.push({ path: `${path}.action`, value: step.action, expected: Object.keys(ARITY).join(' | ') });
@@ -66,40 +66,15 @@ function checkStep(step: FaultStep, path: string): FaultStep {
 
 /** Parse a fault script given inline or as a path to a JSON file (see the module comment). */
 export function parseFaultScript(text: string): FaultStep[] {
-  const trimmed = text.trim();
-  if (trimmed === '' || trimmed === 'none') return [];
-  if (trimmed.startsWith('[') || (existsSync(trimmed) && !/^\d/.test(trimmed))) {
-    const json = JSON.parse(trimmed.startsWith('[') ? trimmed : readFileSync(trimmed, 'utf8')) as unknown;
-    if (!Array.isArray(json))
-      throw new ValidationError('fault script', [
-        { path: '', value: json, expected: 'a JSON array of steps' },
-      ]);
-    return json
-      .map((raw: { at?: unknown; action?: unknown; args?: unknown }, i) =>
-        checkStep(
-          {
-            at: Number(raw.at),
-            action: raw.action as FaultStep['action'],
-            args: Array.isArray(raw.args) ? raw.args.map(String) : [],
-          },
-          String(i),
-        ),
-      )
-      .sort((a, b) => a.at - b.at);
-  }
-  return trimmed
-    .split(/[;,]/)
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((step, i) => {
-      const [time, action, ...args] = step.split(/\s+/);
-      const m = /^(\d+(?:\.\d+)?)s?$/.exec(time ?? '');
-      return checkStep(
-        { at: m ? Number(m[1]) : Number.NaN, action: action as FaultStep['action'], args },
-        `${i} (${JSON.stringify(step)})`,
-      );
-    })
-    .sort((a, b) => a.at - b.at);
+  return readFaultScript(text, { what: 'fault script', time: wallSeconds }).map(
+    ({ path, written, ...step }) => checkStep(step as FaultStep, path, written),
+  );
+}
+
+/** `20s` or `20` → 20 (wall-clock seconds); NaN otherwise. */
+function wallSeconds(word: string): number {
+  const m = /^(\d+(?:\.\d+)?)s?$/.exec(word);
+  return m ? Number(m[1]) : Number.NaN;
 }
 
 /** Apply one step to the simulator. */

@@ -1,56 +1,87 @@
 /**
  * Sandbox Meraki mode (`npm start -- --director meraki`, issue 4 §4): the Meraki Dashboard
  * simulator instead of the zWAN one, a `director.kind: 'meraki'` configuration for the functions,
- * and a timeline: branch N_1 sees 45 % loss to its primary hub (london) → its path goes DOWN → the
- * failover function swaps its tags to the backup (paris); the loss clears → after 5 minutes of clean
- * series the path is UP → the tags swap back. Every tag swap is printed as the simulator applies it.
+ * and a fault script on the simulated timeline (./meraki-faults.ts). The default: branch N_1 sees
+ * 45 % loss to its primary hub (london) → its path goes DOWN → the failover function swaps its
+ * tags to the backup (paris); the loss clears → after 5 minutes of clean series the path is UP →
+ * the tags swap back. Every tag swap is printed as the simulator applies it.
+ *
+ * With `--director-url` (./meraki-external.ts) there is no simulator: the same controller runs
+ * against that Dashboard, and no fault script (faults need the simulator's fault methods).
  *
  * Time. The simulator's clock runs `--time-scale` times faster than the wall clock, so its
  * per-minute loss series, its 2-minute lag and the 5-minute hold (measured on the series' own
  * timestamps, so `recoverAfterSec` stays 300) all shrink by the scale, as does the health check's
- * one-minute schedule (the core health-check part). The timeline below is in simulated minutes.
+ * one-minute schedule (the core health-check part). An external Dashboard keeps real time
+ * (`--time-scale` defaults to 1 there; set it only for an implementation whose clock runs faster).
  */
 import { parseConfig, resetConfigCache } from '../../shared/config/load.js';
+import type { Config } from '../../shared/config/schema.js';
+import { createHttpClient } from '../../shared/director/http.js';
 import { API_KEY_ENV } from '../../shared/director/secrets.js';
-import {
-  createMerakiSimulator,
-  type MerakiSimulator,
-  type SimOrganization,
-} from '../simulator/meraki/server.js';
-import type { PartFactory, SandboxContext } from './parts.js';
+import { createMerakiSimulator, type MerakiSimulator } from '../simulator/meraki/server.js';
+import { discoverHubs, REDACTED, type ExternalHub, type MerakiExternal } from './meraki-external.js';
+import { applyMerakiFault, describeMerakiFault, type MerakiFaultStep } from './meraki-faults.js';
+import { MERAKI_SANDBOX_ORG } from './meraki-org.js';
+import type { PartFactory, SandboxContext, SandboxOptions, SandboxPart } from './parts.js';
 
-/** The sandbox's organization: two hubs in the reference's style and three branch networks. */
-export const MERAKI_SANDBOX_ORG: SimOrganization = {
-  id: 'sandbox-org',
-  name: 'Sandbox organization',
-  hubs: [
-    { name: 'london', tagPrefix: 'london', trackedIp: '198.51.100.1' },
-    { name: 'paris', tagPrefix: 'paris', trackedIp: '198.51.100.2' },
-  ],
-  networks: [1, 2, 3].map((i) => ({
-    id: `N_${i}`,
-    name: `Branch ${i}`,
-    tags: ['branch', 'london_primary_up', 'paris_backup_down'],
-    // Branch 3 tracks only its primary: paris stays UNKNOWN from there (never failed over onto).
-    ...(i === 3 ? { trackedHubs: ['london'] } : {}),
-  })),
-};
-
-/** The demo, in simulated minutes after start: loss on N_1 → london, then clean again. */
-export const MERAKI_TIMELINE = [
-  { minute: 4, networkId: 'N_1', hub: 'london', lossPct: 45 },
-  { minute: 13, networkId: 'N_1', hub: 'london', lossPct: 0 },
-] as const;
+export { MERAKI_SANDBOX_ORG } from './meraki-org.js';
 
 /** True when the sandbox runs in Meraki mode. */
 export const isMerakiMode = (options: { director?: string }): boolean => options.director === 'meraki';
 
-/** The Meraki simulator (scaled clock), the functions' Meraki configuration, and the timeline. */
+/** The functions' configuration for a Meraki Dashboard at `baseUrl` on a clock `scale` times fast. */
+export function merakiSandboxConfig(
+  director: {
+    baseUrl: string;
+    organizations: { id: string; hubs: ExternalHub[]; networkTag?: string }[];
+    requestsPerSecond?: number;
+    redirectHosts?: string[];
+  },
+  scale: number,
+): Config {
+  return parseConfig(
+    {
+      env: 'sandbox',
+      director: {
+        kind: 'meraki',
+        secretName: 'sandbox (CPE_FAILOVER_API_KEY is used)',
+        ...director,
+        // At most one loss call per organization and scheduled run (half a scaled minute).
+        lossIntervalSec: 30 / scale,
+      },
+      // One loss call per run (the interval is then unused; a whole number keeps the handler's
+      // deadline an integer). The hold is on the series' (scaled) timestamps: 300 s.
+      health: { samplesPerRun: 1, sampleIntervalSec: 1 },
+    },
+    'sandbox configuration (meraki)',
+  );
+}
+
+function publish(ctx: SandboxContext, config: Config): void {
+  ctx.config = config;
+  ctx.setEnv('CPE_FAILOVER_CONFIG', JSON.stringify(config));
+  resetConfigCache();
+}
+
+function timing(config: Config, scale: number): string {
+  return (
+    `time scale ${scale}: a simulated minute every ${round(60 / scale)} s, DOWN after ${config.health.failAfter} bad minutes, ` +
+    `UP after ${config.health.recoverAfterSec} s of clean series (${round(config.health.recoverAfterSec / scale)} s)`
+  );
+}
+
+/** The Meraki simulator (scaled clock) or an external Dashboard, and the functions' configuration. */
 export const merakiPart: PartFactory = (options) => {
   if (!isMerakiMode(options)) return undefined;
+  return options.merakiExternal ? externalPart(options, options.merakiExternal) : simulatedPart(options);
+};
+
+function simulatedPart(options: SandboxOptions): SandboxPart {
   let sim: MerakiSimulator | undefined;
   const timers: NodeJS.Timeout[] = [];
   const scale = options.timeScale;
+  const steps: readonly MerakiFaultStep[] = options.merakiFaults ?? [];
   return {
     name: 'meraki',
     async start(ctx: SandboxContext) {
@@ -64,26 +95,14 @@ export const merakiPart: PartFactory = (options) => {
         maxLog: 10_000,
       });
       ctx.setEnv(API_KEY_ENV, sim.apiKey);
-      const config = parseConfig(
+      const config = merakiSandboxConfig(
         {
-          env: 'sandbox',
-          director: {
-            kind: 'meraki',
-            baseUrl: sim.baseUrl,
-            secretName: 'sandbox (CPE_FAILOVER_API_KEY is used)',
-            organizations: [{ id: MERAKI_SANDBOX_ORG.id, hubs: MERAKI_SANDBOX_ORG.hubs }],
-            // At most one loss call per organization and scheduled run (half a scaled minute).
-            lossIntervalSec: 30 / scale,
-          },
-          // One loss call per run (the interval is then unused; a whole number keeps the
-          // handler's deadline an integer). The hold is on the series' (scaled) timestamps: 300 s.
-          health: { samplesPerRun: 1, sampleIntervalSec: 1 },
+          baseUrl: sim.baseUrl,
+          organizations: [{ id: MERAKI_SANDBOX_ORG.id, hubs: MERAKI_SANDBOX_ORG.hubs }],
         },
-        'sandbox configuration (meraki)',
+        scale,
       );
-      ctx.config = config;
-      ctx.setEnv('CPE_FAILOVER_CONFIG', JSON.stringify(config));
-      resetConfigCache();
+      publish(ctx, config);
       const s = sim;
       s.onTunnelChange((c) => {
         const tags = s.network(c.networkId)?.tags.join(' ') ?? '?';
@@ -91,24 +110,21 @@ export const merakiPart: PartFactory = (options) => {
       });
       ctx.print(
         `Meraki simulator at ${sim.baseUrl} (organization ${MERAKI_SANDBOX_ORG.id}, hubs london → paris, ` +
-          `networks ${MERAKI_SANDBOX_ORG.networks.map((n) => n.id).join(', ')}); time scale ${scale}: ` +
-          `a simulated minute every ${round(60 / scale)} s, DOWN after ${config.health.failAfter} bad minutes, ` +
-          `UP after ${config.health.recoverAfterSec} s of clean series (${round(config.health.recoverAfterSec / scale)} s)`,
+          `networks ${MERAKI_SANDBOX_ORG.networks.map((n) => n.id).join(', ')}); ${timing(config, scale)}`,
       );
     },
     running(ctx) {
-      for (const step of MERAKI_TIMELINE) {
-        const timer = setTimeout(
-          () => {
-            sim?.setLoss(step.networkId, step.hub, step.lossPct);
-            ctx.print(
-              `fault: ${step.networkId} → ${step.hub} loss ${step.lossPct}% (simulated minute ${step.minute}; ` +
-                `the Dashboard's series shows it 2 minutes later)`,
-            );
-          },
-          (step.minute * 60_000) / scale,
-        );
-        timers.push(timer);
+      for (const step of steps) {
+        const fire = () => {
+          if (!sim) return;
+          try {
+            applyMerakiFault(sim, step, MERAKI_SANDBOX_ORG);
+            ctx.print(`fault: ${describeMerakiFault(step)}`);
+          } catch (error) {
+            ctx.print(`fault ${describeMerakiFault(step)} failed: ${(error as Error).message}`);
+          }
+        };
+        timers.push(setTimeout(fire, (step.atSec * 1000) / scale));
       }
     },
     async stop() {
@@ -118,7 +134,52 @@ export const merakiPart: PartFactory = (options) => {
       resetConfigCache();
     },
   };
-};
+}
+
+function externalPart(options: SandboxOptions, external: MerakiExternal): SandboxPart {
+  const scale = options.timeScale;
+  return {
+    name: 'meraki',
+    async start(ctx: SandboxContext) {
+      ctx.setEnv(API_KEY_ENV, external.apiKey());
+      const peers = createHttpClient({
+        name: 'meraki (hub discovery)',
+        baseUrl: external.baseUrl,
+        headers: async () => ({ authorization: `Bearer ${external.apiKey()}` }),
+        timeoutMs: 60_000,
+        ...(external.redirectHosts ? { redirectHosts: external.redirectHosts } : {}),
+      });
+      const organizations = [];
+      for (const org of external.organizations) {
+        organizations.push({ ...org, hubs: org.hubs ?? (await discoverHubs(peers, org.id)) });
+      }
+      const { baseUrl, requestsPerSecond, redirectHosts } = external;
+      const config = merakiSandboxConfig(
+        {
+          baseUrl,
+          organizations,
+          ...(requestsPerSecond !== undefined ? { requestsPerSecond } : {}),
+          ...(redirectHosts ? { redirectHosts } : {}),
+        },
+        scale,
+      );
+      publish(ctx, config);
+      const orgs = organizations
+        .map(
+          (o) =>
+            `${o.id} (hubs ${o.hubs.map((h) => `${h.name} [${h.tagPrefix}, ${h.trackedIp}]`).join(' → ')})`,
+        )
+        .join(', ');
+      ctx.print(
+        `Meraki Dashboard at ${external.baseUrl} (external, API key ${REDACTED}; ${external.source}): ` +
+          `organizations ${orgs}; the controller WILL write tags there; ${timing(config, scale)}`,
+      );
+    },
+    async stop() {
+      resetConfigCache();
+    },
+  };
+}
 
 function round(n: number): string {
   return String(Math.round(n * 1000) / 1000);

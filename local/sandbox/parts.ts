@@ -12,6 +12,8 @@ import type { LocalAssembly } from '../runtime/local-assembly.js';
 import type { ZwanSimulator } from '../simulator/index.js';
 import type { LoggedExchange } from '../simulator/meraki/server.js';
 import type { FaultStep } from './faults.js';
+import type { MerakiExternal } from './meraki-external.js';
+import type { MerakiFaultStep } from './meraki-faults.js';
 
 /** Options of a sandbox run (the CLI flags). */
 export interface SandboxOptions {
@@ -31,6 +33,10 @@ export interface SandboxOptions {
   verbose: boolean;
   /** Which director the sandbox simulates (`--director`). @default 'zwan' */
   director?: 'zwan' | 'meraki';
+  /** Meraki mode: the fault script on the simulated timeline (`--faults`; default the demo). */
+  merakiFaults?: MerakiFaultStep[];
+  /** Meraki mode against an external Dashboard (`--director-url` …) instead of the simulator. */
+  merakiExternal?: MerakiExternal;
   /**
    * Meraki mode: when set, the Meraki simulator logs bodies too and appends every exchange here
    * as it stops (the conformance script validates them). @default not recorded
