@@ -11,6 +11,7 @@
  * Only tunnels with an HA tunnel identifier are modelled; other tunnels are not the controller's.
  */
 import { InvalidCpeError } from '../errors.js';
+import { IDENTIFIER_EXPECTED, isIdentifier } from './identifiers.js';
 // A type-only import: erased at compile time, so the domain stays free of director code.
 import type { DirectorCpe } from '../director/port.js';
 import {
@@ -136,6 +137,10 @@ function parseTenant(t: TenantCpes, invalid: InvalidCpe[]): Tenant {
       return;
     }
     seenIds.add(cpe.id);
+    if (!isIdentifier(cpe.id)) {
+      report(cpe.id, 'id', cpe.id, IDENTIFIER_EXPECTED);
+      return;
+    }
     if (cpe.malformed) {
       report(cpe.id, cpe.malformed.field, cpe.malformed.value, cpe.malformed.expected);
       return;
@@ -196,6 +201,8 @@ function parseCpe(cpe: DirectorCpe, tenantId: string, report: Report): Concentra
       cpe.metadata.HA_NAME,
       'a non-empty HA group name (the same on every CPE of the group)',
     );
+  } else if (!isIdentifier(haName)) {
+    fail(cpe.id, 'HA_NAME', cpe.metadata.HA_NAME, `an HA group name of ${IDENTIFIER_EXPECTED}`);
   }
   const wans = parseWans(cpe, fail);
   const tunnels: Tunnel[] = cpe.tunnels
@@ -206,7 +213,7 @@ function parseCpe(cpe: DirectorCpe, tenantId: string, report: Report): Concentra
       tunnelId: x.tunnelId,
       state: x.state,
     }));
-  if (!ok || !haName) return undefined;
+  if (!ok || !haName || !isIdentifier(haName)) return undefined;
 
   const common = {
     id: cpe.id,

@@ -9,13 +9,14 @@ import * as z from 'zod/mini';
 import { zodIssues } from '../config/load.js';
 import '../config/zod-locale.js';
 import { ValidationError } from '../errors.js';
+import { freeTextSchema } from '../config/fields.js';
 
 /** The four DR workflows (state machine names end with these). */
 export const WORKFLOWS = ['Backup', 'SwitchoverDcToDr', 'FailbackDrToDc', 'WeeklyDrill'] as const;
 export type Workflow = (typeof WORKFLOWS)[number];
 
 const trigger = z._default(z.enum(['schedule', 'on-demand']), 'on-demand');
-const reason = z.string().check(z.trim(), z.minLength(1, 'a non-empty reason'), z.maxLength(500));
+const reason = freeTextSchema;
 
 /** Backup: `{ "trigger": "on-demand", "reason": "before a change" }` (the cron sends `schedule`). */
 export const backupInputSchema = z.strictObject({ trigger, reason: z.optional(reason) });

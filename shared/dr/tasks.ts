@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 // zod/mini with the English messages, as in ./inputs.ts.
 import * as z from 'zod/mini';
 import '../config/zod-locale.js';
+import { freeTextSchema } from '../config/fields.js';
 import type { DirectorJob, DrDirector, S3Location } from '../director/port.js';
 import type { SiteName, SiteRole } from '../domain/model.js';
 import {
@@ -726,8 +727,8 @@ export function createDrTasks(deps: DrDeps) {
         z.extend(base, {
           approval: z.object({
             approved: z.boolean(),
-            by: z.optional(z.string()),
-            reason: z.optional(z.string()),
+            by: z.optional(freeTextSchema),
+            reason: z.optional(freeTextSchema),
           }),
         }),
         payload,

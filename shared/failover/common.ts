@@ -2,6 +2,7 @@
  * What the failover service and its fan-out share: metric names, a tenant's parsed listing (the
  * view), the director to act through, group keys, notices.
  */
+import { requireConfiguredTenant } from '../domain/identifiers.js';
 import type { DirectorCpe } from '../director/port.js';
 import { parseInventory } from '../domain/inventory.js';
 import { actingSiteOf } from '../domain/blindness.js';
@@ -42,6 +43,8 @@ export async function loadTenantView(
   tenantId: string,
   siteRoles?: Record<SiteName, SiteRole>,
 ): Promise<TenantView> {
+  // Tenants are the blast radius: nothing is read from (or later written to) one not configured.
+  requireConfiguredTenant(deps.tenants, tenantId, 'tenant');
   const roles = siteRoles ?? (await deps.store.getSiteRoles());
   return viewOf(deps, tenantId, await activeDirector(deps, roles).listCpes(tenantId));
 }

@@ -8,8 +8,10 @@ import * as z from 'zod/mini';
 import { zodIssues } from '../config/load.js';
 import '../config/zod-locale.js';
 import { ValidationError } from '../errors.js';
+import { freeTextSchema, identifierSchema } from '../config/fields.js';
 
-const id = z.string().check(z.trim(), z.minLength(1, 'a non-empty string'));
+const id = identifierSchema;
+const text = freeTextSchema;
 
 /** An expiry: an ISO-8601 time with zone, or epoch milliseconds; becomes epoch ms. */
 const EXPIRY_EXPECTED = 'an ISO-8601 time with a zone (e.g. "2026-11-22T06:00:00Z") or epoch milliseconds';
@@ -39,13 +41,13 @@ export const pinEventSchema = z.strictObject({
   tenantId: id,
   haName: id,
   concentratorId: id,
-  reason: id,
+  reason: text,
   /** When the pin lapses; absent = until unpinned. */
   expiresAt: z.optional(expiry),
   /** Pin even onto a concentrator that is not UP. */
   force: z._default(z.boolean(), false),
   /** Who pinned (free text, e.g. an e-mail). */
-  by: z.optional(id),
+  by: z.optional(text),
 });
 export type PinEvent = z.output<typeof pinEventSchema>;
 
@@ -53,8 +55,8 @@ export type PinEvent = z.output<typeof pinEventSchema>;
 export const unpinEventSchema = z.strictObject({
   tenantId: id,
   haName: id,
-  reason: z.optional(id),
-  by: z.optional(id),
+  reason: z.optional(text),
+  by: z.optional(text),
 });
 export type UnpinEvent = z.output<typeof unpinEventSchema>;
 
@@ -64,9 +66,9 @@ export type UnpinEvent = z.output<typeof unpinEventSchema>;
  */
 export const ackMonitorBlindEventSchema = z.strictObject({
   /** Why the view can be trusted (audited and notified). */
-  reason: id,
+  reason: text,
   /** Who acknowledged (free text, e.g. an e-mail). */
-  by: z.optional(id),
+  by: z.optional(text),
 });
 export type AckMonitorBlindEvent = z.output<typeof ackMonitorBlindEventSchema>;
 

@@ -264,3 +264,33 @@ describe('ack-monitor-blind', () => {
     expect(out.message).toMatch(/director DC, DR unreachable/);
   });
 });
+
+describe('bounded input and tenants as the blast radius', () => {
+  it('a 300 KB pin reason, a reason with CR/LF and a tenant id ".." are refused, naming the field', () => {
+    expect(() => pin({ reason: 'x'.repeat(300_000) })).toThrow(/reason=.*at most 500 characters/);
+    expect(() => pin({ reason: 'ok\r\nBcc: x@example.net' })).toThrow(/reason=/);
+    expect(() => pin({ by: 'a\nb' })).toThrow(/by=/);
+    expect(() => parseEvent(statusEventSchema, { tenantId: '..' }, 'status event')).toThrow(
+      /tenantId="\.\."/,
+    );
+    expect(() => parseEvent(unpinEventSchema, { tenantId: 't1', haName: 'x#G' }, 'unpin event')).toThrow(
+      /haName="x#G"/,
+    );
+  });
+
+  it('every console operation on an unconfigured tenant is a ValidationError and calls no director', async () => {
+    const h = harness({ branches: 2, on: 'DC1' });
+    const before = { ...h.director.calls };
+    const other = { tenantId: 'not-configured' };
+    await expect(updateBranches(h.deps, { ...other, dryRun: false })).rejects.toThrow(
+      /tenantId="not-configured": expected a configured tenant/,
+    );
+    await expect(
+      pinGroup(h.deps, { ...other, haName: 'Chennai', concentratorId: 'DC2', reason: 'r', force: true }),
+    ).rejects.toThrow(ValidationError);
+    await expect(unpinGroup(h.deps, { ...other, haName: 'Chennai' })).rejects.toThrow(ValidationError);
+    await expect(groupStatus(h.deps, other)).rejects.toThrow(ValidationError);
+    expect(h.director.calls).toEqual(before);
+    expect(await h.store.getGroup('not-configured#Chennai')).toBeUndefined();
+  });
+});
