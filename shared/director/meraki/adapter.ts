@@ -10,16 +10,23 @@
  * The Director port supports up to four hubs; the tag operations ({@link MerakiDirector.retagMany})
  * take any number.
  *
- * Health: one `uplinksLossAndLatency` call per organization and minute covers every branch; each
- * per-minute point becomes a Sample (`lossPercent: null` → `lossPct: null`, "no data"). Points
- * already returned by this instance are not returned again (the endpoint overlaps by 4 minutes),
- * so the hysteresis never counts one bad minute twice. A hub a branch does not track has no
- * series and stays UNKNOWN, unless the hub is `trustedWithoutTracking`, which gets a good sample
- * per call (the reference script's blind trust) and says so in its metadata.
+ * Health: one `uplinksLossAndLatency` call per organization and minute covers every branch, and
+ * one uplink-statuses read says which uplink each branch's VPN runs over; each per-minute point
+ * of that uplink's series becomes a Sample (`lossPercent: null` → `lossPct: null`, "no data";
+ * the other uplinks' series are not used, see ./uplinks.ts). Points already returned by this
+ * instance are not returned again (the endpoint overlaps by 4 minutes), so the hysteresis never
+ * counts one bad minute twice. A hub a branch does not track has no series and stays UNKNOWN,
+ * unless the hub is `trustedWithoutTracking`, which gets a good sample per call (the reference
+ * script's blind trust) and says so in its metadata.
  *
- * Answers. Every Dashboard body is parsed with the project's schemas (./schemas.ts) and every
- * request body is built through them: a malformed answer is a DirectorResponseError naming the
- * operation, the field and the value.
+ * Verification: the VPN statuses say which hub each branch actually reaches (./vpn.ts):
+ * `verifyReach` after a swap, `vpnReach` on demand, and the inventory's tunnel states. The
+ * third-party VPN peers are checked against the hubs' tags and IPs by `checkPeers` (./peers.ts).
+ *
+ * Answers. Every Dashboard body is parsed with the project's schemas (./schemas.ts), as loosely
+ * as the spec allows: a malformed entry of a list is left out and logged, a malformed answer as
+ * a whole is a DirectorResponseError naming the operation, the field and the value. Request
+ * bodies are built through the schemas.
  *
  * Rate limit: one TokenBucket per organization (and base URL) in the process, shared by every
  * call and every adapter instance (default 9 requests/s, as the official SDK). 429 waits for
@@ -37,7 +44,11 @@ import {
   type MerakiNetwork,
   type MerakiBranch,
 } from './inventory.js';
+import { consoleMerakiLog, type MerakiLogOptions } from './notices.js';
+import { createMerakiPeers, type MerakiPeers } from './peers.js';
 import { createMerakiTags, type MerakiTagOptions, type RetagChange, type RetagReport } from './tags.js';
+import { createMerakiUplinks, type MerakiUplinkOptions } from './uplinks.js';
+import { createMerakiVpn, type MerakiVpn, type MerakiVpnOptions } from './vpn.js';
 
 export {
   DEFAULT_REDIRECT_HOSTS,
@@ -50,17 +61,28 @@ export {
   type MerakiHub,
 } from './config.js';
 export type { MerakiBranch, MerakiNetwork } from './inventory.js';
+export type { MerakiLog } from './notices.js';
+export type { PeerCheck, PeerProblem } from './peers.js';
+export type { MalformedEntry } from './schemas.js';
 export type { RetagChange, RetagReport } from './tags.js';
+export type { VerifyReachOptions, VerifyReachResult, VpnReach } from './vpn.js';
 
 /** Options of {@link createMerakiDirector}: each part's own, plus the configuration. */
 export interface MerakiDirectorOptions
-  extends MerakiClientOptions, MerakiInventoryOptions, MerakiHealthOptions, MerakiTagOptions {
+  extends
+    MerakiClientOptions,
+    MerakiInventoryOptions,
+    MerakiHealthOptions,
+    MerakiUplinkOptions,
+    MerakiVpnOptions,
+    MerakiLogOptions,
+    MerakiTagOptions {
   /** The `director` section of the configuration (kind `meraki`); validated here. */
   config: z.input<typeof merakiSchema>;
 }
 
 /** The Meraki adapter: the Director port plus tag operations. */
-export interface MerakiDirector extends Director {
+export interface MerakiDirector extends Director, MerakiVpn, MerakiPeers {
   readonly kind: 'meraki';
   /** The validated configuration. */
   readonly config: MerakiConfig;
@@ -82,8 +104,11 @@ export interface MerakiDirector extends Director {
 export function createMerakiDirector(options: MerakiDirectorOptions): MerakiDirector {
   const config = parseMerakiConfig(options.config);
   const ctx = createMerakiContext(config, options);
-  const inventory = createMerakiInventory(ctx, options);
-  const health = createMerakiHealth(ctx, options);
+  const log = options.log ?? consoleMerakiLog;
+  const vpn = createMerakiVpn(ctx, log, options);
+  const inventory = createMerakiInventory(ctx, vpn, log, options);
+  const health = createMerakiHealth(ctx, createMerakiUplinks(ctx, log, options), log, options);
+  const peers = createMerakiPeers(ctx, log);
   const tags = createMerakiTags(ctx, inventory, options);
   return {
     kind: 'meraki',
@@ -103,5 +128,8 @@ export function createMerakiDirector(options: MerakiDirectorOptions): MerakiDire
     listBranches: inventory.listBranches,
     retagOne: tags.retagOne,
     retagMany: tags.retagMany,
+    vpnReach: vpn.vpnReach,
+    verifyReach: vpn.verifyReach,
+    checkPeers: peers.checkPeers,
   };
 }

@@ -1,14 +1,17 @@
 /**
  * Health through the Dashboard: per branch→hub path a series of per-minute loss and latency
- * points from `uplinksLossAndLatency` (one call per organization and interval), and the
- * Dashboard's own reachability.
+ * points from `uplinksLossAndLatency` (one call per organization and interval), taken from the
+ * uplink the branch's VPN runs over (./uplinks.ts: one uplink-statuses read per loss call), and
+ * the Dashboard's own reachability.
  */
 import type { Sample } from '../../domain/model.js';
 import { DirectorAuthError, DirectorRequestError, NotFoundError } from '../../errors.js';
 import type { DirectorHealth } from '../port.js';
 import { parsePathTarget, pathTarget } from './config.js';
 import type { MerakiContext } from './context.js';
-import { MERAKI_OPERATIONS, parseMerakiResponse } from './schemas.js';
+import { logMalformed, type MerakiLog } from './notices.js';
+import { MERAKI_OPERATIONS, parseMerakiList } from './schemas.js';
+import { pathPoints, type MerakiUplinks, type PathPoint } from './uplinks.js';
 
 /** Options of the health side. */
 export interface MerakiHealthOptions {
@@ -29,8 +32,13 @@ export interface MerakiHealth {
   health(): Promise<DirectorHealth>;
 }
 
-/** Create the health operations over the adapter's context. */
-export function createMerakiHealth(ctx: MerakiContext, options: MerakiHealthOptions): MerakiHealth {
+/** Create the health operations over the adapter's context and uplink reader. */
+export function createMerakiHealth(
+  ctx: MerakiContext,
+  uplinks: MerakiUplinks,
+  log: MerakiLog,
+  options: MerakiHealthOptions,
+): MerakiHealth {
   const lastCall = new Map<string, number>();
   const watermark = options.watermarks ?? new Map<string, number>();
   const minSampleIntervalMs = options.minSampleIntervalMs ?? 60_000;
@@ -46,34 +54,33 @@ export function createMerakiHealth(ctx: MerakiContext, options: MerakiHealthOpti
       path: `/organizations/${encodeURIComponent(tenantId)}/devices/uplinksLossAndLatency`,
       query: { timespan: 300 },
     });
-    const hubByIp = new Map(org.hubs.map((h) => [h.trackedIp, h]));
-    // target → ts → best point over the network's uplinks (the VPN uses whichever works).
-    const points = new Map<string, Map<number, { loss: number | null; latency: number | null }>>();
+    const series = parseMerakiList(MERAKI_OPERATIONS.uplinksLossAndLatency, res.status, res.body);
+    logMalformed(log, tenantId, series.malformed);
+    const hubByIp = new Map(org.hubs.map((h) => [h.trackedIp, h.name]));
+    // Paths with a series in the answer (on any uplink): the branch tracks the hub.
+    const tracked = new Set<string>();
+    const networks = new Set<string>();
     let newest = Number.NEGATIVE_INFINITY;
-    const series = parseMerakiResponse(MERAKI_OPERATIONS.uplinksLossAndLatency, res.status, res.body);
-    for (const entry of series) {
+    for (const entry of series.entries) {
+      for (const p of entry.timeSeries) newest = Math.max(newest, Date.parse(p.ts));
       const hub = hubByIp.get(entry.ip);
-      if (!hub) continue;
-      const target = pathTarget(entry.networkId, hub.name);
-      if (!wanted.has(target)) continue;
-      const byTs = points.get(target) ?? new Map();
-      points.set(target, byTs);
-      for (const p of entry.timeSeries) {
-        const at = Date.parse(p.ts);
-        newest = Math.max(newest, at);
-        const loss = p.lossPercent;
-        const latency = p.latencyMs;
-        const seen = byTs.get(at);
-        if (!seen || (loss !== null && (seen.loss === null || loss < seen.loss)))
-          byTs.set(at, { loss, latency });
-      }
+      const target = hub === undefined ? undefined : pathTarget(entry.networkId, hub);
+      if (target === undefined || !wanted.has(target)) continue;
+      tracked.add(target);
+      networks.add(entry.networkId);
+    }
+    let points = new Map<string, Map<number, PathPoint>>();
+    if (networks.size > 0) {
+      const view = await uplinks.read(tenantId, [...networks]);
+      logMalformed(log, tenantId, view.malformed);
+      points = pathPoints(series.entries, view.of, hubByIp, wanted);
     }
     const samples: Sample[] = [];
     for (const [target, byTs] of points) {
       const mark = watermark.get(target) ?? Number.NEGATIVE_INFINITY;
       for (const at of [...byTs.keys()].sort((a, b) => a - b)) {
         if (at <= mark) continue;
-        const p = byTs.get(at) as { loss: number | null; latency: number | null };
+        const p = byTs.get(at) as PathPoint;
         samples.push({
           target,
           at,
@@ -87,7 +94,7 @@ export function createMerakiHealth(ctx: MerakiContext, options: MerakiHealthOpti
     // Untracked hubs: UNKNOWN (no sample), unless trusted without tracking.
     const at = Number.isFinite(newest) ? newest : ctx.clock.now();
     for (const target of wanted) {
-      if (points.has(target)) continue;
+      if (tracked.has(target)) continue;
       const path = parsePathTarget(target);
       const hub = path && org.hubs.find((h) => h.name === path.hub);
       if (!hub?.trustedWithoutTracking || (watermark.get(target) ?? Number.NEGATIVE_INFINITY) >= at) continue;
@@ -106,7 +113,7 @@ export function createMerakiHealth(ctx: MerakiContext, options: MerakiHealthOpti
         query: { perPage: 3 },
         retries: 1,
       });
-      parseMerakiResponse(MERAKI_OPERATIONS.listNetworks, res.status, res.body);
+      parseMerakiList(MERAKI_OPERATIONS.listNetworks, res.status, res.body);
       return { site: 'DC', reachable: true, healthy: true, version: 'v1' };
     } catch (error) {
       // An answer (even a refusal) means the Dashboard is reachable.

@@ -2,15 +2,29 @@
  * The Meraki inventory behind the Director port: networks (all pages), the networks taking part
  * in failover with the hub each uses now, and the port's CPE model of them (one branch CPE per
  * network, one concentrator CPE per network and hub, see ./adapter.ts).
+ *
+ * A branch's tunnel to a hub is ESTABLISHED only when the network carries the hub's `_up` tag
+ * and the VPN statuses say it reaches that hub (./vpn.ts, one paged read per listing); a tagged
+ * hub it does not reach is CREATED, so drift finds it. The branch CPE's `MERAKI_REACHES` says
+ * which hub it reaches ('' for none). When the VPN statuses cannot be read, the tags alone decide
+ * (as before verification existed), `MERAKI_REACHES` is absent, and a warning is logged.
  */
 import type * as z from 'zod/mini';
 import { currentHubFromTags, hasHubTags, hubStateTags } from '../../domain/meraki-tags.js';
 import { CANDIDATE_ORDER, type HaState } from '../../domain/model.js';
-import { ConfigError, formatValue } from '../../errors.js';
+import {
+  ConfigError,
+  DirectorAuthError,
+  DirectorRequestError,
+  DirectorUnavailableError,
+  formatValue,
+} from '../../errors.js';
 import type { DirectorCpe } from '../port.js';
 import { MERAKI_TUNNEL_IDENTIFIER, pathTarget } from './config.js';
 import type { MerakiContext } from './context.js';
-import { MERAKI_OPERATIONS, parseMerakiResponse, type networkSchema } from './schemas.js';
+import { logMalformed, type MerakiLog } from './notices.js';
+import { MERAKI_OPERATIONS, parseMerakiList, parseMerakiResponse, type networkSchema } from './schemas.js';
+import type { MerakiVpn, VpnReach } from './vpn.js';
 
 /** A network as the Dashboard returns it (the fields used here). */
 export interface MerakiNetwork {
@@ -45,11 +59,21 @@ export interface MerakiInventory {
 }
 
 function toNetwork(n: z.output<typeof networkSchema>): MerakiNetwork {
-  return { id: n.id, name: n.name, tags: n.tags, organizationId: n.organizationId };
+  return {
+    id: n.id,
+    name: n.name ?? n.id,
+    tags: n.tags,
+    ...(n.organizationId !== undefined ? { organizationId: n.organizationId } : {}),
+  };
 }
 
 /** Create the inventory operations over the adapter's context. */
-export function createMerakiInventory(ctx: MerakiContext, options: MerakiInventoryOptions): MerakiInventory {
+export function createMerakiInventory(
+  ctx: MerakiContext,
+  vpn: MerakiVpn,
+  log: MerakiLog,
+  options: MerakiInventoryOptions,
+): MerakiInventory {
   const perPage = options.perPage ?? 1000;
 
   async function readNetwork(organizationId: string, networkId: string): Promise<MerakiNetwork> {
@@ -67,7 +91,11 @@ export function createMerakiInventory(ctx: MerakiContext, options: MerakiInvento
           query: { perPage },
           tenantId: organizationId,
         },
-        (body) => parseMerakiResponse(MERAKI_OPERATIONS.listNetworks, 200, body),
+        (body) => {
+          const page = parseMerakiList(MERAKI_OPERATIONS.listNetworks, 200, body);
+          logMalformed(log, organizationId, page.malformed);
+          return page.entries;
+        },
       );
       return raw.map(toNetwork);
     } catch (error) {
@@ -90,6 +118,25 @@ export function createMerakiInventory(ctx: MerakiContext, options: MerakiInvento
       });
   }
 
+  /** The VPN statuses by network, or undefined (logged) when they cannot be read. */
+  async function readReach(tenantId: string): Promise<Map<string, VpnReach> | undefined> {
+    try {
+      return new Map((await vpn.vpnReach(tenantId)).map((r) => [r.networkId, r]));
+    } catch (error) {
+      const unreadable =
+        error instanceof DirectorUnavailableError ||
+        error instanceof DirectorRequestError ||
+        error instanceof DirectorAuthError;
+      if (!unreadable) throw error;
+      log.warn('Meraki VPN statuses unreadable: tunnels judged by the tags alone', {
+        organizationId: tenantId,
+        operation: MERAKI_OPERATIONS.vpnStatuses.name,
+        error: (error as Error).message,
+      });
+      return undefined;
+    }
+  }
+
   async function listCpes(tenantId: string): Promise<DirectorCpe[]> {
     const org = ctx.org(tenantId);
     if (org.hubs.length > CANDIDATE_ORDER.length) {
@@ -101,20 +148,32 @@ export function createMerakiInventory(ctx: MerakiContext, options: MerakiInvento
         },
       ]);
     }
+    const branches = await listBranches(tenantId);
+    const reach = await readReach(tenantId);
     const out: DirectorCpe[] = [];
-    for (const b of await listBranches(tenantId)) {
+    for (const b of branches) {
+      const reaches = reach?.get(b.id);
+      // Tags say where the tunnel should go; the VPN statuses (when read) say whether it went.
+      const established = (hub: string) =>
+        b.currentHub === hub && (reach === undefined || (reaches?.reachable.includes(hub) ?? false));
+      const current = b.currentHub !== undefined && established(b.currentHub) ? b.currentHub : undefined;
       out.push({
         id: b.id,
         name: b.name,
         tenantId,
-        metadata: { CPE_BR_TYPE: 'HA', HA_NAME: b.id, MERAKI_TAGS: b.tags.join(' ') },
+        metadata: {
+          CPE_BR_TYPE: 'HA',
+          HA_NAME: b.id,
+          MERAKI_TAGS: b.tags.join(' '),
+          ...(reach ? { MERAKI_REACHES: reaches?.hub ?? '' } : {}),
+        },
         lans: [],
         tunnels: [
           {
             name: 'IPSEC00',
             haTunnelIdentifier: MERAKI_TUNNEL_IDENTIFIER,
             tunnelId: b.currentHub ? `tag:${b.currentHub}` : '',
-            state: b.currentHub ? 'ESTABLISHED' : 'CREATED',
+            state: current ? 'ESTABLISHED' : 'CREATED',
           },
         ],
       });
@@ -140,7 +199,7 @@ export function createMerakiInventory(ctx: MerakiContext, options: MerakiInvento
               name: 'IPSEC00',
               haTunnelIdentifier: MERAKI_TUNNEL_IDENTIFIER,
               tunnelId: `tag:${hub.name}`,
-              state: b.currentHub === hub.name ? 'ESTABLISHED' : 'CREATED',
+              state: established(hub.name) ? 'ESTABLISHED' : 'CREATED',
             },
           ],
         });

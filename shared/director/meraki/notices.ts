@@ -1,0 +1,34 @@
+/**
+ * Where the Meraki adapter says what it left out or could not read without failing the call: a
+ * malformed entry of a list answer, uplink statuses it fell back from, VPN statuses it could not
+ * use. The caller passes its log (the functions' shared LogSink); the default writes one line to
+ * the console so nothing is dropped silently.
+ */
+import type { LogSink } from '../../observability.js';
+import type { MalformedEntry } from './schemas.js';
+
+/** The part of a LogSink the adapter uses. */
+export type MerakiLog = Pick<LogSink, 'warn' | 'error'>;
+
+/** Options of the adapter's notices. */
+export interface MerakiLogOptions {
+  /** @default one JSON line per notice on the console */
+  log?: MerakiLog;
+}
+
+/** The console as a {@link MerakiLog}. */
+export const consoleMerakiLog: MerakiLog = {
+  warn: (message, ...attributes) => console.warn(message, JSON.stringify(Object.assign({}, ...attributes))),
+  error: (message, ...attributes) => console.error(message, JSON.stringify(Object.assign({}, ...attributes))),
+};
+
+/** Log the malformed entries of one organization's answers (one line per entry), if any. */
+export function logMalformed(
+  log: MerakiLog,
+  organizationId: string,
+  entries: readonly MalformedEntry[],
+): void {
+  for (const entry of entries) {
+    log.warn('Meraki answer entry left out: malformed', { organizationId, ...entry });
+  }
+}
