@@ -1,7 +1,8 @@
 /**
  * The directors' API key, read from AWS Secrets Manager and cached for five minutes per warm
- * container. In the sandbox (env `CPE_FAILOVER_API_KEY` set) that value is used and AWS is never
- * called. The key never appears in a log line or an error message.
+ * container. In the sandbox and tests (env `CPE_FAILOVER_API_KEY` set) that value is used and AWS
+ * is never called; a deployed function (AWS_LAMBDA_FUNCTION_NAME set) refuses it. The key never
+ * appears in a log line or an error message.
  *
  * Secret shapes: `{ "apiKey": "…" }` (one key for every site) or `{ "DC": "…", "DR": "…" }`
  * (one per site; `apiKey` is the fallback when the site has none).
@@ -95,7 +96,16 @@ export function apiKeyProvider(options: ApiKeyProviderOptions): ApiKeyProvider {
 
   const provider = async (): Promise<string> => {
     const override = env[API_KEY_ENV];
-    if (override) return override;
+    if (override) {
+      // Only the sandbox and tests may hand the key in plainly: in a deployed function the
+      // environment is visible to anyone who can read the function's configuration.
+      if (env.AWS_LAMBDA_FUNCTION_NAME) {
+        throw new SecretError(
+          `${API_KEY_ENV} is set in the deployed function ${env.AWS_LAMBDA_FUNCTION_NAME}: refused (it is for the sandbox and tests only); remove it and keep the key in Secrets Manager secret ${secretName}`,
+        );
+      }
+      return override;
+    }
     let entry = cache.get(cacheKey);
     if (!entry || entry.expiresAt <= now()) {
       const client = options.client ?? (defaultClient ??= new SecretsManagerClient({}));

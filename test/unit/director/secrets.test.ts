@@ -49,6 +49,22 @@ test('the sandbox variable wins and AWS is never called', async () => {
   expect(client.calls).toHaveLength(0);
 });
 
+test('a deployed function refuses the sandbox variable: the key is read from nowhere and never shown', async () => {
+  const client = fakeClient(JSON.stringify({ apiKey: 'aws' }));
+  const key = apiKeyProvider({
+    secretName: 's',
+    client,
+    env: { CPE_FAILOVER_API_KEY: 'plain-key-123', AWS_LAMBDA_FUNCTION_NAME: 'cpe-failover-prod-health' },
+  });
+  const err = (await key().catch((e: unknown) => e)) as Error;
+  expect(err).toBeInstanceOf(SecretError);
+  expect(err.message).toMatch(
+    /CPE_FAILOVER_API_KEY is set in the deployed function cpe-failover-prod-health: refused/,
+  );
+  expect(err.message).not.toContain('plain-key-123');
+  expect(client.calls).toHaveLength(0);
+});
+
 test('a malformed secret is a SecretError that names the secret and never shows the value', async () => {
   for (const body of [
     'not json {secret-text}',
