@@ -71,7 +71,19 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
       { path: 'CPE_FAILOVER_CONFIG', value: raw, expected: 'the configuration as JSON' },
     ]);
   }
-  cached = parseConfig(JSON.parse(raw), 'CPE_FAILOVER_CONFIG');
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (error) {
+    throw new ConfigError('environment', [
+      {
+        path: 'CPE_FAILOVER_CONFIG',
+        value: raw,
+        expected: `the configuration as JSON (${(error as Error).message})`,
+      },
+    ]);
+  }
+  cached = parseConfig(json, 'CPE_FAILOVER_CONFIG');
   return cached;
 }
 
