@@ -1,0 +1,236 @@
+/**
+ * Fenced tag swaps over HTTP to the Meraki simulator: the group's stored epoch (a fence on an
+ * in-memory record here: the fan-out reads DynamoDB, the adapter only calls `read()`) checked
+ * right before and after each write, tags written from the swap's own read, and every swap of the
+ * pipeline verified against the branch's reachable hub.
+ */
+import { jest } from '@jest/globals';
+import { createMerakiDirector, pathTarget } from '../../../shared/director/meraki/adapter.js';
+import type { TokenBucket } from '../../../shared/director/http.js';
+import type { FenceState, RepointFence } from '../../../shared/director/port.js';
+import type { RepointAction } from '../../../shared/domain/model.js';
+import { RepointNotReachedError, StaleEpochError } from '../../../shared/errors.js';
+import { createMerakiPipelineDirector, type ReachVerifier } from '../../../shared/meraki/pipeline.js';
+import { DEFAULT_SIM_HUBS, generateOrganization } from '../../../local/simulator/meraki/generate.js';
+import { createMerakiSimulator, type MerakiSimulator } from '../../../local/simulator/meraki/server.js';
+
+jest.setTimeout(60_000);
+
+const HUBS = [...DEFAULT_SIM_HUBS];
+
+const sims: MerakiSimulator[] = [];
+afterEach(async () => {
+  await Promise.all(sims.splice(0).map((s) => s.close()));
+});
+
+async function start(networks = 3): Promise<MerakiSimulator> {
+  const sim = await createMerakiSimulator({
+    organizations: [generateOrganization({ id: 'o1', networks })],
+    rateLimit: { requestsPerSecond: 500, burst: 50 },
+    tunnelSettleMs: 0,
+  });
+  sims.push(sim);
+  return sim;
+}
+
+const config = (sim: MerakiSimulator) => ({
+  kind: 'meraki' as const,
+  baseUrl: sim.baseUrl,
+  secretName: 'meraki/api-key',
+  organizations: [{ id: 'o1', hubs: HUBS }],
+});
+
+/** A fetch that runs `before(method, path)` ahead of each request (a race staged at a point). */
+function staged(before: (method: string, path: string) => Promise<void> | void): typeof fetch {
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = new URL(String(input instanceof Request ? input.url : input));
+    await before(init?.method ?? 'GET', url.pathname.replace(/^\/api\/v1/, ''));
+    return fetch(input, init);
+  }) as typeof fetch;
+}
+
+function director(sim: MerakiSimulator, f?: typeof fetch) {
+  return createMerakiDirector({
+    config: config(sim),
+    apiKey: async () => sim.apiKey,
+    rateLimit: { requestsPerSecond: 400, burst: 40 },
+    buckets: new Map<string, TokenBucket>(),
+    minSampleIntervalMs: 0,
+    batches: { firstPollMs: 5, pollIntervalMs: 5 },
+    ...(f ? { fetch: f } : {}),
+  });
+}
+
+/** The group's stored record, as a fence reads it. */
+function record(initial: FenceState): RepointFence & { state: FenceState; reads: number } {
+  const r = {
+    state: initial,
+    reads: 0,
+    read: async () => {
+      r.reads++;
+      return { ...r.state };
+    },
+  };
+  return r;
+}
+
+const N = 'N_o1_1';
+const action = (hub: string, epoch: number): RepointAction => ({
+  groupKey: `o1#${N}`,
+  tenantId: 'o1',
+  branchId: N,
+  targetId: pathTarget(N, hub),
+  epoch,
+  tunnels: [],
+});
+
+describe('fenced tag swaps (simulator over HTTP)', () => {
+  it('an epoch-1 swap racing an epoch-2 one never leaves the network on the epoch-1 hub', async () => {
+    const sim = await start();
+    const fence = record({ epoch: 1, servingId: pathTarget(N, 'paris') });
+    let raced = false;
+    const d2 = director(sim);
+    // Epoch 1 wants paris. Right before its PUT goes out (after its fence check), epoch 2 is
+    // stored (serving london) and its own swap runs to completion: the network is on london
+    // already, so epoch 2 writes nothing. Then epoch 1's PUT lands on the Dashboard.
+    const d1 = director(
+      sim,
+      staged(async (method, path) => {
+        if (method !== 'PUT' || path !== `/networks/${N}` || raced) return;
+        raced = true;
+        fence.state = { epoch: 2, servingId: pathTarget(N, 'london') };
+        const r2 = await d2.repoint(action('london', 2), { fence });
+        expect(r2.changed).toBe(false);
+      }),
+    );
+    await expect(d1.repoint(action('paris', 1), { fence })).rejects.toThrow(StaleEpochError);
+    expect(raced).toBe(true);
+    // Epoch 1's PUT did land (paris) and was redone for the newest serving from a fresh read.
+    const tunnel = sim.tunnelChanges.filter((c) => c.networkId === N).map((c) => c.to);
+    expect(tunnel).toEqual(['paris', 'london']);
+    expect(sim.tunnelHub(N)).toBe('london');
+  });
+
+  it('a newer epoch already stored refuses the swap before anything is written', async () => {
+    const sim = await start();
+    const d = director(sim);
+    const fence = record({ epoch: 5, servingId: pathTarget(N, 'london') });
+    const error = await d.repoint(action('paris', 4), { fence }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StaleEpochError);
+    expect((error as StaleEpochError).currentEpoch).toBe(5);
+    expect((error as Error).message).toContain('superseded by the stored epoch 5');
+    expect(sim.log.filter((e) => e.method === 'PUT')).toEqual([]);
+    expect(sim.tunnelHub(N)).toBe('london');
+  });
+
+  it("keeps an operator's tag added between the swap's read and its write", async () => {
+    const sim = await start();
+    let gets = 0;
+    const d = director(
+      sim,
+      staged((method, path) => {
+        // After the swap's first read, an operator adds a tag in the Dashboard.
+        if (method === 'GET' && path === `/networks/${N}` && ++gets === 2)
+          sim.editTags(N, { add: ['ops-maintenance'] });
+      }),
+    );
+    const fence = record({ epoch: 1, servingId: pathTarget(N, 'paris') });
+    await expect(d.repoint(action('paris', 1), { fence })).resolves.toMatchObject({ changed: true });
+    expect(sim.tunnelHub(N)).toBe('paris');
+    expect(sim.network(N)?.tags).toContain('ops-maintenance');
+    expect(sim.network(N)?.tags).toEqual([
+      'branch',
+      'london_primary_down',
+      'paris_backup_up',
+      'region-1',
+      'ops-maintenance',
+    ]);
+    expect(gets).toBe(4); // the re-read saw the edit: read twice again, the change recomputed
+  });
+
+  it("many networks are written from the call's own read, never from the caller's earlier listing", async () => {
+    const sim = await start(30);
+    const d = director(sim);
+    await d.listNetworks('o1'); // the caller's listing
+    sim.editTags('N_o1_7', { add: ['ops-note'] }); // an operator, after it
+    const ids = Array.from({ length: 30 }, (_, i) => `N_o1_${i}`);
+    const fence = record({ epoch: 3 });
+    const report = await d.retagMany(
+      'o1',
+      ids.map((networkId) => ({ networkId, hub: 'paris', epoch: 3, fence })),
+    );
+    expect(report.changed).toHaveLength(30);
+    expect(sim.network('N_o1_7')?.tags).toEqual(expect.arrayContaining(['ops-note', 'paris_backup_up']));
+    expect(fence.reads).toBe(60); // each network's fence before and after its batch
+  });
+
+  it('a coalesced batch skips the networks whose fence moved and redoes a write overtaken by a newer epoch', async () => {
+    const sim = await start(4);
+    const d = director(sim);
+    const stale = record({ epoch: 9, servingId: pathTarget('N_o1_0', 'london') });
+    let calls = 0;
+    const overtaken: RepointFence = {
+      // Epoch 2 (paris) checks out before the batch; epoch 3 (london) is stored by the time it completed.
+      read: async () =>
+        ++calls === 1
+          ? { epoch: 2, servingId: pathTarget('N_o1_1', 'paris') }
+          : { epoch: 3, servingId: pathTarget('N_o1_1', 'london') },
+    };
+    const fine = record({ epoch: 1 });
+    const report = await d.retagMany('o1', [
+      { networkId: 'N_o1_0', hub: 'paris', epoch: 8, fence: stale },
+      { networkId: 'N_o1_1', hub: 'paris', epoch: 2, fence: overtaken },
+      { networkId: 'N_o1_2', hub: 'paris', epoch: 1, fence: fine },
+    ]);
+    expect(report.stale.map((s) => s.networkId).sort()).toEqual(['N_o1_0', 'N_o1_1']);
+    expect(report.changed).toEqual(['N_o1_2']);
+    expect(sim.tunnelHub('N_o1_0')).toBe('london'); // never written
+    expect(sim.tunnelHub('N_o1_1')).toBe('london'); // written, then redone for epoch 3
+    expect(sim.tunnelHub('N_o1_2')).toBe('paris');
+  });
+});
+
+describe('verified swaps (pipeline director)', () => {
+  /** Verification from the simulator's own view of reachability (the adapter's verifyReach reads VPN statuses). */
+  const simVerifier = (sim: MerakiSimulator): ReachVerifier => ({
+    async verifyReach(_org, targets) {
+      const reached: string[] = [];
+      const notReached: { networkId: string; hub: string; reaching?: string; reason: string }[] = [];
+      for (const t of targets) {
+        const on = sim.reachableHub(t.networkId);
+        if (on === t.hub) reached.push(t.networkId);
+        else
+          notReached.push({
+            networkId: t.networkId,
+            hub: t.hub,
+            ...(on ? { reaching: on } : {}),
+            reason: 'no reachable peer in the VPN statuses',
+          });
+      }
+      return { reached, notReached };
+    },
+  });
+
+  it('a swap whose tunnel does not come up is a failed re-point naming the network, the hub and the reason', async () => {
+    const sim = await start();
+    const d = createMerakiPipelineDirector(config(sim), {
+      apiKey: async () => sim.apiKey,
+      rateLimit: { requestsPerSecond: 400, burst: 40 },
+      buckets: new Map<string, TokenBucket>(),
+      verify: { verifier: simVerifier(sim), timeoutMs: 100, pollMs: 20 },
+      coalesceIdleMs: 1,
+      coalesceMaxMs: 5,
+    });
+    sim.breakTunnel(N, 'paris', true);
+    const fence = record({ epoch: 1, servingId: pathTarget(N, 'paris') });
+    const error = await d.repoint(action('paris', 1), { fence }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RepointNotReachedError);
+    expect((error as Error).message).toBe(
+      `tags swapped but ${N} does not reach hub paris: no reachable peer in the VPN statuses`,
+    );
+    expect(sim.tunnelHub(N)).toBe('paris'); // the tags did change
+    sim.breakTunnel(N, 'paris', false);
+    // The next reconcile: tags already right, now reaching: done, unchanged.
+    await expect(d.repoint(action('paris', 1), { fence })).resolves.toMatchObject({ changed: false });
+  });
+});
