@@ -66,11 +66,32 @@ export const merakiSchema = z.strictObject({
       }),
     )
     .check(z.minLength(1)),
-  requestsPerSecond: z._default(z.number().check(z.positive(), z.lte(10)), 9),
+  /**
+   * The controller's share of the organization's 10 requests/s (other apps of the customer share
+   * it too): every function and container together send at most this many requests in any 1 s
+   * window (a budget in the state table). @default 5
+   */
+  requestsPerSecond: z._default(z.int().check(z.positive(), z.lte(10)), 5),
+  /**
+   * Who runs the controller, for the `User-Agent` Meraki asks for (`cpe-failover/<version>
+   * <vendor>`): the MSP's or team's name, without spaces. @default cpe-failover
+   */
+  vendor: z._default(
+    z
+      .string()
+      .check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a name without spaces (letters, digits, . _ -)')),
+    'cpe-failover',
+  ),
+  /**
+   * Per-request timeout in ms (Meraki's SDK uses 60 s); one call with its retries is still cut at
+   * 120 s, within the 5-minute functions. @default 60000
+   */
+  timeoutMs: z._default(positiveInt.check(z.lte(120_000)), 60_000),
   /**
    * Hosts besides `baseUrl`'s that a redirect or a next-page link may lead to, with the API key
    * (the Dashboard's shards): host names or `*.domain` patterns. Any other redirect is refused.
-   * @default ['*.meraki.com'] (set it for another Dashboard, e.g. ['*.meraki.cn'])
+   * @default the shards of a regional base (api.meraki.com → *.meraki.com; likewise .ca, .cn,
+   * .in and api.gov-meraki.com), none for any other base
    */
   redirectHosts: z.optional(
     z

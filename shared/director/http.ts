@@ -3,8 +3,11 @@
  * with full-jitter exponential backoff, a shared token bucket, bounded concurrency, `Retry-After`
  * on 429, RFC 5988 `Link` pagination, and the named errors of `shared/errors.ts`.
  *
- * Retried: 5xx, timeouts, connection errors, and 429 (waiting `Retry-After` when given).
- * Never retried: any other 4xx. 401/403 → DirectorAuthError; other 4xx → DirectorRequestError.
+ * Retried: 5xx, timeouts, connection errors, and 429 (waiting `Retry-After` when given, else
+ * {@link HttpClientOptions.rateLimitWaitMs} or the backoff). Never retried: any other 4xx.
+ * 401/403 → DirectorAuthError; other 4xx → DirectorRequestError. With
+ * {@link HttpClientOptions.deadlineMs} a call gives up (its last error) rather than wait or keep
+ * an attempt open past its deadline.
  *
  * Unknown outcomes ({@link HttpRequest.idempotent}). A 2xx whose body is not valid JSON means the
  * server acted: it is resent only for an idempotent request (GET/HEAD/PUT/DELETE by default); a
@@ -41,6 +44,11 @@ import { type Clock, Semaphore, systemClock, TokenBucket } from './limits.js';
 
 export { type Clock, mapLimit, Semaphore, systemClock, TokenBucket } from './limits.js';
 
+/** What a client takes before each attempt: resolves (with the ms waited) when it may send. */
+export interface RateGate {
+  take(): Promise<number>;
+}
+
 /** Query values; arrays repeat the parameter (`?id=a&id=b`), undefined is left out. */
 export type QueryValue = string | number | boolean | undefined | readonly (string | number)[];
 
@@ -64,8 +72,24 @@ export interface HttpClientOptions {
   maxRetryAfterMs?: number;
   /** Throttle every call (every attempt) of this client. */
   rateLimit?: { requestsPerSecond: number; burst: number };
-  /** Or share one bucket between clients (e.g. Meraki's per-organization limit). Wins over `rateLimit`. */
-  bucket?: TokenBucket;
+  /**
+   * Or a shared gate taken once per attempt: a TokenBucket, or one key of a RequestBudget
+   * (shared/director/budget.ts, e.g. Meraki's per-organization limit). Wins over `rateLimit`.
+   */
+  bucket?: RateGate;
+  /** `User-Agent` of every request. @default none (the transport's own) */
+  userAgent?: string;
+  /**
+   * The wait after a 429 without `Retry-After`: uniformly random in [min, max] ms (Meraki's SDK
+   * waits 1–60 s). @default the backoff, as for a 5xx
+   */
+  rateLimitWaitMs?: { min: number; max: number };
+  /**
+   * Longest a call may take, retries and waits included: an attempt's timeout is cut to the time
+   * left, and a retry whose wait would end past it is not made (the last error is thrown).
+   * @default none
+   */
+  deadlineMs?: number;
   /** At most this many requests in flight. @default unlimited */
   concurrency?: number;
   /** Tenant named in auth errors when the request does not name one. */
@@ -130,6 +154,8 @@ export interface HttpRequest {
   idempotent?: boolean;
   /** Override the client's timeout for this call. */
   timeoutMs?: number;
+  /** Override the client's {@link HttpClientOptions.deadlineMs} for this call. */
+  deadlineMs?: number;
 }
 
 /** A response: status, headers, and the body parsed as JSON (text when not JSON, undefined when empty). */
@@ -370,7 +396,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       : options.transport === 'node'
         ? nodeTransport(options.concurrency)
         : fetchTransport(options.fetch ?? ((input, init) => globalThis.fetch(input, init)));
-  const bucket =
+  const bucket: RateGate | undefined =
     options.bucket ??
     (options.rateLimit
       ? new TokenBucket(options.rateLimit.requestsPerSecond, options.rateLimit.burst, clock)
@@ -410,8 +436,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     return `${name} ${req.method} ${req.path.replace(/^https?:\/\/[^/]+/i, '')}`;
   }
 
-  async function attempt<T>(req: HttpRequest, url: URL): Promise<HttpResponse<T>> {
+  async function attempt<T>(req: HttpRequest, url: URL, attemptTimeoutMs: number): Promise<HttpResponse<T>> {
     const headers: Record<string, string> = { accept: 'application/json' };
+    if (options.userAgent) headers['user-agent'] = options.userAgent;
     Object.assign(headers, options.headers ? await options.headers() : {});
     let payload: string | undefined;
     if (req.body !== undefined) {
@@ -426,7 +453,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         method: req.method,
         headers,
         body: payload,
-        timeoutMs: req.timeoutMs ?? timeoutMs,
+        timeoutMs: attemptTimeoutMs,
       });
       status = res.status;
       resHeaders = res.headers;
@@ -461,7 +488,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
       const code = e.cause?.code ?? e.code;
       const reason = timedOut
-        ? `timed out after ${req.timeoutMs ?? timeoutMs} ms`
+        ? `timed out after ${attemptTimeoutMs} ms`
         : `connection failed: ${code ?? e.cause?.message ?? e.message ?? String(error)}`;
       const notSent = !timedOut && code !== undefined && NOT_SENT_CODES.has(code);
       throw new Retryable(reason, undefined, undefined, { cause: error }, notSent ? false : 'maybe');
@@ -505,19 +532,31 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     return idempotent ?? error.unknownOutcome === 'maybe';
   }
 
+  /** The wait before retry `n + 1`: `Retry-After`, else the 429 wait, else the backoff. */
+  function retryDelay(error: Retryable, n: number): number {
+    if (error.retryAfterMs !== undefined) return Math.min(error.retryAfterMs, maxRetryAfterMs);
+    const wait = options.rateLimitWaitMs;
+    if (error.status === 429 && wait) return wait.min + random() * (wait.max - wait.min);
+    return random() * Math.min(backoffMaxMs, backoffBaseMs * 2 ** n);
+  }
+
   async function request<T>(req: HttpRequest): Promise<HttpResponse<T>> {
     let url = buildUrl(req);
     let current = req;
     const maxRetries = req.retries ?? retries;
+    const deadlineMs = req.deadlineMs ?? options.deadlineMs;
+    const deadline = deadlineMs === undefined ? Infinity : clock.now() + deadlineMs;
     let redirects = 0;
     for (let n = 0; ;) {
       try {
         if (bucket) await bucket.take();
         const target = url;
         const sent = current;
+        // At least 1 ms: a call whose deadline has passed still fails as a timeout, not a hang.
+        const budgetMs = Math.max(1, Math.min(req.timeoutMs ?? timeoutMs, deadline - clock.now()));
         return semaphore
-          ? await semaphore.run(() => attempt<T>(sent, target))
-          : await attempt<T>(sent, target);
+          ? await semaphore.run(() => attempt<T>(sent, target, budgetMs))
+          : await attempt<T>(sent, target, budgetMs);
       } catch (error) {
         if (error instanceof Redirect) {
           const next = new URL(error.location, url);
@@ -542,14 +581,17 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
             { cause: error.cause ?? error },
           );
         }
-        if (n >= maxRetries) {
-          const message = `${describe(req)} failed after ${n + 1} attempt(s): ${error.reason}`;
+        const delayMs = retryDelay(error, n);
+        const pastDeadline = clock.now() + delayMs >= deadline;
+        if (n >= maxRetries || pastDeadline) {
+          const message =
+            `${describe(req)} failed after ${n + 1} attempt(s): ${error.reason}` +
+            (pastDeadline && n < maxRetries
+              ? ` (the next retry would end past the call's ${deadlineMs} ms deadline)`
+              : '');
           if (error.status === 429) throw new RateLimitedError(message, { cause: error });
           throw new DirectorUnavailableError(message, { cause: error.cause ?? error });
         }
-        const backoff = random() * Math.min(backoffMaxMs, backoffBaseMs * 2 ** n);
-        const delayMs =
-          error.retryAfterMs !== undefined ? Math.min(error.retryAfterMs, maxRetryAfterMs) : backoff;
         options.onRetry?.({
           client: name,
           method: req.method,

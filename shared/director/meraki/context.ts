@@ -1,39 +1,95 @@
 /**
  * What every part of the Meraki adapter shares: the validated configuration, the clock, the
- * per-organization HTTP clients (rate limit, retries, redirects, the key) and the lookups of a
- * configured organization or hub that turn an unknown one into a ValidationError.
+ * per-organization HTTP clients (request budget, retries, redirects, the key, the identification
+ * Meraki asks for) and the lookups of a configured organization or hub that turn an unknown one
+ * into a ValidationError.
+ *
+ * Identification: `Authorization: Bearer <key>` (the documented header) and
+ * `User-Agent: cpe-failover/<version> <vendor>` on every request. Redirects and next-page links
+ * may lead, with the key, only to the base URL's origin and the shards of its region
+ * ({@link merakiRedirectHosts}).
+ *
+ * Request budget: every attempt takes a slot of the organization's budget. Given a shared
+ * `budget` (the state table's, shared/store/repos/request-budget.ts), all functions and
+ * containers together stay within `config.requestsPerSecond` in any 1 s window; without one, the
+ * process has its own timeline (shared/director/budget.ts), and `rateLimit`/`buckets` swap in
+ * plain token buckets (tests, the whole-system checker).
  */
 import { DirectorRequestError, NotFoundError, ValidationError, formatValue } from '../../errors.js';
 import {
+  BucketRequestBudget,
+  MemorySlotLedger,
+  SlottedRequestBudget,
+  type RequestBudget,
+} from '../budget.js';
+import {
   createHttpClient,
   systemClock,
-  TokenBucket,
   type Clock,
   type HttpClient,
   type HttpRequest,
   type HttpResponse,
+  type TokenBucket,
 } from '../http.js';
 import { apiKeyProvider } from '../secrets.js';
-import { DEFAULT_REDIRECT_HOSTS, type MerakiConfig, type MerakiHub } from './config.js';
+import { controllerUserAgent } from '../user-agent.js';
+import type { MerakiConfig, MerakiHub } from './config.js';
 
 /** Options of the adapter's HTTP side ({@link createMerakiContext}). */
 export interface MerakiClientOptions {
   /** The API key. @default from Secrets Manager `config.secretName` (shared/director/secrets.ts) */
   apiKey?: () => Promise<string>;
-  /** Send the key as `Authorization: Bearer` instead of `X-Cisco-Meraki-API-Key`. @default false */
+  /**
+   * @deprecated Ignored: the key always goes as `Authorization: Bearer`, the documented header.
+   * Kept until the callers that still pass it are updated.
+   */
   bearer?: boolean;
-  /** Override the bucket (tests, sandbox). @default config.requestsPerSecond with an equal burst */
+  /**
+   * The request budget shared by every function and container (key `meraki#<organizationId>`).
+   * @default the process's own (see the module comment)
+   */
+  budget?: RequestBudget;
+  /** Plain token buckets instead (tests, sandbox). @default config.requestsPerSecond, equal burst */
   rateLimit?: { requestsPerSecond: number; burst: number };
-  /** Buckets by `baseUrl|organizationId`. @default one map for the process */
+  /** Token buckets by `baseUrl|organizationId` (with `rateLimit` or alone). */
   buckets?: Map<string, TokenBucket>;
   /** Retries of one call (429, 5xx, timeouts). @default 6 */
   retries?: number;
-  /** Per-attempt timeout. @default 10000 */
+  /** Per-attempt timeout. @default config.timeoutMs (60 s, as Meraki's SDK) */
   timeoutMs?: number;
+  /**
+   * Longest one call may take with its retries and waits (see shared/director/http.ts).
+   * @default 120000: below the 5-minute functions' timeout, at least one full 60 s attempt
+   */
+  deadlineMs?: number;
+  /** Wait after a 429 without `Retry-After`. @default 1–60 s at random, as Meraki's SDK */
+  rateLimitWaitMs?: { min: number; max: number };
   clock?: Clock;
   random?: () => number;
   fetch?: typeof fetch;
 }
+
+/** Meraki's regional API hosts and the hosts their redirects lead to (the region's shards). */
+export const MERAKI_REGIONS: Readonly<Record<string, readonly string[]>> = {
+  'api.meraki.com': ['*.meraki.com'],
+  'api.meraki.ca': ['*.meraki.ca'],
+  'api.meraki.cn': ['*.meraki.cn'],
+  'api.meraki.in': ['*.meraki.in'],
+  'api.gov-meraki.com': ['*.gov-meraki.com'],
+};
+
+/**
+ * Where redirects and next-page links of `baseUrl` may lead with the key: `configured` when set,
+ * else the shards of a regional Dashboard ({@link MERAKI_REGIONS}), else nowhere but the base
+ * URL's own origin (another implementation of the API: set `redirectHosts` for it).
+ */
+export function merakiRedirectHosts(baseUrl: string, configured?: readonly string[]): readonly string[] {
+  if (configured) return configured;
+  return MERAKI_REGIONS[new URL(baseUrl).hostname.toLowerCase()] ?? [];
+}
+
+/** The default wait after a 429 without `Retry-After` (Meraki's SDK: 1 to 60 s at random). */
+export const MERAKI_429_WAIT_MS = { min: 1_000, max: 60_000 } as const;
 
 /** One configured organization. */
 export type MerakiOrganization = MerakiConfig['organizations'][number];
@@ -62,18 +118,42 @@ export interface MerakiContext {
   notFound(error: unknown, what: string): never;
 }
 
-const processBuckets = new Map<string, TokenBucket>();
+/** The process's own timeline, shared by every adapter instance without a shared budget. */
+const processLedger = new MemorySlotLedger();
+
+/** The budget and its key per organization (see the module comment). */
+function budgetOf(
+  config: MerakiConfig,
+  baseUrl: string,
+  options: MerakiClientOptions,
+  clock: Clock,
+): { budget: RequestBudget; key: (organizationId: string) => string } {
+  if (options.budget) return { budget: options.budget, key: (id) => `meraki#${id}` };
+  const key = (id: string): string => `${baseUrl}|${id}`;
+  if (options.rateLimit || options.buckets) {
+    const rate = options.rateLimit ?? {
+      requestsPerSecond: config.requestsPerSecond,
+      burst: config.requestsPerSecond,
+    };
+    return { budget: new BucketRequestBudget(rate, clock, options.buckets), key };
+  }
+  // In memory a reservation costs nothing: one slot at a time wastes none.
+  const budget = new SlottedRequestBudget(processLedger, {
+    requestsPerSecond: config.requestsPerSecond,
+    clock,
+    maxLease: 1,
+  });
+  return { budget, key };
+}
 
 /** Create the shared part of the adapter for a validated configuration. */
 export function createMerakiContext(config: MerakiConfig, options: MerakiClientOptions): MerakiContext {
   const clock = options.clock ?? systemClock;
   const baseUrl = config.baseUrl.replace(/\/+$/, '');
   const apiKey = options.apiKey ?? apiKeyProvider({ secretName: config.secretName });
-  const rate = options.rateLimit ?? {
-    requestsPerSecond: config.requestsPerSecond,
-    burst: Math.max(1, Math.floor(config.requestsPerSecond)),
-  };
-  const buckets = options.buckets ?? processBuckets;
+  const { budget, key: budgetKey } = budgetOf(config, baseUrl, options, clock);
+  const redirectHosts = merakiRedirectHosts(baseUrl, config.redirectHosts);
+  const userAgent = controllerUserAgent(config.vendor);
   const orgs = new Map(config.organizations.map((o) => [o.id, o]));
   const clients = new Map<string, HttpClient>();
 
@@ -107,25 +187,20 @@ export function createMerakiContext(config: MerakiConfig, options: MerakiClientO
     org(organizationId);
     let c = clients.get(organizationId);
     if (!c) {
-      const key = `${baseUrl}|${organizationId}`;
-      let bucket = buckets.get(key);
-      if (!bucket) {
-        bucket = new TokenBucket(rate.requestsPerSecond, rate.burst, clock);
-        buckets.set(key, bucket);
-      }
+      const key = budgetKey(organizationId);
       c = createHttpClient({
         name: `meraki org ${organizationId}`,
         baseUrl,
-        headers: async (): Promise<Record<string, string>> => {
-          const k = await apiKey();
-          return options.bearer ? { authorization: `Bearer ${k}` } : { 'x-cisco-meraki-api-key': k };
-        },
-        bucket,
+        headers: async (): Promise<Record<string, string>> => ({ authorization: `Bearer ${await apiKey()}` }),
+        userAgent,
+        bucket: { take: () => budget.take(key) },
         // The Dashboard may redirect to a shard; the key goes there and nowhere else.
-        redirectHosts: config.redirectHosts ?? DEFAULT_REDIRECT_HOSTS,
+        redirectHosts,
         tenantId: organizationId,
         retries: options.retries ?? 6,
-        timeoutMs: options.timeoutMs ?? 10_000,
+        timeoutMs: options.timeoutMs ?? config.timeoutMs,
+        deadlineMs: options.deadlineMs ?? 120_000,
+        rateLimitWaitMs: options.rateLimitWaitMs ?? MERAKI_429_WAIT_MS,
         clock,
         ...(options.random ? { random: options.random } : {}),
         ...(options.fetch ? { fetch: options.fetch } : {}),

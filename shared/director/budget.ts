@@ -1,0 +1,183 @@
+/**
+ * The request budget: the right to send one request under a limit shared by many senders (the
+ * Meraki Dashboard's per-organization limit, shared by every function and container of the
+ * controller). The HTTP client takes one unit per attempt.
+ *
+ * {@link SlottedRequestBudget} hands out send times ("slots") from one timeline per key: slots
+ * are `spacingMs` apart and no slot is handed out twice, whoever asks. The timeline lives behind
+ * a {@link SlotLedger}: in memory for one process ({@link MemorySlotLedger}), or in the state
+ * table for the whole controller (shared/store/repos/request-budget.ts). A caller reserves a
+ * small lease of consecutive slots per ledger write, so a busy container does not pay one write
+ * per request.
+ *
+ * Why any 1 s window holds at most `requestsPerSecond` (R) requests. Every request is sent in
+ * `[s, s + lateMs]` of its own slot `s` (a slot found later than that is dropped, never used).
+ * If R + 1 requests fell in one window `[t, t + 1000)`, their R + 1 distinct slots would lie in
+ * `(t − lateMs, t + 1000)` and span at least R · spacingMs; with
+ * `spacingMs = (1000 + lateMs + guardMs) / R` that is more than the interval allows. `guardMs`
+ * absorbs what the sender cannot see: network jitter and clock skew between containers.
+ */
+import { systemClock, TokenBucket, type Clock } from './limits.js';
+
+/** The right to send one request under `key` (e.g. `meraki#<organizationId>`). */
+export interface RequestBudget {
+  /** Wait until one request may be sent under `key`; resolves with the ms waited. */
+  take(key: string): Promise<number>;
+}
+
+/**
+ * Where the slots of a key are handed out: one timeline per key whose next free slot only moves
+ * forward, whoever reserves.
+ */
+export interface SlotLedger {
+  /**
+   * Reserve `count` consecutive slots `spacingMs` apart, the first no earlier than `notBefore`
+   * nor than the end of every earlier reservation of `key`. Resolves with the first slot's time
+   * (epoch ms).
+   */
+  reserve(key: string, count: number, spacingMs: number, notBefore: number): Promise<number>;
+}
+
+/** The ledger of one process (the sandbox, tests, and the default where no table is wired). */
+export class MemorySlotLedger implements SlotLedger {
+  private readonly next = new Map<string, number>();
+
+  async reserve(key: string, count: number, spacingMs: number, notBefore: number): Promise<number> {
+    const start = Math.max(this.next.get(key) ?? notBefore, notBefore);
+    this.next.set(key, start + count * spacingMs);
+    return start;
+  }
+}
+
+/** Options of {@link SlottedRequestBudget}. */
+export interface SlottedBudgetOptions {
+  /** Requests in any 1 s window (R), an integer ≥ 1. */
+  requestsPerSecond: number;
+  clock?: Clock;
+  /** Most slots one ledger write reserves. @default requestsPerSecond (one second's worth) */
+  maxLease?: number;
+  /** How late a slot may still be used; later it is dropped. @default 25 */
+  lateMs?: number;
+  /** Margin for network jitter and clock skew between senders. @default 25 */
+  guardMs?: number;
+}
+
+interface KeyState {
+  /** Slot times reserved and not yet used, ascending. */
+  slots: number[];
+  /** The reservation in flight, if any (one per key at a time). */
+  reserving: Promise<void> | undefined;
+  /** Callers of `take` waiting for a slot. */
+  waiting: number;
+  /** Size of the next lease: doubled while leases are used up, cut back when slots are dropped. */
+  nextLease: number;
+  /** Duration of the last reservation (a lease starts that far ahead so its first slot is usable). */
+  leadMs: number;
+}
+
+/** A budget over a {@link SlotLedger} (see the module comment for the window bound). */
+export class SlottedRequestBudget implements RequestBudget {
+  /** Ms between two slots of one key. */
+  readonly spacingMs: number;
+  private readonly clock: Clock;
+  private readonly maxLease: number;
+  private readonly lateMs: number;
+  private readonly states = new Map<string, KeyState>();
+  /** Slots dropped unused (late, or left over); for tests and metrics. */
+  dropped = 0;
+
+  constructor(
+    private readonly ledger: SlotLedger,
+    options: SlottedBudgetOptions,
+  ) {
+    const { requestsPerSecond: rate } = options;
+    if (!Number.isInteger(rate) || rate < 1) {
+      throw new RangeError(`SlottedRequestBudget requestsPerSecond=${rate}: expected an integer >= 1`);
+    }
+    this.clock = options.clock ?? systemClock;
+    this.maxLease = options.maxLease ?? rate;
+    this.lateMs = options.lateMs ?? 25;
+    const guardMs = options.guardMs ?? 25;
+    if (!Number.isInteger(this.maxLease) || this.maxLease < 1) {
+      throw new RangeError(`SlottedRequestBudget maxLease=${this.maxLease}: expected an integer >= 1`);
+    }
+    if (!(this.lateMs >= 0) || !(guardMs >= 0)) {
+      throw new RangeError(
+        `SlottedRequestBudget lateMs=${this.lateMs} guardMs=${guardMs}: expected numbers >= 0`,
+      );
+    }
+    this.spacingMs = (1000 + this.lateMs + guardMs) / rate;
+  }
+
+  private state(key: string): KeyState {
+    let s = this.states.get(key);
+    if (!s) {
+      s = { slots: [], reserving: undefined, waiting: 0, nextLease: 1, leadMs: 0 };
+      this.states.set(key, s);
+    }
+    return s;
+  }
+
+  private async lease(key: string, s: KeyState): Promise<void> {
+    const count = Math.min(this.maxLease, Math.max(s.waiting, s.nextLease));
+    const asked = this.clock.now();
+    const start = await this.ledger.reserve(key, count, this.spacingMs, asked + s.leadMs);
+    s.leadMs = Math.min(200, Math.max(0, this.clock.now() - asked));
+    for (let i = 0; i < count; i++) s.slots.push(start + i * this.spacingMs);
+    s.nextLease = Math.min(this.maxLease, count * 2);
+  }
+
+  private drop(s: KeyState): void {
+    this.dropped += 1;
+    s.nextLease = Math.max(1, Math.floor(s.nextLease / 2));
+  }
+
+  async take(key: string): Promise<number> {
+    const s = this.state(key);
+    const began = this.clock.now();
+    s.waiting += 1;
+    try {
+      for (;;) {
+        const slot = s.slots.shift();
+        if (slot === undefined) {
+          s.reserving ??= this.lease(key, s).finally(() => {
+            s.reserving = undefined;
+          });
+          await s.reserving;
+          continue;
+        }
+        const wait = slot - this.clock.now();
+        if (wait > 0) await this.clock.sleep(wait);
+        // Woken (or found) too late: using it could crowd the next sender's slot.
+        if (this.clock.now() > slot + this.lateMs) {
+          this.drop(s);
+          continue;
+        }
+        return this.clock.now() - began;
+      }
+    } finally {
+      s.waiting -= 1;
+    }
+  }
+}
+
+/**
+ * Today's in-process behaviour: one {@link TokenBucket} per key (a burst, then the rate). The
+ * tests and the whole-system checker pass their own map of buckets.
+ */
+export class BucketRequestBudget implements RequestBudget {
+  constructor(
+    private readonly rate: { requestsPerSecond: number; burst: number },
+    private readonly clock: Clock = systemClock,
+    readonly buckets: Map<string, TokenBucket> = new Map(),
+  ) {}
+
+  take(key: string): Promise<number> {
+    let bucket = this.buckets.get(key);
+    if (!bucket) {
+      bucket = new TokenBucket(this.rate.requestsPerSecond, this.rate.burst, this.clock);
+      this.buckets.set(key, bucket);
+    }
+    return bucket.take();
+  }
+}

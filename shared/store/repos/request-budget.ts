@@ -1,0 +1,82 @@
+/**
+ * The request budget shared by every function and container (`BUDGET#<key>` / `BUDGET`): the
+ * {@link SlotLedger} of shared/director/budget.ts over the table port. The item holds the key's
+ * next free slot; a reservation moves it forward with a put conditioned on the version read, so
+ * two containers never get the same slots. The last item seen is kept, so an uncontended
+ * reservation costs one write (a failed condition costs a read and another try).
+ */
+import type { SlotLedger } from '../../director/budget.js';
+import { ConcurrentUpdateError } from '../../errors.js';
+import { requirePositiveInt, requireText } from '../item-store.js';
+import { ITEM_TYPES, keys } from '../table.js';
+import { conditions, isConditionFailed, type VersionedTable } from '../versioned-table.js';
+
+/** The stored budget item. */
+export interface RequestBudgetItem {
+  pk: string;
+  sk: string;
+  type: typeof ITEM_TYPES.budget;
+  version: number;
+  /** Epoch ms: no reservation may start before this (the end of the last one). */
+  nextSlotAt: number;
+  /** Epoch ms of the last write (the writer's clock). */
+  updatedAt: number;
+  /** TTL (epoch s): an idle budget disappears; a fresh one starts at "now". */
+  expiresAt: number;
+}
+
+/** Options of {@link TableSlotLedger}. */
+export interface TableSlotLedgerOptions {
+  /** Conditional-write rounds per reservation before ConcurrentUpdateError. @default 16 */
+  maxAttempts?: number;
+  /** The item's time to live after its last write, in seconds. @default 86400 */
+  ttlSec?: number;
+}
+
+/** The shared slot ledger over the state table (see the module comment). */
+export class TableSlotLedger implements SlotLedger {
+  private readonly seen = new Map<string, RequestBudgetItem | undefined>();
+  private readonly maxAttempts: number;
+  private readonly ttlSec: number;
+
+  constructor(
+    private readonly table: VersionedTable,
+    options: TableSlotLedgerOptions = {},
+  ) {
+    this.maxAttempts = options.maxAttempts ?? 16;
+    this.ttlSec = options.ttlSec ?? 86_400;
+    requirePositiveInt('maxAttempts', this.maxAttempts);
+    requirePositiveInt('ttlSec', this.ttlSec);
+  }
+
+  async reserve(key: string, count: number, spacingMs: number, notBefore: number): Promise<number> {
+    requireText('key', key);
+    requirePositiveInt('count', count);
+    const k = keys.budget(key);
+    let current = this.seen.has(key) ? this.seen.get(key) : await this.table.get<RequestBudgetItem>(k);
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      const start = Math.max(current?.nextSlotAt ?? notBefore, notBefore);
+      const next: RequestBudgetItem = {
+        ...k,
+        type: ITEM_TYPES.budget,
+        version: (current?.version ?? 0) + 1,
+        nextSlotAt: start + count * spacingMs,
+        updatedAt: notBefore,
+        expiresAt: Math.ceil(notBefore / 1000) + this.ttlSec,
+      };
+      try {
+        await this.table.put({ ...next }, conditions.versionOrAbsent(current?.version));
+        this.seen.set(key, next);
+        return start;
+      } catch (error) {
+        // Any other failure leaves the outcome unknown: forget the item, so the next call reads it.
+        this.seen.delete(key);
+        if (!isConditionFailed(error)) throw error;
+        current = await this.table.get<RequestBudgetItem>(k);
+      }
+    }
+    throw new ConcurrentUpdateError(
+      `request budget ${key} in table ${this.table.name}: no reservation after ${this.maxAttempts} conditional writes (too many senders at once)`,
+    );
+  }
+}
