@@ -1,7 +1,7 @@
 /**
  * The directors' API key, read from AWS Secrets Manager and cached for five minutes per warm
  * container. In the sandbox and tests (env `CPE_FAILOVER_API_KEY` set) that value is used and AWS
- * is never called; a deployed function (AWS_LAMBDA_FUNCTION_NAME set) refuses it. The key never
+ * is never called; a deployed function (the Lambda runtime's AWS_EXECUTION_ENV) refuses it. The key never
  * appears in a log line or an error message.
  *
  * Secret shapes: `{ "apiKey": "…" }` (one key for every site) or `{ "DC": "…", "DR": "…" }`
@@ -99,9 +99,11 @@ export function apiKeyProvider(options: ApiKeyProviderOptions): ApiKeyProvider {
     if (override) {
       // Only the sandbox and tests may hand the key in plainly: in a deployed function the
       // environment is visible to anyone who can read the function's configuration.
-      if (env.AWS_LAMBDA_FUNCTION_NAME) {
+      // AWS_EXECUTION_ENV is set by the Lambda runtime itself (`AWS_Lambda_nodejs22.x`), never
+      // by the sandbox or the tests (which do set a function name for Powertools).
+      if (env.AWS_EXECUTION_ENV?.startsWith('AWS_Lambda_')) {
         throw new SecretError(
-          `${API_KEY_ENV} is set in the deployed function ${env.AWS_LAMBDA_FUNCTION_NAME}: refused (it is for the sandbox and tests only); remove it and keep the key in Secrets Manager secret ${secretName}`,
+          `${API_KEY_ENV} is set in the deployed function ${env.AWS_LAMBDA_FUNCTION_NAME ?? '(unnamed)'}: refused (it is for the sandbox and tests only); remove it and keep the key in Secrets Manager secret ${secretName}`,
         );
       }
       return override;

@@ -54,7 +54,11 @@ test('a deployed function refuses the sandbox variable: the key is read from now
   const key = apiKeyProvider({
     secretName: 's',
     client,
-    env: { CPE_FAILOVER_API_KEY: 'plain-key-123', AWS_LAMBDA_FUNCTION_NAME: 'cpe-failover-prod-health' },
+    env: {
+      CPE_FAILOVER_API_KEY: 'plain-key-123',
+      AWS_LAMBDA_FUNCTION_NAME: 'cpe-failover-prod-health',
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+    },
   });
   const err = (await key().catch((e: unknown) => e)) as Error;
   expect(err).toBeInstanceOf(SecretError);
