@@ -7,6 +7,7 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { configFromEnv } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import type { RequestBudget } from '../director/budget.js';
 import { apiKeyProvider } from '../director/secrets.js';
 import { createZwanDirector } from '../director/zwan/adapter.js';
 import { ConfigError } from '../errors.js';
@@ -16,6 +17,7 @@ import { createNotifier } from '../notify/notifier.js';
 import type { Publisher } from '../notify/port.js';
 import { logger, powertoolsMetricSink, type LogSink, type MetricSink } from '../observability.js';
 import { getDynamoClients } from '../store/dynamo.js';
+import { createTableRequestBudget } from '../store/repos/request-budget.js';
 import { StateRepository } from '../store/state-repo.js';
 import type { DirectorSet, FailoverDeps, FailoverSettings } from './ports.js';
 
@@ -44,13 +46,17 @@ export function tenantsFromConfig(config: Config): string[] {
     : config.director.organizations.map((o) => o.id);
 }
 
-/** The directors per site from the configuration (zWAN: DC and DR; Meraki: the Dashboard as DC). */
-export function directorsFromConfig(config: Config): DirectorSet {
+/**
+ * The directors per site from the configuration (zWAN: DC and DR; Meraki: the Dashboard as DC,
+ * its requests within `budget`, the one every function shares; without one, the process's own).
+ * Meraki calls keep the Dashboard's own timeout (`director.timeoutMs`), not `repoint.timeoutMs`.
+ */
+export function directorsFromConfig(config: Config, options: { budget?: RequestBudget } = {}): DirectorSet {
   const d = config.director;
   if (d.kind === 'meraki')
     return merakiSiteDirectors(config, {
-      timeoutMs: config.repoint.timeoutMs,
       retries: config.repoint.retries,
+      ...(options.budget ? { budget: options.budget } : {}),
     });
   const site = (s: 'DC' | 'DR') =>
     createZwanDirector({
@@ -100,18 +106,19 @@ let cached: FailoverDeps | undefined;
 export function failoverDepsFromEnv(env: NodeJS.ProcessEnv = process.env): FailoverDeps {
   if (cached) return cached;
   const config = configFromEnv(env);
-  const repo = new StateRepository(
-    getDynamoClients().doc,
-    requireEnv(FAILOVER_ENV.tableName, env),
-    Date.now,
-    {
-      auditTtlDays: config.auditTtlDays,
-    },
-  );
+  const { doc } = getDynamoClients();
+  const tableName = requireEnv(FAILOVER_ENV.tableName, env);
+  const repo = new StateRepository(doc, tableName, Date.now, {
+    auditTtlDays: config.auditTtlDays,
+  });
+  const budget =
+    config.director.kind === 'meraki'
+      ? createTableRequestBudget({ doc, tableName, requestsPerSecond: config.director.requestsPerSecond })
+      : undefined;
   cached = buildFailoverDeps({
     config,
     repo,
-    directors: directorsFromConfig(config),
+    directors: directorsFromConfig(config, budget ? { budget } : {}),
     publisher: new SnsPublisher(new SNSClient({}), requireEnv(FAILOVER_ENV.topicArn, env)),
   });
   return cached;

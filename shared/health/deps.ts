@@ -9,6 +9,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { configFromEnv } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import type { RequestBudget } from '../director/budget.js';
 import type { Director } from '../director/port.js';
 import { apiKeyProvider } from '../director/secrets.js';
 import { createZwanDirector, type ZwanDirectorOptions } from '../director/zwan/adapter.js';
@@ -19,6 +20,7 @@ import { defaultLogSink, powertoolsMetricSink, type LogSink, type MetricSink } f
 import { createNotifier } from '../notify/notifier.js';
 import { SnsPublisher } from '../notify/sns.js';
 import { getDocumentClient } from '../store/dynamo.js';
+import { createTableRequestBudget } from '../store/repos/request-budget.js';
 import { StateRepository } from '../store/state-repo.js';
 import { DEFAULT_INVENTORY_TTL_MS, InventoryCache } from './inventory-cache.js';
 import { directorLossNotices } from './director-lost.js';
@@ -39,11 +41,13 @@ export type DirectorTuning = Partial<
 
 /**
  * The directors per site from the configuration (API key from Secrets Manager or
- * `CPE_FAILOVER_API_KEY`): zWAN one per site; Meraki the Dashboard as DC.
+ * `CPE_FAILOVER_API_KEY`): zWAN one per site; Meraki the Dashboard as DC, its requests within
+ * `budget` (the one every function shares; without one, the process's own).
  */
 export function createSiteDirectors(
   config: Config,
   tuning: DirectorTuning = {},
+  budget?: RequestBudget,
 ): Partial<Record<SiteName, Director>> {
   const director = config.director;
   if (director.kind === 'meraki') {
@@ -51,6 +55,7 @@ export function createSiteDirectors(
     return merakiSiteDirectors(config, {
       ...(tuning.timeoutMs !== undefined ? { timeoutMs: tuning.timeoutMs } : {}),
       ...(tuning.retries !== undefined ? { retries: tuning.retries } : {}),
+      ...(budget ? { budget } : {}),
     });
   }
   const result: Partial<Record<SiteName, Director>> = {};
@@ -74,6 +79,8 @@ export interface HealthRunDepsOptions {
   /** @default the configured zWAN directors */
   directors?: Partial<Record<SiteName, Director>>;
   directorTuning?: DirectorTuning;
+  /** The Meraki request budget the directors share. @default the process's own */
+  requestBudget?: RequestBudget;
   clock?: () => number;
   sleep?: (ms: number) => Promise<void>;
   log?: LogSink;
@@ -97,7 +104,8 @@ export function createHealthRunDeps(options: HealthRunDepsOptions): HealthRunDep
   }
   const clock = options.clock ?? Date.now;
   return {
-    directors: options.directors ?? createSiteDirectors(options.config, options.directorTuning),
+    directors:
+      options.directors ?? createSiteDirectors(options.config, options.directorTuning, options.requestBudget),
     repo: new StateRepository(options.doc ?? getDocumentClient(), options.tableName, clock, {
       auditTtlDays: options.config.auditTtlDays,
     }),
@@ -118,7 +126,16 @@ export function createHealthRunDeps(options: HealthRunDepsOptions): HealthRunDep
 export function createHealthRunDepsFromEnv(env: NodeJS.ProcessEnv): HealthRunDeps {
   const config = configFromEnv(env);
   const tableName = env.TABLE_NAME ?? '';
-  const base = createHealthRunDeps({ config, tableName });
+  // Meraki: the budget every function and container shares, in the state table.
+  const requestBudget =
+    config.director.kind === 'meraki' && tableName
+      ? createTableRequestBudget({
+          doc: getDocumentClient(),
+          tableName,
+          requestsPerSecond: config.director.requestsPerSecond,
+        })
+      : undefined;
+  const base = createHealthRunDeps({ config, tableName, ...(requestBudget ? { requestBudget } : {}) });
   const topicArn = env[FUNCTION_TOPIC_ENV];
   if (!topicArn) return base;
   const switchoverArn = env[HEALTH_ENV.switchoverArn];

@@ -5,8 +5,11 @@
  * two containers never get the same slots. The last item seen is kept, so an uncontended
  * reservation costs one write (a failed condition costs a read and another try).
  */
-import type { SlotLedger } from '../../director/budget.js';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SlottedRequestBudget, type SlotLedger } from '../../director/budget.js';
+import type { Clock } from '../../director/limits.js';
 import { ConcurrentUpdateError } from '../../errors.js';
+import { DynamoTable } from '../dynamo-table.js';
 import { requirePositiveInt, requireText } from '../item-store.js';
 import { ITEM_TYPES, keys } from '../table.js';
 import { conditions, isConditionFailed, type VersionedTable } from '../versioned-table.js';
@@ -79,4 +82,22 @@ export class TableSlotLedger implements SlotLedger {
       `request budget ${key} in table ${this.table.name}: no reservation after ${this.maxAttempts} conditional writes (too many senders at once)`,
     );
   }
+}
+
+/**
+ * The budget every function and container shares: slots for `requestsPerSecond` in any 1 s window
+ * from the state table `tableName` (one per container; pass it to every director it builds).
+ */
+export function createTableRequestBudget(options: {
+  doc: DynamoDBDocumentClient;
+  tableName: string;
+  requestsPerSecond: number;
+  clock?: Clock;
+}): SlottedRequestBudget {
+  requireText('tableName', options.tableName);
+  const ledger = new TableSlotLedger(new DynamoTable(options.doc, options.tableName));
+  return new SlottedRequestBudget(ledger, {
+    requestsPerSecond: options.requestsPerSecond,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
 }
