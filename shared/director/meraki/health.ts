@@ -73,7 +73,7 @@ export function createMerakiHealth(
     if (networks.size > 0) {
       const view = await uplinks.read(tenantId, [...networks]);
       logMalformed(log, tenantId, view.malformed);
-      points = pathPoints(series.entries, view.of, hubByIp, wanted);
+      points = pathPoints(series.entries, view.at, hubByIp, wanted);
     }
     const samples: Sample[] = [];
     for (const [target, byTs] of points) {

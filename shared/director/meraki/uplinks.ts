@@ -9,9 +9,14 @@
  * active uplink counts (the primary when both report one). A network listed with no active
  * uplink is offline: its points are left out (no hub is reachable from it, no re-point helps).
  *
+ * Which minute. The series lag about 2 minutes behind the statuses, so a point is taken from the
+ * uplink that was active when it was measured: the one the first statuses read at or after the
+ * point's time saw (a switch-over between two reads counts from the earlier read on). The minutes
+ * before a switch-over come from the old uplink's series, the minutes after from the new one's.
+ *
  * Fallback. When the statuses cannot be read (the Dashboard refuses or fails, or the answer is
- * not a list), each network keeps the uplink it was last seen active on, else wan1 (the
- * default primary), and the adapter logs a warning; the loss series is still used. A network the
+ * not a list), each network keeps the uplink the last read saw it on, else wan1 (the default
+ * primary), and the adapter logs a warning; the loss series is still used. A network the
  * statuses do not list, or list malformed, has no known uplink: its points are left out.
  */
 import {
@@ -91,14 +96,14 @@ export function activeUplinks(appliances: readonly ApplianceUplinks[]): Map<stri
 }
 
 /**
- * Each wanted path's points by time, from the series of its network's active uplink towards the
- * hub's tracked IP only. A series of another uplink, of another appliance than the one reporting
- * the active uplink, or of a network whose uplink is unknown is left out. Of two points of one
- * minute (duplicate series), one with data wins. Pure.
+ * Each wanted path's points by time, from the series of the uplink its network's VPN used at
+ * that time (`uplinkAt`) towards the hub's tracked IP only. A point of another uplink, of another
+ * appliance than the one reporting the active uplink, or of a network whose uplink is unknown is
+ * left out. Of two points of one minute (duplicate series), one with data wins. Pure.
  */
 export function pathPoints(
   series: readonly LossSeries[],
-  uplinkOf: (networkId: string) => ActiveUplink | undefined,
+  uplinkAt: (networkId: string, at: number) => ActiveUplink | undefined,
   hubByIp: ReadonlyMap<string, string>,
   wanted: ReadonlySet<string>,
 ): Map<string, Map<number, PathPoint>> {
@@ -108,13 +113,14 @@ export function pathPoints(
     if (hub === undefined) continue;
     const target = pathTarget(entry.networkId, hub);
     if (!wanted.has(target)) continue;
-    const active = uplinkOf(entry.networkId);
-    if (!active || entry.uplink !== active.uplink) continue;
-    if (active.serial !== undefined && entry.serial !== undefined && entry.serial !== active.serial) continue;
-    const byTs = points.get(target) ?? new Map<number, PathPoint>();
-    points.set(target, byTs);
+    let byTs = points.get(target);
     for (const p of entry.timeSeries) {
       const at = Date.parse(p.ts);
+      const active = uplinkAt(entry.networkId, at);
+      if (!active || entry.uplink !== active.uplink) continue;
+      if (active.serial !== undefined && entry.serial !== undefined && entry.serial !== active.serial)
+        continue;
+      if (!byTs) points.set(target, (byTs = new Map<number, PathPoint>()));
       const point = { loss: p.lossPercent ?? null, latency: p.latencyMs ?? null };
       const seen = byTs.get(at);
       if (!seen || (seen.loss === null && point.loss !== null)) byTs.set(at, point);
@@ -134,16 +140,42 @@ export interface MerakiUplinkOptions {
 
 /** What one read of the uplink statuses gave. */
 export interface UplinkView {
-  /** The uplink a network's VPN uses; undefined when unknown (its points are left out). */
-  of(networkId: string): ActiveUplink | undefined;
+  /** The uplink a network's VPN used at `at` (epoch ms); undefined when unknown (points left out). */
+  at(networkId: string, at: number): ActiveUplink | undefined;
   /** `statuses`: read now; `fallback`: unreadable, last known else wan1 (see the module comment). */
   source: 'statuses' | 'fallback';
   malformed: MalformedEntry[];
 }
 
-/** Reads the uplink statuses of an organization, remembering each network's last active uplink. */
+/** Reads the uplink statuses of an organization, remembering what each read saw. */
 export interface MerakiUplinks {
   read(organizationId: string, networkIds: readonly string[]): Promise<UplinkView>;
+}
+
+/** What the reads saw of one network: each segment covers the time after the previous one's `until`. */
+export interface UplinkSegment {
+  until: number;
+  uplink: ActiveUplink | null;
+}
+
+/** How long what a read saw is kept (the series reach about 7 minutes back). */
+const HISTORY_MS = 15 * 60_000;
+
+const sameUplink = (a: ActiveUplink | null, b: ActiveUplink | null) =>
+  a === b || (a !== null && b !== null && a.uplink === b.uplink && a.serial === b.serial);
+
+/** Record what a read at `at` saw of a network (pure on the segment list it is given). */
+export function recordUplink(segments: UplinkSegment[], at: number, uplink: ActiveUplink | null): void {
+  const last = segments[segments.length - 1];
+  if (last && sameUplink(last.uplink, uplink)) last.until = at;
+  else segments.push({ until: at, uplink });
+  while (segments.length > 1 && (segments[0] as UplinkSegment).until < at - HISTORY_MS) segments.shift();
+}
+
+/** The uplink of the first read at or after `at` (the last read's for later points). */
+export function uplinkAt(segments: readonly UplinkSegment[], at: number): ActiveUplink | null | undefined {
+  const seg = segments.find((s) => s.until >= at) ?? segments[segments.length - 1];
+  return seg?.uplink;
 }
 
 /** Create the uplink reader over the adapter's context. */
@@ -153,23 +185,21 @@ export function createMerakiUplinks(
   options: MerakiUplinkOptions,
 ): MerakiUplinks {
   const filterMax = options.uplinkFilterMax ?? 50;
-  // organizationId → networkId → the uplink last seen active.
-  const lastKnown = new Map<string, Map<string, ActiveUplink>>();
+  // organizationId → networkId → what the reads saw.
+  const history = new Map<string, Map<string, UplinkSegment[]>>();
 
   async function read(organizationId: string, networkIds: readonly string[]): Promise<UplinkView> {
-    const known = lastKnown.get(organizationId) ?? new Map<string, ActiveUplink>();
-    lastKnown.set(organizationId, known);
+    const seen = history.get(organizationId) ?? new Map<string, UplinkSegment[]>();
+    history.set(organizationId, seen);
     const op = MERAKI_OPERATIONS.uplinkStatuses;
     const malformed: MalformedEntry[] = [];
+    const filter = networkIds.length <= filterMax;
     try {
       const appliances = await ctx.client(organizationId).collect(
         {
           method: 'GET',
           path: `/organizations/${encodeURIComponent(organizationId)}/appliance/uplink/statuses`,
-          query: {
-            perPage: 1000,
-            ...(networkIds.length <= filterMax ? { 'networkIds[]': [...networkIds] } : {}),
-          },
+          query: { perPage: 1000, ...(filter ? { 'networkIds[]': [...networkIds] } : {}) },
           tenantId: organizationId,
         },
         (body) => {
@@ -178,12 +208,19 @@ export function createMerakiUplinks(
           return page.entries;
         },
       );
+      const now = ctx.clock.now();
       const active = activeUplinks(appliances);
-      for (const [networkId, uplink] of active) {
-        if (uplink) known.set(networkId, uplink);
-        else known.delete(networkId);
+      // A network asked for but not listed (or listed malformed) has no known uplink now.
+      for (const networkId of new Set([...networkIds, ...active.keys()])) {
+        const segments = seen.get(networkId) ?? [];
+        seen.set(networkId, segments);
+        recordUplink(segments, now, active.get(networkId) ?? null);
       }
-      return { of: (networkId) => active.get(networkId) ?? undefined, source: 'statuses', malformed };
+      return {
+        at: (networkId, t) => uplinkAt(seen.get(networkId) ?? [], t) ?? undefined,
+        source: 'statuses',
+        malformed,
+      };
     } catch (error) {
       if (!(
         error instanceof DirectorUnavailableError ||
@@ -199,7 +236,10 @@ export function createMerakiUplinks(
         error: (error as Error).message,
       });
       return {
-        of: (networkId) => known.get(networkId) ?? { uplink: FALLBACK_UPLINK },
+        at: (networkId, t) => {
+          const segments = seen.get(networkId);
+          return segments ? (uplinkAt(segments, t) ?? undefined) : { uplink: FALLBACK_UPLINK };
+        },
         source: 'fallback',
         malformed,
       };

@@ -6,7 +6,10 @@ import { describe, expect, it } from '@jest/globals';
 import {
   activeUplinks,
   pathPoints,
+  recordUplink,
+  uplinkAt,
   type ApplianceUplinks,
+  type UplinkSegment,
   type LossSeries,
 } from '../../../shared/director/meraki/uplinks.js';
 
@@ -136,5 +139,30 @@ describe("a path's points", () => {
       wanted,
     );
     expect([...(points.get('N_1→london')?.values() ?? [])].map((p) => p.loss)).toEqual([40]);
+  });
+});
+
+describe('which uplink a minute was measured on', () => {
+  it('is what the first read at or after it saw: minutes before a switch-over stay on the old uplink', () => {
+    const segments: UplinkSegment[] = [];
+    const min = 60_000;
+    recordUplink(segments, 10 * min, { uplink: 'wan1' });
+    recordUplink(segments, 11 * min, { uplink: 'wan1' });
+    recordUplink(segments, 12 * min, { uplink: 'wan2' });
+    recordUplink(segments, 13 * min, null);
+    expect(segments.map((s) => [s.until / min, s.uplink?.uplink ?? null])).toEqual([
+      [11, 'wan1'],
+      [12, 'wan2'],
+      [13, null],
+    ]);
+    expect(uplinkAt(segments, 5 * min)?.uplink).toBe('wan1'); // before the first read: its uplink
+    expect(uplinkAt(segments, 11 * min)?.uplink).toBe('wan1');
+    expect(uplinkAt(segments, 11.5 * min)?.uplink).toBe('wan2'); // switched between two reads
+    expect(uplinkAt(segments, 12.5 * min)).toBeNull(); // offline
+    expect(uplinkAt(segments, 20 * min)).toBeNull(); // after the last read: what it saw
+    expect(uplinkAt([], 1)).toBeUndefined();
+    // What a read saw is kept for 15 minutes.
+    recordUplink(segments, 40 * min, { uplink: 'wan1' });
+    expect(segments.map((s) => s.until / min)).toEqual([40]);
   });
 });
