@@ -13,15 +13,24 @@ export function zodIssues(
   error: { readonly issues: readonly z.core.$ZodIssue[] },
   input: unknown,
 ): { path: string; value: unknown; expected: string }[] {
-  return error.issues.map((issue) => {
-    const path = issue.path.map(String).join('.');
+  const at = (path: readonly PropertyKey[]): unknown => {
     let value: unknown = input;
-    for (const p of issue.path) {
+    for (const p of path) {
       value =
         value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[p] : undefined;
     }
-    return { path, value, expected: issue.message };
-  });
+    return value;
+  };
+  return error.issues.flatMap((issue) =>
+    // Name each unknown field itself (a typo like "haname"), not the object that holds it.
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({
+          path: [...issue.path.map(String), key].join('.'),
+          value: at([...issue.path, key]),
+          expected: 'no such field (allowed: the documented fields only)',
+        }))
+      : [{ path: issue.path.map(String).join('.'), value: at(issue.path), expected: issue.message }],
+  );
 }
 
 /** Validate a configuration object; throws ConfigError naming each bad field. */

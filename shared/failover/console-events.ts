@@ -84,23 +84,5 @@ export function parseEvent<S extends z.ZodMiniType>(schema: S, input: unknown, w
   const value = input ?? {};
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issues = result.error.issues.flatMap((issue) =>
-    // Name each unknown field itself (a typo like "haname"), not the whole event.
-    issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => ({
-          path: [...issue.path.map(String), key].join('.'),
-          value: lookup(value, [...issue.path, key]),
-          expected: 'no such field (allowed: the documented fields only)',
-        }))
-      : zodIssues({ issues: [issue] }, value),
-  );
-  throw new ValidationError(what, issues);
-}
-
-function lookup(value: unknown, path: readonly PropertyKey[]): unknown {
-  let v = value;
-  for (const p of path) {
-    v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[p] : undefined;
-  }
-  return v;
+  throw new ValidationError(what, zodIssues(result.error, value));
 }
