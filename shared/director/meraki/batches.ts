@@ -239,6 +239,25 @@ export function createMerakiBatches(ctx: MerakiContext, options: MerakiBatchOpti
     return Promise.all(all).then((rs) => new Map(rs.map((r) => [r.id, r])));
   }
 
+  /** A running batch holding exactly these changes (a submission whose answer was lost). */
+  async function findRunning(
+    organizationId: string,
+    actions: readonly BatchAction[],
+  ): Promise<string | undefined> {
+    const want = new Map(actions.map((a) => [a.networkId, JSON.stringify(a.tags)]));
+    for (const b of await listPending(organizationId)) {
+      if (b.status.completed || b.actions.length !== want.size) continue;
+      const same = b.actions.every((a) => {
+        const n = networkOf(a.resource);
+        return (
+          n !== undefined && want.get(n) === JSON.stringify((a as { body?: { tags?: unknown } }).body?.tags)
+        );
+      });
+      if (same) return b.id;
+    }
+    return undefined;
+  }
+
   /** The actions a 400 names (by network id, or `Action <i>` / `actions[<i>]`). */
   function named(actions: readonly BatchAction[], errors: readonly string[]): Set<number> {
     const hit = new Set<number>();
@@ -296,8 +315,15 @@ export function createMerakiBatches(ctx: MerakiContext, options: MerakiBatchOpti
       try {
         created = await post(organizationId, left);
       } catch (error) {
+        if (!(error instanceof DirectorRequestError) || error.status !== 400) {
+          // Unknown outcome (a 5xx, a timeout): the batch may exist. Running → waited for; else
+          // (never created, or already completed: the next read of the tags tells) the error.
+          const found = await findRunning(organizationId, left).catch(() => undefined);
+          if (!found) throw error;
+          const result = (await wait(organizationId, [found])).get(found);
+          return { ...(result ? { batch: result } : {}), actions: left, rejected };
+        }
         // A 400 creates nothing: drop the actions it names and resubmit the rest.
-        if (!(error instanceof DirectorRequestError) || error.status !== 400) throw error;
         const errors = [error.message];
         const bad = named(left, errors);
         if (bad.size === 0 || bad.size === left.length) {

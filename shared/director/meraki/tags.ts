@@ -339,8 +339,15 @@ export function createMerakiTags(
       try {
         outcome = await batches.submit(organizationId, chunk);
       } catch (error) {
-        for (const a of chunk)
-          report.failed.push({ networkId: a.networkId, reason: (error as Error).message });
+        // Unknown outcome and no such batch running: it never existed, or it already completed.
+        const now = await readCurrent(
+          organizationId,
+          chunk.map((a) => a.networkId),
+        ).catch(() => new Map<string, MerakiNetwork>());
+        for (const a of chunk) {
+          if (sameTags(now.get(a.networkId)?.tags ?? [], a.tags)) report.changed.push(a.networkId);
+          else report.failed.push({ networkId: a.networkId, reason: (error as Error).message });
+        }
         return;
       }
       report.failed.push(...outcome.rejected);
