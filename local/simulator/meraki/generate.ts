@@ -4,7 +4,7 @@
  * around them (and look-alikes, so exact tag handling is exercised at scale).
  */
 import { hubStateTags } from '../../../shared/domain/meraki-tags.js';
-import type { SimHub, SimNetwork, SimOrganization } from './server.js';
+import type { SimHub, SimNetwork, SimOrganization, SimUplink } from './types.js';
 
 /** Two hubs as in the reference: London primary, Paris backup. */
 export const DEFAULT_SIM_HUBS: readonly SimHub[] = [
@@ -23,6 +23,8 @@ export interface GenerateOptions {
   idPrefix?: string;
   /** Extra networks that do not take part (no hub tags). @default 0 */
   bystanders?: number;
+  /** The uplinks of every branch's MX. @default the simulator's (wan1, wan2) */
+  uplinks?: readonly SimUplink[];
 }
 
 /** One organization whose networks all start on the first hub. */
@@ -35,7 +37,12 @@ export function generateOrganization(options: GenerateOptions): SimOrganization 
     const stateTags = hubs.map((h, k) => (k === 0 ? hubStateTags(h, k).up : hubStateTags(h, k).down));
     const extra = [`region-${i % 7}`];
     if (i % 10 === 0) extra.push(`${stateTags[0]}_old`); // a look-alike that must never change
-    networks.push({ id: `${prefix}${i}`, name: `branch-${i}`, tags: ['branch', ...stateTags, ...extra] });
+    networks.push({
+      id: `${prefix}${i}`,
+      name: `branch-${i}`,
+      tags: ['branch', ...stateTags, ...extra],
+      ...(options.uplinks ? { uplinks: [...options.uplinks] } : {}),
+    });
   }
   for (let i = 0; i < (options.bystanders ?? 0); i++) {
     networks.push({ id: `${prefix}other${i}`, name: `office-${i}`, tags: ['office'] });
