@@ -16,3 +16,69 @@ export const identifierSchema = z
 export const freeTextSchema = z
   .string()
   .check(z.trim(), z.minLength(1, 'a non-empty string'), z.refine(isFreeText, FREE_TEXT_EXPECTED));
+
+const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
+const CRON_FIELD = /^[0-9A-Za-z*?,/#L W-]+$/;
+
+/**
+ * Whether `expression` is an EventBridge schedule expression: `rate(<n> <unit>)` with a
+ * positive n and the unit's singular only for 1, or `cron(<6 fields>)` where exactly one of
+ * day-of-month and day-of-week is `?`. Checked when the configuration is read, so `cdk synth`
+ * fails on a bad one instead of the deployment.
+ */
+export function isScheduleExpression(expression: string): boolean {
+  const rate = RATE.exec(expression);
+  if (rate) {
+    const n = Number(rate[1]);
+    const unit = rate[2] as string;
+    return n >= 1 && (n === 1) === !unit.endsWith('s');
+  }
+  const cron = /^cron\((.+)\)$/.exec(expression);
+  if (!cron) return false;
+  const fields = (cron[1] as string).trim().split(/\s+/);
+  if (fields.length !== 6 || !fields.every((f) => CRON_FIELD.test(f))) return false;
+  const [, , dayOfMonth, , dayOfWeek] = fields;
+  return (dayOfMonth === '?') !== (dayOfWeek === '?');
+}
+
+/** An EventBridge schedule expression (see {@link isScheduleExpression}). */
+export const scheduleSchema = z
+  .string()
+  .check(
+    z.refine(
+      isScheduleExpression,
+      'an EventBridge schedule expression: rate(<n> minutes|hours|days) or cron(<6 fields>, one of day-of-month and day-of-week "?")',
+    ),
+  );
+
+// Second-level public suffixes common enough to list: `*.co.uk` is as wide as `*.com`.
+const PUBLIC_SECOND_LEVEL = new Set([
+  'co.uk',
+  'org.uk',
+  'ac.uk',
+  'gov.uk',
+  'com.au',
+  'net.au',
+  'co.jp',
+  'com.cn',
+  'net.cn',
+  'co.in',
+  'gov.in',
+  'com.br',
+  'co.nz',
+  'com.sg',
+  'co.za',
+]);
+
+/**
+ * Whether a redirect-host entry stays within one registrable domain: a host name, or
+ * `*.<domain>` whose domain has at least two labels and is not a listed public suffix
+ * (`*.meraki.com` yes; `*.com`, `*.co.uk` no).
+ */
+export function isNarrowHostPattern(pattern: string): boolean {
+  const host = /^(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)$/i.exec(pattern);
+  if (!host) return false;
+  if (!host[1]) return true;
+  const domain = (host[2] as string).toLowerCase();
+  return domain.includes('.') && !PUBLIC_SECOND_LEVEL.has(domain);
+}

@@ -7,6 +7,7 @@
 // (every function validates its configuration at init); see ./zod-locale.ts.
 import * as z from 'zod/mini';
 import './zod-locale.js';
+import { identifierSchema, isNarrowHostPattern, scheduleSchema } from './fields.js';
 
 const positiveInt = z.int().check(z.positive());
 const url = z.url();
@@ -36,7 +37,7 @@ export const zwanSchema = z.strictObject({
   }),
   /** Secrets Manager secret name holding `{ "apiKey": "…" }` (per site: `{ "DC": "…", "DR": "…" }`). */
   secretName: z.string().check(z.minLength(1)),
-  tenants: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+  tenants: z.array(identifierSchema).check(z.minLength(1)),
 });
 
 /** A Meraki hub in failover order with its tag prefix and tracked IP. */
@@ -59,7 +60,7 @@ export const merakiSchema = z.strictObject({
   organizations: z
     .array(
       z.strictObject({
-        id: z.string().check(z.minLength(1)),
+        id: identifierSchema,
         hubs: z.array(merakiHubSchema).check(z.minLength(2)),
         /** Networks taking part: those carrying this tag (default: any tag of the primary hub). */
         networkTag: z.optional(z.string()),
@@ -99,9 +100,9 @@ export const merakiSchema = z.strictObject({
         z
           .string()
           .check(
-            z.regex(
-              /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i,
-              'a host name or *.domain',
+            z.refine(
+              isNarrowHostPattern,
+              'a host name or *.domain within one registrable domain (e.g. *.meraki.com; not *.com)',
             ),
           ),
       )
@@ -147,9 +148,9 @@ export const configSchema = z.strictObject({
   backup: z.prefault(
     z.strictObject({
       /** EventBridge cron for the daily backup. @default cron(0 12 * * ? *) (12:00 UTC) */
-      schedule: z._default(z.string(), 'cron(0 12 * * ? *)'),
+      schedule: z._default(scheduleSchema, 'cron(0 12 * * ? *)'),
       /** Weekly drill (Sunday). */
-      drillSchedule: z._default(z.string(), 'cron(0 3 ? * SUN *)'),
+      drillSchedule: z._default(scheduleSchema, 'cron(0 3 ? * SUN *)'),
       maxAgeHours: z._default(z.number().check(z.positive()), 26),
     }),
     {},
@@ -186,12 +187,7 @@ export const configSchema = z.strictObject({
        * EventBridge schedule of the drift reconcile pass (re-points branches whose tunnels are not
        * on their group's serving concentrator). @default rate(5 minutes)
        */
-      schedule: z._default(
-        z
-          .string()
-          .check(z.regex(/^(rate|cron)\(.+\)$/, 'an EventBridge schedule expression: rate(…) or cron(…)')),
-        'rate(5 minutes)',
-      ),
+      schedule: z._default(scheduleSchema, 'rate(5 minutes)'),
     }),
     {},
   ),

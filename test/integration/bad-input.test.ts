@@ -326,6 +326,46 @@ const CONFIG: Case[] = [
     'evil.example/x',
   ],
   ['a number lossIntervalSec', merakiWith({ lossIntervalSec: 'often' }), 'director.lossIntervalSec', 'often'],
+  [
+    'a # in a tenant (two group keys would be equal)',
+    zwanWith({ tenants: ['t#x'] }),
+    'director.tenants.0',
+    't#x',
+  ],
+  ['tenant ..', zwanWith({ tenants: ['..'] }), 'director.tenants.0', '..'],
+  ['a slash in an organization id', merakiOrg({ id: 'a/b' }), 'director.organizations.0.id', 'a/b'],
+  ['redirect hosts *.com', merakiWith({ redirectHosts: ['*.com'] }), 'director.redirectHosts.0', '*.com'],
+  [
+    'redirect hosts *.co.uk',
+    merakiWith({ redirectHosts: ['*.co.uk'] }),
+    'director.redirectHosts.0',
+    '*.co.uk',
+  ],
+  ['a backup schedule "daily"', config({ backup: { schedule: 'daily' } }), 'backup.schedule', 'daily'],
+  [
+    'a drill schedule of 5 cron fields',
+    config({ backup: { drillSchedule: 'cron(0 3 * * SUN)' } }),
+    'backup.drillSchedule',
+    'cron(0 3 * * SUN)',
+  ],
+  [
+    'rate(0 minutes)',
+    config({ reconcile: { schedule: 'rate(0 minutes)' } }),
+    'reconcile.schedule',
+    'rate(0 minutes)',
+  ],
+  [
+    'rate(1 minutes)',
+    config({ reconcile: { schedule: 'rate(1 minutes)' } }),
+    'reconcile.schedule',
+    'rate(1 minutes)',
+  ],
+  [
+    'a cron with both day fields set',
+    config({ reconcile: { schedule: 'cron(0 12 * * MON *)' } }),
+    'reconcile.schedule',
+    'cron(0 12 * * MON *)',
+  ],
 ];
 
 describe('configuration', () => {
