@@ -39,12 +39,15 @@ describe('sandbox Meraki mode', () => {
     expect(lines.at(-1)).toMatch(/stopped$/);
   }, 90_000);
 
-  it('rejects an unknown director and zWAN-only flags in Meraki mode, naming the flag', () => {
+  it('rejects an unknown director, zWAN-only flags and zWAN fault steps in Meraki mode, naming them', () => {
     expect(() => parseSandboxArgs(['--director', 'viptela'])).toThrow(
       /--director="viptela": expected zwan or meraki/,
     );
+    expect(() => parseSandboxArgs(['--director', 'meraki', '--topology', 'lab.json'])).toThrow(
+      /--topology="lab.json"/,
+    );
     expect(() => parseSandboxArgs(['--director', 'meraki', '--faults', '5s down HA_DC1'])).toThrow(
-      /--faults=/,
+      /\.action="down": expected loss \| hub-down/,
     );
   });
 });
