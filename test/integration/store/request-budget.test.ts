@@ -1,0 +1,119 @@
+/**
+ * The shared Meraki request budget, measured: several independent adapters (as separate Lambda
+ * containers would be: own DynamoDB clients, own ledgers, own HTTP clients) hammer one
+ * organization of the Meraki simulator over real HTTP, their budget in one state table on
+ * DynamoDB Local. The simulator's own request log is the judge.
+ */
+import {
+  MemorySlotLedger,
+  SlottedRequestBudget,
+  type RequestBudget,
+} from '../../../shared/director/budget.js';
+import { createMerakiDirector, type MerakiDirector } from '../../../shared/director/meraki/adapter.js';
+import { createDynamoClients, type DynamoClients } from '../../../shared/store/dynamo.js';
+import { createTableRequestBudget } from '../../../shared/store/repos/request-budget.js';
+import { keys } from '../../../shared/store/table.js';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_SIM_HUBS, generateOrganization } from '../../../local/simulator/meraki/generate.js';
+import { createMerakiSimulator, type MerakiSimulator } from '../../../local/simulator/meraki/server.js';
+import { createTestTable, type TestTable } from '../../helpers/ddb.js';
+
+/** The most requests in any window [t, t + 1000) of the given times. */
+function maxPerSecond(times: readonly number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while ((sorted[i] as number) - (sorted[j] as number) >= 1000) j++;
+    best = Math.max(best, i - j + 1);
+  }
+  return best;
+}
+
+describe('one Meraki request budget in the state table, shared by every container', () => {
+  let table: TestTable;
+  let sim: MerakiSimulator;
+  const containers: DynamoClients[] = [];
+
+  beforeAll(async () => {
+    table = await createTestTable('budget');
+    // The Dashboard's real limit (10/s with a burst), so any overshoot of the share shows as
+    // more than 5 in a second well before it shows as a 429.
+    sim = await createMerakiSimulator({
+      organizations: [generateOrganization({ id: 'o1', networks: 12 })],
+      rateLimit: { requestsPerSecond: 10, burst: 10 },
+      now: () => Date.now(),
+    });
+  });
+  afterAll(async () => {
+    for (const c of containers) c.client.destroy();
+    await sim.close();
+    await table.drop();
+  });
+
+  /** One "container": its own DynamoDB clients, budget (the table's unless given) and adapter. */
+  function container(own?: RequestBudget): MerakiDirector {
+    const clients = createDynamoClients({ endpoint: table.endpoint });
+    containers.push(clients);
+    const budget =
+      own ?? createTableRequestBudget({ doc: clients.doc, tableName: table.tableName, requestsPerSecond: 5 });
+    return createMerakiDirector({
+      config: {
+        kind: 'meraki',
+        baseUrl: sim.baseUrl,
+        secretName: 'unused',
+        requestsPerSecond: 5,
+        organizations: [{ id: 'o1', hubs: [...DEFAULT_SIM_HUBS] }],
+      },
+      apiKey: async () => sim.apiKey,
+      budget,
+      perPage: 4, // 3 pages per listing
+    });
+  }
+
+  /** 4 containers × 3 callers × 2 listings × 3 pages = 72 requests; the simulator's log of them. */
+  async function hammer(adapters: MerakiDirector[]) {
+    sim.clearLog();
+    const started = Date.now();
+    await Promise.all(
+      adapters.flatMap((a) =>
+        [1, 2, 3].map(async () => {
+          for (let i = 0; i < 2; i++) expect(await a.listNetworks('o1')).toHaveLength(12);
+        }),
+      ),
+    );
+    const elapsed = Date.now() - started;
+    return { elapsed, seen: sim.log.filter((e) => e.path.startsWith('/organizations/o1')) };
+  }
+
+  it('the measurement sees it: four containers with a budget each send more than 5 in a second', async () => {
+    const { seen } = await hammer(
+      [1, 2, 3, 4].map(() =>
+        container(new SlottedRequestBudget(new MemorySlotLedger(), { requestsPerSecond: 5 })),
+      ),
+    );
+    expect(seen.length).toBeGreaterThanOrEqual(72);
+    expect(maxPerSecond(seen.map((e) => e.at))).toBeGreaterThan(5);
+  }, 60_000);
+
+  it('four containers with three callers each: at most 5 requests in any 1 s, no 429', async () => {
+    const http429 = sim.stats().http429;
+    const { elapsed, seen } = await hammer([1, 2, 3, 4].map(() => container()));
+    expect(seen).toHaveLength(72);
+    expect(seen.filter((e) => e.status === 429)).toEqual([]);
+    expect(sim.stats().http429).toBe(http429);
+    const max = maxPerSecond(seen.map((e) => e.at));
+    expect(max).toBeLessThanOrEqual(5);
+    // Not starved either: 72 slots 210 ms apart take 15 s; allow for lost slots on a busy machine.
+    expect(elapsed).toBeLessThan(30_000);
+    // The one item every container reserved from.
+    const { Item } = await table.doc.send(
+      new GetCommand({ TableName: table.tableName, Key: keys.budget('meraki#o1'), ConsistentRead: true }),
+    );
+    expect(Item?.type).toBe('request-budget');
+    // Leases of several slots: fewer writes than requests.
+    expect(Item?.version).toBeLessThan(72);
+    console.log(
+      `request budget: 72 requests in ${elapsed} ms, max ${max} in any 1 s (share 5), ${Item?.version} budget writes`,
+    );
+  }, 60_000);
+});
