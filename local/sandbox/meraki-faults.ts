@@ -14,18 +14,19 @@
  * | `uplink-loss` | `<network> <uplink> <pct>` | loss on one uplink (wan1, wan2, cellular) of the MX |
  * | `uplink-down` / `uplink-up` | `<network> <uplink>` | the uplink fails (the MX moves its tunnels to the next) / returns |
  * | `tunnel-down` / `tunnel-up` | `<network> <hub>` | the tunnel to that hub does not establish (tags say up, VPN status says unreachable) / does |
- * | `dashboard` | `ok` \| `5xx <count>` \| `429 <count>` | the Dashboard answers the next `count` requests with 503 / 429 (with Retry-After) |
+ * | `dashboard` | `5xx <count>` \| `429 <count>` \| `storm <time>` | the Dashboard answers the next `count` requests 503 / 429 (with Retry-After), or every request 429 for a (simulated) time |
  * | `tag-add` / `tag-remove` | `<network> <tag>` | an operator's tag edit in the Dashboard |
- * | `heal` | | every fault above cleared |
+ * | `heal` | | every fault above cleared (the simulator's `heal`) |
  *
  * Networks, hubs and uplinks are checked when the script is parsed (not when a step fires).
  */
 import { ValidationError, formatValue } from '../../shared/errors.js';
-import type { MerakiSimulator } from '../simulator/meraki/server.js';
+import type { MerakiFaults, SimUplink } from '../simulator/meraki/types.js';
 import { readFaultScript, type RawFaultStep } from './fault-script.js';
 
 /** The names a script may use: the sandbox organization's networks and hubs. */
 export interface MerakiFaultWorld {
+  id: string;
   networks: readonly { id: string }[];
   hubs: readonly { name: string }[];
 }
@@ -43,7 +44,7 @@ const SIGNATURES = {
   'uplink-up': ['network', 'uplink'],
   'tunnel-down': ['network', 'hub'],
   'tunnel-up': ['network', 'hub'],
-  dashboard: ['mode', 'count?'],
+  dashboard: ['mode', 'amount'],
   'tag-add': ['network', 'tag'],
   'tag-remove': ['network', 'tag'],
   heal: [],
@@ -63,7 +64,7 @@ export interface MerakiFaultStep {
 /** The default demo: loss on N_1 → london at simulated minute 4, clean again at minute 13. */
 export const MERAKI_DEFAULT_FAULTS = '4m loss N_1 london 45; 13m loss N_1 london 0';
 
-const DASHBOARD_MODES = ['ok', '5xx', '429'] as const;
+const DASHBOARD_MODES = ['5xx', '429', 'storm'] as const;
 
 /** `4m` → 240, `90s` / `90` → 90 (simulated seconds); NaN otherwise. */
 function simulatedSeconds(word: string): number {
@@ -98,12 +99,9 @@ function checkArg(
       return value !== '' && Number(value) >= 0 ? undefined : 'a latency in ms >= 0';
     case 'mode':
       return (DASHBOARD_MODES as readonly string[]).includes(value) ? undefined : DASHBOARD_MODES.join(' | ');
-    case 'count':
-      return mode !== 'ok' && Number.isInteger(Number(value)) && Number(value) > 0
-        ? undefined
-        : mode === 'ok'
-          ? 'nothing after ok'
-          : 'a request count > 0';
+    case 'amount':
+      if (mode === 'storm') return simulatedSeconds(value) > 0 ? undefined : 'a simulated time > 0 (2m, 90s)';
+      return Number.isInteger(Number(value)) && Number(value) > 0 ? undefined : 'a request count > 0';
     case 'tag':
       return /^\S+$/.test(value) ? undefined : 'a tag without spaces';
     default:
@@ -122,9 +120,7 @@ function checkStep(raw: RawFaultStep, world: MerakiFaultWorld): MerakiFaultStep 
     throw new ValidationError('Meraki fault script', issues);
   }
   const required = signature.filter((k) => !k.endsWith('?')).length;
-  // `dashboard 5xx|429` needs its count.
-  const needed = raw.action === 'dashboard' && raw.args[0] !== 'ok' ? 2 : required;
-  if (raw.args.length < needed || raw.args.length > signature.length) {
+  if (raw.args.length < required || raw.args.length > signature.length) {
     issues.push({
       path: `${path}.args`,
       value: raw.args,
@@ -160,37 +156,34 @@ export function describeMerakiFault(step: MerakiFaultStep): string {
   return `${step.action} ${step.args.join(' ')}`.trimEnd() + ` (${when})`;
 }
 
-/** Apply one step to the Meraki simulator (its fault methods); `world` lists every path for `hub-*` and `heal`. */
-export function applyMerakiFault(sim: MerakiSimulator, step: MerakiFaultStep, world: MerakiFaultWorld): void {
+/**
+ * Apply one step through the Meraki simulator's fault methods (a storm's time is on the
+ * simulator's clock, which the sandbox scales).
+ */
+export function applyMerakiFault(sim: MerakiFaults, step: MerakiFaultStep, world: MerakiFaultWorld): void {
   const [a = '', b = '', c, d] = step.args;
-  const everyNetwork = (hub: string, lossPct: number) => {
-    for (const n of world.networks) sim.setLoss(n.id, hub, lossPct);
-  };
   switch (step.action) {
     case 'loss':
       return sim.setLoss(a, b, Number(c), d === undefined ? undefined : Number(d));
     case 'hub-down':
-      return everyNetwork(a, 100);
     case 'hub-up':
-      return everyNetwork(a, 0);
-    case 'dashboard':
-      return sim.failRequests({ count: a === 'ok' ? 0 : Number(b), status: a === '429' ? 429 : 503 });
-    case 'tag-add':
-    case 'tag-remove': {
-      const tags = sim.network(a)?.tags ?? [];
-      return sim.setTags(
-        a,
-        step.action === 'tag-add' ? [...tags.filter((t) => t !== b), b] : tags.filter((t) => t !== b),
-      );
-    }
-    case 'heal':
-      for (const hub of world.hubs) everyNetwork(hub.name, 0);
-      return sim.failRequests({ count: 0, status: 503 });
+      return sim.setHubDown(world.id, a, step.action === 'hub-down');
     case 'uplink-loss':
+      return sim.setUplinkLoss(a, b as SimUplink, Number(c));
     case 'uplink-down':
     case 'uplink-up':
+      return sim.setUplinkDown(a, b as SimUplink, step.action === 'uplink-down');
     case 'tunnel-down':
     case 'tunnel-up':
-      throw new Error(`${step.action}: the Meraki simulator has no fault method for it yet`);
+      return sim.breakTunnel(a, b, step.action === 'tunnel-down');
+    case 'dashboard':
+      if (a === 'storm') return sim.storm429({ forMs: simulatedSeconds(b) * 1000 });
+      return sim.failRequests({ status: a === '429' ? 429 : 503, count: Number(b) });
+    case 'tag-add':
+      return sim.editTags(a, { add: [b] });
+    case 'tag-remove':
+      return sim.editTags(a, { remove: [b] });
+    case 'heal':
+      return sim.heal();
   }
 }

@@ -40,7 +40,7 @@ describe('Meraki fault script', () => {
         '6m tunnel-up N_2 paris',
         '7m dashboard 5xx 10',
         '7.5m dashboard 429 50',
-        '8m dashboard ok',
+        '8m dashboard storm 2m',
         '9m tag-add N_3 maintenance',
         '9.5m tag-remove N_3 london_primary_up',
         '20m heal',
@@ -57,7 +57,7 @@ describe('Meraki fault script', () => {
       [360, 'tunnel-up', 'N_2', 'paris'],
       [420, 'dashboard', '5xx', '10'],
       [450, 'dashboard', '429', '50'],
-      [480, 'dashboard', 'ok'],
+      [480, 'dashboard', 'storm', '2m'],
       [540, 'tag-add', 'N_3', 'maintenance'],
       [570, 'tag-remove', 'N_3', 'london_primary_up'],
       [780, 'loss', 'N_1', 'london', '0'],
@@ -82,10 +82,10 @@ describe('Meraki fault script', () => {
     expect(issue('4m loss N_1 london')).toMatch(
       /args=\["N_1","london"\]: expected <network> <hub> <pct> <ms>\? for loss/,
     );
-    expect(issue('4m dashboard 5xx')).toMatch(/args=\["5xx"\]: expected <mode> <count>\? for dashboard/);
+    expect(issue('4m dashboard 5xx')).toMatch(/args=\["5xx"\]: expected <mode> <amount> for dashboard/);
     expect(issue('4m dashboard 429 0')).toMatch(/args\.1="0": expected a request count > 0/);
-    expect(issue('4m dashboard ok 3')).toMatch(/args\.1="3": expected nothing after ok/);
-    expect(issue('4m dashboard slow 3')).toMatch(/args\.0="slow": expected ok \| 5xx \| 429/);
+    expect(issue('4m dashboard storm 3x')).toMatch(/args\.1="3x": expected a simulated time > 0/);
+    expect(issue('4m dashboard slow 3')).toMatch(/args\.0="slow": expected 5xx \| 429 \| storm/);
     expect(issue('4h heal')).toMatch(/\.at="4h": expected a simulated time >= 0/);
     expect(issue('[{"at": -1, "action": "heal"}]')).toMatch(/0\.at=-1: expected a simulated time >= 0/);
   });
