@@ -37,18 +37,32 @@ export const updateBranchesEventSchema = z.strictObject({
 export type UpdateBranchesEvent = z.output<typeof updateBranchesEventSchema>;
 
 /** `pin`: force a group onto a named concentrator (maintenance). */
-export const pinEventSchema = z.strictObject({
-  tenantId: id,
-  haName: id,
-  concentratorId: id,
-  reason: text,
-  /** When the pin lapses; absent = until unpinned. */
-  expiresAt: z.optional(expiry),
-  /** Pin even onto a concentrator that is not UP. */
-  force: z._default(z.boolean(), false),
-  /** Who pinned (free text, e.g. an e-mail). */
-  by: z.optional(text),
-});
+export const pinEventSchema = z
+  .strictObject({
+    tenantId: id,
+    haName: id,
+    concentratorId: id,
+    reason: text,
+    /** When the pin lapses; absent (and no `expiresInMinutes`) = until unpinned. */
+    expiresAt: z.optional(expiry),
+    /** Or: the pin lapses this many minutes from now (at most 7 days). */
+    expiresInMinutes: z.optional(
+      z
+        .int('a whole number of minutes')
+        .check(z.positive('a positive number of minutes'), z.lte(7 * 24 * 60, 'at most 10080 (7 days)')),
+    ),
+    /** Pin even onto a concentrator that is not UP. */
+    force: z._default(z.boolean(), false),
+    /** Who pinned (free text, e.g. an e-mail). */
+    by: z.optional(text),
+  })
+  .check(
+    // A pin says when it lapses at most once.
+    z.refine((e) => e.expiresAt === undefined || e.expiresInMinutes === undefined, {
+      message: 'either expiresAt or expiresInMinutes, not both',
+      path: ['expiresInMinutes'],
+    }),
+  );
 export type PinEvent = z.output<typeof pinEventSchema>;
 
 /** `unpin`: hand the group back to election. */

@@ -136,9 +136,11 @@ export async function pinGroup(
       },
     ]);
   }
-  if (event.expiresAt !== undefined && event.expiresAt <= now) {
+  const expiresAt =
+    event.expiresInMinutes !== undefined ? now + event.expiresInMinutes * 60_000 : event.expiresAt;
+  if (expiresAt !== undefined && expiresAt <= now) {
     throw new ValidationError('pin event', [
-      { path: 'expiresAt', value: new Date(event.expiresAt).toISOString(), expected: 'a time in the future' },
+      { path: 'expiresAt', value: new Date(expiresAt).toISOString(), expected: 'a time in the future' },
     ]);
   }
   const health = (await deps.store.listHealth(group.key)).find((h) => h.targetId === event.concentratorId);
@@ -158,7 +160,7 @@ export async function pinGroup(
     reason: event.reason,
     pinnedAt: now,
     ...(event.by ? { by: event.by } : {}),
-    ...(event.expiresAt !== undefined ? { expiresAt: event.expiresAt } : {}),
+    ...(expiresAt !== undefined ? { expiresAt } : {}),
   };
   await deps.store.setPin(group.key, pin, { tenantId: group.tenantId, haName: group.haName });
   const stored = await deps.store.getGroup(group.key);
@@ -170,7 +172,7 @@ export async function pinGroup(
     from: stored?.servingId,
     to: event.concentratorId,
     reason: `${event.reason}${event.force ? ' (forced)' : ''}${
-      event.expiresAt !== undefined ? ` until ${new Date(event.expiresAt).toISOString()}` : ''
+      expiresAt !== undefined ? ` until ${new Date(expiresAt).toISOString()}` : ''
     }`,
     epoch: stored?.epoch ?? 0,
     at: now,

@@ -294,3 +294,19 @@ describe('bounded input and tenants as the blast radius', () => {
     expect(await h.store.getGroup('not-configured#Chennai')).toBeUndefined();
   });
 });
+
+describe('pin expiry relative to now', () => {
+  it('expiresInMinutes lapses that long after the pin; with expiresAt too it is refused', async () => {
+    const h = harness({ branches: 2, on: 'DC1' });
+    await reconcileGroup(h.deps, KEY);
+    const pinned = await pinGroup(h.deps, pin({ concentratorId: 'DC2', force: true, expiresInMinutes: 480 }));
+    expect(pinned.pin.expiresAt).toBe(h.clock.now + 480 * 60_000);
+    expect(() =>
+      pin({ concentratorId: 'DC2', expiresInMinutes: 10, expiresAt: '2030-01-01T00:00:00Z' }),
+    ).toThrow(/expiresInMinutes=10: expected either expiresAt or expiresInMinutes, not both/);
+    expect(() => pin({ concentratorId: 'DC2', expiresInMinutes: 0 })).toThrow(/expiresInMinutes=0/);
+    expect(() => pin({ concentratorId: 'DC2', expiresInMinutes: 20_000 })).toThrow(
+      /expiresInMinutes=20000: expected at most 10080/,
+    );
+  });
+});
