@@ -272,6 +272,7 @@ export async function fanOut(
     epoch,
     ...result.counts,
     ...(haFailures.length > 0 ? { haStateFailures: haFailures } : {}),
+    ...(pending.length > 0 ? { pending: pending.length } : {}),
   });
   return result;
 }

@@ -76,6 +76,8 @@ export interface MerakiPipelineDirector extends MerakiDirector {
   readonly sampling: 'series';
   /** Every action-batch report of coalesced re-points so far (newest last, at most 100 kept). */
   readonly batchReports: readonly RetagReport[];
+  /** Whether each swap is verified (a re-point is done when the branch reaches the hub, not when tagged). */
+  readonly verifies: boolean;
 }
 
 /**
@@ -273,7 +275,7 @@ export function createMerakiPipelineDirector(
     });
   }
 
-  return { ...adapter, sampling: 'series', repoint, batchReports: reports };
+  return { ...adapter, sampling: 'series', repoint, batchReports: reports, verifies: verifier !== undefined };
 }
 
 /**
