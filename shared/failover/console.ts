@@ -227,7 +227,37 @@ export interface GroupStatus {
   branches: number;
   /** Branches whose tunnels are not on the serving concentrator (per the director). */
   drifted: { branchId: string; currentTarget?: string; lastOutcome?: BranchOutcome }[];
+  /** Meraki: the hub each branch actually reaches by the VPN statuses (null: none); absent when not read. */
+  reached?: { branchId: string; hub: string | null }[];
   alarms: AlarmKind[];
+}
+
+/** Meraki: the third-party VPN peer check of one organization (peers against the hubs' tags and IPs). */
+export interface PeerCheckStatus {
+  tenantId: string;
+  ok: boolean;
+  /** What does not match (hub, peer, tag), or why the check could not run. */
+  error?: string;
+}
+
+/** The peer check of each tenant, when the director has one (Meraki); else undefined. */
+async function peerChecks(
+  deps: FailoverDeps,
+  tenants: readonly string[],
+): Promise<PeerCheckStatus[] | undefined> {
+  const director = deps.directors.DC as { checkPeers?: (tenantId: string) => Promise<unknown> };
+  const check = director.checkPeers;
+  if (typeof check !== 'function') return undefined;
+  return Promise.all(
+    tenants.map(async (tenantId) => {
+      try {
+        await check.call(director, tenantId);
+        return { tenantId, ok: true };
+      } catch (error) {
+        return { tenantId, ok: false, error: (error as Error).message };
+      }
+    }),
+  );
 }
 
 /** The monitor's verdict in the `status` answer. */
@@ -261,13 +291,20 @@ function directorSummary(directors: readonly DirectorState[]): AckMonitorBlindRe
 export async function groupStatus(
   deps: FailoverDeps,
   event: StatusEvent,
-): Promise<{ groups: GroupStatus[]; monitor: MonitorStatus }> {
+): Promise<{ groups: GroupStatus[]; monitor: MonitorStatus; peers?: PeerCheckStatus[] }> {
   const now = (deps.now ?? Date.now)();
   const tenants = event.tenantId ? [event.tenantId] : [...deps.tenants];
   const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : undefined);
   const groups: GroupStatus[] = [];
   for (const tenantId of tenants) {
     const view = await loadTenantView(deps, tenantId);
+    const reachedOf = (branchIds: string[]) => {
+      const reached = branchIds.flatMap((branchId) => {
+        const hub = view.metadata?.get(branchId)?.MERAKI_REACHES;
+        return hub === undefined ? [] : [{ branchId, hub: hub === '' ? null : hub }];
+      });
+      return reached.length > 0 ? { reached } : {};
+    };
     for (const group of groupsOf(view)) {
       const [stored, health, outcomes] = await Promise.all([
         deps.store.getGroup(group.key),
@@ -304,14 +341,20 @@ export async function groupStatus(
             lastOutcome: lastOutcome.get(b.id),
           }))
           .filter((b) => serving !== undefined && b.currentTarget !== serving),
+        ...reachedOf(group.branches.map((b) => b.id)),
         alarms: stored?.alarms ?? [],
       });
     }
   }
-  const [directors, roles] = await Promise.all([deps.store.listDirectorStates(), deps.store.getSiteRoles()]);
+  const [directors, roles, peers] = await Promise.all([
+    deps.store.listDirectorStates(),
+    deps.store.getSiteRoles(),
+    peerChecks(deps, tenants),
+  ]);
   const blindness = blindnessFrom(deps, directors, roles);
   const blind = blindness.monitorBlind;
   return {
+    ...(peers ? { peers } : {}),
     groups,
     monitor: {
       blind,

@@ -24,6 +24,7 @@ import { createTableRequestBudget } from '../store/repos/request-budget.js';
 import { StateRepository } from '../store/state-repo.js';
 import { DEFAULT_INVENTORY_TTL_MS, InventoryCache } from './inventory-cache.js';
 import { directorLossNotices } from './director-lost.js';
+import { withStartupPeerCheck } from './meraki-peers.js';
 import { HEALTH_ENV } from './env.js';
 import { healthRunConfig, type HealthRunDeps } from './run.js';
 import { SfnSwitchoverStarter } from './sfn-starter.js';
@@ -103,17 +104,28 @@ export function createHealthRunDeps(options: HealthRunDepsOptions): HealthRunDep
     ]);
   }
   const clock = options.clock ?? Date.now;
+  const log = options.log ?? defaultLogSink;
+  const metrics = options.metrics ?? powertoolsMetricSink;
+  const directors = {
+    ...(options.directors ??
+      createSiteDirectors(options.config, options.directorTuning, options.requestBudget)),
+  };
+  const meraki = options.config.director;
+  // Meraki: the third-party VPN peers are checked against the hubs before the first listing.
+  if (meraki.kind === 'meraki' && directors.DC) {
+    const orgs = meraki.organizations.map((o) => o.id);
+    directors.DC = withStartupPeerCheck(directors.DC, orgs, log, metrics);
+  }
   return {
-    directors:
-      options.directors ?? createSiteDirectors(options.config, options.directorTuning, options.requestBudget),
+    directors,
     repo: new StateRepository(options.doc ?? getDocumentClient(), options.tableName, clock, {
       auditTtlDays: options.config.auditTtlDays,
     }),
     config: healthRunConfig(options.config),
     clock,
     sleep: options.sleep ?? realSleep,
-    log: options.log ?? defaultLogSink,
-    metrics: options.metrics ?? powertoolsMetricSink,
+    log,
+    metrics,
     inventory: new InventoryCache(options.inventoryTtlMs ?? DEFAULT_INVENTORY_TTL_MS),
     ...(options.directorLoss ? { directorLoss: options.directorLoss } : {}),
   };
