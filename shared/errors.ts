@@ -3,11 +3,13 @@
  * stable `name` so Step Functions `Retry`/`Catch` and the console can match on it, and a
  * `cause` where it wraps another error.
  */
+import { redact } from './redact.js';
 
 /** Base class: sets `name` from the subclass so `error.name` is always the class name. */
 export class CpeFailoverError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    // An API key never reaches a message, even one quoting a director's answer.
+    super(redact(message), options);
     this.name = new.target.name;
   }
 }

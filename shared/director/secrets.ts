@@ -10,6 +10,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SiteName } from '../domain/model.js';
 import { SecretError } from '../errors.js';
+import { rememberSecret } from '../redact.js';
 
 /** The sandbox's override: when set, it is the key for every director. */
 export const API_KEY_ENV = 'CPE_FAILOVER_API_KEY';
@@ -106,6 +107,7 @@ export function apiKeyProvider(options: ApiKeyProviderOptions): ApiKeyProvider {
           `${API_KEY_ENV} is set in the deployed function ${env.AWS_LAMBDA_FUNCTION_NAME ?? '(unnamed)'}: refused (it is for the sandbox and tests only); remove it and keep the key in Secrets Manager secret ${secretName}`,
         );
       }
+      rememberSecret(override);
       return override;
     }
     let entry = cache.get(cacheKey);
@@ -126,6 +128,7 @@ export function apiKeyProvider(options: ApiKeyProviderOptions): ApiKeyProvider {
       const fields = site ? `"${site}" or "apiKey"` : '"apiKey"';
       throw new SecretError(`Secret ${secretName} has no non-empty string field ${fields}`);
     }
+    rememberSecret(key);
     return key;
   };
   provider.invalidate = () => {

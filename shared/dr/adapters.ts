@@ -3,6 +3,7 @@
  * (streamed SHA-256, deletes one by one), SNS, Powertools metrics, and recorders for tests and
  * the sandbox. `createDrDeps` wires them for the Lambda handler, the tests and the sandbox.
  */
+import { redactDeep } from '../redact.js';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -161,7 +162,8 @@ export class SnsDrNotifier implements DrNotifier {
     private readonly client: SNSClient,
     private readonly topicArn: string,
   ) {}
-  async notify(notice: DrNotice): Promise<void> {
+  async notify(raw: DrNotice): Promise<void> {
+    const notice = redactDeep(raw);
     await this.client.send(
       new PublishCommand({
         TopicArn: this.topicArn,

@@ -1,4 +1,5 @@
 /** The SNS adapter of the notification port. */
+import { redactDeep } from '../redact.js';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { Notice, Publisher } from './port.js';
 
@@ -23,7 +24,8 @@ export class SnsPublisher implements Publisher {
     private readonly topicArn: string,
   ) {}
 
-  async publish(notice: Notice): Promise<void> {
+  async publish(raw: Notice): Promise<void> {
+    const notice = redactDeep(raw);
     const body: Notice = {
       ...notice,
       ...(notice.failedBranches ? { failedBranches: notice.failedBranches.slice(0, MAX_FAILED_LISTED) } : {}),

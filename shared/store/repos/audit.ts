@@ -4,6 +4,7 @@
  * can later run over a table of its own. A notice's audit event is written once per dedup id,
  * so sending from the group's outbox (at least once) audits exactly once.
  */
+import { redact, redactDeep } from '../../redact.js';
 import { ValidationError } from '../../errors.js';
 import { requirePositiveInt, requireText, type ItemStore } from '../item-store.js';
 import type { AuditEventInput, AuditItem } from '../items.js';
@@ -73,8 +74,8 @@ export class AuditRepository {
       at: event.at,
       ...(event.groupKey === undefined ? {} : { groupKey: event.groupKey }),
       ...(event.tenantId === undefined ? {} : { tenantId: event.tenantId }),
-      ...(event.reason === undefined ? {} : { reason: event.reason }),
-      detail: { ...event } as Record<string, unknown>,
+      ...(event.reason === undefined ? {} : { reason: redact(event.reason) }),
+      detail: redactDeep({ ...event }) as Record<string, unknown>,
       expiresAt: Math.floor(event.at / 1000) + this.auditTtlDays * 86_400,
     };
   }
