@@ -98,6 +98,11 @@ export class MxLinks {
     return this.loss.get(uplink)?.at(t) ?? CLEAN;
   }
 
+  /** Unplugged at `t` (Meraki's `not connected`). */
+  unplugged(uplink: SimUplink, t: number): boolean {
+    return this.down.get(uplink)?.at(t) ?? false;
+  }
+
   failed(uplink: SimUplink, t: number): boolean {
     return (this.uplinkValue(uplink, t).lossPct ?? 0) >= 100;
   }

@@ -141,7 +141,7 @@ export function lossSeries(
 
 /**
  * `GET /organizations/{organizationId}/appliance/uplink/statuses`: one entry per MX with each
- * uplink's status (active, ready, failed); paged by 3–1000; filters `networkIds[]`, `serials[]`, `iccids[]`.
+ * uplink's status (active, ready, failed, not connected); paged by 3–1000; filters `networkIds[]`, `serials[]`, `iccids[]`.
  */
 export function uplinkStatuses(
   state: SimState,
@@ -204,7 +204,7 @@ export function vpnStatuses(
   const matching = networksOf(org).filter((ns) => !networkIds || networkIds.has(ns.network.id));
   const r = page(matching, (ns) => ns.network.id, query, selfUrl, { min: 3, max: 300 });
   const body = r.items.map((ns) => {
-    const online = state.uplinkStatuses(ns).some((u) => u.status !== 'failed');
+    const online = state.uplinkStatuses(ns).some((u) => u.status === 'active' || u.status === 'ready');
     return {
       networkId: ns.network.id,
       networkName: ns.network.name,

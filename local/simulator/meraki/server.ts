@@ -9,7 +9,8 @@
  *   series ending `lagMs` (2 minutes) before now, `timespan` ≤ 300 s; filters `uplink`, `ip`;
  *   `lossPercent`/`latencyMs` may be null (no data). A point is the worse of the path and the uplink.
  * - `GET  /organizations/{organizationId}/appliance/uplink/statuses`: each MX's uplinks, `active`
- *   (the one the VPN runs over), `ready` or `failed`; paged (3–1000), `networkIds[]`, `serials[]`.
+ *   (the one the VPN runs over), `ready`, `failed` (100 % loss) or `not connected` (unplugged);
+ *   paged (3–1000), `networkIds[]`, `serials[]`.
  * - `GET  /organizations/{organizationId}/appliance/vpn/statuses`: per network the third-party
  *   peers its tags select and their `reachability`; paged (3–300), `networkIds[]`.
  * - `GET  /organizations/{organizationId}/appliance/vpn/thirdPartyVPNPeers`: `{ peers }`, by

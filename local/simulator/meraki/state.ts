@@ -257,13 +257,19 @@ export class SimState {
     return ns.org.org.hubs.find((h) => reached.has(h.name))?.name;
   }
 
-  /** Each uplink's status now: the active one, the ready ones, the failed ones. */
-  uplinkStatuses(ns: NetState): { interface: SimUplink; status: 'active' | 'ready' | 'failed' }[] {
+  /** Each uplink's status now: the active one, the ready ones, the failed ones (100 % loss), the unplugged ones. */
+  uplinkStatuses(ns: NetState): SimNetworkState['uplinks'] {
     const t = this.now();
     const active = ns.links.active(t).uplink;
     return ns.links.uplinks.map((u) => ({
       interface: u,
-      status: ns.links.failed(u, t) ? 'failed' : u === active ? 'active' : 'ready',
+      status: ns.links.unplugged(u, t)
+        ? 'not connected'
+        : ns.links.failed(u, t)
+          ? 'failed'
+          : u === active
+            ? 'active'
+            : 'ready',
     }));
   }
 

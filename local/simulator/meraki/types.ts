@@ -215,7 +215,7 @@ export interface SimNetworkState {
   /** The hub the branch actually reaches (VPN status), undefined when none. */
   reachableHub: string | undefined;
   activeUplink: SimUplink;
-  uplinks: { interface: SimUplink; status: 'active' | 'ready' | 'failed' }[];
+  uplinks: { interface: SimUplink; status: 'active' | 'ready' | 'failed' | 'not connected' }[];
 }
 
 /** A running simulator. */

@@ -143,12 +143,12 @@ describe('Meraki simulator reads: series per uplink, uplink statuses, VPN status
           .body as UplinkStatus[]
       )[0]?.uplinks.map((u) => `${u.interface}:${u.status}`);
     c.sim.setUplinkDown('N_o1_0', 'wan1', true);
-    expect(await statuses()).toEqual(['wan1:failed', 'wan2:ready']);
+    expect(await statuses()).toEqual(['wan1:not connected', 'wan2:ready']);
     expect(c.sim.activeUplink('N_o1_0')).toBe('wan1');
     c.advance(9_999);
     expect(c.sim.activeUplink('N_o1_0')).toBe('wan1');
     c.advance(1);
-    expect(await statuses()).toEqual(['wan1:failed', 'wan2:active']);
+    expect(await statuses()).toEqual(['wan1:not connected', 'wan2:active']);
     c.sim.setUplinkDown('N_o1_0', 'wan1', false);
     expect(await statuses()).toEqual(['wan1:active', 'wan2:ready']);
     // 100 % loss fails an uplink too; a short failure that heals within the delay moves nothing.
@@ -163,7 +163,7 @@ describe('Meraki simulator reads: series per uplink, uplink statuses, VPN status
     // Everything failed: it stays where it is.
     c.sim.setUplinkDown('N_o1_0', 'wan2', true);
     c.advance(60_000);
-    expect(await statuses()).toEqual(['wan1:failed', 'wan2:failed']);
+    expect(await statuses()).toEqual(['wan1:failed', 'wan2:not connected']);
     expect(c.sim.activeUplink('N_o1_0')).toBe('wan2');
   });
 
