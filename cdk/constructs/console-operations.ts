@@ -6,6 +6,7 @@ import { Duration } from 'aws-cdk-lib';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { ControllerFunction, grantPublish, type SharedResources } from './function.js';
+import { grantStateTable } from './least-privilege.js';
 
 /** Props of {@link ConsoleOperations}. */
 export interface ConsoleOperationsProps {
@@ -74,16 +75,21 @@ export class ConsoleOperations extends Construct {
       Duration.minutes(1),
     );
 
-    for (const fn of [this.updateBranches, this.pin, this.unpin]) {
-      shared.table.grantReadWriteData(fn);
-      shared.idempotencyTable.grantReadWriteData(fn);
+    // Only the failover function keeps idempotency records: no idempotency-table grant here.
+    const repointing = [
+      [this.updateBranches, 'update-branches'],
+      [this.pin, 'pin'],
+      [this.unpin, 'unpin'],
+    ] as const;
+    for (const [fn, name] of repointing) {
+      grantStateTable(shared.table, fn, name, shared.config);
       shared.secret.grantRead(fn);
       grantPublish(shared.topic, fn);
     }
     // ack-monitor-blind writes the director status items and notifies; it calls no director.
-    shared.table.grantReadWriteData(this.ackMonitorBlind);
+    grantStateTable(shared.table, this.ackMonitorBlind, 'ack-monitor-blind', shared.config);
     grantPublish(shared.topic, this.ackMonitorBlind);
-    shared.table.grantReadData(this.status);
+    grantStateTable(shared.table, this.status, 'status', shared.config);
     // status reads each branch's actual target from the director to report drift.
     shared.secret.grantRead(this.status);
   }

@@ -9,11 +9,12 @@
  * failure notification → lock release → Fail with the original error name. The lock is released
  * on every exit path (its TTL covers an execution killed from outside).
  */
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction, IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import {
@@ -41,7 +42,9 @@ import type { Config } from '../../shared/config/schema.js';
 import type { Workflow } from '../../shared/dr/inputs.js';
 import { DR_METRICS } from '../../shared/dr/tasks.js';
 import { ConfigError } from '../../shared/errors.js';
+import { ELK_ROOT, MSP_ROOT } from '../../shared/dr/layout.js';
 import { ControllerFunction, grantPublish, logRetention, type SharedResources } from './function.js';
+import { acknowledgeLate, acknowledgeWildcards, grantStateTable, nagRender } from './least-privilege.js';
 
 /** Error names retried with backoff (transient director trouble). */
 export const TRANSIENT_ERRORS = ['DirectorUnavailableError', 'RateLimitedError'] as const;
@@ -74,39 +77,6 @@ export function checkDrainAfter(config: Config, repointing: readonly LambdaFunct
   }
 }
 
-/**
- * How cdk-nag writes a resolved CloudFormation value in a finding: `<LogicalId.Attr>` for
- * Fn::GetAtt, the export name for Fn::ImportValue, the string itself otherwise.
- */
-function nagRender(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const v = value as Record<string, unknown>;
-  if (Array.isArray(v['Fn::GetAtt'])) return `<${(v['Fn::GetAtt'] as string[]).join('.')}>`;
-  if (v['Fn::ImportValue'] !== undefined) return nagRender(v['Fn::ImportValue']);
-  if (Array.isArray(v['Fn::Join'])) {
-    const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
-    return parts.map(nagRender).join(sep);
-  }
-  if (v.Ref !== undefined) return `<${String(v.Ref)}>`;
-  return JSON.stringify(value);
-}
-
-/**
- * Acknowledge cdk-nag findings whose text contains a cross-stack reference: the reference only
- * becomes an export name once CDK resolves references, i.e. at validation time.
- */
-function acknowledgeLate(
-  owner: Construct,
-  findings: () => { scope: Construct; id: string; reason: string }[],
-): void {
-  owner.node.addValidation({
-    validate: () => {
-      for (const f of findings()) Validations.of(f.scope).acknowledge({ id: f.id, reason: f.reason });
-      return [];
-    },
-  });
-}
-
 /** Props of {@link DrWorkflows}. */
 export interface DrWorkflowsProps {
   /** Configuration, state table, backup bucket, notifications topic, director secret. */
@@ -135,6 +105,61 @@ export interface DrWorkflowsProps {
    * @default - none (nothing to check against)
    */
   readonly repointingFunctions?: readonly LambdaFunction[];
+}
+
+/** The workflows with an operator approval step (a task token in the RequestApproval input). */
+export const APPROVAL_WORKFLOWS: readonly Workflow[] = ['SwitchoverDcToDr', 'FailbackDrToDc'];
+
+/** Key prefixes the DR task function reads (backup verification): MSP configuration and both ELK roots. */
+export const BACKUP_READ_PREFIXES = [MSP_ROOT, ELK_ROOT.DC, ELK_ROOT.DR] as const;
+/** Key prefixes it deletes current versions under (Case1 cleanup, drill prune): the ELK roots only. */
+export const BACKUP_DELETE_PREFIXES = [ELK_ROOT.DC, ELK_ROOT.DR] as const;
+
+/**
+ * The DR task function's access to the backup bucket: GetObject under the backup prefixes,
+ * ListBucket (so a missing object is NoSuchKey, not AccessDenied), DeleteObject of current
+ * versions under `dcrepository/` and `drrepository/` only (a delete marker: with versioning and
+ * Object Lock every version stays), kms:Decrypt of the bucket key; and an explicit deny of
+ * everything that could destroy a backup version or loosen its lock.
+ */
+function grantBackupBucket(owner: Construct, shared: SharedResources, fn: IFunction): void {
+  const bucketArn = shared.bucket.bucketArn;
+  const objects = (prefixes: readonly string[]) => prefixes.map((p) => `${bucketArn}/${p}*`);
+  fn.addToRolePolicy(
+    new PolicyStatement({ actions: ['s3:GetObject'], resources: objects(BACKUP_READ_PREFIXES) }),
+  );
+  fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucketArn] }));
+  fn.addToRolePolicy(
+    new PolicyStatement({ actions: ['s3:DeleteObject'], resources: objects(BACKUP_DELETE_PREFIXES) }),
+  );
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      effect: Effect.DENY,
+      actions: [
+        's3:DeleteObjectVersion',
+        's3:BypassGovernanceRetention',
+        's3:PutObjectRetention',
+        's3:PutObjectLegalHold',
+        's3:PutBucketObjectLockConfiguration',
+        's3:PutLifecycleConfiguration',
+        's3:PutBucketVersioning',
+        's3:PutBucketPolicy',
+        's3:DeleteBucket',
+      ],
+      resources: [bucketArn, `${bucketArn}/*`],
+    }),
+  );
+  const key = shared.bucket.encryptionKey;
+  if (key) fn.addToRolePolicy(new PolicyStatement({ actions: ['kms:Decrypt'], resources: [key.keyArn] }));
+  acknowledgeLate(owner, () =>
+    objects(BACKUP_READ_PREFIXES).map((resource) => ({
+      scope: fn,
+      id: `AwsSolutions-IAM5[Resource::${nagRender(Stack.of(owner).resolve(resource))}]`,
+      reason: BACKUP_DELETE_PREFIXES.some((p) => resource.endsWith(`/${p}*`))
+        ? 'Backup objects have per-backup keys (site and time): read (verify) and delete current versions (Case1 cleanup, drill) under this ELK root of the one backup bucket.'
+        : 'Backup objects have per-backup keys (site and time): read (verify) under the MSP configuration root of the one backup bucket.',
+    })),
+  );
 }
 
 /** State names every machine shares (tests and the sandbox refer to them). */
@@ -200,31 +225,10 @@ export class DrWorkflows extends Construct {
         memorySize: 1024,
         environment: { DR_LOCK_TTL_SEC: String(executionTimeout.toSeconds() + 3600) },
       }).fn;
-      shared.table.grantReadWriteData(fn);
-      shared.bucket.grantRead(fn);
-      shared.bucket.grantDelete(fn);
+      grantStateTable(shared.table, fn, 'dr', shared.config);
+      grantBackupBucket(this, shared, fn);
       shared.secret.grantRead(fn);
       grantPublish(shared.topic, fn);
-      Validations.of(fn).acknowledge(
-        ...[
-          'Action::s3:GetObject*',
-          'Action::s3:GetBucket*',
-          'Action::s3:List*',
-          'Action::s3:DeleteObject*',
-        ].map((finding) => ({
-          id: `AwsSolutions-IAM5[${finding}]`,
-          reason:
-            'The DR task reads (to verify checksums) and deletes (Case1 cleanup, drill) backup objects in the one backup bucket only; the grant is scoped to that bucket.',
-        })),
-      );
-      acknowledgeLate(this, () => [
-        {
-          scope: fn,
-          id: `AwsSolutions-IAM5[Resource::${nagRender(Stack.of(this).resolve(shared.bucket.bucketArn))}/*]`,
-          reason:
-            'Backup objects have per-backup keys (site and time); the grant is scoped to the one backup bucket.',
-        },
-      ]);
       this.taskFunction = fn;
     }
 
@@ -247,14 +251,12 @@ export class DrWorkflows extends Construct {
         logs: {
           destination: new LogGroup(this, `${name}Logs`, { retention: logRetention(config) }),
           level: LogLevel.ALL,
-          includeExecutionData: true,
+          // The approval step's task token is in its input: the machines that ask for an approval
+          // log events without their data (the execution history in Step Functions keeps it).
+          includeExecutionData: !APPROVAL_WORKFLOWS.includes(name),
         },
       });
-      Validations.of(sm).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'Step Functions log delivery (logs:CreateLogDelivery…) and X-Ray (xray:PutTraceSegments…) support no resource-level permissions.',
-      });
+      acknowledgeWildcards(sm, ['logDelivery', 'xray']);
       acknowledgeLate(this, () => [
         {
           scope: sm,
@@ -551,7 +553,14 @@ export class DrWorkflows extends Construct {
     const backup = this.backupChain(m, '', '$.sites.active', '$.input.trigger');
     const age = this.task(m, 'PublishBackupAge', 'publishBackupAge', {}, '$.age');
     const release = this.finish(m);
-    const cleanup = this.task(m, 'RunPendingCleanup', 'runPendingCleanup', {}, '$.cleanup');
+    // The run's start (when it took the lock) is checked against the schedule by the task.
+    const cleanup = this.task(
+      m,
+      'RunPendingCleanup',
+      'runPendingCleanup',
+      { 'startedAt.$': '$.lock.at' },
+      '$.cleanup',
+    );
     cleanup.next(release);
     const scheduled = new Choice(m.scope, 'Scheduled?')
       .when(Condition.stringEquals('$.input.trigger', 'schedule'), cleanup)

@@ -10,6 +10,7 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { ControllerFunction, grantPublish, type SharedResources } from './function.js';
+import { grantStateTable } from './least-privilege.js';
 
 /** Props of {@link DriftReconcile}. */
 export interface DriftReconcileProps {
@@ -43,7 +44,7 @@ export class DriftReconcile extends Construct {
       reservedConcurrentExecutions: 1,
     }).fn;
     // Re-election writes group records, alarms and branch outcomes; audit events; notices.
-    shared.table.grantReadWriteData(this.fn);
+    grantStateTable(shared.table, this.fn, 'reconcile', shared.config);
     shared.secret.grantRead(this.fn);
     grantPublish(shared.topic, this.fn);
     this.fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });

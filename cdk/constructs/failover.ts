@@ -3,14 +3,16 @@
  * consumes (FAILOVER_STREAM_TYPES), with partial batch failures, bisection, bounded retries and
  * an encrypted on-failure queue.
  */
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Names, Stack, Validations } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FilterCriteria, StartingPosition } from 'aws-cdk-lib/aws-lambda';
-import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FAILOVER_STREAM_TYPES } from '../../shared/store/table.js';
 import { ControllerFunction, grantPublish, type SharedResources } from './function.js';
+import { acknowledgeLate, grantStateTable, nagRender } from './least-privilege.js';
 
 /** Props of {@link Failover}. */
 export interface FailoverProps {
@@ -51,8 +53,14 @@ export class Failover extends Construct {
       timeout: props.timeout ?? Duration.minutes(5),
       memorySize: props.memorySize ?? 1024,
     }).fn;
-    shared.table.grantReadWriteData(this.fn);
-    shared.idempotencyTable.grantReadWriteData(this.fn);
+    grantStateTable(shared.table, this.fn, 'failover', shared.config);
+    // Powertools' DynamoDBPersistenceLayer: get, conditional put, update and delete of a record.
+    this.fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        resources: [shared.idempotencyTable.tableArn],
+      }),
+    );
     shared.secret.grantRead(this.fn);
     grantPublish(shared.topic, this.fn);
 
@@ -67,18 +75,39 @@ export class Failover extends Construct {
         "This queue is itself the dead-letter destination of the failover stream's event source mapping (on-failure destination), so it needs no DLQ of its own.",
     });
 
-    this.fn.addEventSource(
-      new DynamoEventSource(shared.table, {
-        startingPosition: StartingPosition.LATEST,
-        batchSize: props.batchSize ?? 10,
-        bisectBatchOnError: true,
-        reportBatchItemFailures: true,
-        retryAttempts: props.retryAttempts ?? 5,
-        maxRecordAge: props.maxRecordAge ?? Duration.hours(1),
-        parallelizationFactor: 1,
-        onFailure: new SqsDlq(this.dlq),
-        filters: [failoverStreamFilter()],
+    // The mapping without DynamoEventSource, whose grant adds dynamodb:ListStreams on "*": the
+    // stream actions here are scoped to this table's streams (as AWS's own example policy does).
+    const streamArn = shared.table.tableStreamArn;
+    if (!streamArn) throw new Error(`${shared.table.node.path}: the state table needs a stream`);
+    this.fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+        resources: [streamArn],
       }),
     );
+    const streams = `${shared.table.tableArn}/stream/*`;
+    this.fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:ListStreams'], resources: [streams] }));
+    const fn = this.fn;
+    acknowledgeLate(this, () => [
+      {
+        scope: fn,
+        id: `AwsSolutions-IAM5[Resource::${nagRender(Stack.of(fn).resolve(streams))}]`,
+        reason:
+          "dynamodb:ListStreams on the state table's own streams (a stream ARN ends in its creation time, unknown at synth).",
+      },
+    ]);
+    // The id DynamoEventSource used, so the deployed mapping keeps its logical ID.
+    this.fn.addEventSourceMapping(`DynamoDBEventSource:${Names.nodeUniqueId(shared.table.node)}`, {
+      eventSourceArn: streamArn,
+      startingPosition: StartingPosition.LATEST,
+      batchSize: props.batchSize ?? 10,
+      bisectBatchOnError: true,
+      reportBatchItemFailures: true,
+      retryAttempts: props.retryAttempts ?? 5,
+      maxRecordAge: props.maxRecordAge ?? Duration.hours(1),
+      parallelizationFactor: 1,
+      onFailure: new SqsDlq(this.dlq),
+      filters: [failoverStreamFilter()],
+    });
   }
 }

@@ -18,6 +18,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import type { Config } from '../../shared/config/schema.js';
 import { ConfigError } from '../../shared/errors.js';
+import { acknowledgeWildcards } from './least-privilege.js';
 
 /** The project root (where package.json and package-lock.json live). */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -225,11 +226,9 @@ export class ControllerFunction extends Construct {
       reason:
         'The AWS-managed basic execution role only lets the function write to CloudWatch Logs; nothing else is granted by it.',
     });
-    Validations.of(this.fn).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'X-Ray active tracing needs xray:PutTraceSegments/PutTelemetryRecords, which support no resource-level permissions (AWS requires "*").',
-    });
+    // X-Ray's PutTraceSegments/PutTelemetryRecords need "*"; acknowledged only while nothing
+    // else in the function's policy is on "*" (see acknowledgeWildcards).
+    acknowledgeWildcards(this.fn, ['xray']);
     Validations.of(this.fn).acknowledge({
       id: 'AwsSolutions-L1',
       reason: `The controller targets nodejs${NODE_MAJOR}.x deliberately (the runtime the code and its bundle are built and tested for).`,

@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import type { Config } from '../../shared/config/schema.js';
 import { HEALTH_ENV } from '../../shared/health/env.js';
 import { ControllerFunction, grantPublish, type SharedResources } from './function.js';
+import { grantStateTable } from './least-privilege.js';
 
 /** Props of {@link HealthCheck}. */
 export interface HealthCheckProps {
@@ -59,9 +60,10 @@ export class HealthCheck extends Construct {
       memorySize: props.memorySize,
       reservedConcurrentExecutions: 1,
     }).fn;
-    // It reads and writes health and director status items and reads the director key; it
+    // It reads and writes health and director status items (not groups, branches, site roles,
+    // the DR lock or backups: see FUNCTION_TABLE_ACCESS) and reads the director key; it
     // publishes DIRECTOR_LOST and DIRECTOR_BACK (every other notice comes from the failover).
-    shared.table.grantReadWriteData(this.fn);
+    grantStateTable(shared.table, this.fn, 'health-check', shared.config);
     shared.secret.grantRead(this.fn);
     grantPublish(shared.topic, this.fn);
 
