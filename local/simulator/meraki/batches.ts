@@ -13,6 +13,15 @@ import type { SimBatchAction, SimStats } from './types.js';
 
 const NETWORK_RESOURCE = /^\/networks\/([^/]+)$/;
 
+/**
+ * A Dashboard-like duration of an asynchronous batch: a few seconds to start, then about a tenth of
+ * a second per action (100 tag updates ≈ 12 s). An assumption for benchmarks and the sandbox, not a
+ * documented figure; pass it as `batchDurationMs`.
+ */
+export function realisticBatchDurationMs(actions: readonly SimBatchAction[]): number {
+  return 2_000 + actions.length * 100;
+}
+
 /** Meraki's limit on running batches per organization. */
 export const MAX_RUNNING_BATCHES = 5;
 

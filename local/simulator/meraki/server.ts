@@ -55,6 +55,7 @@ import type {
   SimStats,
 } from './types.js';
 
+export { realisticBatchDurationMs } from './batches.js';
 export { serialOf } from './reads.js';
 export * from './types.js';
 

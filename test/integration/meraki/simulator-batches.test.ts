@@ -1,5 +1,5 @@
 import { generateOrganization } from '../../../local/simulator/meraki/generate.js';
-import type { SimBatchAction } from '../../../local/simulator/meraki/server.js';
+import { realisticBatchDurationMs, type SimBatchAction } from '../../../local/simulator/meraki/server.js';
 import { clockedSim, type ClockedSim } from './simulator-helpers.js';
 
 interface BatchBody {
@@ -63,6 +63,30 @@ describe('Meraki simulator action batches: durations, listing, the 10-minute lim
     expect(await listed('pending')).toEqual([]);
     expect(await listed('completed')).toEqual([b.id]);
     expect(await listed()).toEqual([b.id]);
+  });
+
+  it('the realistic duration: seconds, growing with the actions', async () => {
+    const slow = await clockedSim([generateOrganization({ id: 'o1', networks: 100 })], {
+      batchDurationMs: realisticBatchDurationMs,
+    });
+    try {
+      const all = Array.from({ length: 100 }, (_, i) => i);
+      const r = await slow.call('/organizations/o1/actionBatches', {
+        method: 'POST',
+        body: { confirmed: true, synchronous: false, actions: retag(all) },
+      });
+      const id = (r.body as BatchBody).id;
+      slow.advance(11_999);
+      expect(
+        ((await slow.call(`/organizations/o1/actionBatches/${id}`)).body as BatchBody).status.completed,
+      ).toBe(false);
+      slow.advance(1);
+      expect(
+        ((await slow.call(`/organizations/o1/actionBatches/${id}`)).body as BatchBody).status.completed,
+      ).toBe(true);
+    } finally {
+      await slow.sim.close();
+    }
   });
 
   it('a synchronous batch of at most 20 actions answers completed; 21 are refused', async () => {
