@@ -11,10 +11,13 @@ const here = dirname(fileURLToPath(import.meta.url));
 // Benchmarks import the AWS SDK lazily (per benchmark): quiet its Node 20 notice for all of them.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-/** The benchmark names (bench/<name>.ts, except this file). */
+/** Modules of a benchmark that are not benchmarks of their own. */
+const PARTS = new Set(['meraki-detection.ts']);
+
+/** The benchmark names (bench/<name>.ts, except this file and {@link PARTS}). */
 export function benchmarkNames(): string[] {
   return readdirSync(here)
-    .filter((f) => f.endsWith('.ts') && f !== 'run.ts' && !f.endsWith('.d.ts'))
+    .filter((f) => f.endsWith('.ts') && f !== 'run.ts' && !f.endsWith('.d.ts') && !PARTS.has(f))
     .map((f) => f.slice(0, -3))
     .sort();
 }
