@@ -17,9 +17,10 @@ import {
   DirectorAuthError,
   DirectorRequestError,
   DirectorUnavailableError,
+  NotFoundError,
   formatValue,
 } from '../../errors.js';
-import type { DirectorCpe } from '../port.js';
+import type { DirectorCpe, ListCpesOptions } from '../port.js';
 import { MERAKI_TUNNEL_IDENTIFIER, pathTarget } from './config.js';
 import type { MerakiContext } from './context.js';
 import { logMalformed, type MerakiLog } from './notices.js';
@@ -54,8 +55,8 @@ export interface MerakiInventory {
   listNetworks(organizationId: string): Promise<MerakiNetwork[]>;
   /** The networks taking part in failover, with the hub each uses now. */
   listBranches(organizationId: string): Promise<MerakiBranch[]>;
-  /** The Director port's CPEs of an organization. */
-  listCpes(tenantId: string): Promise<DirectorCpe[]>;
+  /** The Director port's CPEs of an organization (of one network: `haName` is its id). */
+  listCpes(tenantId: string, options?: ListCpesOptions): Promise<DirectorCpe[]>;
 }
 
 function toNetwork(n: z.output<typeof networkSchema>): MerakiNetwork {
@@ -108,9 +109,9 @@ export function createMerakiInventory(
     return org.networkTag ? tags.includes(org.networkTag) : hasHubTags(tags, org.hubs);
   }
 
-  async function listBranches(organizationId: string): Promise<MerakiBranch[]> {
+  function branchesOf(organizationId: string, networks: readonly MerakiNetwork[]): MerakiBranch[] {
     const org = ctx.org(organizationId);
-    return (await listNetworks(organizationId))
+    return networks
       .filter((n) => participates(organizationId, n.tags))
       .map((n) => {
         const currentHub = currentHubFromTags(n.tags, org.hubs);
@@ -118,10 +119,27 @@ export function createMerakiInventory(
       });
   }
 
-  /** The VPN statuses by network, or undefined (logged) when they cannot be read. */
-  async function readReach(tenantId: string): Promise<Map<string, VpnReach> | undefined> {
+  async function listBranches(organizationId: string): Promise<MerakiBranch[]> {
+    return branchesOf(organizationId, await listNetworks(organizationId));
+  }
+
+  /** One network as a branch (none when it is unknown or does not take part). */
+  async function oneBranch(organizationId: string, networkId: string): Promise<MerakiBranch[]> {
     try {
-      return new Map((await vpn.vpnReach(tenantId)).map((r) => [r.networkId, r]));
+      return branchesOf(organizationId, [await readNetwork(organizationId, networkId)]);
+    } catch (error) {
+      if (error instanceof NotFoundError) return [];
+      throw error;
+    }
+  }
+
+  /** The VPN statuses by network, or undefined (logged) when they cannot be read. */
+  async function readReach(
+    tenantId: string,
+    networkIds?: readonly string[],
+  ): Promise<Map<string, VpnReach> | undefined> {
+    try {
+      return new Map((await vpn.vpnReach(tenantId, networkIds)).map((r) => [r.networkId, r]));
     } catch (error) {
       const unreadable =
         error instanceof DirectorUnavailableError ||
@@ -137,7 +155,7 @@ export function createMerakiInventory(
     }
   }
 
-  async function listCpes(tenantId: string): Promise<DirectorCpe[]> {
+  async function listCpes(tenantId: string, options: ListCpesOptions = {}): Promise<DirectorCpe[]> {
     const org = ctx.org(tenantId);
     if (org.hubs.length > CANDIDATE_ORDER.length) {
       throw new ConfigError('director (meraki)', [
@@ -148,8 +166,11 @@ export function createMerakiInventory(
         },
       ]);
     }
-    const branches = await listBranches(tenantId);
-    const reach = await readReach(tenantId);
+    // One HA group is one network: read it alone (two requests) instead of the whole organization.
+    const haName = options.haName;
+    const branches = haName === undefined ? await listBranches(tenantId) : await oneBranch(tenantId, haName);
+    if (branches.length === 0) return [];
+    const reach = await readReach(tenantId, haName === undefined ? undefined : [haName]);
     const out: DirectorCpe[] = [];
     for (const b of branches) {
       const reaches = reach?.get(b.id);

@@ -169,6 +169,20 @@ describe('Meraki VPN statuses: where each branch actually goes', () => {
     expect(current(N1)).toBe(pathTarget(N1, 'london'));
   });
 
+  it('listCpes of one HA group reads that network and its VPN status only (two requests)', async () => {
+    const sim = await start();
+    const { d } = adapterOn(sim);
+    sim.clearLog();
+    const cpes = await d.listCpes('o1', { haName: N1 });
+    expect(cpes.map((c) => c.id)).toEqual([N1, pathTarget(N1, 'london'), pathTarget(N1, 'paris')]);
+    expect(cpes[0]?.metadata.MERAKI_REACHES).toBe('london');
+    expect(sim.log.map((e) => [e.path, e.query['networkIds[]']])).toEqual([
+      [`/networks/${N1}`, undefined],
+      [`/organizations/o1/${VPN}`, N1], // one value: logged as a string
+    ]);
+    expect(await d.listCpes('o1', { haName: 'N_gone' })).toEqual([]);
+  });
+
   it('listCpes: VPN statuses unreadable, the tags alone decide and a warning says so', async () => {
     const sim = await start();
     const { d, warnings } = adapterOn(sim, { retries: 0 });
