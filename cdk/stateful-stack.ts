@@ -3,14 +3,15 @@
  * Every resource here is retained when the stack is deleted (the idempotency table excepted:
  * it holds only short-lived replay guards).
  */
-import { Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
-import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import {
   BlockPublicAccess,
   Bucket,
   BucketEncryption,
+  ObjectLockRetention,
   ObjectOwnership,
   StorageClass,
   type IBucket,
@@ -30,10 +31,18 @@ export interface StatefulStackProps extends StackProps {
   /** The validated configuration. */
   readonly config: Config;
   /**
-   * Days after which a non-current version of a backup object is deleted.
+   * Days after which a non-current version of a backup object is deleted (not before its
+   * Object Lock retention ends).
    * @default 90
    */
   readonly noncurrentVersionExpirationDays?: number;
+  /**
+   * The backup retention: the Object Lock default retention (governance mode) of every object
+   * written to the backup bucket. Within it no one without s3:BypassGovernanceRetention (which
+   * the controller does not have) can delete or overwrite that object version.
+   * @default 90
+   */
+  readonly backupRetentionDays?: number;
   /**
    * Days after which server access log objects are deleted.
    * @default 365
@@ -53,7 +62,7 @@ export class StatefulStack extends Stack {
   readonly accessLogBucket: IBucket;
   /** Notifications and alarm actions (KMS-encrypted). */
   readonly topic: Topic;
-  /** The customer-managed key of the topic (CloudWatch alarms may use it). */
+  /** The project's customer-managed key: the topic and the backup bucket (CloudWatch alarms may use it). */
   readonly topicKey: Key;
   /** The director credentials secret, created by the operator (see the runbook). */
   readonly secret: ISecret;
@@ -95,11 +104,50 @@ export class StatefulStack extends Stack {
     });
     this.accessLogBucket = accessLogBucket;
 
+    // The project's customer-managed key (construct id kept: renaming it would replace the key).
+    // CloudWatch alarms cannot publish to a topic under the AWS-managed SNS key; the backup bucket
+    // is encrypted with it too.
+    this.topicKey = new Key(this, 'TopicKey', {
+      description: `cpe-failover ${config.env}: notifications topic and director backup bucket`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // CloudWatch (alarm actions on the encrypted topic), only for this account's alarms in this
+    // region (aws:SourceAccount, aws:SourceArn: no confused deputy).
+    this.topicKey.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CloudWatchAlarmsOfThisAccount',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': this.account },
+          ArnLike: {
+            'aws:SourceArn': this.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
+
     this.bucket = new Bucket(this, 'BackupBucket', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      encryption: BucketEncryption.S3_MANAGED,
+      encryption: BucketEncryption.KMS,
+      encryptionKey: this.topicKey,
+      bucketKeyEnabled: true,
       enforceSSL: true,
       versioned: true,
+      // Write once: a delete (Case1 cleanup, drill) only adds a delete marker; every version is
+      // kept for the backup retention, whoever asks (governance mode: only a principal with
+      // s3:BypassGovernanceRetention, never the controller, can shorten it).
+      objectLockEnabled: true,
+      objectLockDefaultRetention: ObjectLockRetention.governance(
+        Duration.days(props.backupRetentionDays ?? 90),
+      ),
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       serverAccessLogsBucket: accessLogBucket,
       serverAccessLogsPrefix: 'backup-bucket/',
@@ -116,17 +164,6 @@ export class StatefulStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    // A customer-managed key: CloudWatch alarms cannot publish to a topic under the AWS-managed SNS key.
-    this.topicKey = new Key(this, 'TopicKey', {
-      description: `cpe-failover ${config.env}: notifications topic`,
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.topicKey.grant(
-      new ServicePrincipal('cloudwatch.amazonaws.com'),
-      'kms:Decrypt',
-      'kms:GenerateDataKey*',
-    );
     this.topic = new Topic(this, 'Topic', {
       displayName: `cpe-failover ${config.env}`,
       masterKey: this.topicKey,
