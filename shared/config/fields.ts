@@ -6,6 +6,7 @@
 import * as z from 'zod/mini';
 import './zod-locale.js';
 import { FREE_TEXT_EXPECTED, IDENTIFIER_EXPECTED, isFreeText, isIdentifier } from '../domain/identifiers.js';
+import { parseCron } from '../domain/cron.js';
 
 /** A tenant id, HA_NAME or CPE id. */
 export const identifierSchema = z
@@ -82,3 +83,21 @@ export function isNarrowHostPattern(pattern: string): boolean {
   const domain = (host[2] as string).toLowerCase();
   return domain.includes('.') && !PUBLIC_SECOND_LEVEL.has(domain);
 }
+
+/**
+ * The Backup schedule: a cron expression only (not `rate(…)`), in the subset shared/domain/cron.ts
+ * reads, because the Case1 cleanup checks a run's start time against it.
+ */
+export const backupScheduleSchema = z.string().check(
+  z.superRefine((expression, ctx) => {
+    try {
+      parseCron(expression);
+    } catch (error) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `an EventBridge cron(<6 fields>) without L, W or # (${(error as Error).message}); the scheduled run's Case1 cleanup is checked against it`,
+        input: expression,
+      });
+    }
+  }),
+);

@@ -7,7 +7,7 @@
 // (every function validates its configuration at init); see ./zod-locale.ts.
 import * as z from 'zod/mini';
 import './zod-locale.js';
-import { identifierSchema, isNarrowHostPattern, scheduleSchema } from './fields.js';
+import { backupScheduleSchema, identifierSchema, isNarrowHostPattern, scheduleSchema } from './fields.js';
 
 const positiveInt = z.int().check(z.positive());
 const url = z.url();
@@ -148,7 +148,7 @@ export const configSchema = z.strictObject({
   backup: z.prefault(
     z.strictObject({
       /** EventBridge cron for the daily backup. @default cron(0 12 * * ? *) (12:00 UTC) */
-      schedule: z._default(scheduleSchema, 'cron(0 12 * * ? *)'),
+      schedule: z._default(backupScheduleSchema, 'cron(0 12 * * ? *)'),
       /** Weekly drill (Sunday). */
       drillSchedule: z._default(scheduleSchema, 'cron(0 3 ? * SUN *)'),
       maxAgeHours: z._default(z.number().check(z.positive()), 26),

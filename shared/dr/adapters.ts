@@ -231,6 +231,8 @@ export function drSettings(config: Config, bucket: string, overrides: Partial<Dr
     lockTtlSec: 7 * 3600,
     maxListedCpes: 200,
     drainAfterSec: config.dr.drainAfterSec,
+    backupSchedule: config.backup.schedule,
+    scheduleToleranceSec: 600,
     ...overrides,
   };
 }

@@ -125,6 +125,13 @@ export interface DrSettings {
    * has ended (config `dr.drainAfterSec`). @default 330
    */
   drainAfterSec: number;
+  /**
+   * The Backup schedule (config `backup.schedule`, a cron): the Case1 cleanup runs only in a run
+   * that took the lock within {@link scheduleToleranceSec} after one of its times.
+   */
+  backupSchedule: string;
+  /** How late after a scheduled time a run may take the lock and still count as scheduled. @default 600 */
+  scheduleToleranceSec: number;
 }
 
 /** Everything the DR tasks use. */

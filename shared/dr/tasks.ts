@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import '../config/zod-locale.js';
 import { freeTextSchema } from '../config/fields.js';
+import { parseCron, startedOnSchedule } from '../domain/cron.js';
 import type { DirectorJob, DrDirector, S3Location } from '../director/port.js';
 import type { SiteName, SiteRole } from '../domain/model.js';
 import {
@@ -168,6 +169,8 @@ export function createDrTasks(deps: DrDeps) {
     subject: string,
     message: string,
     detail?: Record<string, unknown>,
+    /** Values the notice carries to the operators but the log line must not (the task token). */
+    secrets: readonly string[] = [],
   ): Promise<void> {
     const notice = {
       kind,
@@ -178,7 +181,8 @@ export function createDrTasks(deps: DrDeps) {
       at: nowIso(),
       ...(detail ? { detail } : {}),
     };
-    log.info(`[${kind}] ${subject}`, { notice });
+    const logged = secrets.reduce((text, secret) => text.split(secret).join('<task token>'), message);
+    log.info(`[${kind}] ${subject}`, { notice: { ...notice, message: logged } });
     try {
       await notifier.notify(notice);
     } catch (error) {
@@ -717,6 +721,8 @@ export function createDrTasks(deps: DrDeps) {
           `  aws stepfunctions send-task-failure --task-token ${token} --error ApprovalRejectedError --cause "<why>"`,
         ].join('\n'),
         { summary: p.summary },
+        // The token lets anyone who may call SendTaskSuccess approve: e-mail only, never logged.
+        [p.taskToken],
       );
       return { requested: true };
     },
@@ -770,9 +776,35 @@ export function createDrTasks(deps: DrDeps) {
       return { ...period, pendingKeys: plan.keys.length };
     },
 
-    /** Scheduled Backup run, after its own backup is verified: delete what a failback flagged. */
+    /**
+     * Scheduled Backup run, after its own backup is verified: delete what a failback flagged.
+     * `"trigger": "schedule"` in an execution input proves nothing (anyone who may start the
+     * state machine can write it), so the run's start (when it took the lock) must also be one of
+     * the Backup schedule's times; otherwise nothing is deleted and the refusal is audited.
+     */
     async runPendingCleanup(payload: unknown) {
-      const p = parseWith(base, payload, 'runPendingCleanup payload');
+      const p = parseWith(
+        z.extend(base, { startedAt: z.iso.datetime({ offset: true }) }),
+        payload,
+        'runPendingCleanup payload',
+      );
+      const startedAt = Date.parse(p.startedAt);
+      if (
+        !startedOnSchedule(
+          parseCron(settings.backupSchedule),
+          startedAt,
+          settings.scheduleToleranceSec * 1000,
+        )
+      ) {
+        const refused = `trigger "schedule" claimed by a run that did not start at a time of the Backup schedule ${settings.backupSchedule} (took the lock at ${p.startedAt}): nothing deleted; the scheduled run deletes what a failback flagged`;
+        await store.audit({
+          at: nowIso(),
+          kind: 'DR_CLEANUP_REFUSED',
+          executionId: p.executionId,
+          detail: { startedAt: p.startedAt, schedule: settings.backupSchedule },
+        });
+        return { deleted: [], refused };
+      }
       const plan = planPendingCleanup(await store.listBackups());
       const deleted = await deletePlan(plan, 'failback cleanup (Case1) at the scheduled run', p.executionId);
       return { deleted };

@@ -349,6 +349,12 @@ const CONFIG: Case[] = [
     'cron(0 3 * * SUN)',
   ],
   [
+    'a backup schedule given as a rate',
+    config({ backup: { schedule: 'rate(1 day)' } }),
+    'backup.schedule',
+    'rate(1 day)',
+  ],
+  [
     'rate(0 minutes)',
     config({ reconcile: { schedule: 'rate(0 minutes)' } }),
     'reconcile.schedule',

@@ -225,6 +225,18 @@ describe('DR SwitchoverDcToDr and FailbackDrToDc', () => {
     expectSucceeded(await w.run('Backup', { trigger: 'on-demand', reason: 'after failback' }));
     expect((await w.keys('drrepository/')).length).toBe(6);
 
+    // A manual run at 11:00 claiming "schedule" is not the scheduled run either: refused, audited.
+    w.setTime('2026-11-24T11:00:00Z');
+    const claimed = await w.run('Backup', { trigger: 'schedule', reason: 'pretending to be the cron' });
+    expectSucceeded(claimed);
+    expect((claimed.output as { cleanup: { deleted: string[]; refused?: string } }).cleanup).toMatchObject({
+      deleted: [],
+      refused: expect.stringMatching(
+        /did not start at a time of the Backup schedule cron\(0 12 \* \* \? \*\)/,
+      ),
+    });
+    expect((await w.keys('drrepository/')).length).toBe(6);
+
     // Tuesday 12:00: the scheduled run backs up DC, then deletes exactly the flagged ELK files.
     w.setTime('2026-11-24T12:00:00Z');
     const scheduled = await w.run('Backup', { trigger: 'schedule' });
@@ -237,15 +249,17 @@ describe('DR SwitchoverDcToDr and FailbackDrToDc', () => {
     expect(await w.keys('drrepository/')).toEqual([]);
     expect(await w.keys('dcrepository/')).toEqual([
       ...elk('dcrepository', '2026-11-24T10-00-00Z'),
+      ...elk('dcrepository', '2026-11-24T11-00-00Z'),
       ...elk('dcrepository', '2026-11-24T12-00-00Z'),
     ]);
     // MSP configurations stay; the pruned records say so and are never restored from.
-    expect((await w.keys('msp/')).length).toBe(10);
+    expect((await w.keys('msp/')).length).toBe(12);
     expect((await records(w)).map((b) => `${b.site}@${b.at}:${b.status}`)).toEqual([
       'DC@2026-11-23T06:30:00.000Z:PRUNED',
       'DR@2026-11-23T11:30:00.000Z:PRUNED',
       'DR@2026-11-24T09:00:00.000Z:PRUNED',
       'DC@2026-11-24T10:00:00.000Z:VERIFIED',
+      'DC@2026-11-24T11:00:00.000Z:VERIFIED',
       'DC@2026-11-24T12:00:00.000Z:VERIFIED',
     ]);
 
