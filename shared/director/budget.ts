@@ -3,19 +3,20 @@
  * Meraki Dashboard's per-organization limit, shared by every function and container of the
  * controller). The HTTP client takes one unit per attempt.
  *
- * {@link SlottedRequestBudget} hands out send times ("slots") from one timeline per key: slots
- * are `spacingMs` apart and no slot is handed out twice, whoever asks. The timeline lives behind
- * a {@link SlotLedger}: in memory for one process ({@link MemorySlotLedger}), or in the state
- * table for the whole controller (shared/store/repos/request-budget.ts). A caller reserves a
- * small lease of consecutive slots per ledger write, so a busy container does not pay one write
+ * {@link SlottedRequestBudget} hands out send times ("slots") from one timeline per key, each
+ * slot to one caller only, whoever asks, under one rule: any R + 1 consecutive slots of a key
+ * span at least `windowMs = 1000 + lateMs + guardMs` (R = `requestsPerSecond`). So up to R
+ * requests may go at once, then the next waits until the oldest has left the window. The
+ * timeline lives behind a {@link SlotLedger}: in memory for one process ({@link MemorySlotLedger}),
+ * or in the state table for the whole controller (shared/store/repos/request-budget.ts). A caller
+ * reserves a small lease of slots per ledger write, so a busy container does not pay one write
  * per request.
  *
- * Why any 1 s window holds at most `requestsPerSecond` (R) requests. Every request is sent in
- * `[s, s + lateMs]` of its own slot `s` (a slot found later than that is dropped, never used).
- * If R + 1 requests fell in one window `[t, t + 1000)`, their R + 1 distinct slots would lie in
- * `(t − lateMs, t + 1000)` and span at least R · spacingMs; with
- * `spacingMs = (1000 + lateMs + guardMs) / R` that is more than the interval allows. `guardMs`
- * absorbs what the sender cannot see: network jitter and clock skew between containers.
+ * Why any 1 s window holds at most R requests. Every request is sent in `[s, s + lateMs]` of its
+ * own slot `s` (a slot found later than that is dropped, never used). If R + 1 requests fell in
+ * one window `[t, t + 1000)`, their R + 1 distinct slots would lie in `(t − lateMs, t + 1000)`,
+ * a span shorter than `1000 + lateMs < windowMs`: the rule forbids it. `guardMs` absorbs what the
+ * sender cannot see: network jitter and clock skew between containers.
  */
 import { systemClock, TokenBucket, type Clock } from './limits.js';
 
@@ -25,27 +26,55 @@ export interface RequestBudget {
   take(key: string): Promise<number>;
 }
 
+/** The rule of a key's timeline: any `requests + 1` consecutive slots span at least `windowMs`. */
+export interface SlotWindow {
+  requests: number;
+  windowMs: number;
+}
+
 /**
- * Where the slots of a key are handed out: one timeline per key whose next free slot only moves
- * forward, whoever reserves.
+ * Where the slots of a key are handed out: one timeline per key that only moves forward,
+ * whoever reserves.
  */
 export interface SlotLedger {
   /**
-   * Reserve `count` consecutive slots `spacingMs` apart, the first no earlier than `notBefore`
-   * nor than the end of every earlier reservation of `key`. Resolves with the first slot's time
-   * (epoch ms).
+   * Reserve `count` slots of `key`, none before `notBefore` nor before an earlier reservation's,
+   * under `rule` (see {@link nextSlots}). Resolves with their times (epoch ms), ascending.
    */
-  reserve(key: string, count: number, spacingMs: number, notBefore: number): Promise<number>;
+  reserve(key: string, count: number, rule: SlotWindow, notBefore: number): Promise<number[]>;
+}
+
+/**
+ * The next `count` slots after `recent` (the timeline's last slots, ascending): each the earliest
+ * time ≥ `notBefore` and ≥ the slot before it such that it is at least `windowMs` after the slot
+ * `requests` places before it. Returns the slots and the new `recent` (its last `requests`).
+ */
+export function nextSlots(
+  recent: readonly number[],
+  count: number,
+  rule: SlotWindow,
+  notBefore: number,
+): { slots: number[]; recent: number[] } {
+  const log = [...recent];
+  const slots: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const previous = log[log.length - 1] ?? -Infinity;
+    const windowStart = log.length >= rule.requests ? (log[log.length - rule.requests] as number) : -Infinity;
+    const slot = Math.max(notBefore, previous, windowStart + rule.windowMs);
+    slots.push(slot);
+    log.push(slot);
+  }
+  return { slots, recent: log.slice(-rule.requests) };
 }
 
 /** The ledger of one process (the sandbox, tests, and the default where no table is wired). */
 export class MemorySlotLedger implements SlotLedger {
-  private readonly next = new Map<string, number>();
+  private readonly recent = new Map<string, number[]>();
 
-  async reserve(key: string, count: number, spacingMs: number, notBefore: number): Promise<number> {
-    const start = Math.max(this.next.get(key) ?? notBefore, notBefore);
-    this.next.set(key, start + count * spacingMs);
-    return start;
+  async reserve(key: string, count: number, rule: SlotWindow, notBefore: number): Promise<number[]> {
+    const next = nextSlots(this.recent.get(key) ?? [], count, rule, notBefore);
+    this.recent.set(key, next.recent);
+    return next.slots;
   }
 }
 
@@ -77,8 +106,8 @@ interface KeyState {
 
 /** A budget over a {@link SlotLedger} (see the module comment for the window bound). */
 export class SlottedRequestBudget implements RequestBudget {
-  /** Ms between two slots of one key. */
-  readonly spacingMs: number;
+  /** The rule of every key's timeline. */
+  readonly rule: SlotWindow;
   private readonly clock: Clock;
   private readonly maxLease: number;
   private readonly lateMs: number;
@@ -106,7 +135,7 @@ export class SlottedRequestBudget implements RequestBudget {
         `SlottedRequestBudget lateMs=${this.lateMs} guardMs=${guardMs}: expected numbers >= 0`,
       );
     }
-    this.spacingMs = (1000 + this.lateMs + guardMs) / rate;
+    this.rule = { requests: rate, windowMs: 1000 + this.lateMs + guardMs };
   }
 
   private state(key: string): KeyState {
@@ -121,9 +150,9 @@ export class SlottedRequestBudget implements RequestBudget {
   private async lease(key: string, s: KeyState): Promise<void> {
     const count = Math.min(this.maxLease, Math.max(s.waiting, s.nextLease));
     const asked = this.clock.now();
-    const start = await this.ledger.reserve(key, count, this.spacingMs, asked + s.leadMs);
+    const slots = await this.ledger.reserve(key, count, this.rule, asked + s.leadMs);
     s.leadMs = Math.min(200, Math.max(0, this.clock.now() - asked));
-    for (let i = 0; i < count; i++) s.slots.push(start + i * this.spacingMs);
+    s.slots.push(...slots);
     s.nextLease = Math.min(this.maxLease, count * 2);
   }
 

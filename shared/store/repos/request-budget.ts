@@ -1,12 +1,12 @@
 /**
  * The request budget shared by every function and container (`BUDGET#<key>` / `BUDGET`): the
  * {@link SlotLedger} of shared/director/budget.ts over the table port. The item holds the key's
- * next free slot; a reservation moves it forward with a put conditioned on the version read, so
- * two containers never get the same slots. The last item seen is kept, so an uncontended
+ * last slots (at most `requestsPerSecond`, so a few numbers); a reservation appends to them with a
+ * put conditioned on the version read, so two containers never get the same slots. The last item seen is kept, so an uncontended
  * reservation costs one write (a failed condition costs a read and another try).
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SlottedRequestBudget, type SlotLedger } from '../../director/budget.js';
+import { nextSlots, SlottedRequestBudget, type SlotLedger, type SlotWindow } from '../../director/budget.js';
 import type { Clock } from '../../director/limits.js';
 import { ConcurrentUpdateError } from '../../errors.js';
 import { DynamoTable } from '../dynamo-table.js';
@@ -20,8 +20,8 @@ export interface RequestBudgetItem {
   sk: string;
   type: typeof ITEM_TYPES.budget;
   version: number;
-  /** Epoch ms: no reservation may start before this (the end of the last one). */
-  nextSlotAt: number;
+  /** The timeline's last slots (epoch ms, ascending; at most the rule's `requests`). */
+  recent: number[];
   /** Epoch ms of the last write (the writer's clock). */
   updatedAt: number;
   /** TTL (epoch s): an idle budget disappears; a fresh one starts at "now". */
@@ -52,25 +52,25 @@ export class TableSlotLedger implements SlotLedger {
     requirePositiveInt('ttlSec', this.ttlSec);
   }
 
-  async reserve(key: string, count: number, spacingMs: number, notBefore: number): Promise<number> {
+  async reserve(key: string, count: number, rule: SlotWindow, notBefore: number): Promise<number[]> {
     requireText('key', key);
     requirePositiveInt('count', count);
     const k = keys.budget(key);
     let current = this.seen.has(key) ? this.seen.get(key) : await this.table.get<RequestBudgetItem>(k);
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
-      const start = Math.max(current?.nextSlotAt ?? notBefore, notBefore);
+      const { slots, recent } = nextSlots(current?.recent ?? [], count, rule, notBefore);
       const next: RequestBudgetItem = {
         ...k,
         type: ITEM_TYPES.budget,
         version: (current?.version ?? 0) + 1,
-        nextSlotAt: start + count * spacingMs,
+        recent,
         updatedAt: notBefore,
         expiresAt: Math.ceil(notBefore / 1000) + this.ttlSec,
       };
       try {
         await this.table.put({ ...next }, conditions.versionOrAbsent(current?.version));
         this.seen.set(key, next);
-        return start;
+        return slots;
       } catch (error) {
         // Any other failure leaves the outcome unknown: forget the item, so the next call reads it.
         this.seen.delete(key);

@@ -1,6 +1,7 @@
 import {
   BucketRequestBudget,
   MemorySlotLedger,
+  nextSlots,
   SlottedRequestBudget,
   type SlotLedger,
 } from '../../../shared/director/budget.js';
@@ -43,6 +44,8 @@ function virtualClock(
     },
   };
 }
+
+const RULE = { requests: 5, windowMs: 1050 };
 
 /** The most sends in any window [t, t + 1000) of sorted times. */
 function maxPerSecond(times: readonly number[]): number {
@@ -95,13 +98,14 @@ describe('SlottedRequestBudget over the table ledger (several containers, one or
     expect(ops.put - ops.conditionFailed).toBeLessThanOrEqual(120 / 3);
     expect(ops.conditionFailed).toBeGreaterThan(0);
     expect(ops.put).toBeLessThan(120);
-    // Throughput near the share: 120 requests at 5/s (spacing 210 ms) take about 25 s.
+    // Throughput near the share: 120 requests, 5 per 1.05 s, take about 25 s.
     expect(Math.max(...sent) - Math.min(...sent)).toBeLessThan(32_000);
-    const read = table.get<{ nextSlotAt: number; version: number }>(keys.budget('meraki#o1'));
+    const read = table.get<{ recent: number[]; version: number }>(keys.budget('meraki#o1'));
     await clock.run(read);
     const item = await read;
     expect(item?.version).toBe(ops.put - ops.conditionFailed);
-    expect(item?.nextSlotAt).toBeGreaterThanOrEqual(Math.max(...sent));
+    expect(item?.recent).toHaveLength(5);
+    expect(Math.max(...(item?.recent ?? []))).toBeGreaterThanOrEqual(Math.max(...sent));
   });
 
   it('a sender that wakes late drops its slot instead of crowding the next one', async () => {
@@ -118,10 +122,19 @@ describe('SlottedRequestBudget over the table ledger (several containers, one or
     expect(maxPerSecond(sent)).toBeLessThanOrEqual(5);
   });
 
-  it('spaces slots so that R + 1 sends cannot fit in one second, late and jitter included', () => {
+  it('R + 1 consecutive slots span more than a second plus the lateness allowed and the guard', () => {
     const budget = new SlottedRequestBudget(new MemorySlotLedger(), { requestsPerSecond: 5 });
-    expect(budget.spacingMs).toBe(210);
-    expect(5 * budget.spacingMs).toBeGreaterThan(1000 + 25);
+    expect(budget.rule).toEqual({ requests: 5, windowMs: 1050 });
+  });
+
+  it('up to R slots at once, then each waits for the oldest to leave the window', () => {
+    const rule = { requests: 3, windowMs: 1000 };
+    const first = nextSlots([], 5, rule, 100);
+    expect(first.slots).toEqual([100, 100, 100, 1100, 1100]);
+    expect(first.recent).toEqual([100, 1100, 1100]);
+    // Later callers continue the same timeline; `notBefore` only ever delays.
+    expect(nextSlots(first.recent, 2, rule, 0).slots).toEqual([1100, 2100]);
+    expect(nextSlots(first.recent, 1, rule, 9_000).slots).toEqual([9_000]);
   });
 
   it('refuses a rate that is not a whole number of requests per second', () => {
@@ -136,7 +149,7 @@ describe('SlottedRequestBudget over the table ledger (several containers, one or
   it('a ledger that keeps failing the condition gives up with ConcurrentUpdateError', async () => {
     const table = new MemoryTable();
     const ledger = new TableSlotLedger(table, { maxAttempts: 3 });
-    await ledger.reserve('meraki#o1', 1, 210, 0);
+    await ledger.reserve('meraki#o1', 1, RULE, 0);
     // Another writer moves the item on between every read and write of this ledger.
     const real = table.get.bind(table);
     const bump = async () => {
@@ -149,17 +162,18 @@ describe('SlottedRequestBudget over the table ledger (several containers, one or
       await bump();
       return item;
     }) as typeof table.get;
-    await expect(ledger.reserve('meraki#o1', 1, 210, 0)).rejects.toThrow(ConcurrentUpdateError);
+    await expect(ledger.reserve('meraki#o1', 1, RULE, 0)).rejects.toThrow(ConcurrentUpdateError);
   });
 
   it('reservations of one ledger never overlap, whatever `notBefore` each asks', async () => {
     const ledgers: SlotLedger[] = [new MemorySlotLedger(), new TableSlotLedger(new MemoryTable())];
     for (const ledger of ledgers) {
-      const a = await ledger.reserve('k', 3, 100, 1_000);
-      const b = await ledger.reserve('k', 2, 100, 900);
-      const c = await ledger.reserve('k', 1, 100, 5_000);
-      expect([a, b, c]).toEqual([1_000, 1_300, 5_000]);
-      expect(await ledger.reserve('other', 1, 100, 10)).toBe(10);
+      const rule = { requests: 2, windowMs: 1000 };
+      const a = await ledger.reserve('k', 3, rule, 1_000);
+      const b = await ledger.reserve('k', 2, rule, 900);
+      const c = await ledger.reserve('k', 1, rule, 5_000);
+      expect([a, b, c]).toEqual([[1_000, 1_000, 2_000], [2_000, 3_000], [5_000]]);
+      expect(await ledger.reserve('other', 1, rule, 10)).toEqual([10]);
     }
   });
 });
