@@ -200,6 +200,7 @@ export async function runMerakiBench(options: MerakiBenchOptions = {}): Promise<
       minRequests / share,
     );
     const maxPerSecond = sim.maxRequestsInWindow(ORG, 1000);
+    const busiest = busiestSecond(sim.log, startedAt);
     const requestsPerNetwork = retagRequests / networks;
     const ratioToBound = seconds / boundSeconds;
     const detection: DetectionFigures | { skipped: true } = options.skipDetection
@@ -237,6 +238,7 @@ export async function runMerakiBench(options: MerakiBenchOptions = {}): Promise<
       requests,
       requestsByKind: byKind,
       firstAndLastSecondByKind: spans,
+      busiestSecond: busiest,
       batchesCreated: after.batchesCreated - before.batchesCreated,
       batchDuration: `${batchBaseMs} ms + ${batchPerActionMs} ms per action (100 actions: ${batchMs(100) / 1000} s)`,
       boundSeconds: round(boundSeconds),
@@ -266,6 +268,23 @@ export async function runMerakiBench(options: MerakiBenchOptions = {}): Promise<
     for (const c of clients) c.client.destroy();
     await local?.stop();
   }
+}
+
+/** The 1 s window of the request log with the most requests: its start (s after `t0`) and its requests by kind. */
+function busiestSecond(
+  log: readonly LoggedExchange[],
+  t0: number,
+): { startSec: number; requests: Record<string, number> } {
+  const sorted = [...log].sort((a, b) => a.at - b.at);
+  let best = { i: 0, j: 0 };
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while ((sorted[i] as LoggedExchange).at - (sorted[j] as LoggedExchange).at >= 1000) j++;
+    if (i - j > best.i - best.j) best = { i, j };
+  }
+  const requests: Record<string, number> = {};
+  for (const e of sorted.slice(best.j, best.i + 1)) requests[kind(e)] = (requests[kind(e)] ?? 0) + 1;
+  const first = sorted[best.j];
+  return { startSec: first ? round((first.at - t0) / 1000, 1) : 0, requests };
 }
 
 function sleepUnless(signal: AbortSignal, ms: number): Promise<void> {
