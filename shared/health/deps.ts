@@ -49,14 +49,17 @@ export function createSiteDirectors(
   config: Config,
   tuning: DirectorTuning = {},
   budget?: RequestBudget,
+  log?: LogSink,
 ): Partial<Record<SiteName, Director>> {
   const director = config.director;
   if (director.kind === 'meraki') {
-    // The Dashboard as DC, sampled as a series (shared/meraki/pipeline.ts).
+    // The Dashboard as DC, sampled as a series (shared/meraki/pipeline.ts); what it leaves out
+    // of an answer, or falls back from, goes to `log`.
     return merakiSiteDirectors(config, {
       ...(tuning.timeoutMs !== undefined ? { timeoutMs: tuning.timeoutMs } : {}),
       ...(tuning.retries !== undefined ? { retries: tuning.retries } : {}),
       ...(budget ? { budget } : {}),
+      ...(log ? { log } : {}),
     });
   }
   const result: Partial<Record<SiteName, Director>> = {};
@@ -108,7 +111,7 @@ export function createHealthRunDeps(options: HealthRunDepsOptions): HealthRunDep
   const metrics = options.metrics ?? powertoolsMetricSink;
   const directors = {
     ...(options.directors ??
-      createSiteDirectors(options.config, options.directorTuning, options.requestBudget)),
+      createSiteDirectors(options.config, options.directorTuning, options.requestBudget, log)),
   };
   const meraki = options.config.director;
   // Meraki: the third-party VPN peers are checked against the hubs before the first listing.
