@@ -1,16 +1,16 @@
 /**
- * `npm start -- --director meraki --director-url <base> --api-key <key> --meraki-config <file>`
- * end to end: the sandbox's controller (health check, failover, drift reconcile, local DynamoDB)
+ * `npm start -- --director meraki --director-url <base> --api-key <key> --org <id>` end to end: the sandbox's controller (health check, failover, drift reconcile, local DynamoDB)
  * against a second Meraki simulator that this test starts and drives itself, as if it were an
  * external Dashboard (another implementation of the API) reached over real HTTP. When a hub goes
- * bad there, the controller swaps that Dashboard's tags. Its clock runs 60 times fast, so the
- * sandbox is told `--time-scale 60` (a real Dashboard keeps real time: the default 1).
+ * bad there, the controller swaps that Dashboard's tags. The hubs are read from that
+ * organization's third-party VPN peers. Its clock runs 60 times fast, so the sandbox is told
+ * `--time-scale 60` (a real Dashboard keeps real time: the default 1).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseSandboxArgs } from '../../local/sandbox/args.js';
+import { discoverHubs } from '../../local/sandbox/meraki-external.js';
+import { createHttpClient } from '../../shared/director/http.js';
+import { ConfigError } from '../../shared/errors.js';
 import { runSandbox } from '../../local/sandbox/sandbox.js';
 import {
   createMerakiSimulator,
@@ -36,7 +36,6 @@ const ORG: SimOrganization = {
 
 describe('sandbox against an external Meraki Dashboard', () => {
   let dashboard: MerakiSimulator;
-  let configFile: string;
 
   beforeAll(async () => {
     const t0 = Date.now();
@@ -46,8 +45,6 @@ describe('sandbox against an external Meraki Dashboard', () => {
       now: () => t0 + (Date.now() - t0) * SCALE,
       batchCompletionDelayMs: 100,
     });
-    configFile = join(mkdtempSync(join(tmpdir(), 'meraki-external-')), 'dashboard.json');
-    writeFileSync(configFile, JSON.stringify({ organizations: [{ id: ORG.id, hubs: ORG.hubs }] }));
   });
   afterAll(async () => {
     await dashboard.close();
@@ -62,8 +59,8 @@ describe('sandbox against an external Meraki Dashboard', () => {
         dashboard.baseUrl,
         '--api-key',
         KEY,
-        '--meraki-config',
-        configFile,
+        '--org',
+        ORG.id,
         '--time-scale',
         String(SCALE),
         '--duration',
@@ -95,7 +92,7 @@ describe('sandbox against an external Meraki Dashboard', () => {
     expect(text).not.toContain(KEY);
     expect(text).toMatch(
       new RegExp(
-        `Meraki Dashboard at ${dashboard.baseUrl.replace(/[.]/g, '\\.')} \\(external, API key <redacted>; --meraki-config .*dashboard\\.json\\): ` +
+        `Meraki Dashboard at ${dashboard.baseUrl.replace(/[.]/g, '\\.')} \\(external, API key <redacted>; hubs read from the third-party VPN peers\\): ` +
           'organizations 424242 \\(hubs dc-east \\[east, 203\\.0\\.113\\.10\\] → dc-west \\[west, 203\\.0\\.113\\.20\\]\\); the controller WILL write tags there',
       ),
     );
@@ -114,4 +111,36 @@ describe('sandbox against an external Meraki Dashboard', () => {
       dashboard.log.some((e) => e.path === `/organizations/${ORG.id}/devices/uplinksLossAndLatency`),
     ).toBe(true);
   }, 180_000);
+
+  it('reads the hubs from the peers, and names the organization and peer when they do not make hubs', async () => {
+    const client = createHttpClient({
+      name: 'test',
+      baseUrl: dashboard.baseUrl,
+      headers: async () => ({ authorization: `Bearer ${KEY}` }),
+    });
+    expect(await discoverHubs(client, ORG.id)).toEqual(ORG.hubs);
+    const discovery = async () => {
+      try {
+        await discoverHubs(client, ORG.id);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as Error).message;
+      }
+      throw new Error('no error');
+    };
+    dashboard.setPeers(ORG.id, [
+      { name: 'dc-west', publicIp: '203.0.113.20', networkTags: ['west_backup_up'] },
+      { name: 'cloud', publicIp: '192.0.2.99', networkTags: ['all'] },
+    ]);
+    expect(await discovery()).toMatch(
+      /organization 424242 third-party VPN peers is invalid: peers \(dc-west\)=1: expected hub place 0/,
+    );
+    dashboard.setPeers(ORG.id, [
+      { name: 'dc-east', publicIp: '203.0.113.10', networkTags: ['east_primary_up', 'west_backup_up'] },
+    ]);
+    expect(await discovery()).toMatch(
+      /peers\.0=.*expected a named peer with a publicIp and exactly one <prefix>_<role>_up tag/,
+    );
+    dashboard.setPeers(ORG.id, undefined);
+  });
 });
