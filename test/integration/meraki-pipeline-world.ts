@@ -70,7 +70,14 @@ const context = testContext('failover-meraki-it', 60_000);
 export async function startMerakiWorld(options: MerakiWorldOptions): Promise<MerakiWorld> {
   let t = Date.UTC(2026, 2, 2, 9, 0, 30);
   const now = () => t;
-  const sim = await createMerakiSimulator({ organizations: options.organizations, now, rateLimit: false });
+  // Tunnels up as soon as the tags say (the fake clock only moves a minute at a time, and every
+  // swap is verified against the VPN statuses before its re-point counts as done).
+  const sim = await createMerakiSimulator({
+    organizations: options.organizations,
+    now,
+    rateLimit: false,
+    tunnelSettleMs: 0,
+  });
   process.env[API_KEY_ENV] = sim.apiKey;
   const director: MerakiInput = {
     kind: 'meraki',
