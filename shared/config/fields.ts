@@ -101,3 +101,38 @@ export const backupScheduleSchema = z.string().check(
     }
   }),
 );
+
+/**
+ * Whether a director URL may carry the API key: `https:`, or `http:` only to this machine
+ * (loopback, `localhost`) or to a special-use name that never resolves on the internet
+ * (`.localhost`, `.test`, `.invalid`: the sandbox, the tests, the checker); never with
+ * credentials in it. Anything else (`http://` across a network, `javascript:`, `file:`) is refused.
+ */
+export function isDirectorUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.username !== '' || url.password !== '') return false;
+  if (url.protocol === 'https:') return true;
+  if (url.protocol !== 'http:') return false;
+  const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  return (
+    host === 'localhost' ||
+    host === '::1' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) ||
+    /\.(localhost|test|invalid)$/.test(host)
+  );
+}
+
+/** A director's URL (see {@link isDirectorUrl}). */
+export const directorUrlSchema = z
+  .string()
+  .check(
+    z.refine(
+      isDirectorUrl,
+      'an https:// URL without credentials (http:// only to loopback or a .test/.invalid/.localhost name)',
+    ),
+  );

@@ -7,10 +7,16 @@
 // (every function validates its configuration at init); see ./zod-locale.ts.
 import * as z from 'zod/mini';
 import './zod-locale.js';
-import { backupScheduleSchema, identifierSchema, isNarrowHostPattern, scheduleSchema } from './fields.js';
+import {
+  backupScheduleSchema,
+  directorUrlSchema,
+  identifierSchema,
+  isNarrowHostPattern,
+  scheduleSchema,
+} from './fields.js';
 
 const positiveInt = z.int().check(z.positive());
-const url = z.url();
+const url = directorUrlSchema;
 
 /** Thresholds of the health hysteresis (DESIGN.md). */
 export const healthSchema = z.strictObject({

@@ -349,6 +349,35 @@ const CONFIG: Case[] = [
     'cron(0 3 * * SUN)',
   ],
   [
+    'an http base URL across a network',
+    zwanWith({ sites: { ...ZWAN_DIRECTOR.sites, DC: { baseUrl: 'http://director-dc.example.net/api/v1' } } }),
+    'director.sites.DC.baseUrl',
+    'http://director-dc.example.net/api/v1',
+  ],
+  [
+    'a javascript: management URL',
+    zwanWith({
+      sites: {
+        ...ZWAN_DIRECTOR.sites,
+        DR: { baseUrl: 'https://dr.example.net/api/v1', managementUrl: 'javascript:alert(1)' },
+      },
+    }),
+    'director.sites.DR.managementUrl',
+    'javascript:alert(1)',
+  ],
+  [
+    'a file: Dashboard base',
+    merakiWith({ baseUrl: 'file:///etc/passwd' }),
+    'director.baseUrl',
+    'file:///etc/passwd',
+  ],
+  [
+    'credentials in a base URL',
+    merakiWith({ baseUrl: 'https://key:secret@api.meraki.com/api/v1' }),
+    'director.baseUrl',
+    'https://key:secret@api.meraki.com/api/v1',
+  ],
+  [
     'a backup schedule given as a rate',
     config({ backup: { schedule: 'rate(1 day)' } }),
     'backup.schedule',

@@ -267,7 +267,7 @@ export async function createMerakiSimulator(options: MerakiSimulatorOptions): Pr
   const port = listening ? (server.address() as AddressInfo).port : 0;
 
   const sim: MerakiSimulator = {
-    baseUrl: listening ? `http://${host}:${port}/api/v1` : 'http://meraki.sim/api/v1',
+    baseUrl: listening ? `http://${host}:${port}/api/v1` : 'http://meraki.sim.test/api/v1',
     controlUrl: listening ? `http://${host}:${port}` : '',
     port,
     apiKey: apiKeys[0] as string,

@@ -220,7 +220,7 @@ export interface SimNetworkState {
 
 /** A running simulator. */
 export interface MerakiSimulator extends MerakiFaults {
-  /** Base URL, e.g. `http://127.0.0.1:41234/api/v1` (`http://meraki.sim/api/v1` without a socket). */
+  /** Base URL, e.g. `http://127.0.0.1:41234/api/v1` (`http://meraki.sim.test/api/v1` without a socket). */
   readonly baseUrl: string;
   /** `http://host:port` (the `/_sim` control API lives below it); '' without a socket. */
   readonly controlUrl: string;
