@@ -12,18 +12,11 @@
 import type * as z from 'zod/mini';
 import { currentHubFromTags, hasHubTags, hubStateTags } from '../../domain/meraki-tags.js';
 import { CANDIDATE_ORDER, type HaState } from '../../domain/model.js';
-import {
-  ConfigError,
-  DirectorAuthError,
-  DirectorRequestError,
-  DirectorUnavailableError,
-  NotFoundError,
-  formatValue,
-} from '../../errors.js';
+import { ConfigError, NotFoundError, formatValue } from '../../errors.js';
 import type { DirectorCpe, ListCpesOptions } from '../port.js';
 import { MERAKI_TUNNEL_IDENTIFIER, pathTarget } from './config.js';
 import type { MerakiContext } from './context.js';
-import { logMalformed, type MerakiLog } from './notices.js';
+import { isUnreadable, logMalformed, type MerakiLog } from './notices.js';
 import { MERAKI_OPERATIONS, parseMerakiList, parseMerakiResponse, type networkSchema } from './schemas.js';
 import type { MerakiVpn, VpnReach } from './vpn.js';
 
@@ -141,11 +134,7 @@ export function createMerakiInventory(
     try {
       return new Map((await vpn.vpnReach(tenantId, networkIds)).map((r) => [r.networkId, r]));
     } catch (error) {
-      const unreadable =
-        error instanceof DirectorUnavailableError ||
-        error instanceof DirectorRequestError ||
-        error instanceof DirectorAuthError;
-      if (!unreadable) throw error;
+      if (!isUnreadable(error)) throw error;
       log.warn('Meraki VPN statuses unreadable: tunnels judged by the tags alone', {
         organizationId: tenantId,
         operation: MERAKI_OPERATIONS.vpnStatuses.name,

@@ -2,8 +2,15 @@
  * Where the Meraki adapter says what it left out or could not read without failing the call: a
  * malformed entry of a list answer, uplink statuses it fell back from, VPN statuses it could not
  * use. The caller passes its log (the functions' shared LogSink); the default writes one line to
- * the console so nothing is dropped silently.
+ * the console so nothing is dropped silently. Also which failures such an optional read falls
+ * back from ({@link isUnreadable}).
  */
+import {
+  DirectorAuthError,
+  DirectorRequestError,
+  DirectorUnavailableError,
+  NotFoundError,
+} from '../../errors.js';
 import type { LogSink } from '../../observability.js';
 import type { MalformedEntry } from './schemas.js';
 
@@ -31,4 +38,17 @@ export function logMalformed(
   for (const entry of entries) {
     log.warn('Meraki answer entry left out: malformed', { organizationId, ...entry });
   }
+}
+
+/**
+ * True for a Dashboard read that failed on the Dashboard's side (unavailable, refused, a
+ * malformed answer, a 404): what an optional read falls back from. Anything else is a bug.
+ */
+export function isUnreadable(error: unknown): boolean {
+  return (
+    error instanceof DirectorUnavailableError ||
+    error instanceof DirectorRequestError ||
+    error instanceof DirectorAuthError ||
+    error instanceof NotFoundError
+  );
 }

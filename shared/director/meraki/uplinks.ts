@@ -19,15 +19,9 @@
  * primary), and the adapter logs a warning; the loss series is still used. A network the
  * statuses do not list, or list malformed, has no known uplink: its points are left out.
  */
-import {
-  DirectorAuthError,
-  DirectorRequestError,
-  DirectorUnavailableError,
-  NotFoundError,
-} from '../../errors.js';
 import { pathTarget } from './config.js';
 import type { MerakiContext } from './context.js';
-import type { MerakiLog } from './notices.js';
+import { isUnreadable, type MerakiLog } from './notices.js';
 import {
   MERAKI_OPERATIONS,
   parseMerakiList,
@@ -222,14 +216,7 @@ export function createMerakiUplinks(
         malformed,
       };
     } catch (error) {
-      if (!(
-        error instanceof DirectorUnavailableError ||
-        error instanceof DirectorRequestError ||
-        error instanceof DirectorAuthError ||
-        error instanceof NotFoundError
-      )) {
-        throw error;
-      }
+      if (!isUnreadable(error)) throw error;
       log.warn('Meraki uplink statuses unreadable: each network on its last known uplink, else wan1', {
         organizationId,
         operation: op.name,

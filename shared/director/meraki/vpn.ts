@@ -6,16 +6,10 @@
  * where it went: a swap is verified by it ({@link MerakiVpn.verifyReach}), and the inventory
  * counts a tunnel ESTABLISHED only when it agrees with the tags.
  */
-import {
-  DirectorAuthError,
-  DirectorRequestError,
-  DirectorUnavailableError,
-  ValidationError,
-  formatValue,
-} from '../../errors.js';
+import { ValidationError, formatValue } from '../../errors.js';
 import type { MerakiHub } from './config.js';
 import type { MerakiContext } from './context.js';
-import { logMalformed, type MerakiLog } from './notices.js';
+import { isUnreadable, logMalformed, type MerakiLog } from './notices.js';
 import { MERAKI_OPERATIONS, parseMerakiList, type vpnStatusSchema } from './schemas.js';
 import type * as z from 'zod/mini';
 
@@ -209,11 +203,7 @@ export function createMerakiVpn(ctx: MerakiContext, log: MerakiLog, options: Mer
           }
         }
       } catch (error) {
-        const transient =
-          error instanceof DirectorUnavailableError ||
-          error instanceof DirectorRequestError ||
-          error instanceof DirectorAuthError;
-        if (!transient) throw error;
+        if (!isUnreadable(error)) throw error;
         readError = (error as Error).message;
       }
       const now = ctx.clock.now();
