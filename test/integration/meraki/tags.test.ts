@@ -233,4 +233,28 @@ describe('verified swaps (pipeline director)', () => {
     // The next reconcile: tags already right, now reaching: done, unchanged.
     await expect(d.repoint(action('paris', 1), { fence })).resolves.toMatchObject({ changed: false });
   });
+
+  it("by default through the adapter's VPN statuses: a broken tunnel fails the re-point, a healed one passes", async () => {
+    const sim = await start();
+    const d = createMerakiPipelineDirector(config(sim), {
+      apiKey: async () => sim.apiKey,
+      rateLimit: { requestsPerSecond: 400, burst: 40 },
+      buckets: new Map<string, TokenBucket>(),
+      verify: { timeoutMs: 150, pollMs: 30 },
+      coalesceIdleMs: 1,
+      coalesceMaxMs: 5,
+    });
+    expect(d.verifies).toBe(true);
+    sim.breakTunnel(N, 'paris', true);
+    const fence = record({ epoch: 1, servingId: pathTarget(N, 'paris') });
+    const error = await d.repoint(action('paris', 1), { fence }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RepointNotReachedError);
+    expect((error as Error).message).toMatch(
+      new RegExp(`^tags swapped but ${N} does not reach hub paris: .+`),
+    );
+    const vpnReads = sim.log.filter((e) => e.path === '/organizations/o1/appliance/vpn/statuses');
+    expect(vpnReads.length).toBeGreaterThanOrEqual(2); // polled until the timeout
+    sim.breakTunnel(N, 'paris', false);
+    await expect(d.repoint(action('paris', 1), { fence })).resolves.toMatchObject({ changed: false });
+  });
 });
