@@ -22,6 +22,13 @@ import {
 } from './common.js';
 import type { BranchOutcome, FailoverDeps } from './ports.js';
 
+/**
+ * How long after a group's epoch changed a listing of a director that keeps no epoch may still
+ * miss a swap in flight: a fenced swap's retries, and an action batch's 10 minutes (Meraki's
+ * limit) with a margin.
+ */
+export const UNSETTLED_MS = 15 * 60_000;
+
 /** What one fan-out is asked to do: make every branch of a group use `servingId` at `epoch`. */
 export interface FanOutRequest {
   groupKey: string;
@@ -150,13 +157,16 @@ export async function fanOut(
   // Every action carries the request's epoch: all are stale or none is.
   const actions = planFor(group, servingId, epoch);
   hooks.onPlan?.(actions);
-  // A director that keeps no epoch is planned for from the caller's listing, which may be stale:
-  // no branch counts as already right from it. Every branch's re-point is sent with a fence (the
-  // group's stored epoch and serving, checked by the director around each write); the director's
-  // own fresh read decides changed or unchanged.
+  // A director that keeps no epoch is planned for from the caller's listing. While the group's
+  // epoch changed recently, that listing may miss a swap still in flight (an older epoch's, a
+  // batch still applying): no branch counts as already right from it, every branch's re-point is
+  // sent and the director's own fresh read decides changed or unchanged. Later, the listing is
+  // as good as a re-read (a drift pass over a settled organization sends nothing). Every re-point
+  // carries a fence: the group's stored epoch and serving, checked around each write.
   const unfenced = director.fencing === 'none';
+  const unsettled = unfenced && now() - (stored?.changedAt ?? 0) < UNSETTLED_MS;
   const planned = new Map(actions.map((a) => [a.branchId, a]));
-  const send = unfenced
+  const send = unsettled
     ? planRepoints(group, servingId, epoch, new Map()).map((a) => planned.get(a.branchId) ?? a)
     : actions;
   const fence = unfenced

@@ -8,7 +8,7 @@ import type { RepointOptions, RepointResult } from '../../../shared/director/por
 import type { RepointAction } from '../../../shared/domain/model.js';
 import { RepointPendingError } from '../../../shared/errors.js';
 import { viewOf } from '../../../shared/failover/common.js';
-import { fanOut } from '../../../shared/failover/fan-out.js';
+import { fanOut, UNSETTLED_MS } from '../../../shared/failover/fan-out.js';
 import { FakeDirector } from './fake-director.js';
 import { harness, kinds, KEY } from './harness.js';
 
@@ -27,7 +27,7 @@ class UnfencedDirector extends FakeDirector {
   }
 }
 
-async function arrange(epoch: number) {
+async function arrange(epoch: number, changedAgoMs = 60_000) {
   const h = harness({ branches: 3, on: 'DC1' });
   const director = new UnfencedDirector(h.director.cpes, 'DC');
   h.deps.directors.DC = director;
@@ -38,7 +38,7 @@ async function arrange(epoch: number) {
     epoch,
     reason: 'elected',
     alarms: [],
-    changedAt: 1,
+    changedAt: h.clock.now - changedAgoMs,
   });
   expect(won).toBe(true);
   // The caller's listing: every branch on DC1 (as if nothing moved since).
@@ -49,7 +49,7 @@ async function arrange(epoch: number) {
 const request = (epoch: number) => ({ groupKey: KEY, tenantId: 't1', servingId: 'DC1', epoch, decidedAt: 1 });
 
 describe('fan-out over a director that keeps no epoch', () => {
-  it("sends every branch's re-point with a fence on the stored epoch, whatever the caller's listing shows", async () => {
+  it("while the epoch is recent, sends every branch's re-point with a fence on the stored epoch, whatever the caller's listing shows", async () => {
     const { h, director, view } = await arrange(4);
     // Behind the listing's back, one branch went elsewhere (the listing still says DC1).
     const br2 = director.cpes.find((c) => c.id === 'Chennai-br2');
@@ -65,6 +65,16 @@ describe('fan-out over a director that keeps no epoch', () => {
     expect(result.counts).toMatchObject({ total: 3, repointed: 1, unchanged: 2, failed: 0 });
     expect(director.branchTargets().get('Chennai-br2')).toBe('DC1');
     expect(director.calls.listCpes).toBe(0); // planned from the caller's listing
+  });
+
+  it('a group whose epoch settled long ago is planned from the listing: nothing sent for branches already right', async () => {
+    const { h, director } = await arrange(4, UNSETTLED_MS);
+    const br2 = director.cpes.find((c) => c.id === 'Chennai-br2');
+    if (br2?.tunnels[0]) br2.tunnels[0].tunnelId = 'T-DC2';
+    const drifted = viewOf(h.deps, 't1', structuredClone(director.cpes)); // a drift pass's fresh listing
+    const result = await fanOut(h.deps, request(4), { view: drifted });
+    expect(director.fenceReads).toEqual([{ branchId: 'Chennai-br2', epoch: 4, servingId: 'DC1' }]);
+    expect(result.counts).toMatchObject({ total: 3, repointed: 1, unchanged: 2, failed: 0 });
   });
 
   it('a pending re-point is neither done nor failed: no outcome stored, no REPOINT_FAILURE, not a success', async () => {
