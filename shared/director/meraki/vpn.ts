@@ -108,8 +108,11 @@ export interface MerakiVpn {
   vpnReach(organizationId: string, networkIds?: readonly string[]): Promise<VpnReach[]>;
   /**
    * Poll the VPN statuses until every network reaches its expected hub or `timeoutMs` has
-   * passed: one read first, then one per `pollMs` for the networks still waiting. A read that
-   * fails (the Dashboard unavailable, a refusal) counts as "not yet" and is named in the reason.
+   * passed: one read first, then one per `pollMs` for the networks still waiting (filtered by
+   * `networkIds[]` up to `vpnFilterMax` of them, else every page; a read of n pages waits at
+   * least n seconds before the next, so verifying thousands stays within the request budget). A
+   * read that fails (the Dashboard unavailable, a refusal) counts as "not yet" and is named in the
+   * reason.
    */
   verifyReach(
     organizationId: string,
@@ -122,8 +125,13 @@ export interface MerakiVpn {
 export function createMerakiVpn(ctx: MerakiContext, log: MerakiLog, options: MerakiVpnOptions): MerakiVpn {
   const filterMax = options.vpnFilterMax ?? 100;
 
-  async function vpnReach(organizationId: string, networkIds?: readonly string[]): Promise<VpnReach[]> {
+  /** One paged read: what it says of each network, and how many pages (requests) it took. */
+  async function readReach(
+    organizationId: string,
+    networkIds?: readonly string[],
+  ): Promise<{ reach: VpnReach[]; pages: number }> {
     const org = ctx.org(organizationId, 'organizationId');
+    let pages = 0;
     const filter = networkIds !== undefined && networkIds.length <= filterMax;
     const op = MERAKI_OPERATIONS.vpnStatuses;
     const statuses = await ctx.client(organizationId).collect(
@@ -134,6 +142,7 @@ export function createMerakiVpn(ctx: MerakiContext, log: MerakiLog, options: Mer
         tenantId: organizationId,
       },
       (body) => {
+        pages++;
         const page = parseMerakiList(op, 200, body);
         logMalformed(log, organizationId, page.malformed);
         return page.entries;
@@ -141,7 +150,11 @@ export function createMerakiVpn(ctx: MerakiContext, log: MerakiLog, options: Mer
     );
     const byNetwork = new Map(statuses.map((s) => [s.networkId, s]));
     const ids = networkIds ?? [...byNetwork.keys()];
-    return ids.map((id) => reachOf(byNetwork.get(id), id, org.hubs));
+    return { reach: ids.map((id) => reachOf(byNetwork.get(id), id, org.hubs)), pages };
+  }
+
+  async function vpnReach(organizationId: string, networkIds?: readonly string[]): Promise<VpnReach[]> {
+    return (await readReach(organizationId, networkIds)).reach;
   }
 
   function checkExpected(organizationId: string, expected: readonly { networkId: string; hub: string }[]) {
@@ -192,9 +205,12 @@ export function createMerakiVpn(ctx: MerakiContext, log: MerakiLog, options: Mer
     const last = new Map<string, VpnReach>();
     let readError: string | undefined;
     while (waiting.size > 0) {
+      let pages = 1;
       try {
         readError = undefined;
-        for (const reach of await vpnReach(organizationId, [...waiting.keys()])) {
+        const read = await readReach(organizationId, [...waiting.keys()]);
+        pages = read.pages;
+        for (const reach of read.reach) {
           const hub = waiting.get(reach.networkId) as string;
           last.set(reach.networkId, reach);
           if (reach.reachable.includes(hub)) {
@@ -208,7 +224,8 @@ export function createMerakiVpn(ctx: MerakiContext, log: MerakiLog, options: Mer
       }
       const now = ctx.clock.now();
       if (waiting.size === 0 || now >= deadline) break;
-      await ctx.clock.sleep(Math.min(o.pollMs, deadline - now));
+      // Many networks take many pages: at most one page a second on average, whatever pollMs.
+      await ctx.clock.sleep(Math.min(Math.max(o.pollMs, pages * 1000), deadline - now));
     }
     for (const [networkId, hub] of waiting) {
       const reach = last.get(networkId);

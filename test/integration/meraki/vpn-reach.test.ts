@@ -73,6 +73,27 @@ describe('Meraki VPN statuses: where each branch actually goes', () => {
     expect(reads[1]?.query['networkIds[]']).toEqual([N0, N1]); // only the ones still waiting
   });
 
+  it('verifyReach of many networks reads every page per poll, at most one page a second on average', async () => {
+    const sim = await startSim([generateOrganization({ id: 'o1', networks: 650 })]);
+    sims.push(sim);
+    sim.clock.t += 60_000;
+    const { d } = adapterOn(sim);
+    const broken = Array.from({ length: 150 }, (_, i) => `N_o1_${i}`);
+    for (const n of broken) sim.breakTunnel(n, 'london', true);
+    sim.clearLog();
+    const expected = Array.from({ length: 650 }, (_, i) => ({ networkId: `N_o1_${i}`, hub: 'london' }));
+    const result = await d.verifyReach('o1', expected, { timeoutMs: 20_000, pollMs: 1_000 });
+    expect(result.reached).toHaveLength(500);
+    expect(result.notReached.map((n) => n.networkId)).toEqual(broken);
+    const reads = requestsTo(sim, VPN);
+    // 650 networks at 300 a page: 3 pages per poll (150 still waiting is over the filter's 100).
+    const polls = reads.filter((e) => e.query.startingAfter === undefined).map((e) => e.at);
+    expect(reads).toHaveLength(polls.length * 3);
+    const gaps = polls.slice(1).map((at, i) => at - (polls[i] as number));
+    // 0, 3, …, 18 s, and the last at the 20 s deadline.
+    expect(gaps).toEqual([3_000, 3_000, 3_000, 3_000, 3_000, 3_000, 2_000]);
+  });
+
   it('verifyReach reports a broken tunnel as not reached, with the reason, after the timeout', async () => {
     const sim = await start();
     const { d } = adapterOn(sim);
