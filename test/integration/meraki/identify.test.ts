@@ -55,4 +55,40 @@ describe('the adapter identifies itself as Meraki asks', () => {
     });
     await expect(director.listNetworks('o1')).rejects.toThrow(/refused the credentials \(HTTP 401\)/);
   });
+
+  it('a 429 without Retry-After is waited out as the SDK does (1–60 s), then the call succeeds', async () => {
+    const clock = {
+      t: Date.now(),
+      sleeps: [] as number[],
+      now: () => clock.t,
+      sleep: async (ms: number) => {
+        clock.sleeps.push(ms);
+        clock.t += ms;
+      },
+    };
+    let refused = 0;
+    const director = createMerakiDirector({
+      config: {
+        kind: 'meraki',
+        baseUrl: sim.baseUrl,
+        secretName: 'unused',
+        organizations: [{ id: 'o1', hubs: [...DEFAULT_SIM_HUBS] }],
+      },
+      apiKey: async () => sim.apiKey,
+      clock,
+      random: () => 0.25,
+      // A front that refuses the first request with a bare 429, as a proxy in the way might.
+      fetch: async (input, init) => {
+        if (refused++ === 0) {
+          return new Response(JSON.stringify({ errors: ['Too many requests'] }), {
+            status: 429,
+            headers: { 'content-type': 'application/json' },
+          });
+        }
+        return globalThis.fetch(input, init);
+      },
+    });
+    expect(await director.listNetworks('o1')).toHaveLength(7);
+    expect(clock.sleeps).toContain(1_000 + 0.25 * 59_000);
+  });
 });
