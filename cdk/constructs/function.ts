@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, Role, type CfnRole } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -221,11 +222,18 @@ export class ControllerFunction extends Construct {
     });
     (this.fn.node.defaultChild as CfnFunction).addMetadata(FUNCTION_METADATA_KEY, props.name);
 
-    Validations.of(this.fn).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason:
-        'The AWS-managed basic execution role only lets the function write to CloudWatch Logs; nothing else is granted by it.',
-    });
+    // Logs into its own log group only, instead of AWSLambdaBasicExecutionRole (which allows
+    // logs:CreateLogGroup/CreateLogStream/PutLogEvents on "*": any log group of the account).
+    const role = this.fn.role;
+    if (!(role instanceof Role)) throw new Error(`${this.node.path}: expected the function's own role`);
+    (role.node.defaultChild as CfnRole).managedPolicyArns = undefined;
+    this.fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        // The log group's ARN ends in ":*" (its log streams).
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
     // X-Ray's PutTraceSegments/PutTelemetryRecords need "*"; acknowledged only while nothing
     // else in the function's policy is on "*" (see acknowledgeWildcards).
     acknowledgeWildcards(this.fn, ['xray']);

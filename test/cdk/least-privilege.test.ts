@@ -255,6 +255,35 @@ describe('"*" only for the reviewed actions', () => {
   });
 });
 
+describe('logs', () => {
+  test('no managed policy on any role (no AWSLambdaBasicExecutionRole: logs on "*"); each function writes its own log group only', () => {
+    for (const t of [zwan.stateful, zwan.stateless]) {
+      for (const [id, r] of Object.entries(t.Resources).filter(([, x]) => x.Type === 'AWS::IAM::Role')) {
+        expect({ id, managed: r.Properties.ManagedPolicyArns }).toEqual({ id, managed: undefined });
+      }
+    }
+    for (const name of Object.keys(FUNCTION_ENTRIES)) {
+      const fn = Object.values(zwan.stateless.Resources).find(
+        (r) => r.Type === 'AWS::Lambda::Function' && (r.Metadata as Json)['cpe-failover:function'] === name,
+      )!;
+      const group = (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      const logs = statementsOf(zwan.stateless, name).filter((st) =>
+        actionsOf(st).some((a) => a.startsWith('logs:')),
+      );
+      expect({ name, logs }).toEqual({
+        name,
+        logs: [
+          {
+            Effect: 'Allow',
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Resource: { 'Fn::GetAtt': [group, 'Arn'] },
+          },
+        ],
+      });
+    }
+  });
+});
+
 describe('state table by item type (dynamodb:LeadingKeys)', () => {
   test('every item type has one partition pattern that matches its own keys and no other type', () => {
     for (const [type, pk] of Object.entries(SAMPLE_PKS) as [ItemType, string][]) {
