@@ -9,15 +9,15 @@
  * stays tracked here and is reported `pending`, never `failed`: it may still apply. Before a
  * network's change is resubmitted, the pending listing tells whether a batch already holds one.
  */
-import * as z from 'zod/mini';
+import type * as z from 'zod/mini';
 import { DirectorRequestError } from '../../errors.js';
 import type { MerakiContext } from './context.js';
 import {
-  batchSchema,
   MERAKI_OPERATIONS,
   merakiRequestBody,
+  parseMerakiList,
   parseMerakiResponse,
-  type MerakiOperation,
+  type batchSchema,
 } from './schemas.js';
 
 /** Options of the action-batch side. */
@@ -88,15 +88,6 @@ export interface MerakiBatches {
   wait(organizationId: string, ids: readonly string[]): Promise<Map<string, BatchResult>>;
 }
 
-/** `GET /organizations/{organizationId}/actionBatches` (with `?status=pending`). */
-const listBatches: MerakiOperation<z.ZodMiniArray<typeof batchSchema>> = {
-  name: 'GET /organizations/{organizationId}/actionBatches',
-  method: 'GET',
-  path: /^\/organizations\/[^/]+\/actionBatches$/,
-  request: undefined,
-  success: { status: 200, body: z.array(batchSchema) },
-};
-
 type Batch = z.output<typeof batchSchema>;
 
 interface Waiter {
@@ -134,7 +125,8 @@ export function createMerakiBatches(ctx: MerakiContext, options: MerakiBatchOpti
       path: path(organizationId),
       query: { status: 'pending' },
     });
-    return parseMerakiResponse(listBatches, res.status, res.body);
+    // An entry without what a batch needs (its id, its actions) is left out: not ours to track.
+    return parseMerakiList(MERAKI_OPERATIONS.listBatches, res.status, res.body).entries;
   }
 
   async function readBatch(organizationId: string, id: string): Promise<Batch> {
