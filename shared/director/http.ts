@@ -550,6 +550,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     for (let n = 0; ;) {
       try {
         if (bucket) await bucket.take();
+        // The budget's wait may have used up the call's time: send nothing that must time out.
+        if (clock.now() >= deadline) {
+          throw new DirectorUnavailableError(
+            `${describe(req)}: no request sent, the wait for the request budget reached the call's ${deadlineMs} ms deadline`,
+          );
+        }
         const target = url;
         const sent = current;
         // At least 1 ms: a call whose deadline has passed still fails as a timeout, not a hang.

@@ -196,4 +196,26 @@ describe('429 without Retry-After, within the deadline', () => {
     // 60 s, a 0.5 s backoff, then the 29.5 s left.
     expect(seen.map((s) => s.timeoutMs)).toEqual([60_000, 29_500]);
   });
+
+  it('a wait for the request budget that reaches the deadline sends nothing', async () => {
+    const clock = fakeClock();
+    const { seen, transport } = scripted([]);
+    const http = createHttpClient({
+      name: 'm',
+      baseUrl: 'https://api.meraki.com/api/v1',
+      transport,
+      clock,
+      bucket: {
+        take: async () => {
+          await clock.sleep(50_000);
+          return 50_000;
+        },
+      },
+      deadlineMs: 45_000,
+    });
+    const err = await http.request({ method: 'GET', path: '/x' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DirectorUnavailableError);
+    expect((err as Error).message).toContain('no request sent');
+    expect(seen).toEqual([]);
+  });
 });
