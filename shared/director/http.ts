@@ -1,6 +1,7 @@
 /**
  * The one HTTP client of the director adapters (zWAN and Meraki): per-call timeouts, retries
- * with full-jitter exponential backoff, a shared token bucket, bounded concurrency, `Retry-After`
+ * with full-jitter exponential backoff, a shared rate gate (a token bucket or a request budget,
+ * ./budget.ts), bounded concurrency, a `User-Agent`, `Retry-After`
  * on 429, RFC 5988 `Link` pagination, and the named errors of `shared/errors.ts`.
  *
  * Retried: 5xx, timeouts, connection errors, and 429 (waiting `Retry-After` when given, else
