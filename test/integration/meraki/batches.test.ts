@@ -8,45 +8,15 @@ import { jest } from '@jest/globals';
 import { createMerakiDirector, parseMerakiConfig } from '../../../shared/director/meraki/adapter.js';
 import { createMerakiBatches } from '../../../shared/director/meraki/batches.js';
 import { createMerakiContext } from '../../../shared/director/meraki/context.js';
-import type { TokenBucket } from '../../../shared/director/http.js';
 import { hubStateTags } from '../../../shared/domain/meraki-tags.js';
-import { DEFAULT_SIM_HUBS, generateOrganization } from '../../../local/simulator/meraki/generate.js';
-import {
-  createMerakiSimulator,
-  type MerakiSimulator,
-  type MerakiSimulatorOptions,
-} from '../../../local/simulator/meraki/server.js';
+import type { MerakiSimulator } from '../../../local/simulator/meraki/server.js';
+import { HUBS, simClient, simConfig, simulators } from './tags-sim.js';
 
 jest.setTimeout(60_000);
 
-const HUBS = [...DEFAULT_SIM_HUBS];
-const sims: MerakiSimulator[] = [];
-afterEach(async () => {
-  await Promise.all(sims.splice(0).map((s) => s.close()));
-});
-
-async function start(networks: number, options: Partial<MerakiSimulatorOptions> = {}) {
-  const sim = await createMerakiSimulator({
-    organizations: [generateOrganization({ id: 'o1', networks })],
-    rateLimit: { requestsPerSecond: 500, burst: 50 },
-    ...options,
-  });
-  sims.push(sim);
-  return sim;
-}
-
-const config = (sim: MerakiSimulator) => ({
-  kind: 'meraki' as const,
-  baseUrl: sim.baseUrl,
-  secretName: 'meraki/api-key',
-  organizations: [{ id: 'o1', hubs: HUBS }],
-});
-
-const client = (sim: MerakiSimulator) => ({
-  apiKey: async () => sim.apiKey,
-  rateLimit: { requestsPerSecond: 400, burst: 40 },
-  buckets: new Map<string, TokenBucket>(),
-});
+const start = simulators();
+const config = simConfig;
+const client = simClient;
 
 const ids = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `N_o1_${from + i}`);
 const toParis = (networkIds: string[]) => networkIds.map((networkId) => ({ networkId, hub: 'paris' }));

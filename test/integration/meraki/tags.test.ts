@@ -6,39 +6,18 @@
  */
 import { jest } from '@jest/globals';
 import { createMerakiDirector, pathTarget } from '../../../shared/director/meraki/adapter.js';
-import type { TokenBucket } from '../../../shared/director/http.js';
 import type { FenceState, RepointFence } from '../../../shared/director/port.js';
 import type { RepointAction } from '../../../shared/domain/model.js';
 import { RepointNotReachedError, StaleEpochError } from '../../../shared/errors.js';
 import { createMerakiPipelineDirector, type ReachVerifier } from '../../../shared/meraki/pipeline.js';
-import { DEFAULT_SIM_HUBS, generateOrganization } from '../../../local/simulator/meraki/generate.js';
-import { createMerakiSimulator, type MerakiSimulator } from '../../../local/simulator/meraki/server.js';
+import type { MerakiSimulator } from '../../../local/simulator/meraki/server.js';
+import { simClient, simConfig, simulators } from './tags-sim.js';
 
 jest.setTimeout(60_000);
 
-const HUBS = [...DEFAULT_SIM_HUBS];
-
-const sims: MerakiSimulator[] = [];
-afterEach(async () => {
-  await Promise.all(sims.splice(0).map((s) => s.close()));
-});
-
-async function start(networks = 3): Promise<MerakiSimulator> {
-  const sim = await createMerakiSimulator({
-    organizations: [generateOrganization({ id: 'o1', networks })],
-    rateLimit: { requestsPerSecond: 500, burst: 50 },
-    tunnelSettleMs: 0,
-  });
-  sims.push(sim);
-  return sim;
-}
-
-const config = (sim: MerakiSimulator) => ({
-  kind: 'meraki' as const,
-  baseUrl: sim.baseUrl,
-  secretName: 'meraki/api-key',
-  organizations: [{ id: 'o1', hubs: HUBS }],
-});
+const sims = simulators();
+const start = (networks = 3) => sims(networks, { tunnelSettleMs: 0 });
+const config = simConfig;
 
 /** A fetch that runs `before(method, path)` ahead of each request (a race staged at a point). */
 function staged(before: (method: string, path: string) => Promise<void> | void): typeof fetch {
@@ -52,9 +31,7 @@ function staged(before: (method: string, path: string) => Promise<void> | void):
 function director(sim: MerakiSimulator, f?: typeof fetch) {
   return createMerakiDirector({
     config: config(sim),
-    apiKey: async () => sim.apiKey,
-    rateLimit: { requestsPerSecond: 400, burst: 40 },
-    buckets: new Map<string, TokenBucket>(),
+    ...simClient(sim),
     minSampleIntervalMs: 0,
     batches: { firstPollMs: 5, pollIntervalMs: 5 },
     ...(f ? { fetch: f } : {}),
@@ -214,9 +191,7 @@ describe('verified swaps (pipeline director)', () => {
   it('a swap whose tunnel does not come up is a failed re-point naming the network, the hub and the reason', async () => {
     const sim = await start();
     const d = createMerakiPipelineDirector(config(sim), {
-      apiKey: async () => sim.apiKey,
-      rateLimit: { requestsPerSecond: 400, burst: 40 },
-      buckets: new Map<string, TokenBucket>(),
+      ...simClient(sim),
       verify: { verifier: simVerifier(sim), timeoutMs: 100, pollMs: 20 },
       coalesceIdleMs: 1,
       coalesceMaxMs: 5,
@@ -237,9 +212,7 @@ describe('verified swaps (pipeline director)', () => {
   it("by default through the adapter's VPN statuses: a broken tunnel fails the re-point, a healed one passes", async () => {
     const sim = await start();
     const d = createMerakiPipelineDirector(config(sim), {
-      apiKey: async () => sim.apiKey,
-      rateLimit: { requestsPerSecond: 400, burst: 40 },
-      buckets: new Map<string, TokenBucket>(),
+      ...simClient(sim),
       verify: { timeoutMs: 150, pollMs: 30 },
       coalesceIdleMs: 1,
       coalesceMaxMs: 5,
