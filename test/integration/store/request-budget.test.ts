@@ -103,7 +103,7 @@ describe('one Meraki request budget in the state table, shared by every containe
     expect(sim.stats().http429).toBe(http429);
     const max = maxPerSecond(seen.map((e) => e.at));
     expect(max).toBeLessThanOrEqual(5);
-    // Not starved either: 72 slots 210 ms apart take 15 s; allow for lost slots on a busy machine.
+    // Not starved either: 72 requests, 5 per 1.1 s, take 15 s; allow for lost slots on a busy machine.
     expect(elapsed).toBeLessThan(30_000);
     // The one item every container reserved from.
     const { Item } = await table.doc.send(
