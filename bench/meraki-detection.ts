@@ -29,6 +29,7 @@ export interface DetectionFigures {
   detectionBoundFormula: string;
   /** The reference loop's worst case: the lag, the minute the loss starts in, one 30 s poll. */
   seedBoundSeconds: number;
+  seedBoundFormula: string;
   lossPct: number;
   timeScale: number;
   clock: string;
@@ -159,7 +160,8 @@ export async function measureDetection(
     detectionBoundSeconds: lagSec + failAfter * 60 + healthPeriodSec,
     seedBoundSeconds: lagSec + 60 + 30,
     detectionBoundFormula:
-      'lag (120 s) + failAfter (3) bad per-minute points × 60 s + one health-check period (60 s)',
+      'worst case: lag (120 s) + the minute the loss starts in and failAfter − 1 more (3 × 60 s) + one health-check period (60 s)',
+    seedBoundFormula: 'worst case: lag (120 s) + the minute the loss starts in (60 s) + one 30 s poll',
     lossPct,
     timeScale: scale,
     clock: `scaled: the simulator's clock and the sandbox's schedules run ${scale}× the wall clock; figures in simulated seconds`,
