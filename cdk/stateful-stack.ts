@@ -40,7 +40,7 @@ export interface StatefulStackProps extends StackProps {
    * The backup retention: the Object Lock default retention (governance mode) of every object
    * written to the backup bucket. Within it no one without s3:BypassGovernanceRetention (which
    * the controller does not have) can delete or overwrite that object version.
-   * @default 90
+   * @default config `backup.retentionDays` (90)
    */
   readonly backupRetentionDays?: number;
   /**
@@ -146,7 +146,7 @@ export class StatefulStack extends Stack {
       // s3:BypassGovernanceRetention, never the controller, can shorten it).
       objectLockEnabled: true,
       objectLockDefaultRetention: ObjectLockRetention.governance(
-        Duration.days(props.backupRetentionDays ?? 90),
+        Duration.days(props.backupRetentionDays ?? props.config.backup.retentionDays),
       ),
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       serverAccessLogsBucket: accessLogBucket,

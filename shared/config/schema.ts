@@ -158,6 +158,12 @@ export const configSchema = z.strictObject({
       /** Weekly drill (Sunday). */
       drillSchedule: z._default(scheduleSchema, 'cron(0 3 ? * SUN *)'),
       maxAgeHours: z._default(z.number().check(z.positive()), 26),
+      /**
+       * Days every backup object is kept under Object Lock (governance mode) in the backup bucket:
+       * within them no one without s3:BypassGovernanceRetention (the controller has not) can
+       * destroy a backup. @default 90
+       */
+      retentionDays: z._default(z.int().check(z.positive(), z.lte(3650)), 90),
     }),
     {},
   ),
