@@ -118,8 +118,20 @@ export interface MerakiContext {
   notFound(error: unknown, what: string): never;
 }
 
-/** The process's own timeline, shared by every adapter instance without a shared budget. */
-const processLedger = new MemorySlotLedger();
+/**
+ * The process's own timelines, shared by every adapter instance without a shared budget that
+ * runs on the same clock (the real one, or one virtual clock: times of two clocks never mix).
+ */
+const processLedgers = new WeakMap<Clock, MemorySlotLedger>();
+
+function processLedger(clock: Clock): MemorySlotLedger {
+  let ledger = processLedgers.get(clock);
+  if (!ledger) {
+    ledger = new MemorySlotLedger();
+    processLedgers.set(clock, ledger);
+  }
+  return ledger;
+}
 
 /** The budget and its key per organization (see the module comment). */
 function budgetOf(
@@ -138,7 +150,7 @@ function budgetOf(
     return { budget: new BucketRequestBudget(rate, clock, options.buckets), key };
   }
   // In memory a reservation costs nothing: one slot at a time wastes none.
-  const budget = new SlottedRequestBudget(processLedger, {
+  const budget = new SlottedRequestBudget(processLedger(clock), {
     requestsPerSecond: config.requestsPerSecond,
     clock,
     maxLease: 1,

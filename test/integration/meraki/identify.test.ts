@@ -3,8 +3,9 @@
  * documented `Authorization: Bearer` header only, and `User-Agent: cpe-failover/<version>
  * <vendor>`.
  */
-import { createMerakiDirector } from '../../../shared/director/meraki/adapter.js';
+import { createMerakiDirector, type MerakiDirectorOptions } from '../../../shared/director/meraki/adapter.js';
 import { CONTROLLER_VERSION } from '../../../shared/director/user-agent.js';
+import { fakeClock } from '../../unit/director/http-fakes.js';
 import { DEFAULT_SIM_HUBS, generateOrganization } from '../../../local/simulator/meraki/generate.js';
 import { createMerakiSimulator, type MerakiSimulator } from '../../../local/simulator/meraki/server.js';
 
@@ -18,18 +19,25 @@ describe('the adapter identifies itself as Meraki asks', () => {
   });
   afterAll(() => sim.close());
 
-  it('every request carries Authorization: Bearer and the User-Agent, never X-Cisco-Meraki-API-Key', async () => {
-    const director = createMerakiDirector({
+  /** An adapter on the simulator's organization o1 (the simulator's key unless `options` say). */
+  const adapter = (
+    options: Omit<MerakiDirectorOptions, 'config'> = {},
+    config: Partial<MerakiDirectorOptions['config']> = {},
+  ) =>
+    createMerakiDirector({
       config: {
         kind: 'meraki',
         baseUrl: sim.baseUrl,
         secretName: 'unused',
-        vendor: 'acme-msp',
         organizations: [{ id: 'o1', hubs: [...DEFAULT_SIM_HUBS] }],
+        ...config,
       },
       apiKey: async () => sim.apiKey,
-      perPage: 3,
+      ...options,
     });
+
+  it('every request carries Authorization: Bearer and the User-Agent, never X-Cisco-Meraki-API-Key', async () => {
+    const director = adapter({ perPage: 3 }, { vendor: 'acme-msp' });
     expect(await director.listNetworks('o1')).toHaveLength(7);
     const seen = sim.log.filter((e) => e.path.startsWith('/organizations/o1'));
     expect(seen.length).toBeGreaterThanOrEqual(3); // every page
@@ -44,37 +52,14 @@ describe('the adapter identifies itself as Meraki asks', () => {
   });
 
   it('a wrong key is refused with Bearer as well (the simulator checks the header it gets)', async () => {
-    const director = createMerakiDirector({
-      config: {
-        kind: 'meraki',
-        baseUrl: sim.baseUrl,
-        secretName: 'unused',
-        organizations: [{ id: 'o1', hubs: [...DEFAULT_SIM_HUBS] }],
-      },
-      apiKey: async () => 'not-the-key',
-    });
+    const director = adapter({ apiKey: async () => 'not-the-key' });
     await expect(director.listNetworks('o1')).rejects.toThrow(/refused the credentials \(HTTP 401\)/);
   });
 
   it('a 429 without Retry-After is waited out as the SDK does (1–60 s), then the call succeeds', async () => {
-    const clock = {
-      t: Date.now(),
-      sleeps: [] as number[],
-      now: () => clock.t,
-      sleep: async (ms: number) => {
-        clock.sleeps.push(ms);
-        clock.t += ms;
-      },
-    };
+    const clock = fakeClock();
     let refused = 0;
-    const director = createMerakiDirector({
-      config: {
-        kind: 'meraki',
-        baseUrl: sim.baseUrl,
-        secretName: 'unused',
-        organizations: [{ id: 'o1', hubs: [...DEFAULT_SIM_HUBS] }],
-      },
-      apiKey: async () => sim.apiKey,
+    const director = adapter({
       clock,
       random: () => 0.25,
       // A front that refuses the first request with a bare 429, as a proxy in the way might.

@@ -17,17 +17,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_SIM_HUBS, generateOrganization } from '../../../local/simulator/meraki/generate.js';
 import { createMerakiSimulator, type MerakiSimulator } from '../../../local/simulator/meraki/server.js';
 import { createTestTable, type TestTable } from '../../helpers/ddb.js';
-
-/** The most requests in any window [t, t + 1000) of the given times. */
-function maxPerSecond(times: readonly number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while ((sorted[i] as number) - (sorted[j] as number) >= 1000) j++;
-    best = Math.max(best, i - j + 1);
-  }
-  return best;
-}
+import { maxPerSecond } from '../../unit/director/http-fakes.js';
 
 describe('one Meraki request budget in the state table, shared by every container', () => {
   let table: TestTable;

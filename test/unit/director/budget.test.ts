@@ -10,6 +10,7 @@ import { ConcurrentUpdateError } from '../../../shared/errors.js';
 import { MemoryTable, type TableOp, type TableOpOutcome } from '../../../shared/store/memory-table.js';
 import { TableSlotLedger } from '../../../shared/store/repos/request-budget.js';
 import { keys } from '../../../shared/store/table.js';
+import { maxPerSecond } from './http-fakes.js';
 import { conditions, type TableItem, type TableKey } from '../../../shared/store/versioned-table.js';
 
 /**
@@ -46,17 +47,6 @@ function virtualClock(
 }
 
 const RULE = { requests: 5, windowMs: 1100 };
-
-/** The most sends in any window [t, t + 1000) of sorted times. */
-function maxPerSecond(times: readonly number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while ((sorted[i] as number) - (sorted[j] as number) >= 1000) j++;
-    best = Math.max(best, i - j + 1);
-  }
-  return best;
-}
 
 /** `workers` callers, each taking `each` slots back to back and recording when it may send. */
 function hammer(budget: SlottedRequestBudget, clock: Clock, workers: number, each: number) {

@@ -1,28 +1,10 @@
 import { readFileSync } from 'node:fs';
-import {
-  createHttpClient,
-  type Clock,
-  type RawResponse,
-  type Transport,
-} from '../../../shared/director/http.js';
+import { createHttpClient, type RawResponse, type Transport } from '../../../shared/director/http.js';
 import { MERAKI_REGIONS, merakiRedirectHosts } from '../../../shared/director/meraki/context.js';
 import { CONTROLLER_VERSION, controllerUserAgent } from '../../../shared/director/user-agent.js';
 import { DirectorUnavailableError, RateLimitedError } from '../../../shared/errors.js';
 import { merakiSchema } from '../../../shared/config/schema.js';
-
-/** A fake clock: sleep advances time at once and records the wait. */
-function fakeClock(): Clock & { sleeps: number[]; t: number } {
-  const c = {
-    t: 1_000_000,
-    sleeps: [] as number[],
-    now: () => c.t,
-    sleep: async (ms: number) => {
-      c.sleeps.push(ms);
-      c.t += ms;
-    },
-  };
-  return c;
-}
+import { fakeClock } from './http-fakes.js';
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}): RawResponse => ({
   status,

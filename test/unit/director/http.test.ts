@@ -2,13 +2,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import {
   createHttpClient,
-  type Clock,
   mapLimit,
   matchesHostPattern,
   parseLinkHeader,
   parseRetryAfter,
   TokenBucket,
 } from '../../../shared/director/http.js';
+import { fakeClock } from './http-fakes.js';
 import {
   DirectorAuthError,
   DirectorRequestError,
@@ -74,20 +74,6 @@ function json(
 ): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
-}
-
-/** A fake clock: sleep advances time at once and records the wait. */
-function fakeClock(): Clock & { sleeps: number[]; t: number } {
-  const c = {
-    t: 1_000_000,
-    sleeps: [] as number[],
-    now: () => c.t,
-    sleep: async (ms: number) => {
-      c.sleeps.push(ms);
-      c.t += ms;
-    },
-  };
-  return c;
 }
 
 let server: TestServer;
