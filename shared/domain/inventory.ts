@@ -137,12 +137,12 @@ function parseTenant(t: TenantCpes, invalid: InvalidCpe[]): Tenant {
       return;
     }
     seenIds.add(cpe.id);
-    if (!isIdentifier(cpe.id)) {
-      report(cpe.id, 'id', cpe.id, IDENTIFIER_EXPECTED);
-      return;
-    }
     if (cpe.malformed) {
       report(cpe.id, cpe.malformed.field, cpe.malformed.value, cpe.malformed.expected);
+      return;
+    }
+    if (!isIdentifier(cpe.id)) {
+      report(cpe.id, 'id', cpe.id, IDENTIFIER_EXPECTED);
       return;
     }
     const parsed = parseCpe(cpe, t.tenantId, report);

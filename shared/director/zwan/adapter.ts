@@ -56,6 +56,7 @@ import {
   parseZwanAnswer,
   parseZwanHealth,
   parseZwanPage,
+  wanNumbersSchema,
   zwanCpeSchema,
   ZWAN_ANSWERS,
   type MalformedEntry,
@@ -147,11 +148,11 @@ function toDirectorCpe(c: WireCpe): DirectorCpe {
     tenantId: c.tenantId,
     metadata: c.metadata,
     lans: c.lans.map((l) =>
-      l.virtualIp ? { name: l.name, cidr: l.cidr, virtualIp: l.virtualIp } : { ...l },
+      l.virtualIp ? { name: l.name, cidr: l.cidr, virtualIp: l.virtualIp } : { name: l.name, cidr: l.cidr },
     ),
     tunnels: c.tunnels.map((t) => ({
       name: t.name,
-      ...(t.haTunnelIdentifier !== undefined ? { haTunnelIdentifier: t.haTunnelIdentifier } : {}),
+      ...(typeof t.haTunnelIdentifier === 'string' ? { haTunnelIdentifier: t.haTunnelIdentifier } : {}),
       tunnelId: t.tunnelId,
       state: t.state,
     })),
@@ -167,16 +168,50 @@ function toDirectorCpe(c: WireCpe): DirectorCpe {
  * (WAN00, else the first WAN with a public IP, else the first WAN) gives loss and latency; a
  * CPE that is not alive is unreachable.
  */
-export function toSample(h: WireCpeHealth | undefined, target: string, at: number): Sample {
+export function toSample(
+  h: HealthEntry | undefined,
+  target: string,
+  at: number,
+  onMalformed?: (entry: MalformedEntry) => void,
+): Sample {
   if (!h) return { target, at, reachable: false, lossPct: null, latencyMs: null };
-  const wan = h.wans.find((w) => w.name === 'WAN00') ?? h.wans.find((w) => w.publicIp) ?? h.wans[0];
-  return {
-    target,
-    at,
-    reachable: h.alive,
-    lossPct: wan ? wan.lossPct : null,
-    latencyMs: h.alive && wan?.latencyMs !== undefined ? wan.latencyMs : null,
-  };
+  const byName = h.wans.findIndex((w) => w.name === 'WAN00');
+  const index =
+    byName >= 0
+      ? byName
+      : Math.max(
+          0,
+          h.wans.findIndex((w) => w.publicIp),
+        );
+  const wan = h.wans[index];
+  const numbers = wan ? numbersOf(wan) : undefined;
+  // A director that says the CPE is not alive is believed, whatever its WAN figures say.
+  if (!h.alive) return { target, at, reachable: false, lossPct: numbers?.lossPct ?? null, latencyMs: null };
+  if (!wan) return { target, at, reachable: true, lossPct: null, latencyMs: null };
+  if (!numbers) {
+    // The WAN the sample comes from has no readable loss: no data (never a good sample).
+    onMalformed?.({
+      operation: 'sampleHealth',
+      entry: h.cpeId,
+      field: `wans.${index}.lossPct`,
+      value: wan.lossPct,
+      expected: 'a loss in percent (0–100) and a latency >= 0 (or none)',
+    });
+    return { target, at, reachable: true, lossPct: null, latencyMs: null };
+  }
+  return { target, at, reachable: true, lossPct: numbers.lossPct, latencyMs: numbers.latencyMs ?? null };
+}
+
+/** A bulk-health entry as parsed: the WANs' numbers are read by {@link toSample}. */
+type HealthEntry = Pick<WireCpeHealth, 'cpeId' | 'alive'> & {
+  wans: { name: string; publicIp?: string | null; lossPct?: unknown; latencyMs?: unknown }[];
+};
+
+function numbersOf(
+  wan: HealthEntry['wans'][number],
+): { lossPct: number; latencyMs?: number | null | undefined } | undefined {
+  const parsed = wanNumbersSchema.safeParse(wan);
+  return parsed.success ? parsed.data : undefined;
 }
 
 /** The marker of a CPE entry that did not conform (inventory reports it invalid). */
@@ -324,7 +359,7 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
     return ids.map((id) =>
       report.noData.has(id) && !report.results.has(id)
         ? { target: id, at: when, reachable: true, lossPct: null, latencyMs: null }
-        : toSample(report.results.get(id), id, when),
+        : toSample(report.results.get(id), id, when, onMalformed),
     );
   }
 

@@ -36,10 +36,11 @@ const role = z.enum(['ACTIVE', 'PASSIVE']);
 const epoch = z.number().check(z.int(), z.gte(0));
 const dateTime = z.iso.datetime({ offset: true });
 
-const lanSchema = z.looseObject({ name: z.string(), cidr: z.string(), virtualIp: z.optional(z.string()) });
+// Optional fields may come as null ("absent" written by many servers): read as absent.
+const lanSchema = z.looseObject({ name: z.string(), cidr: z.string(), virtualIp: z.nullish(z.string()) });
 const tunnelSchema = z.looseObject({
   name: z.string(),
-  haTunnelIdentifier: z.optional(z.string()),
+  haTunnelIdentifier: z.nullish(z.string()),
   tunnelId: z.string(),
   state: z.enum(['CREATED', 'ESTABLISHED']),
 });
@@ -52,27 +53,35 @@ export const zwanCpeSchema = z.looseObject({
   metadata: z.record(z.string(), z.string()),
   lans: z.array(lanSchema),
   tunnels: z.array(tunnelSchema),
-  haRole: z.optional(role),
+  haRole: z.nullish(role),
   onboardedBy: z.enum(['provisioning', 'ssh']),
-  onboardedAt: z.optional(dateTime),
+  // Only compared between CPEs ("onboarded later"): any time the director writes is kept.
+  onboardedAt: z.nullish(z.string()),
 });
 
 /** A page of a listing (`CpePage`, `SshOnboardedPage`): the items are checked one by one. */
 const pageSchema = z.looseObject({ items: z.array(z.unknown()), nextCursor: z.optional(z.string()) });
 
+/** One WAN of a health entry; its numbers are checked only on the WAN the sample is taken from. */
 const wanHealthSchema = z.looseObject({
   name: z.string(),
-  publicIp: z.optional(z.string()),
-  lossPct: z.number().check(z.gte(0), z.lte(100)),
-  latencyMs: z.optional(z.number().check(z.gte(0))),
+  publicIp: z.nullish(z.string()),
+  lossPct: z.optional(z.unknown()),
+  latencyMs: z.optional(z.unknown()),
 });
 
 /** One CPE's bulk-health entry (`CpeHealth`). */
 export const zwanCpeHealthSchema = z.looseObject({
   cpeId: z.string(),
   alive: z.boolean(),
-  lastSeenAt: z.optional(dateTime),
+  lastSeenAt: z.nullish(z.string()),
   wans: z.array(wanHealthSchema),
+});
+
+/** The numbers of the WAN a sample is taken from. */
+export const wanNumbersSchema = z.looseObject({
+  lossPct: z.number().check(z.gte(0), z.lte(100)),
+  latencyMs: z.nullish(z.number().check(z.gte(0))),
 });
 
 /** The bulk-health answer (`HealthReport`): the results are checked one by one. */
@@ -225,6 +234,12 @@ export function parseZwanHealth(
     }
     const entry = malformed('sampleHealth', raw, i, parsed.error);
     onMalformed(entry);
+    // A director that says a CPE is not alive is believed, whatever else is wrong with the entry.
+    const obj = raw as { alive?: unknown } | null;
+    if (entry.entry !== `#${i}` && obj?.alive === false) {
+      results.set(entry.entry, { cpeId: entry.entry, alive: false, wans: [] });
+      return;
+    }
     if (entry.entry !== `#${i}`) noData.add(entry.entry);
   });
   return { at: report.data.at, results, noData };

@@ -98,7 +98,7 @@ test('a malformed health entry is no data, never a good sample; a well-formed on
     { target: 'c', at, reachable: true, lossPct: null, latencyMs: null },
     { target: 'd', at, reachable: true, lossPct: 40, latencyMs: 9 },
   ]);
-  expect(reports.map((r) => [r.entry, r.field])).toEqual([
+  expect(reports.map((r) => [r.entry, r.field]).sort()).toEqual([
     ['a', 'wans.0.lossPct'],
     ['b', 'wans.0.lossPct'],
     ['c', 'alive'],
@@ -112,15 +112,18 @@ test.each([
     { at: '2026-12-01T10:00:00Z', results: {}, unknownIds: [] },
     'results',
   ],
-])('a malformed whole health answer is a DirectorResponseError naming the field (%#)', async (key, body, field) => {
-  answers = { [key]: body };
-  const error = await director()
-    .sampleHealth('t1', ['a'])
-    .catch((e: unknown) => e);
-  expect(error).toBeInstanceOf(DirectorResponseError);
-  expect((error as DirectorResponseError).message).toContain('sampleHealth');
-  expect((error as DirectorResponseError).issues[0]?.path).toBe(field);
-});
+])(
+  'a malformed whole health answer is a DirectorResponseError naming the field (%#)',
+  async (key, body, field) => {
+    answers = { [key]: body };
+    const error = await director()
+      .sampleHealth('t1', ['a'])
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DirectorResponseError);
+    expect((error as DirectorResponseError).message).toContain('sampleHealth');
+    expect((error as DirectorResponseError).issues[0]?.path).toBe(field);
+  },
+);
 
 test('a listing page without items, a job with an unknown state and a re-point without changed are DirectorResponseErrors', async () => {
   answers = {
@@ -148,4 +151,58 @@ test('a malformed /health answer: reachable (it answered), not healthy, and repo
   const reports: MalformedEntry[] = [];
   expect(await director(reports).health()).toEqual({ site: 'DC', reachable: true, healthy: false });
   expect(reports[0]).toMatchObject({ operation: 'health', field: 'status', value: 'FINE' });
+});
+
+test('a CPE the director says is not alive is unreachable even when its entry is otherwise malformed; nulls read as absent', async () => {
+  answers = {
+    'POST /api/v1/tenants/t1/cpe-health': {
+      at: '2026-12-01T10:00:00Z',
+      results: [
+        { cpeId: 'a', alive: false, wans: [{ name: 'WAN00', lossPct: 100, latencyMs: null }] },
+        {
+          cpeId: 'b',
+          alive: false,
+          lastSeenAt: '2026-12-01T09:59:00+0100',
+          wans: [{ name: 'WAN00', lossPct: 'n/a' }],
+        },
+        {
+          cpeId: 'c',
+          alive: true,
+          lastSeenAt: null,
+          wans: [{ name: 'WAN00', publicIp: null, lossPct: 5, latencyMs: null }],
+        },
+        {
+          cpeId: 'd',
+          alive: true,
+          wans: [
+            { name: 'WAN00', lossPct: 2, latencyMs: 7 },
+            { name: 'WAN01', lossPct: 'n/a' },
+          ],
+        },
+      ],
+      unknownIds: [],
+    },
+    'GET /api/v1/tenants/t1/cpes': {
+      items: [
+        {
+          ...goodCpe('c1'),
+          haRole: null,
+          lans: [{ name: 'LAN00', cidr: '10.0.0.1/24', virtualIp: null }],
+          onboardedAt: '2026-01-01T00:00:00',
+        },
+      ],
+    },
+  };
+  const at = Date.parse('2026-12-01T10:00:00Z');
+  const d = director();
+  expect(await d.sampleHealth('t1', ['a', 'b', 'c', 'd'])).toEqual([
+    { target: 'a', at, reachable: false, lossPct: 100, latencyMs: null },
+    { target: 'b', at, reachable: false, lossPct: null, latencyMs: null },
+    { target: 'c', at, reachable: true, lossPct: 5, latencyMs: null },
+    { target: 'd', at, reachable: true, lossPct: 2, latencyMs: 7 },
+  ]);
+  const [cpe] = await d.listCpes('t1');
+  expect(cpe).toMatchObject({ id: 'c1', lans: [{ name: 'LAN00', cidr: '10.0.0.1/24' }] });
+  expect(cpe?.malformed).toBeUndefined();
+  expect(cpe?.haRole).toBeUndefined();
 });
