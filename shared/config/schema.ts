@@ -48,7 +48,11 @@ export const zwanSchema = z.strictObject({
 
 /** A Meraki hub in failover order with its tag prefix and tracked IP. */
 export const merakiHubSchema = z.strictObject({
-  name: z.string().check(z.minLength(1)),
+  /**
+   * The hub's name; part of each branch's candidate id (`<networkId>→<name>`), so an identifier
+   * of at most 64 characters (the candidate id stays within 128).
+   */
+  name: identifierSchema.check(z.maxLength(64, 'at most 64 characters (it is part of every candidate id)')),
   tagPrefix: z
     .string()
     .check(z.regex(/^[A-Za-z0-9_.-]+$/, 'a tag prefix without spaces (letters, digits, _ . -)')),

@@ -378,6 +378,28 @@ const CONFIG: Case[] = [
     'https://key:secret@api.meraki.com/api/v1',
   ],
   [
+    'a # in a hub name',
+    merakiOrg({
+      hubs: [
+        { name: 'Paris DC #1', tagPrefix: 'paris', trackedIp: '192.0.2.9' },
+        MERAKI_DIRECTOR.organizations[0]?.hubs[1],
+      ],
+    }),
+    'director.organizations.0.hubs.0.name',
+    'Paris DC #1',
+  ],
+  [
+    'a slash in a hub name',
+    merakiOrg({
+      hubs: [
+        { name: 'London/Docklands', tagPrefix: 'ldn', trackedIp: '192.0.2.9' },
+        MERAKI_DIRECTOR.organizations[0]?.hubs[1],
+      ],
+    }),
+    'director.organizations.0.hubs.0.name',
+    'London/Docklands',
+  ],
+  [
     'a backup schedule given as a rate',
     config({ backup: { schedule: 'rate(1 day)' } }),
     'backup.schedule',
