@@ -192,6 +192,8 @@ export function formatValue(value: unknown): string {
       s = String(value);
     }
   }
+  // Redact before cutting: a key cut in half would no longer be found.
+  s = redact(s);
   return s.length > 120 ? `${s.slice(0, 117)}...` : s;
 }
 

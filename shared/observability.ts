@@ -13,7 +13,7 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { redact } from './redact.js';
+import { redactingReplacer } from './redact.js';
 
 /** Service name used when `POWERTOOLS_SERVICE_NAME` is not set. */
 export const DEFAULT_SERVICE_NAME = 'cpe-failover';
@@ -27,7 +27,7 @@ const namespace = process.env.POWERTOOLS_METRICS_NAMESPACE || DEFAULT_METRICS_NA
 export const logger = new Logger({
   serviceName,
   // No API key in any log line, even inside an error's cause or a director's quoted answer.
-  jsonReplacerFn: (_key, value) => (typeof value === 'string' ? redact(value) : value),
+  jsonReplacerFn: redactingReplacer,
 });
 /** The start of the Metrics utility's warning on flushing an empty buffer. */
 export const EMPTY_METRICS_WARNING = 'No application metrics to publish';

@@ -33,6 +33,7 @@
  * about a third of fetch's CPU per call (no WHATWG streams, no Request/Response objects). A
  * fan-out of thousands of re-points is bound by that CPU, not by the director.
  */
+import { redact } from '../redact.js';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import {
@@ -231,9 +232,10 @@ export function errorText(body: unknown): string {
     if (typeof err === 'string') return err;
     if (Array.isArray(b.errors)) return b.errors.map(String).join('; ');
     if (typeof b.message === 'string') return b.message;
-    return JSON.stringify(body).slice(0, 300);
+    return redact(JSON.stringify(body)).slice(0, 300);
   }
-  if (typeof body === 'string') return body.slice(0, 300);
+  // Redacted before it is cut, so no part of a quoted key survives.
+  if (typeof body === 'string') return redact(body).slice(0, 300);
   return '';
 }
 

@@ -44,7 +44,8 @@ import {
   type MerakiNetwork,
   type MerakiBranch,
 } from './inventory.js';
-import { consoleMerakiLog, type MerakiLogOptions } from './notices.js';
+import { defaultLogSink } from '../../observability.js';
+import type { MerakiLogOptions } from './notices.js';
 import { createMerakiPeers, type MerakiPeers } from './peers.js';
 import { createMerakiTags, type MerakiTagOptions, type RetagChange, type RetagReport } from './tags.js';
 import { createMerakiUplinks, type MerakiUplinkOptions } from './uplinks.js';
@@ -104,7 +105,8 @@ export interface MerakiDirector extends Director, MerakiVpn, MerakiPeers {
 export function createMerakiDirector(options: MerakiDirectorOptions): MerakiDirector {
   const config = parseMerakiConfig(options.config);
   const ctx = createMerakiContext(config, options);
-  const log = options.log ?? consoleMerakiLog;
+  // The shared logger by default: its JSON replacer keeps the API key out of every line.
+  const log = options.log ?? defaultLogSink;
   const vpn = createMerakiVpn(ctx, log, options);
   const inventory = createMerakiInventory(ctx, vpn, log, options);
   const health = createMerakiHealth(ctx, createMerakiUplinks(ctx, log, options), log, options);

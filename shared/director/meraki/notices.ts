@@ -1,8 +1,8 @@
 /**
  * Where the Meraki adapter says what it left out or could not read without failing the call: a
  * malformed entry of a list answer, uplink statuses it fell back from, VPN statuses it could not
- * use. The caller passes its log (the functions' shared LogSink); the default writes one line to
- * the console so nothing is dropped silently. Also which failures such an optional read falls
+ * use. The caller passes its log; the default is the functions' shared logger, so nothing is
+ * dropped silently and the API key is redacted from every line. Also which failures such an optional read falls
  * back from ({@link isUnreadable}).
  */
 import {
@@ -19,7 +19,7 @@ export type MerakiLog = Pick<LogSink, 'warn' | 'error'>;
 
 /** Options of the adapter's notices. */
 export interface MerakiLogOptions {
-  /** @default one JSON line per notice on the console */
+  /** @default the shared logger (shared/observability.ts) */
   log?: MerakiLog;
 }
 

@@ -9,7 +9,9 @@ import { apiKeyProvider } from '../../../shared/director/secrets.js';
 import { createZwanDirector } from '../../../shared/director/zwan/adapter.js';
 import { SnsPublisher } from '../../../shared/notify/sns.js';
 import { logger } from '../../../shared/observability.js';
-import { forgetSecrets, REDACTED } from '../../../shared/redact.js';
+import { errorText } from '../../../shared/director/http.js';
+import { formatValue } from '../../../shared/errors.js';
+import { forgetSecrets, redactingReplacer, REDACTED, rememberSecret } from '../../../shared/redact.js';
 import { systemRuntime } from '../../../shared/runtime.js';
 import { MemoryTable } from '../../../shared/store/memory-table.js';
 import { StateRepository } from '../../../shared/store/state-repo.js';
@@ -86,4 +88,25 @@ test('a 401 body quoting the key: the error, the WARN log line, the notice and t
   const audit = await repo.writeAudit(notice);
   expect(JSON.stringify(audit)).not.toContain(KEY);
   expect(audit.reason).toContain(REDACTED);
+});
+
+test('a key cut short, URL-encoded, JSON-escaped or used as a property name is redacted too', async () => {
+  const key = 'zw/live+9f8e"7d6c5b4a3210';
+  rememberSecret(key);
+  const bodies = [
+    `<html><body>401 Unauthorized: the key ${key} ${'x'.repeat(280)}</body></html>`,
+    { detail: `bad key ${encodeURIComponent(key)}`, filler: 'y'.repeat(400) },
+  ];
+  for (const body of bodies) {
+    const text = errorText(body);
+    expect(text).not.toContain(key.slice(0, 8));
+    expect(text).not.toContain(encodeURIComponent(key).slice(0, 12));
+  }
+  expect(formatValue(`${'z'.repeat(100)} ${key}`)).not.toContain(key.slice(0, 8));
+  expect(JSON.stringify({ note: key }, redactingReplacer)).not.toContain('zw/live');
+  const escaped = JSON.stringify({ raw: JSON.stringify({ k: key }) }, redactingReplacer);
+  expect(escaped).not.toContain('9f8e');
+  const named = JSON.stringify({ cause: { errors: { [key]: 'unknown key' } } }, redactingReplacer);
+  expect(named).not.toContain('9f8e');
+  expect(named).toContain(REDACTED);
 });
