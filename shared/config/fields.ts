@@ -5,7 +5,13 @@
  */
 import * as z from 'zod/mini';
 import './zod-locale.js';
-import { FREE_TEXT_EXPECTED, IDENTIFIER_EXPECTED, isFreeText, isIdentifier } from '../domain/identifiers.js';
+import {
+  FREE_TEXT_EXPECTED,
+  FREE_TEXT_MAX_CHARS,
+  IDENTIFIER_EXPECTED,
+  isFreeText,
+  isIdentifier,
+} from '../domain/identifiers.js';
 import { parseCron } from '../domain/cron.js';
 
 /** A tenant id, HA_NAME or CPE id. */
@@ -19,12 +25,12 @@ export const freeTextSchema = z
   .check(z.trim(), z.minLength(1, 'a non-empty string'), z.refine(isFreeText, FREE_TEXT_EXPECTED));
 
 const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
-const CRON_FIELD = /^[0-9A-Za-z*?,/#L W-]+$/;
 
 /**
  * Whether `expression` is an EventBridge schedule expression: `rate(<n> <unit>)` with a
- * positive n and the unit's singular only for 1, or `cron(<6 fields>)` where exactly one of
- * day-of-month and day-of-week is `?`. Checked when the configuration is read, so `cdk synth`
+ * positive n and the unit's singular only for 1, or a `cron(<6 fields>)` that
+ * shared/domain/cron.ts reads (values in range, exactly one of day-of-month and day-of-week `?`;
+ * `L`, `W` and `#` are not supported). Checked when the configuration is read, so `cdk synth`
  * fails on a bad one instead of the deployment.
  */
 export function isScheduleExpression(expression: string): boolean {
@@ -34,12 +40,12 @@ export function isScheduleExpression(expression: string): boolean {
     const unit = rate[2] as string;
     return n >= 1 && (n === 1) === !unit.endsWith('s');
   }
-  const cron = /^cron\((.+)\)$/.exec(expression);
-  if (!cron) return false;
-  const fields = (cron[1] as string).trim().split(/\s+/);
-  if (fields.length !== 6 || !fields.every((f) => CRON_FIELD.test(f))) return false;
-  const [, , dayOfMonth, , dayOfWeek] = fields;
-  return (dayOfMonth === '?') !== (dayOfWeek === '?');
+  try {
+    parseCron(expression);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** An EventBridge schedule expression (see {@link isScheduleExpression}). */
@@ -115,7 +121,9 @@ export function isDirectorUrl(value: string): boolean {
   } catch {
     return false;
   }
-  if (url.username !== '' || url.password !== '') return false;
+  // Credentials would travel in every log of the URL; a query or fragment would swallow the paths
+  // appended to the base.
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') return false;
   if (url.protocol === 'https:') return true;
   if (url.protocol !== 'http:') return false;
   const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
@@ -133,6 +141,18 @@ export const directorUrlSchema = z
   .check(
     z.refine(
       isDirectorUrl,
-      'an https:// URL without credentials (http:// only to loopback or a .test/.invalid/.localhost name)',
+      'an https:// URL without credentials, query or fragment (http:// only to loopback or a .test/.invalid/.localhost name)',
     ),
   );
+
+/**
+ * Free text that must never fail the step it arrives in (an approver's note on an approval):
+ * any string, made one line (control characters and line breaks become spaces) and cut to the
+ * free-text bound, instead of refused.
+ */
+export const lenientTextSchema = z.pipe(
+  z.string(),
+  z.transform((v: string) =>
+    [...v.replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, ' ').trim()].slice(0, FREE_TEXT_MAX_CHARS).join(''),
+  ),
+);

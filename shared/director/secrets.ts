@@ -100,9 +100,9 @@ export function apiKeyProvider(options: ApiKeyProviderOptions): ApiKeyProvider {
     if (override) {
       // Only the sandbox and tests may hand the key in plainly: in a deployed function the
       // environment is visible to anyone who can read the function's configuration.
-      // AWS_EXECUTION_ENV is set by the Lambda runtime itself (`AWS_Lambda_nodejs22.x`), never
-      // by the sandbox or the tests (which do set a function name for Powertools).
-      if (env.AWS_EXECUTION_ENV?.startsWith('AWS_Lambda_')) {
+      // AWS_EXECUTION_ENV (managed runtimes) and AWS_LAMBDA_RUNTIME_API (every runtime) are set
+      // by Lambda itself, never by the sandbox or the tests (which do set a function name).
+      if (env.AWS_EXECUTION_ENV?.startsWith('AWS_Lambda_') || env.AWS_LAMBDA_RUNTIME_API) {
         throw new SecretError(
           `${API_KEY_ENV} is set in the deployed function ${env.AWS_LAMBDA_FUNCTION_NAME ?? '(unnamed)'}: refused (it is for the sandbox and tests only); remove it and keep the key in Secrets Manager secret ${secretName}`,
         );

@@ -45,7 +45,9 @@ function field(text: string, spec: FieldSpec): Set<number> | undefined {
   if (text === '*' || text === '?') return undefined;
   const out = new Set<number>();
   for (const part of text.split(',')) {
-    const [range = '', stepText] = part.split('/');
+    const pieces = part.split('/');
+    if (pieces.length > 2) throw new RangeError(`${part}: at most one step`);
+    const [range = '', stepText] = pieces;
     const step = stepText === undefined ? 1 : Number(stepText);
     if (!Number.isInteger(step) || step < 1)
       throw new RangeError(`${part}: a step must be a positive integer`);
@@ -53,7 +55,9 @@ function field(text: string, spec: FieldSpec): Set<number> | undefined {
     let hi: number;
     if (range === '*') [lo, hi] = [spec.min, spec.max];
     else if (range.includes('-')) {
-      const [a = '', b = ''] = range.split('-');
+      const ends = range.split('-');
+      if (ends.length !== 2) throw new RangeError(`${range}: a range has two ends`);
+      const [a = '', b = ''] = ends;
       [lo, hi] = [value(a, spec), value(b, spec)];
     } else {
       lo = value(range, spec);

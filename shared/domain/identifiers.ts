@@ -25,10 +25,12 @@ export const IDENTIFIER_EXPECTED = `1 to ${IDENTIFIER_MAX_CHARS} characters with
 /** What free text must be, as an error's "expected". */
 export const FREE_TEXT_EXPECTED = `at most ${FREE_TEXT_MAX_CHARS} characters on one line (no CR, LF or other control characters)`;
 
-// \p{Cc}: control characters (C0, DEL, C1); \p{Cf}: format characters (bidi overrides that
-// make a log line read differently from what it holds).
-const FORBIDDEN_IN_ID = /[#/\\\p{Cc}\p{Cf}]/u;
-const FORBIDDEN_IN_TEXT = /[\p{Cc}\p{Cf}]/u;
+// Control characters (C0, DEL, C1), the line and paragraph separators, and the bidi controls
+// that make a log line read differently from what it holds. Other format characters (the
+// zero-width joiners of Persian or emoji names, soft hyphens) are ordinary text.
+const INVISIBLE = '\\p{Cc}\\p{Zl}\\p{Zp}\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069\\uFEFF';
+const FORBIDDEN_IN_ID = new RegExp(`[#/\\\\${INVISIBLE}]`, 'u');
+const FORBIDDEN_IN_TEXT = new RegExp(`[${INVISIBLE}]`, 'u');
 
 /** Whether `value` is a valid identifier (see the module comment). */
 export function isIdentifier(value: unknown): value is string {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 // zod/mini with the English messages, as in ./inputs.ts.
 import * as z from 'zod/mini';
 import '../config/zod-locale.js';
-import { freeTextSchema } from '../config/fields.js';
+import { lenientTextSchema } from '../config/fields.js';
 import { parseCron, startedOnSchedule } from '../domain/cron.js';
 import type { DirectorJob, DrDirector, S3Location } from '../director/port.js';
 import type { SiteName, SiteRole } from '../domain/model.js';
@@ -733,8 +733,9 @@ export function createDrTasks(deps: DrDeps) {
         z.extend(base, {
           approval: z.object({
             approved: z.boolean(),
-            by: z.optional(freeTextSchema),
-            reason: z.optional(freeTextSchema),
+            // An approver's note never fails the approval: made one line and bounded instead.
+            by: z.optional(lenientTextSchema),
+            reason: z.optional(lenientTextSchema),
           }),
         }),
         payload,

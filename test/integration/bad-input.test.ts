@@ -400,6 +400,24 @@ const CONFIG: Case[] = [
     'London/Docklands',
   ],
   [
+    'a fragment in a base URL',
+    zwanWith({ sites: { ...ZWAN_DIRECTOR.sites, DC: { baseUrl: 'https://dc.example.net/api/v1#x' } } }),
+    'director.sites.DC.baseUrl',
+    'https://dc.example.net/api/v1#x',
+  ],
+  [
+    'a query in a base URL',
+    merakiWith({ baseUrl: 'https://api.meraki.com/api/v1?x=1' }),
+    'director.baseUrl',
+    'https://api.meraki.com/api/v1?x=1',
+  ],
+  [
+    'a drill cron out of range',
+    config({ backup: { drillSchedule: 'cron(99 99 * * ? *)' } }),
+    'backup.drillSchedule',
+    'cron(99 99 * * ? *)',
+  ],
+  [
     'a backup schedule given as a rate',
     config({ backup: { schedule: 'rate(1 day)' } }),
     'backup.schedule',

@@ -31,6 +31,8 @@ describe('EventBridge cron: did a run start at one of the schedule times', () =>
     ['cron(0 12 ? * 2#1 *)', /2#1: expected 1–7/],
     ['cron(61 12 * * ? *)', /61: expected 0–59/],
     ['rate(1 day)', /expected cron/],
+    ['cron(1-2-3 12 * * ? *)', /a range has two ends/],
+    ['cron(0/5/7 12 * * ? *)', /at most one step/],
   ])('refuses %s', (expression, message) => {
     expect(() => parseCron(expression)).toThrow(message);
   });

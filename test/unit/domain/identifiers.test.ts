@@ -51,6 +51,8 @@ describe('identifiers', () => {
     expect(isFreeText('x'.repeat(FREE_TEXT_MAX_CHARS + 1))).toBe(false);
     expect(isFreeText('subject\r\nBcc: someone@example.net')).toBe(false);
     expect(isFreeText('tab\there')).toBe(false);
+    expect(isFreeText('line\u2028separator')).toBe(false);
+    expect(isFreeText('Teheran group گروه\u200cتهران')).toBe(true);
   });
 
   it('an unconfigured tenant is a ValidationError naming it and the configured ones', () => {
