@@ -38,6 +38,13 @@ export interface MerakiTopology {
 
 const HUB_NAMES = ['london', 'paris', 'madrid'] as const;
 
+/**
+ * How long after the world changed a network's paths a completed fan-out is judged by tags, not
+ * reach: its verification's last read (answered within two transport legs of at most 400 ms)
+ * and its store writes may predate the change.
+ */
+const REACH_GRACE_MS = 5_000;
+
 /** Draw a Meraki world: 1–2 organizations, 2–3 hubs each, 1–8 networks each (a few drifted). */
 export function randomMerakiTopology(rng: Prng): MerakiTopology {
   const orgs = rng.int(1, 2);
@@ -179,12 +186,17 @@ export async function createMerakiWorld(topology: MerakiTopology, sched: SimSche
   ).verifies;
   const target = (networkId: string, hub: string | undefined) =>
     hub === undefined ? undefined : pathTarget(networkId, hub);
+  // When the world last changed each network's paths (a loss fault, the heal): a fan-out that
+  // completes just after it verified before it, so its reach is judged by tags for a moment.
+  const pathChangedAt = new Map<string, number>();
+  const reachedTarget = (networkId: string) =>
+    sched.now - (pathChangedAt.get(networkId) ?? Number.NEGATIVE_INFINITY) < REACH_GRACE_MS
+      ? target(networkId, sim.tunnelHub(networkId))
+      : target(networkId, sim.reachableHub(networkId));
 
   const view: CheckedWorld = {
     currentTarget: (networkId) => target(networkId, sim.tunnelHub(networkId)),
-    ...(verifies
-      ? { reachedTarget: (networkId: string) => target(networkId, sim.reachableHub(networkId)) }
-      : {}),
+    ...(verifies ? { reachedTarget } : {}),
     cpes: {
       get(id) {
         const p = parsePathTarget(id);
@@ -207,7 +219,10 @@ export async function createMerakiWorld(topology: MerakiTopology, sched: SimSche
   const setLoss = (organizationId: string, networkId: string, hub: string, pct: number | null) => {
     const org = topology.organizations.find((o) => o.id === organizationId);
     for (const n of org?.networks ?? [])
-      if (networkId === '*' || n.id === networkId) sim.setLoss(n.id, hub, pct);
+      if (networkId === '*' || n.id === networkId) {
+        sim.setLoss(n.id, hub, pct);
+        pathChangedAt.set(n.id, sched.now);
+      }
   };
 
   const world: MerakiWorld = {
@@ -236,7 +251,10 @@ export async function createMerakiWorld(topology: MerakiTopology, sched: SimSche
     heal() {
       world.mode = 'ok';
       for (const org of topology.organizations)
-        for (const n of org.networks) for (const h of org.hubs) sim.setLoss(n.id, h.name, 0);
+        for (const n of org.networks) {
+          for (const h of org.hubs) sim.setLoss(n.id, h.name, 0);
+          pathChangedAt.set(n.id, sched.now);
+        }
     },
     fetch({ rng, faults, log, timeoutMs, lossThresholdPct }) {
       const leg = () => {
