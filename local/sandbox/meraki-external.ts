@@ -7,7 +7,8 @@
  * - The key comes from `--api-key` or `CPE_FAILOVER_API_KEY`; it is kept behind a function so
  *   that printing the options never shows it, and errors show `<redacted>` for it.
  * - `--org <id>` (repeatable): the organization's hubs are read from its third-party VPN peers
- *   (a peer tagged `<prefix>_<role>_up` is that hub; its public IP is the tracked IP).
+ *   (a peer tagged `<prefix>_<role>_up` is that hub, named as the peer; its public IP is the
+ *   tracked IP).
  *   `--meraki-config <file>`: the `director` section of a configuration (organizations with
  *   their hubs, optionally `baseUrl`, `requestsPerSecond`, `redirectHosts`) without `kind`.
  */
@@ -16,6 +17,7 @@ import type * as z from 'zod/mini';
 import type { merakiHubSchema } from '../../shared/config/schema.js';
 import type { HttpClient } from '../../shared/director/http.js';
 import { API_KEY_ENV } from '../../shared/director/secrets.js';
+import { isIdentifier } from '../../shared/domain/identifiers.js';
 import { ConfigError, DirectorResponseError, ValidationError } from '../../shared/errors.js';
 import { parseMerakiPipelineConfig } from '../../shared/meraki/pipeline.js';
 
@@ -240,7 +242,12 @@ export async function discoverHubs(client: HttpClient, organizationId: string): 
     const m = hits[0] as RegExpExecArray;
     found.push({
       index: roleIndex(m[2] as string, m[3]),
-      hub: { name, tagPrefix: m[1] as string, trackedIp: peer.publicIp },
+      // The hub is named as its peer when that name can be a hub name (an identifier of at most
+      // 64 characters); else after its tag prefix, with the peer's name kept for the peer check.
+      hub:
+        isIdentifier(name) && [...name].length <= 64
+          ? { name, tagPrefix: m[1] as string, trackedIp: peer.publicIp }
+          : { name: m[1] as string, tagPrefix: m[1] as string, trackedIp: peer.publicIp, peerName: name },
       peer: name,
     });
   });

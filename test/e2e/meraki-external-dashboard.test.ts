@@ -128,6 +128,15 @@ describe('sandbox against an external Meraki Dashboard', () => {
       }
       throw new Error('no error');
     };
+    // A peer name that cannot be a hub name (a /): the hub is named after its tag prefix.
+    dashboard.setPeers(ORG.id, [
+      { name: 'DC East / rack 4', publicIp: '203.0.113.10', networkTags: ['east_primary_up'] },
+      { name: 'dc-west', publicIp: '203.0.113.20', networkTags: ['west_backup_up', 'pos'] },
+    ]);
+    expect(await discoverHubs(client, ORG.id)).toEqual([
+      { name: 'east', tagPrefix: 'east', trackedIp: '203.0.113.10', peerName: 'DC East / rack 4' },
+      ORG.hubs[1],
+    ]);
     dashboard.setPeers(ORG.id, [
       { name: 'dc-west', publicIp: '203.0.113.20', networkTags: ['west_backup_up'] },
       { name: 'cloud', publicIp: '192.0.2.99', networkTags: ['all'] },
