@@ -3,7 +3,8 @@
  * `--org` or `--meraki-config`) instead of its simulator: a real organization, or another
  * implementation of the API. The controller WILL write tags there (it re-points branches).
  *
- * - The base URL must be https, except on loopback (a local implementation); no credentials in it.
+ * - The base URL must be https, except on loopback (a local implementation); no credentials in it
+ *   (the configuration's rule for director URLs).
  * - The key comes from `--api-key` or `CPE_FAILOVER_API_KEY`; it is kept behind a function so
  *   that printing the options never shows it, and errors show `<redacted>` for it.
  * - `--org <id>` (repeatable): the organization's hubs are read from its third-party VPN peers
@@ -17,6 +18,7 @@ import type * as z from 'zod/mini';
 import type { merakiHubSchema } from '../../shared/config/schema.js';
 import type { HttpClient } from '../../shared/director/http.js';
 import { API_KEY_ENV } from '../../shared/director/secrets.js';
+import { isDirectorUrl } from '../../shared/config/fields.js';
 import { isIdentifier } from '../../shared/domain/identifiers.js';
 import { ConfigError, DirectorResponseError, ValidationError } from '../../shared/errors.js';
 import { parseMerakiPipelineConfig } from '../../shared/meraki/pipeline.js';
@@ -59,12 +61,10 @@ type Issue = { path: string; value: unknown; expected: string };
 
 const ORG_ID = /^[A-Za-z0-9_.-]{1,100}$/;
 
-/** Whether a URL host is this machine (http allowed there). */
-export function isLoopbackHost(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
-}
-
-/** The Dashboard base URL, checked: https (http only on loopback), no credentials, query or fragment. */
+/**
+ * The Dashboard base URL, checked as the configuration checks a director URL (https; http only
+ * to this machine or a special-use name; no credentials, query or fragment), without a trailing slash.
+ */
 export function checkDashboardUrl(raw: string, field: string): string {
   let url: URL;
   try {
@@ -74,23 +74,15 @@ export function checkDashboardUrl(raw: string, field: string): string {
       { path: field, value: raw, expected: 'an absolute URL such as https://api.meraki.com/api/v1' },
     ]);
   }
-  const issues: Issue[] = [];
-  const shown = url.username || url.password ? REDACTED : raw;
-  if (url.username || url.password)
-    issues.push({
-      path: field,
-      value: shown,
-      expected: 'a URL without credentials (the key goes in --api-key)',
-    });
-  if (!(url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))))
-    issues.push({
-      path: field,
-      value: shown,
-      expected: 'an https URL (http only on loopback: localhost, 127.0.0.0/8, [::1])',
-    });
-  if (url.search || url.hash)
-    issues.push({ path: field, value: shown, expected: 'a URL without query or fragment' });
-  if (issues.length > 0) throw new ValidationError('sandbox options', issues);
+  if (!isDirectorUrl(raw))
+    throw new ValidationError('sandbox options', [
+      {
+        path: field,
+        value: url.username || url.password ? REDACTED : raw,
+        expected:
+          'an https URL without credentials, query or fragment (http only on loopback or a .test/.invalid/.localhost name; the key goes in --api-key)',
+      },
+    ]);
   return url.href.replace(/\/+$/, '');
 }
 

@@ -67,7 +67,7 @@ describe('sandbox flags for an external Meraki Dashboard', () => {
     expect(checkDashboardUrl('http://[::1]:1/api/v1', 'u')).toBe('http://[::1]:1/api/v1');
     const base = ['--director', 'meraki', '--api-key', KEY, '--org', '1', '--director-url'];
     expect(message([...base, 'http://dashboard.example.com/api/v1'])).toMatch(
-      /--director-url="http:\/\/dashboard.example.com\/api\/v1": expected an https URL \(http only on loopback/,
+      /--director-url="http:\/\/dashboard.example.com\/api\/v1": expected an https URL without credentials, query or fragment \(http only on loopback/,
     );
     expect(message([...base, 'ftp://127.0.0.1/api/v1'])).toMatch(
       /--director-url="ftp:.*expected an https URL/,
@@ -76,7 +76,10 @@ describe('sandbox flags for an external Meraki Dashboard', () => {
       /--director-url="api.meraki.com": expected an absolute URL/,
     );
     const creds = message([...base, 'https://user:pw@api.meraki.com/api/v1']);
-    expect(creds).toMatch(/--director-url="<redacted>": expected a URL without credentials/);
+    expect(creds).toMatch(/--director-url="<redacted>": expected an https URL without credentials/);
+    expect(message([...base, 'https://api.meraki.com/api/v1?x=1'])).toMatch(
+      /expected an https URL without credentials, query/,
+    );
     expect(creds).not.toContain('pw');
   });
 
@@ -125,7 +128,7 @@ describe('sandbox flags for an external Meraki Dashboard', () => {
       organizations: [{ id: '9', hubs: HUBS }],
     });
     expect(message(['--director', 'meraki', '--meraki-config', http, '--api-key', KEY])).toMatch(
-      /--meraki-config baseUrl="http:\/\/dashboard.example\/api\/v1": expected an https URL/,
+      /--meraki-config .*http\.json: baseUrl="http:\/\/dashboard.example\/api\/v1": expected an https/,
     );
     expect(
       message(['--director', 'meraki', '--meraki-config', join(dir, 'absent.json'), '--api-key', KEY]),
