@@ -12,12 +12,11 @@
  * its hubs (`networkId→hub`) in failover order; its one branch is the network. What the world
  * says: the network's tunnel follows its one `_up` tag; a candidate is "ACTIVE" when its hub's
  * `_up` tag is on the network, "PASSIVE" when its `_down` tag is (S3 asks the serving hub up and
- * every other down); a completed fan-out is judged by the hub the network reaches (VPN status)
- * once the pipeline verifies swaps. Health truth is the loss series the Dashboard returned (per
+ * every other down); a completed fan-out is judged by the hub the network reaches (VPN status),
+ * since the pipeline verifies every swap. Health truth is the loss series the Dashboard returned (per
  * minute, at the point's own time, 2 minutes late).
  */
 import { pathTarget, parsePathTarget } from '../../shared/director/meraki/adapter.js';
-import { createMerakiPipelineDirector } from '../../shared/meraki/pipeline.js';
 import { hubStateTags } from '../../shared/domain/meraki-tags.js';
 import type { SiteName } from '../../shared/domain/model.js';
 import {
@@ -173,17 +172,6 @@ export async function createMerakiWorld(topology: MerakiTopology, sched: SimSche
   const hubIndex = (networkId: string, hub: string) =>
     orgOf.get(networkId)?.hubs.findIndex((h) => h.name === hub) ?? -1;
 
-  // S3a by the hub a branch reaches once the pipeline verifies its swaps (a fan-out then means
-  // "reaches"); until then by its tags, which is all a fan-out claims.
-  const verifies = createMerakiPipelineDirector(
-    {
-      kind: 'meraki',
-      baseUrl: sim.baseUrl,
-      secretName: 'checker',
-      organizations: topology.organizations.map((o) => ({ id: o.id, hubs: o.hubs })),
-    },
-    { apiKey: async () => sim.apiKey },
-  ).verifies;
   const target = (networkId: string, hub: string | undefined) =>
     hub === undefined ? undefined : pathTarget(networkId, hub);
   // When the world last changed each network's paths (a loss fault, the heal): a fan-out that
@@ -196,7 +184,8 @@ export async function createMerakiWorld(topology: MerakiTopology, sched: SimSche
 
   const view: CheckedWorld = {
     currentTarget: (networkId) => target(networkId, sim.tunnelHub(networkId)),
-    ...(verifies ? { reachedTarget } : {}),
+    // S3a by the hub a branch reaches: the pipeline verifies each swap before it counts as done.
+    reachedTarget,
     cpes: {
       get(id) {
         const p = parsePathTarget(id);

@@ -65,7 +65,7 @@ export interface MerakiPipelineOptions extends Omit<MerakiDirectorOptions, 'conf
   /** …and at the latest this long after the first one. @default 250 */
   coalesceMaxMs?: number;
   /**
-   * Verification of each swap. @default the adapter's own `verifyReach` when it has one, 60 s
+   * Verification of each swap. @default the adapter's own `verifyReach` (VPN statuses), 60 s
    * timeout, polled every 5 s. `false` turns it off (a re-point is then done when the tags are).
    */
   verify?: false | { verifier?: ReachVerifier; timeoutMs?: number; pollMs?: number };
@@ -125,12 +125,7 @@ export function createMerakiPipelineDirector(
     ...adapterOptions,
     config: valid,
   });
-  const own = adapter as Partial<ReachVerifier>;
-  const verifier: ReachVerifier | undefined =
-    verify === false
-      ? undefined
-      : (verify?.verifier ??
-        (typeof own.verifyReach === 'function' ? (adapter as MerakiDirector & ReachVerifier) : undefined));
+  const verifier: ReachVerifier | undefined = verify === false ? undefined : (verify?.verifier ?? adapter);
   // The adapter's retagOne is the tag part's (fence options included); its interface may lag.
   const retagOne = adapter.retagOne as MerakiTags['retagOne'];
   const verifyTiming = {
