@@ -63,67 +63,87 @@ export const merakiHubSchema = z.strictObject({
 });
 
 /** Cisco Meraki Dashboard. */
-export const merakiSchema = z.strictObject({
-  kind: z.literal('meraki'),
-  baseUrl: z._default(url, 'https://api.meraki.com/api/v1'),
-  secretName: z.string().check(z.minLength(1)),
-  organizations: z
-    .array(
-      z.strictObject({
-        id: identifierSchema,
-        hubs: z.array(merakiHubSchema).check(z.minLength(2)),
-        /** Networks taking part: those carrying this tag (default: any tag of the primary hub). */
-        networkTag: z.optional(z.string()),
-      }),
-    )
-    .check(z.minLength(1)),
-  /**
-   * The controller's share of the organization's 10 requests/s (other apps of the customer share
-   * it too): every function and container together send at most this many requests in any 1 s
-   * window (a budget in the state table). @default 5
-   */
-  requestsPerSecond: z._default(z.int().check(z.positive(), z.lte(10)), 5),
-  /**
-   * Who runs the controller, for the `User-Agent` Meraki asks for (`cpe-failover/<version>
-   * <vendor>`): the MSP's or team's name, without spaces. @default cpe-failover
-   */
-  vendor: z._default(
-    z
-      .string()
-      .check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a name without spaces (letters, digits, . _ -)')),
-    'cpe-failover',
-  ),
-  /**
-   * Per-request timeout in ms (Meraki's SDK uses 60 s); one call with its retries is still cut at
-   * 120 s, within the 5-minute functions. @default 60000
-   */
-  timeoutMs: z._default(positiveInt.check(z.lte(120_000)), 60_000),
-  /**
-   * Hosts besides `baseUrl`'s that a redirect or a next-page link may lead to, with the API key
-   * (the Dashboard's shards): host names or `*.domain` patterns. Any other redirect is refused.
-   * @default the shards of a regional base (api.meraki.com → *.meraki.com; likewise .ca, .cn,
-   * .in and api.gov-meraki.com), none for any other base
-   */
-  redirectHosts: z.optional(
-    z
+export const merakiSchema = z
+  .strictObject({
+    kind: z.literal('meraki'),
+    baseUrl: z._default(url, 'https://api.meraki.com/api/v1'),
+    secretName: z.string().check(z.minLength(1)),
+    organizations: z
       .array(
-        z
-          .string()
-          .check(
-            z.refine(
-              isNarrowHostPattern,
-              'a host name or *.domain within one registrable domain (e.g. *.meraki.com; not *.com)',
-            ),
-          ),
+        z.strictObject({
+          id: identifierSchema,
+          hubs: z.array(merakiHubSchema).check(z.minLength(2)),
+          /** Networks taking part: those carrying this tag (default: any tag of the primary hub). */
+          networkTag: z.optional(z.string()),
+        }),
       )
       .check(z.minLength(1)),
-  ),
-  /**
-   * Least seconds between two `uplinksLossAndLatency` calls per organization (the series is per
-   * minute; below 60 so a scheduled run that starts a little early still calls). @default 45
-   */
-  lossIntervalSec: z._default(z.number().check(z.positive()), 45),
-});
+    /**
+     * The controller's share of the organization's 10 requests/s (other apps of the customer share
+     * it too): every function and container together send at most this many requests in any 1 s
+     * window (a budget in the state table). @default 5
+     */
+    requestsPerSecond: z._default(z.int().check(z.positive(), z.lte(10)), 5),
+    /**
+     * Who runs the controller, for the `User-Agent` Meraki asks for (`cpe-failover/<version>
+     * <vendor>`): the MSP's or team's name, without spaces. @default cpe-failover
+     */
+    vendor: z._default(
+      z
+        .string()
+        .check(
+          z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a name without spaces (letters, digits, . _ -)'),
+        ),
+      'cpe-failover',
+    ),
+    /**
+     * Per-request timeout in ms (Meraki's SDK uses 60 s); one call with its retries is still cut at
+     * 120 s, within the 5-minute functions. @default 60000
+     */
+    timeoutMs: z._default(positiveInt.check(z.lte(120_000)), 60_000),
+    /**
+     * Hosts besides `baseUrl`'s that a redirect or a next-page link may lead to, with the API key
+     * (the Dashboard's shards): host names or `*.domain` patterns. Any other redirect is refused.
+     * @default the shards of a regional base (api.meraki.com → *.meraki.com; likewise .ca, .cn,
+     * .in and api.gov-meraki.com), none for any other base
+     */
+    redirectHosts: z.optional(
+      z
+        .array(
+          z
+            .string()
+            .check(
+              z.refine(
+                isNarrowHostPattern,
+                'a host name or *.domain within one registrable domain (e.g. *.meraki.com; not *.com)',
+              ),
+            ),
+        )
+        .check(z.minLength(1)),
+    ),
+    /**
+     * Least seconds between two `uplinksLossAndLatency` calls per organization (the series is per
+     * minute; below 60 so a scheduled run that starts a little early still calls). @default 45
+     */
+    lossIntervalSec: z._default(z.number().check(z.positive()), 45),
+  })
+  .check(
+    // A redirect may carry the key: a wildcard may only cover the Dashboard's own domain.
+    z.superRefine((meraki, ctx) => {
+      const base = new URL(meraki.baseUrl).hostname.toLowerCase();
+      (meraki.redirectHosts ?? []).forEach((pattern, i) => {
+        const domain = pattern.startsWith('*.') ? pattern.slice(2).toLowerCase() : undefined;
+        if (domain !== undefined && base !== domain && !base.endsWith(`.${domain}`)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['redirectHosts', i],
+            input: pattern,
+            message: `a wildcard within the base URL's own domain (${base}); name other hosts exactly`,
+          });
+        }
+      });
+    }),
+  );
 
 /** Defaults of the `dr` section (the sandbox divides them by its time scale). */
 export const DR_DEFAULTS = { directorLostAfterSec: 300, drainAfterSec: 330 } as const;

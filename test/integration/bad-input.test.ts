@@ -418,6 +418,12 @@ const CONFIG: Case[] = [
     'cron(99 99 * * ? *)',
   ],
   [
+    'redirect hosts *.amazonaws.com for api.meraki.com',
+    merakiWith({ redirectHosts: ['*.amazonaws.com'] }),
+    'director.redirectHosts.0',
+    '*.amazonaws.com',
+  ],
+  [
     'a backup schedule given as a rate',
     config({ backup: { schedule: 'rate(1 day)' } }),
     'backup.schedule',
