@@ -6,9 +6,12 @@
  * by newly onboarded DC3/DC4. Each group is re-elected first, so a serving concentrator that no
  * longer exists or is DOWN is replaced before anything is re-pointed.
  */
-import { TokenBucket } from '../director/limits.js';
+import { mapLimit, TokenBucket } from '../director/limits.js';
 import type { FailoverDeps } from './ports.js';
 import { FAILOVER_METRICS, loadTenantView, reconcileGroup, type ReconcileResult } from './service.js';
+
+/** Groups of one tenant reconciled at once when the director keeps no epoch (one batch's worth). */
+export const DRIFT_SIDE_BY_SIDE = 100;
 
 /** What one drift pass found and did. */
 export interface DriftReport {
@@ -64,7 +67,12 @@ export async function reconcileDrift(
       report.errors.push({ key: tenantId, error: message(error) });
       continue;
     }
-    for (const group of view.inventory.tenants.flatMap((t) => t.groups)) {
+    const groups = view.inventory.tenants.flatMap((t) => t.groups);
+    // A director that keeps no epoch (Meraki: one group per branch network) gets its groups
+    // reconciled side by side, so their re-points meet in its coalescing window and go out as
+    // action batches; one after another, each network would cost its own reads and write.
+    const side = Object.values(deps.directors).some((d) => d?.fencing === 'none') ? DRIFT_SIDE_BY_SIDE : 1;
+    await mapLimit(groups, side, async (group) => {
       report.groups++;
       try {
         const r = await reconcileGroup(deps, group.key, { trigger: 'drift', view, bucket });
@@ -79,7 +87,7 @@ export async function reconcileDrift(
       } catch (error) {
         report.errors.push({ key: group.key, error: message(error) });
       }
-    }
+    });
   }
   // The failover function counts a group once, when it enters ALL_DOWN; every pass reports how
   // many are in it now (0 included), which keeps the AllDown alarm raised until the last one

@@ -198,36 +198,38 @@ export function createMerakiVpn(ctx: MerakiContext, log: MerakiLog, options: Mer
     o: VerifyReachOptions,
   ): Promise<VerifyReachResult> {
     ctx.org(organizationId, 'organizationId');
-    const waiting = checkExpected(organizationId, expected);
+    const wanted = checkExpected(organizationId, expected);
     checkTimes(o);
-    const result: VerifyReachResult = { reached: [], notReached: [] };
     const deadline = ctx.clock.now() + o.timeoutMs;
-    const last = new Map<string, VpnReach>();
+    // Every poll reads every expected network, and the answer is the last read's: a network that
+    // reached its hub in an early read and lost it before the others arrived is not reported
+    // reached (the caller settles them all at once, so the verdict must be as of one read).
+    let last = new Map<string, VpnReach>();
+    let reachedNow: string[] = [];
     let readError: string | undefined;
-    while (waiting.size > 0) {
+    for (;;) {
       let pages = 1;
       try {
         readError = undefined;
-        const read = await readReach(organizationId, [...waiting.keys()]);
+        const read = await readReach(organizationId, [...wanted.keys()]);
         pages = read.pages;
-        for (const reach of read.reach) {
-          const hub = waiting.get(reach.networkId) as string;
-          last.set(reach.networkId, reach);
-          if (reach.reachable.includes(hub)) {
-            result.reached.push(reach.networkId);
-            waiting.delete(reach.networkId);
-          }
-        }
+        last = new Map(read.reach.map((r) => [r.networkId, r]));
+        reachedNow = [...wanted]
+          .filter(([id, hub]) => last.get(id)?.reachable.includes(hub))
+          .map(([id]) => id);
       } catch (error) {
         if (!isUnreadable(error)) throw error;
         readError = (error as Error).message;
       }
       const now = ctx.clock.now();
-      if (waiting.size === 0 || now >= deadline) break;
+      if (reachedNow.length === wanted.size || now >= deadline) break;
       // Many networks take many pages: at most one page a second on average, whatever pollMs.
       await ctx.clock.sleep(Math.min(Math.max(o.pollMs, pages * 1000), deadline - now));
     }
-    for (const [networkId, hub] of waiting) {
+    const reached = new Set(reachedNow);
+    const result: VerifyReachResult = { reached: [...reached], notReached: [] };
+    for (const [networkId, hub] of wanted) {
+      if (reached.has(networkId)) continue;
       const reach = last.get(networkId);
       const why = reach ? notReachedReason(reach, hub) : `no VPN status of network ${networkId} was read`;
       result.notReached.push({

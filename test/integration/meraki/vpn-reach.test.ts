@@ -62,7 +62,6 @@ describe('Meraki VPN statuses: where each branch actually goes', () => {
       { timeoutMs: 30_000, pollMs: 1_000 },
     );
     expect(result).toEqual({ reached: expect.arrayContaining([N0, N1, N2]), notReached: [] });
-    expect(result.reached[0]).toBe(N2); // already there: the first read says so
     expect(sim.reachableHub(N0)).toBe('paris');
     // The tunnel takes the simulator's 5 s to settle: about 6 polls of 1 s, each one request.
     const waited = sim.clock.t - t0;
@@ -70,7 +69,8 @@ describe('Meraki VPN statuses: where each branch actually goes', () => {
     expect(waited).toBeLessThan(8_000);
     const reads = requestsTo(sim, VPN);
     expect(reads.length).toBe(waited / 1_000 + 1);
-    expect(reads[1]?.query['networkIds[]']).toEqual([N0, N1]); // only the ones still waiting
+    // Every poll reads every expected network: the verdict is as of one read.
+    expect(reads[1]?.query['networkIds[]']).toEqual([N0, N1, N2]);
   });
 
   it('verifyReach of many networks reads every page per poll, at most one page a second on average', async () => {
@@ -133,6 +133,32 @@ describe('Meraki VPN statuses: where each branch actually goes', () => {
         reason: `network ${N2} reaches hub london instead of paris after 0 ms`,
       },
     ]);
+  });
+
+  it('verifyReach answers as of its last read: a branch that reached early and lost its hub before the others arrived is not reached', async () => {
+    const sim = await start();
+    let sleeps = 0;
+    const { d } = adapterOn(sim, {
+      clock: {
+        now: () => sim.clock.t,
+        sleep: async (ms) => {
+          sim.clock.t += Math.max(0, ms);
+          // After the first poll (N2 already there, N0 still settling), N2's tunnel breaks.
+          if (++sleeps === 1) sim.breakTunnel(N2, 'london', true);
+        },
+      },
+    });
+    await d.retagOne('o1', N0, 'paris');
+    const result = await d.verifyReach(
+      'o1',
+      [
+        { networkId: N0, hub: 'paris' },
+        { networkId: N2, hub: 'london' },
+      ],
+      { timeoutMs: 20_000, pollMs: 1_000 },
+    );
+    expect(result.reached).toEqual([N0]);
+    expect(result.notReached).toEqual([expect.objectContaining({ networkId: N2, hub: 'london' })]);
   });
 
   it('verifyReach: a failing read is "not yet" and named; bad input is a ValidationError naming the field', async () => {
