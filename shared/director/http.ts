@@ -39,6 +39,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import {
   DirectorAuthError,
   DirectorRequestError,
+  DirectorResponseError,
   DirectorUnavailableError,
   RateLimitedError,
 } from '../errors.js';
@@ -72,6 +73,13 @@ export interface HttpClientOptions {
   backoffMaxMs?: number;
   /** Upper bound for one `Retry-After` wait. @default 60000 */
   maxRetryAfterMs?: number;
+  /**
+   * Largest answer read, in bytes: a bigger one is a DirectorResponseError, read no further (a
+   * broken or hostile director cannot fill the function's memory). @default 16 MiB
+   */
+  maxResponseBytes?: number;
+  /** Most pages one paged listing follows before it is a DirectorRequestError. @default 10000 */
+  maxPages?: number;
   /** Throttle every call (every attempt) of this client. */
   rateLimit?: { requestsPerSecond: number; burst: number };
   /**
@@ -301,8 +309,22 @@ export interface RawResponse {
  */
 export type Transport = (
   url: URL,
-  init: { method: string; headers: Record<string, string>; body: string | undefined; timeoutMs: number },
+  init: {
+    method: string;
+    headers: Record<string, string>;
+    body: string | undefined;
+    timeoutMs: number;
+    /** Stop reading past this many bytes (a transport that cannot is checked after it answers). */
+    maxBytes?: number;
+  },
 ) => Promise<RawResponse>;
+
+/** An answer larger than the client reads (see {@link HttpClientOptions.maxResponseBytes}). */
+class TooLarge extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`the answer is larger than ${maxBytes} bytes`);
+  }
+}
 
 function timeoutError(timeoutMs: number): Error {
   const error = new Error(`no complete answer within ${timeoutMs} ms`);
@@ -312,7 +334,7 @@ function timeoutError(timeoutMs: number): Error {
 
 /** A transport over an injected `fetch`. */
 function fetchTransport(doFetch: typeof fetch): Transport {
-  return async (url, { method, headers, body, timeoutMs }) => {
+  return async (url, { method, headers, body, timeoutMs, maxBytes }) => {
     // Redirects are followed by the client, which checks the target before sending the key.
     const res = await doFetch(url, {
       method,
@@ -321,6 +343,11 @@ function fetchTransport(doFetch: typeof fetch): Transport {
       redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
     });
+    const declared = Number(res.headers.get('content-length') ?? Number.NaN);
+    if (maxBytes !== undefined && declared > maxBytes) {
+      await res.body?.cancel();
+      throw new TooLarge(maxBytes);
+    }
     return { status: res.status, headers: res.headers, text: await res.text() };
   };
 }
@@ -333,7 +360,7 @@ function fetchTransport(doFetch: typeof fetch): Transport {
 function nodeTransport(maxSockets: number | undefined): Transport {
   const agentOptions = { keepAlive: true, timeout: 4_000, ...(maxSockets ? { maxSockets } : {}) };
   const agents = { http: new HttpAgent(agentOptions), https: new HttpsAgent(agentOptions) };
-  return (url, { method, headers, body, timeoutMs }) =>
+  return (url, { method, headers, body, timeoutMs, maxBytes }) =>
     new Promise<RawResponse>((resolve, reject) => {
       const https = url.protocol === 'https:';
       const outHeaders: Record<string, string | number> = { ...headers };
@@ -351,7 +378,12 @@ function nodeTransport(maxSockets: number | undefined): Transport {
         { method, headers: outHeaders, agent: https ? agents.https : agents.http },
         (res: IncomingMessage) => {
           const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          let bytes = 0;
+          res.on('data', (chunk: Buffer) => {
+            bytes += chunk.length;
+            if (maxBytes !== undefined && bytes > maxBytes) fail(new TooLarge(maxBytes));
+            else chunks.push(chunk);
+          });
           res.on('error', fail);
           res.on('aborted', () => fail(new Error('the connection closed before the answer was complete')));
           res.on('end', () => {
@@ -393,6 +425,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
+  const maxResponseBytes = options.maxResponseBytes ?? 16 * 1024 * 1024;
+  const maxPages = options.maxPages ?? 10_000;
   const transport =
     typeof options.transport === 'function'
       ? options.transport
@@ -457,10 +491,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         headers,
         body: payload,
         timeoutMs: attemptTimeoutMs,
+        maxBytes: maxResponseBytes,
       });
       status = res.status;
       resHeaders = res.headers;
       const text = res.text;
+      if (text.length > maxResponseBytes) throw new TooLarge(maxResponseBytes);
       const type = res.headers.get('content-type') ?? '';
       if (text === '') body = undefined;
       else if (type.includes('json')) {
@@ -481,6 +517,16 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       } else body = text;
     } catch (error) {
       if (error instanceof Retryable) throw error;
+      // Not retried: the same director would send the same answer.
+      if (error instanceof TooLarge) {
+        throw new DirectorResponseError(describe(req), 0, [
+          {
+            path: '(body)',
+            value: `more than ${error.maxBytes} bytes`,
+            expected: `an answer of at most ${error.maxBytes} bytes`,
+          },
+        ]);
+      }
       const e = error as {
         name?: string;
         code?: string;
@@ -622,7 +668,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   ): AsyncGenerator<TItem, void, undefined> {
     const seen = new Set<string>();
     let next: HttpRequest | undefined = req;
-    while (next) {
+    for (let pages = 1; next; pages++) {
+      if (pages > maxPages) {
+        throw new DirectorRequestError(
+          `${describe(req)}: more than ${maxPages} pages; stopped (a director that never stops paging?)`,
+          0,
+        );
+      }
       const res: HttpResponse<TBody> = await request<TBody>(next);
       yield* items(res.body);
       const link = parseLinkHeader(res.headers.get('link')).next;

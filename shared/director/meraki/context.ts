@@ -208,6 +208,8 @@ export function createMerakiContext(config: MerakiConfig, options: MerakiClientO
         bucket: { take: () => budget.take(key) },
         // The Dashboard may redirect to a shard; the key goes there and nowhere else.
         redirectHosts,
+        // One organization-wide answer (the loss series of 10,000 networks) is about 25 MB.
+        maxResponseBytes: 64 * 1024 * 1024,
         tenantId: organizationId,
         retries: options.retries ?? 6,
         timeoutMs: options.timeoutMs ?? config.timeoutMs,

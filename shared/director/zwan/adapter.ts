@@ -96,6 +96,10 @@ export interface ZwanDirectorOptions {
   id?: () => string;
   /** The HTTP transport (the checker's in-process one). @default node:http */
   transport?: Transport;
+  /** Largest answer read. @default 16 MiB (a page of 1,000 CPEs is a few MB) */
+  maxResponseBytes?: number;
+  /** Most pages of one listing. @default 10000 */
+  maxPages?: number;
   /**
    * Told of each entry of an answer that did not conform to the contract (a CPE left out and
    * reported invalid, a health entry read as "no data"). @default a warning in the log
@@ -257,6 +261,8 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.random ? { random: options.random } : {}),
     ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+    ...(options.maxResponseBytes ? { maxResponseBytes: options.maxResponseBytes } : {}),
+    ...(options.maxPages ? { maxPages: options.maxPages } : {}),
   });
   const onMalformed =
     options.onMalformed ??

@@ -206,3 +206,42 @@ test('a CPE the director says is not alive is unreachable even when its entry is
   expect(cpe?.malformed).toBeUndefined();
   expect(cpe?.haRole).toBeUndefined();
 });
+
+test('an answer past the size cap is a DirectorResponseError read no further; a director that never stops paging is stopped', async () => {
+  const big = createServer((req, res) => {
+    req.resume();
+    if ((req.url ?? '').startsWith('/api/v1/tenants/t1/cpes')) {
+      // Always a next page, never the same link twice.
+      const n = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('cursor') ?? '0');
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        link: `</api/v1/tenants/t1/cpes?cursor=${n + 1}>; rel="next"`,
+      });
+      res.end(JSON.stringify({ items: [] }));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    // 3 MB of padding in a health answer.
+    res.end(
+      JSON.stringify({ at: '2026-12-01T10:00:00Z', results: [], unknownIds: [], pad: 'x'.repeat(3_000_000) }),
+    );
+  });
+  await new Promise<void>((r) => big.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(big.address() as AddressInfo).port}/api/v1`;
+  try {
+    const capped = createZwanDirector({
+      site: 'DC',
+      baseUrl: url,
+      apiKey: async () => 'k',
+      retries: 0,
+      maxResponseBytes: 1_000_000,
+      maxPages: 5,
+    });
+    const error = await capped.sampleHealth('t1', ['a']).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DirectorResponseError);
+    expect((error as Error).message).toMatch(/more than 1000000 bytes/);
+    await expect(capped.listCpes('t1')).rejects.toThrow(/more than 5 pages/);
+  } finally {
+    await new Promise<void>((r) => big.close(() => r()));
+  }
+});
