@@ -48,6 +48,8 @@ export const METRIC_NAMES = {
   directorUnreachable: 'DirectorUnreachable',
   /** 1 per health-check run while the ACTIVE site's director is lost. */
   directorLost: 'DirectorLost',
+  /** Meraki: the third-party VPN peers do not match the hubs' tags and IPs (shared/health/meraki-peers.ts). */
+  merakiPeerCheckFailed: 'MerakiPeerCheckFailed',
 } as const;
 /** One of {@link METRIC_NAMES}. */
 export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];
@@ -151,6 +153,16 @@ export class Monitoring extends Construct {
         threshold: 1,
         description: `DIRECTOR_LOST: the ACTIVE site's director has not answered for ${props.config.dr.directorLostAfterSec} s; no failover is decided on its site's concentrators. If the site is lost, run SwitchoverDcToDr (unplanned)${props.config.dr.autoSwitchover ? ': one was started and waits for your approval' : ''}. Clears when the director answers.`,
       },
+      ...(props.config.director.kind === 'meraki'
+        ? {
+            MerakiPeerCheckFailed: {
+              metric: this.custom(METRIC_NAMES.merakiPeerCheckFailed, 'Maximum', minute),
+              threshold: 1,
+              description:
+                "Meraki: the organization's third-party VPN peers do not match the hubs (each hub's _up tag on exactly its own peer, the peer's public IP the hub's tracked IP); tag swaps cannot move tunnels until it is fixed. The health check's error log and status name hub, peer and tag.",
+            },
+          }
+        : {}),
       RepointFailures: {
         metric: this.custom(METRIC_NAMES.repointFailures, 'Sum', five),
         threshold: 1,

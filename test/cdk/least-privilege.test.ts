@@ -511,3 +511,17 @@ describe('other tables, the backup bucket, the key, the approval token', () => {
     }
   });
 });
+
+describe('Meraki peer check', () => {
+  const peerAlarms = (s: Synth) =>
+    Object.values(s.stateless.Resources).filter(
+      (r) =>
+        r.Type === 'AWS::CloudWatch::Alarm' &&
+        String(r.Properties.AlarmName).endsWith('-MerakiPeerCheckFailed'),
+    );
+  test('an alarm on MerakiPeerCheckFailed with a Meraki director, none with zWAN', () => {
+    const [alarm] = peerAlarms(meraki);
+    expect(alarm?.Properties).toMatchObject({ MetricName: 'MerakiPeerCheckFailed', Threshold: 1 });
+    expect(peerAlarms(zwan)).toEqual([]);
+  });
+});
