@@ -3,7 +3,7 @@
  * Dashboard's world at given SIMULATED times (`4m`, `90s`, or bare seconds; the simulator's clock
  * runs `--time-scale` times faster than the wall clock, and its loss series lag 2 minutes).
  *
- *   "4m loss N_1 london 45; 13m loss N_1 london 0"          (the default demo)
+ *   "4m loss N_1 london 45; 20m loss N_1 london 0"          (the default demo)
  *   "3m hub-down london; 6m dashboard 429 40; 12m heal"
  *
  * Actions:
@@ -62,7 +62,9 @@ export interface MerakiFaultStep {
 }
 
 /** The default demo: loss on N_1 → london at simulated minute 4, clean again at minute 13. */
-export const MERAKI_DEFAULT_FAULTS = '4m loss N_1 london 45; 13m loss N_1 london 0';
+// The loss lasts 16 simulated minutes: detection takes about 6 (2 of lag, 3 bad points, a run), and
+// the margin keeps the swap before the recovery on a loaded machine at time scale 60.
+export const MERAKI_DEFAULT_FAULTS = '4m loss N_1 london 45; 20m loss N_1 london 0';
 
 const DASHBOARD_MODES = ['5xx', '429', 'storm'] as const;
 

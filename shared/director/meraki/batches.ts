@@ -34,7 +34,7 @@ export interface MerakiBatchOptions {
     firstPollMs?: number;
     /** Then one pending listing per organization this often, backing off ×2 while nothing completes. @default 1000 */
     pollIntervalMs?: number;
-    /** The back-off's ceiling. @default 8 × pollIntervalMs */
+    /** The back-off's ceiling. @default 2 × pollIntervalMs */
     maxPollIntervalMs?: number;
     /** Stop waiting for a batch after this long (it stays tracked and is reported pending). @default 300000 */
     timeoutMs?: number;
@@ -110,7 +110,9 @@ export function createMerakiBatches(ctx: MerakiContext, options: MerakiBatchOpti
   const retries = options.batches?.retries ?? 1;
   const firstPollMs = options.batches?.firstPollMs ?? 1000;
   const pollMs = options.batches?.pollIntervalMs ?? 1000;
-  const maxPollMs = options.batches?.maxPollIntervalMs ?? 8 * pollMs;
+  // A batch takes seconds: a longer back-off notices each wave of completions late (the bench's
+  // ratio to its bound), for one listing per interval whatever the number of batches.
+  const maxPollMs = options.batches?.maxPollIntervalMs ?? 2 * pollMs;
   const timeoutMs = options.batches?.timeoutMs ?? 300_000;
   const path = (org: string) => `/organizations/${encodeURIComponent(org)}/actionBatches`;
 
