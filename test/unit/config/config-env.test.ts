@@ -17,5 +17,7 @@ test('a CPE_FAILOVER_CONFIG that is not JSON is a ConfigError naming the variabl
 });
 
 test('a missing CPE_FAILOVER_CONFIG names the variable', () => {
-  expect(() => configFromEnv({})).toThrow(/CPE_FAILOVER_CONFIG=undefined: expected the configuration as JSON/);
+  expect(() => configFromEnv({})).toThrow(
+    /CPE_FAILOVER_CONFIG=undefined: expected the configuration as JSON/,
+  );
 });
