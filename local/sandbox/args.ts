@@ -1,7 +1,9 @@
 /** The sandbox's command-line flags. */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ValidationError } from '../../shared/errors.js';
-import { DEFAULT_FAULTS, parseFaultScript } from './faults.js';
+import { DEFAULT_TOPOLOGY_PATH, parseTopology } from '../simulator/topology.js';
+import { DEFAULT_FAULTS, parseFaultScript, type FaultStep } from './faults.js';
 import { parseExternalFlags } from './meraki-external.js';
 import { MERAKI_DEFAULT_FAULTS, parseMerakiFaultScript } from './meraki-faults.js';
 import { MERAKI_SANDBOX_ORG } from './meraki-org.js';
@@ -112,11 +114,45 @@ export function parseSandboxArgs(
       timeScale: number('time-scale', values['time-scale'], external ? 1 : 20) as number,
       ...common,
     };
+  if (values.scenario !== undefined && !SCENARIO_NAMES.includes(values.scenario))
+    refuse('--scenario', values.scenario, SCENARIO_NAMES.join(' | '));
+  const faults = parseFaultScript(values.faults ?? DEFAULT_FAULTS);
+  // A step naming a CPE the topology does not have fails now, not when it fires.
+  if (values.scenario === undefined) checkFaultCpes(faults, values.topology);
   return {
     director,
-    faults: parseFaultScript(values.faults ?? DEFAULT_FAULTS),
+    faults,
     timeScale: number('time-scale', values['time-scale'], 20) as number,
     ...(values.topology ? { topologyPath: values.topology } : {}),
     ...common,
   };
+}
+
+/** The scenarios `--scenario` accepts (the registry's keys; a unit test keeps the two equal). */
+export const SCENARIO_NAMES: readonly string[] = ['dc-site-loss', 'director-loss'];
+
+/** Every CPE a `down`/`up`/`loss` step names must be in the topology the sandbox will run. */
+function checkFaultCpes(steps: readonly FaultStep[], topologyPath: string | undefined): void {
+  const path = topologyPath ?? DEFAULT_TOPOLOGY_PATH.pathname;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (cause) {
+    throw new ValidationError('sandbox options', [
+      { path: '--topology', value: path, expected: `a readable JSON file (${(cause as Error).message})` },
+    ]);
+  }
+  const ids = new Set(parseTopology(raw, `topology file ${path}`).cpes.map((c) => c.id));
+  const issues = steps.flatMap((step, i) =>
+    ['down', 'up', 'loss'].includes(step.action) && !ids.has(step.args[0] ?? '')
+      ? [
+          {
+            path: `--faults ${i}.args.0`,
+            value: step.args[0],
+            expected: `a CPE of the topology (${[...ids].join(', ')})`,
+          },
+        ]
+      : [],
+  );
+  if (issues.length > 0) throw new ValidationError('sandbox options', issues);
 }

@@ -64,3 +64,27 @@ describe('sandbox command line', () => {
     );
   });
 });
+
+describe('sandbox flags checked before anything starts', () => {
+  it('an unknown scenario is a flag error naming the registered ones (exit 2 with the usage)', () => {
+    expect(() => parseSandboxArgs(['--scenario', 'dc-loss'])).toThrow(
+      /--scenario="dc-loss": expected dc-site-loss \| director-loss/,
+    );
+  });
+
+  it("the accepted scenario names are the registry's", async () => {
+    const { SCENARIO_NAMES } = await import('../../../local/sandbox/args.js');
+    const { SCENARIOS } = await import('../../../local/sandbox/registry.js');
+    expect([...SCENARIO_NAMES].sort()).toEqual(Object.keys(SCENARIOS).sort());
+  });
+
+  it('a fault naming a CPE the topology does not have fails at parse time, naming it', () => {
+    expect(() => parseSandboxArgs(['--faults', '20s down HA_DC1; 30s down NOPE'])).toThrow(
+      /--faults 1\.args\.0="NOPE": expected a CPE of the topology \(.*HA_DC1/,
+    );
+    expect(() => parseSandboxArgs(['--faults', '20s down HA_DC1'])).not.toThrow();
+    expect(() => parseSandboxArgs(['--topology', '/no/such/topology.json'])).toThrow(
+      /--topology="\/no\/such\/topology.json"/,
+    );
+  });
+});

@@ -153,7 +153,7 @@ describe('sandbox --faults in Meraki mode', () => {
   it('defaults to the demo on the simulated clock and parses a given script against the sandbox organization', () => {
     expect(parse(['--director', 'meraki']).merakiFaults).toEqual([
       { atSec: 240, action: 'loss', args: ['N_1', 'london', '45'] },
-      { atSec: 780, action: 'loss', args: ['N_1', 'london', '0'] },
+      { atSec: 1200, action: 'loss', args: ['N_1', 'london', '0'] },
     ]);
     expect(
       parse(['--director', 'meraki', '--faults', '3m hub-down paris; 1m dashboard 429 30']).merakiFaults,
