@@ -535,6 +535,28 @@ export function createDrTasks(deps: DrDeps) {
      * site is unreachable). Idempotent: already in place → `changed: false`.
      */
     async setSiteRoles(payload: unknown) {
+      /** The drained site is told PASSIVE if it answers; else it must still be unreachable since the drain. */
+      const stillDrained = async (oldSite: SiteName, fence: FenceResult): Promise<void> => {
+        try {
+          await directors(oldSite).setSiteRole('PASSIVE');
+          return;
+        } catch (error) {
+          const status = await store.getDirectorStatus(oldSite);
+          const since =
+            fence.unreachableSince === undefined ? Number.NaN : Date.parse(fence.unreachableSince);
+          if (
+            !(error instanceof DirectorUnavailableError) ||
+            !status ||
+            status.reachable ||
+            status.since > since
+          ) {
+            throw new OldSiteNotFencedError(
+              `${oldSite} was fenced by draining (unreachable since ${fence.unreachableSince ?? '?'}), but it could not be told PASSIVE now (${(error as Error).message}) and is no longer recorded unreachable since then: fan-outs may land through it, so the roles stay as they are`,
+              { cause: error },
+            );
+          }
+        }
+      };
       const p = parseWith(
         z.extend(base, { active: site, fence: fenceResultSchema }),
         payload,
@@ -562,6 +584,9 @@ export function createDrTasks(deps: DrDeps) {
         await directors(p.active).setSiteRole('ACTIVE');
         return { previous, current: next, changed: false, changedAt: at };
       }
+      // A site fenced by draining may have come back since: then it must be told PASSIVE now,
+      // before the table moves the groups, or a fan-out that read the old roles lands through it.
+      if (p.fence.fenced === 'drained') await stillDrained(passive, p.fence);
       await directors(p.active).setSiteRole('ACTIVE');
       try {
         await store.putSiteRoles(next, roles, at, p.executionId);
