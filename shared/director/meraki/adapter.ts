@@ -28,9 +28,9 @@
  * a whole is a DirectorResponseError naming the operation, the field and the value. Request
  * bodies are built through the schemas.
  *
- * Rate limit: one TokenBucket per organization (and base URL) in the process, shared by every
- * call and every adapter instance (default 9 requests/s, as the official SDK). 429 waits for
- * `Retry-After` (shared/director/http.ts).
+ * Rate limit: the organization's request budget (shared/director/budget.ts): the state table's,
+ * shared by every function and container, or the process's own; `requestsPerSecond` (default 5)
+ * in any 1 s window. A 429 waits for `Retry-After` (shared/director/http.ts).
  */
 import type * as z from 'zod/mini';
 import type { merakiSchema } from '../../config/schema.js';
@@ -52,7 +52,6 @@ import { createMerakiUplinks, type MerakiUplinkOptions } from './uplinks.js';
 import { createMerakiVpn, type MerakiVpn, type MerakiVpnOptions } from './vpn.js';
 
 export {
-  DEFAULT_REDIRECT_HOSTS,
   MERAKI_TUNNEL_IDENTIFIER,
   PATH_SEPARATOR,
   parseMerakiConfig,

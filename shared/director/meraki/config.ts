@@ -8,9 +8,6 @@ import { merakiSchema } from '../../config/schema.js';
 import { hubStateTags } from '../../domain/meraki-tags.js';
 import { ConfigError } from '../../errors.js';
 
-/** Where the Dashboard's redirects may lead (its shards), unless `redirectHosts` is configured. */
-export const DEFAULT_REDIRECT_HOSTS: readonly string[] = ['*.meraki.com'];
-
 /** The Meraki part of the configuration, as validated (defaults applied). */
 export type MerakiConfig = z.infer<typeof merakiSchema>;
 /** One configured hub. */

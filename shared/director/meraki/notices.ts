@@ -23,12 +23,6 @@ export interface MerakiLogOptions {
   log?: MerakiLog;
 }
 
-/** The console as a {@link MerakiLog}. */
-export const consoleMerakiLog: MerakiLog = {
-  warn: (message, ...attributes) => console.warn(message, JSON.stringify(Object.assign({}, ...attributes))),
-  error: (message, ...attributes) => console.error(message, JSON.stringify(Object.assign({}, ...attributes))),
-};
-
 /** Log the malformed entries of one organization's answers (one line per entry), if any. */
 export function logMalformed(
   log: MerakiLog,
