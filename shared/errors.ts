@@ -205,3 +205,18 @@ export class RepointPendingError extends CpeFailoverError {}
 
 /** A re-point was written but the branch does not reach its new target (checked after the write). */
 export class RepointNotReachedError extends CpeFailoverError {}
+
+/** A failover rehearsal cannot start: the group is pinned, a candidate is not UP, an alarm is open, or the target is wrong. Nothing was changed. */
+export class RehearsalRefusedError extends CpeFailoverError {}
+
+/** A failover rehearsal's window has ended before it could begin. Nothing was changed. */
+export class RehearsalWindowClosedError extends CpeFailoverError {}
+
+/** A rehearsal's re-point of some branches failed: it aborts and moves the group back. */
+export class RehearsalMoveFailedError extends CpeFailoverError {}
+
+/** Branches' tunnels were not ESTABLISHED on the expected concentrator within the rehearsal's verify timeout. */
+export class RehearsalNotReachedError extends CpeFailoverError {}
+
+/** A candidate of the rehearsed group went DOWN during the rehearsal: it aborts and moves the group back. */
+export class RehearsalCandidateDownError extends CpeFailoverError {}
