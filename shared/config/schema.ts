@@ -145,6 +145,11 @@ export const merakiSchema = z
     }),
   );
 
+/** What the controller may do to the directors (config `mode`). */
+export const CONTROLLER_MODES = ['act', 'observe'] as const;
+/** One of {@link CONTROLLER_MODES}. */
+export type ControllerMode = (typeof CONTROLLER_MODES)[number];
+
 /** Defaults of the `dr` section (the sandbox divides them by its time scale). */
 export const DR_DEFAULTS = { directorLostAfterSec: 300, drainAfterSec: 330 } as const;
 
@@ -154,6 +159,12 @@ export const configSchema = z.strictObject({
   account: z.optional(z.string().check(z.regex(/^\d{12}$/))),
   region: z._default(z.string().check(z.minLength(1)), 'eu-west-1'),
   director: z.discriminatedUnion('kind', [zwanSchema, merakiSchema]),
+  /**
+   * `act`: the controller changes the directors. `observe`: it samples, elects, stores and
+   * notifies its decisions ("observe: would fail over …") but every director write is refused
+   * (shared/director/observe.ts) and DR workflows refuse to run. @default act
+   */
+  mode: z._default(z.enum(CONTROLLER_MODES), 'act'),
   health: z.prefault(healthSchema, {}),
   election: z.prefault(
     z.strictObject({
