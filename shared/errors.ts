@@ -220,3 +220,18 @@ export class RehearsalNotReachedError extends CpeFailoverError {}
 
 /** A candidate of the rehearsed group went DOWN during the rehearsal: it aborts and moves the group back. */
 export class RehearsalCandidateDownError extends CpeFailoverError {}
+
+/**
+ * The controller runs in observe mode (config `mode: "observe"`): a director write (fence, HA_STATE,
+ * re-point, tag swap, site role, backup, restore, management URL) was refused before it was sent,
+ * or a DR workflow refused to run. Nothing was changed on the director.
+ */
+export class ObserveModeError extends CpeFailoverError {
+  constructor(
+    /** The refused operation (`repoint`, `setHaState`, `startBackup`…). */
+    readonly operation: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
