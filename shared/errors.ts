@@ -167,6 +167,9 @@ export class OldSiteNotFencedError extends CpeFailoverError {}
 /** A drift reconcile pass could not reconcile some groups or tenants (each is retried on the next pass). */
 export class DriftReconcileError extends CpeFailoverError {}
 
+/** Local tooling (`npm run invoke`): no local sandbox is running to run a function against. */
+export class SandboxNotRunningError extends CpeFailoverError {}
+
 /** A secret (e.g. a director's API key) could not be read or has the wrong shape. The value is never in the message. */
 export class SecretError extends CpeFailoverError {}
 
