@@ -62,6 +62,8 @@ export interface SandboxContext {
   print(line: string): void;
   /** Set an environment variable for the functions; restored when the sandbox stops. */
   setEnv(name: string, value: string): void;
+  /** Every variable set with {@link setEnv} so far (what another process needs to run the functions here). */
+  functionEnv(): Record<string, string>;
   /** Set by the `dynamodb` part. */
   dynamo?: { endpoint: string; client: DynamoDBClient; doc: DynamoDBDocumentClient };
   /** Set by the `table` part. */
@@ -72,6 +74,8 @@ export interface SandboxContext {
   config?: Config;
   /** Set by the `assembly` part: the CDK app synthesized from `config` (tables, stream mapping, schedules). */
   assembly?: LocalAssembly;
+  /** Set by the `timeline` part: where other processes report console operations (./timeline.ts). */
+  timelineUrl?: string;
   /** Set by a DR scenario: starts SwitchoverDcToDr on DIRECTOR_LOST when `dr.autoSwitchover` is on. */
   switchoverStarter?: SwitchoverStarter;
   /** A scenario reports where the world put every branch after an act (tests assert on these). */

@@ -58,6 +58,7 @@ export async function runSandbox(options: SandboxOptions, io: SandboxIo = {}): P
   const parts = sandboxParts(options);
   const stopper = new AbortController();
   const savedEnv = new Map<string, string | undefined>();
+  const functionEnv: Record<string, string> = {};
   let startedAt = Date.now();
   const result: SandboxResult = { failed: false };
   const ctx: SandboxContext = {
@@ -76,7 +77,9 @@ export async function runSandbox(options: SandboxOptions, io: SandboxIo = {}): P
     setEnv: (name, value) => {
       if (!savedEnv.has(name)) savedEnv.set(name, process.env[name]);
       process.env[name] = value;
+      functionEnv[name] = value;
     },
+    functionEnv: () => ({ ...functionEnv }),
     reportAct: (report) => io.onAct?.(report),
     finish: ({ failed, verdict }) => {
       result.failed ||= failed;

@@ -139,6 +139,9 @@ export type SimDispatchResult =
   | { kind: 'down' }
   | { kind: 'hang' };
 
+/** Told of each fault applied over HTTP: the action and its JSON arguments. */
+export type ControlListener = (action: string, body: Record<string, unknown>) => void;
+
 /** A running simulator. */
 export interface ZwanSimulator {
   /** A site director's API base URL, e.g. `http://127.0.0.1:PORT/sites/DC/api/v1`. */
@@ -157,6 +160,8 @@ export interface ZwanSimulator {
    * directors. Only before the first job start (throws after).
    */
   setJobRunner(runner: JobRunner | ((world: SimWorld) => JobRunner)): void;
+  /** Called after each fault applied through `POST /_sim/faults/<action>` (the sandbox's timeline prints it). */
+  onControl(listener: ControlListener): void;
   clearRequests(): void;
   close(): Promise<void>;
 }
@@ -314,6 +319,8 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
   const maxLogged = options.maxLoggedRequests ?? 10_000;
   const logBodies = options.logBodies ?? true;
   const requests: SimRequestRecord[] = [];
+  const controlListeners: ControlListener[] = [];
+  const onControl = (listener: ControlListener) => void controlListeners.push(listener);
   let seq = 0;
 
   function log(record: Omit<SimRequestRecord, 'seq' | 'at'>): void {
@@ -885,7 +892,10 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
         }
       }
       if (req.method === 'POST' && parts[1] === 'faults' && parts.length === 3) {
-        applyFault(parts[2] as string, obj(body ?? {}));
+        const action = parts[2] as string;
+        const args = obj(body ?? {});
+        applyFault(action, args);
+        for (const listener of controlListeners) listener(action, args);
         return send(res, { status: 200, body: { ok: true, state: stateView(null).sites } });
       }
       throw new SimHttpError(404, 'NOT_FOUND', `no simulator control route ${req.method} ${url.pathname}`);
@@ -1039,6 +1049,7 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
       requests,
       dispatch,
       setJobRunner,
+      onControl,
       clearRequests: () => {
         requests.length = 0;
       },
@@ -1070,6 +1081,7 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
     requests,
     dispatch,
     setJobRunner,
+    onControl,
     clearRequests: () => {
       requests.length = 0;
     },
