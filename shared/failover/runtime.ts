@@ -8,6 +8,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { configFromEnv } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { RequestBudget } from '../director/budget.js';
+import { directorsForMode } from '../director/observe.js';
 import { apiKeyProvider } from '../director/secrets.js';
 import { createZwanDirector } from '../director/zwan/adapter.js';
 import { ConfigError } from '../errors.js';
@@ -70,7 +71,10 @@ export function directorsFromConfig(config: Config, options: { budget?: RequestB
   return { DC: site('DC'), DR: site('DR') };
 }
 
-/** Build the failover deps from parts (sandbox, tests, the Lambda wiring below). */
+/**
+ * Build the failover deps from parts (sandbox, tests, the Lambda wiring below). In observe mode
+ * (config `mode`) the directors are wrapped so that every write is refused (director/observe.ts).
+ */
 export function buildFailoverDeps(parts: {
   config: Config;
   repo: StateRepository;
@@ -84,7 +88,7 @@ export function buildFailoverDeps(parts: {
   const metrics = parts.metrics ?? powertoolsMetricSink;
   return {
     store: parts.repo,
-    directors: parts.directors,
+    directors: directorsForMode(parts.config.mode, parts.directors, { log, metrics }),
     notifier: createNotifier({ publisher: parts.publisher, audit: parts.repo, log, metrics }),
     log,
     metrics,

@@ -10,6 +10,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { configFromEnv } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { RequestBudget } from '../director/budget.js';
+import { directorsForMode } from '../director/observe.js';
 import type { Director } from '../director/port.js';
 import { apiKeyProvider } from '../director/secrets.js';
 import { createZwanDirector, type ZwanDirectorOptions } from '../director/zwan/adapter.js';
@@ -109,10 +110,15 @@ export function createHealthRunDeps(options: HealthRunDepsOptions): HealthRunDep
   const clock = options.clock ?? Date.now;
   const log = options.log ?? defaultLogSink;
   const metrics = options.metrics ?? powertoolsMetricSink;
-  const directors = {
-    ...(options.directors ??
-      createSiteDirectors(options.config, options.directorTuning, options.requestBudget, log)),
-  };
+  // Observe mode (config `mode`): every director write refused at the adapter (director/observe.ts).
+  const directors = directorsForMode(
+    options.config.mode,
+    {
+      ...(options.directors ??
+        createSiteDirectors(options.config, options.directorTuning, options.requestBudget, log)),
+    },
+    { log, metrics },
+  );
   const meraki = options.config.director;
   // Meraki: the third-party VPN peers are checked against the hubs before the first listing.
   if (meraki.kind === 'meraki' && directors.DC) {
