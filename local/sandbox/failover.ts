@@ -51,6 +51,7 @@ export const failoverPart: PartFactory = (options) => {
       const mapping = assembly.failover;
       const idempotencyTable = `${tableName}-idempotency`;
       await createTableFromAssembly(dynamo.client, assembly.idempotencyTable, idempotencyTable);
+      ctx.setEnv('IDEMPOTENCY_TABLE_NAME', idempotencyTable);
       const repo = new StateRepository(dynamo.doc, tableName, Date.now, {
         auditTtlDays: config.auditTtlDays,
       });

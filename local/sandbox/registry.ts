@@ -4,12 +4,14 @@
  */
 import { assemblyPart } from './assembly.js';
 import { configPart, dynamoPart, healthCheckPart, simulatorPart, tablePart } from './core-parts.js';
+import { endpointsPart } from './endpoints.js';
 import { faultsPart } from './faults.js';
 import { failoverPart } from './failover.js';
 import { merakiPart } from './meraki.js';
 import type { PartFactory, Scenario } from './parts.js';
 import { dcSiteLossScenario } from './scenarios/dc-site-loss.js';
 import { directorLossScenario } from './scenarios/director-loss.js';
+import { timelinePart } from './timeline.js';
 
 /** The parts, in start order. */
 export const PARTS: PartFactory[] = [
@@ -22,6 +24,8 @@ export const PARTS: PartFactory[] = [
   failoverPart, // the stream poller + failover handler: must run before the health check writes
   healthCheckPart,
   faultsPart,
+  timelinePart, // the notices topic and console operations of other processes (npm run invoke), /_sim faults
+  endpointsPart, // once every part runs: writes where they listen, for npm run invoke
 ];
 
 /** Scenarios by name (`--scenario <name>`): each replaces the fault script with its own part. */
