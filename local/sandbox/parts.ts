@@ -60,6 +60,8 @@ export interface SandboxContext {
   readonly signal: AbortSignal;
   /** Print a line prefixed with the elapsed time and the wall-clock time. */
   print(line: string): void;
+  /** Print a line as it is, without the time prefix (a line others parse, e.g. `page: <url>`). */
+  printRaw(line: string): void;
   /** Set an environment variable for the functions; restored when the sandbox stops. */
   setEnv(name: string, value: string): void;
   /** Every variable set with {@link setEnv} so far (what another process needs to run the functions here). */

@@ -74,6 +74,7 @@ export async function runSandbox(options: SandboxOptions, io: SandboxIo = {}): P
         `${clockTime(now)} ${elapsed < 0 ? '-' : '+'}${Math.abs(elapsed).toFixed(1).padStart(5)}s  ${line}`,
       );
     },
+    printRaw: (line) => output(line),
     setEnv: (name, value) => {
       if (!savedEnv.has(name)) savedEnv.set(name, process.env[name]);
       process.env[name] = value;
