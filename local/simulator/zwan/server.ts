@@ -90,9 +90,14 @@ export interface SimFaults {
   replaceCpe(oldId: string, cpe: TopologyCpeInput, options?: { deleteOld?: boolean }): void;
   /** Point a branch's tunnels at a concentrator behind the controller's back (reboot with stale config). */
   driftBranch(branchId: string, concentratorId: string): void;
+  /**
+   * A broken standby tunnel: once `branchId` is re-pointed onto `concentratorId`, its tunnels stay
+   * CREATED and never reach ESTABLISHED (until heal).
+   */
+  breakTunnel(branchId: string, concentratorId: string): void;
   /** Set a site director's role directly (as an operator on the director would). */
   setSiteRole(site: SiteName, role: SiteRole): void;
-  /** Everything back to normal: directors answer, sites powered, CPEs up, no loss, no pending failures. */
+  /** Everything back to normal: directors answer, sites powered, CPEs up, no loss, no pending failures, no broken tunnels. */
   heal(): void;
 }
 
@@ -740,6 +745,7 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
       else world.setUp(oldId, false);
     },
     driftBranch: (branchId, concentratorId) => world.driftBranch(branchId, concentratorId),
+    breakTunnel: (branchId, concentratorId) => world.breakTunnel(branchId, concentratorId),
     setSiteRole: (site, r) => {
       world.sites[siteArg(site)].role = role(r, 'role');
     },
@@ -755,6 +761,7 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
       }
       world.failRepoints = 0;
       world.hangJobStarts = 0;
+      world.brokenTunnels.clear();
     },
   };
 
@@ -785,7 +792,8 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
       case 'replaceCpe':
         return faults.replaceCpe(a('oldId'), a('cpe'), { deleteOld: a('deleteOld') });
       case 'driftBranch':
-        return faults.driftBranch(a('branchId'), a('concentratorId'));
+      case 'breakTunnel':
+        return faults[action](a('branchId'), a('concentratorId'));
       case 'setSiteRole':
         return faults.setSiteRole(a('site'), a('role'));
       case 'heal':

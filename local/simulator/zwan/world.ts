@@ -198,6 +198,11 @@ export class SimWorld {
   /** Job starts still to create their job and then never answer (hangNextJobStarts). */
   hangJobStarts = 0;
   /**
+   * Broken standby tunnels (`<branchId>→<concentratorId>`, breakTunnel): once that branch is
+   * re-pointed onto that concentrator, its tunnels stay CREATED (never ESTABLISHED).
+   */
+  readonly brokenTunnels = new Set<string>();
+  /**
    * Client tokens of job starts, per site (`<site>/<token>`): the request each started (kind and
    * location, as a canonical string) and its job. A director keeps them as long as its jobs.
    */
@@ -446,13 +451,16 @@ export class SimWorld {
     if (!this.alive(cpe)) return 'CREATED';
     if (!this.isConcentrator(cpe)) {
       const owner = this.ownerOf(cpe, t.haTunnelIdentifier, t.tunnelId);
-      return owner && this.alive(owner) ? 'ESTABLISHED' : 'CREATED';
+      return owner && this.alive(owner) && !this.brokenTunnels.has(`${cpe.id}→${owner.id}`)
+        ? 'ESTABLISHED'
+        : 'CREATED';
     }
     for (const id of this.group(cpe)?.branches ?? []) {
       const b = this.cpes.get(id);
       if (
         b &&
         this.alive(b) &&
+        !this.brokenTunnels.has(`${b.id}→${cpe.id}`) &&
         b.tunnels.some((bt) => bt.haTunnelIdentifier === t.haTunnelIdentifier && bt.tunnelId === t.tunnelId)
       ) {
         return 'ESTABLISHED';
@@ -887,6 +895,27 @@ export class SimWorld {
       const own = c.tunnels.find((x) => x.haTunnelIdentifier === t.haTunnelIdentifier);
       if (own) t.tunnelId = own.tunnelId;
     }
+  }
+
+  /**
+   * Break `branchId`'s standby tunnel to `concentratorId` (same HA group): after a re-point onto
+   * it, the branch's tunnels stay CREATED. Bad ids change nothing (ValidationError naming them).
+   */
+  breakTunnel(branchId: string, concentratorId: string): void {
+    const b = this.mustGet(branchId);
+    const c = this.mustGet(concentratorId);
+    const key = groupOf(b);
+    if (this.isConcentrator(b) || !key) {
+      throw new ValidationError('breakTunnel', [
+        { path: 'branchId', value: branchId, expected: 'a branch of an HA group' },
+      ]);
+    }
+    if (!this.isConcentrator(c) || groupOf(c) !== key) {
+      throw new ValidationError('breakTunnel', [
+        { path: 'concentratorId', value: concentratorId, expected: `a concentrator of ${key}` },
+      ]);
+    }
+    this.brokenTunnels.add(`${branchId}→${concentratorId}`);
   }
 }
 
