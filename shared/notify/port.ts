@@ -55,6 +55,11 @@ export interface Notice {
   by?: string;
   /** Epoch ms. */
   at: number;
+  /**
+   * Observe mode (config `mode`): the decision was made and stored but nothing was changed on the
+   * directors; `reason` starts with what would have been done ("observe: would fail over …").
+   */
+  observed?: boolean;
   /** Structured evidence (DIRECTOR_LOST: since when, the last answer, the concentrators). */
   detail?: Record<string, unknown>;
 }

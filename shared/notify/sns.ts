@@ -14,7 +14,9 @@ export function summarize(notice: Notice): string {
     notice.from !== undefined || notice.to !== undefined
       ? ` ${notice.from ?? '-'} → ${notice.to ?? '-'}`
       : '';
-  return `[${notice.kind}] ${notice.groupKey}${move} (epoch ${notice.epoch}): ${notice.reason}`;
+  // An observe-mode notice says so first: nothing moved, whatever its kind.
+  const kind = notice.observed ? `OBSERVE ${notice.kind}` : notice.kind;
+  return `[${kind}] ${notice.groupKey}${move} (epoch ${notice.epoch}): ${notice.reason}`;
 }
 
 /** Publishes each notice as JSON to one SNS topic, with `kind` and `groupKey` as attributes. */
