@@ -8,6 +8,7 @@ import { endpointsPart } from './endpoints.js';
 import { faultsPart } from './faults.js';
 import { failoverPart } from './failover.js';
 import { merakiPart } from './meraki.js';
+import { pagePart } from './page.js';
 import type { PartFactory, Scenario } from './parts.js';
 import { dcSiteLossScenario } from './scenarios/dc-site-loss.js';
 import { directorLossScenario } from './scenarios/director-loss.js';
@@ -24,6 +25,7 @@ export const PARTS: PartFactory[] = [
   failoverPart, // the stream poller + failover handler: must run before the health check writes
   healthCheckPart,
   faultsPart,
+  pagePart, // the Concentrator page, live: prints `page: http://127.0.0.1:<port>/`
   timelinePart, // the notices topic and console operations of other processes (npm run invoke), /_sim faults
   endpointsPart, // once every part runs: writes where they listen, for npm run invoke
 ];
