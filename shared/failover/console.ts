@@ -38,6 +38,31 @@ export interface UpdateBranchesGroup {
   error?: string;
 }
 
+/** A pin as the console answers show it: its times as ISO dates. */
+export interface PinView {
+  concentratorId: string;
+  reason: string;
+  by?: string;
+  /** ISO time it was set. */
+  pinnedAt: string;
+  /** ISO time it lapses (absent: until unpinned). */
+  expiresAt?: string;
+  /** It has lapsed: election no longer honours it. */
+  expired: boolean;
+}
+
+/** The console's view of a stored pin at `now`. */
+export function pinView(pin: Pin, now: number): PinView {
+  return {
+    concentratorId: pin.concentratorId,
+    reason: pin.reason,
+    ...(pin.by ? { by: pin.by } : {}),
+    pinnedAt: new Date(pin.pinnedAt).toISOString(),
+    ...(pin.expiresAt !== undefined ? { expiresAt: new Date(pin.expiresAt).toISOString() } : {}),
+    expired: !isPinActive(pin, now),
+  };
+}
+
 function groupsOf(view: TenantView): HaGroup[] {
   return view.inventory.tenants.flatMap((t) => t.groups);
 }
@@ -123,7 +148,7 @@ export async function updateBranches(
 export async function pinGroup(
   deps: FailoverDeps,
   event: PinEvent,
-): Promise<UpdateBranchesGroup & { pin: Pin }> {
+): Promise<UpdateBranchesGroup & { pin: PinView }> {
   const now = (deps.now ?? Date.now)();
   const view = await loadTenantView(deps, event.tenantId);
   const group = findGroupOrThrow(view, event.tenantId, event.haName);
@@ -179,7 +204,7 @@ export async function pinGroup(
     ...(event.by ? { by: event.by } : {}),
   });
   const r = await reconcileGroup(deps, group.key, { trigger: 'console pin', view });
-  return { ...summarizeReconcile(r), pin };
+  return { ...summarizeReconcile(r), pin: pinView(pin, now) };
 }
 
 /** Remove a group's pin and let election decide again. Unpinning an unpinned group is a no-op. */
@@ -223,7 +248,7 @@ export interface GroupStatus {
     /** Meraki: the hub is configured `trustedWithoutTracking` (untracked, it counts as clean and may be elected). */
     trustedWithoutTracking?: true;
   }[];
-  pin?: Pin & { expired: boolean };
+  pin?: PinView;
   branches: number;
   /** Branches whose tunnels are not on the serving concentrator (per the director). */
   drifted: { branchId: string; currentTarget?: string; lastOutcome?: BranchOutcome }[];
@@ -332,7 +357,7 @@ export async function groupStatus(
             ? { trustedWithoutTracking: true as const }
             : {}),
         })),
-        ...(stored?.pin ? { pin: { ...stored.pin, expired: !isPinActive(stored.pin, now) } } : {}),
+        ...(stored?.pin ? { pin: pinView(stored.pin, now) } : {}),
         branches: group.branches.length,
         drifted: group.branches
           .map((b) => ({

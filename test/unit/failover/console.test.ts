@@ -114,6 +114,11 @@ describe('console operations', () => {
     expect(r.servingId).toBe('DC1');
     const status = await groupStatus(h.deps, {});
     expect(status.groups[0]?.pin?.expired).toBe(true);
+    // Times as ISO dates, not epoch milliseconds.
+    expect(status.groups[0]?.pin).toMatchObject({
+      pinnedAt: new Date(h.clock.now - 2000).toISOString(),
+      expiresAt: new Date(h.clock.now - 1000).toISOString(),
+    });
   });
 
   it('status shows serving, epoch, candidates with health and since, drifted branches and alarms', async () => {
@@ -300,7 +305,7 @@ describe('pin expiry relative to now', () => {
     const h = harness({ branches: 2, on: 'DC1' });
     await reconcileGroup(h.deps, KEY);
     const pinned = await pinGroup(h.deps, pin({ concentratorId: 'DC2', force: true, expiresInMinutes: 480 }));
-    expect(pinned.pin.expiresAt).toBe(h.clock.now + 480 * 60_000);
+    expect(pinned.pin.expiresAt).toBe(new Date(h.clock.now + 480 * 60_000).toISOString());
     expect(() =>
       pin({ concentratorId: 'DC2', expiresInMinutes: 10, expiresAt: '2030-01-01T00:00:00Z' }),
     ).toThrow(/expiresInMinutes=10: expected either expiresAt or expiresInMinutes, not both/);
