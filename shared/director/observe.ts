@@ -21,6 +21,8 @@ import type { Director } from './port.js';
 export const OBSERVE_METRICS = {
   /** Director writes refused by the decorator (one per call). */
   refusedWrites: 'ObserveRefusedWrites',
+  /** Changes of serving decided (and stored, and notified) in observe mode. */
+  wouldChangeServing: 'ObserveWouldChangeServing',
   /** Re-points a fan-out would have sent (observe mode: none sent). */
   wouldRepoint: 'ObserveWouldRepoint',
 } as const;

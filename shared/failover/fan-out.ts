@@ -6,10 +6,11 @@
  * table restore) is raised above it.
  */
 import { mapLimit, type TokenBucket } from '../director/limits.js';
+import { OBSERVE_METRICS } from '../director/observe.js';
 import { branchCurrentTarget, findGroup } from '../domain/inventory.js';
 import type { HaGroup, HaState, RepointAction, SiteName } from '../domain/model.js';
 import { planRepoints } from '../domain/plan.js';
-import { NotFoundError, RepointPendingError, StaleEpochError } from '../errors.js';
+import { NotFoundError, ObserveModeError, RepointPendingError, StaleEpochError } from '../errors.js';
 import type { BranchCounts } from '../notify/port.js';
 import {
   activeDirector,
@@ -70,6 +71,19 @@ export interface FanOutResult {
    * is notified, and the fan-out does not report success; the drift reconcile reads them back.
    */
   pending?: { branchId: string; reason: string }[];
+  /**
+   * Observe mode (config `mode`): the director refused the fence, so nothing was written; this is
+   * what the fan-out would have done, planned from its listing. No branch outcome is stored.
+   */
+  observed?: ObservedFanOut;
+}
+
+/** What an observe-mode fan-out would have done (nothing was sent to the director). */
+export interface ObservedFanOut {
+  /** Re-points it would have sent (branches not on serving). */
+  repoints: number;
+  /** HA_STATE calls it would have made (serving not ACTIVE, another concentrator ACTIVE). */
+  haState: { cpeId: string; state: HaState }[];
 }
 
 /** What a fan-out may be given besides its request (not part of its idempotency key). */
@@ -132,6 +146,7 @@ export async function fanOut(
   try {
     await director.fence(tenantId, haName, epoch);
   } catch (error) {
+    if (error instanceof ObserveModeError) return observedFanOut(deps, director, request, hooks, result);
     if (!(error instanceof StaleEpochError)) throw error;
     const raised = await raiseBehindStore(deps, request, director.site, error, hooks);
     if (raised) return raised;
@@ -145,18 +160,8 @@ export async function fanOut(
   }
   // Read after the fence: a call of an older epoch still in flight has landed (and is seen
   // here) or will be refused.
-  const view =
-    director.fencing === 'none' && hooks.view
-      ? hooks.view
-      : viewOf(deps, tenantId, await director.listCpes(tenantId, { haName }));
-  const group = findGroup(view.inventory, groupKey);
-  if (!group) {
-    throw new NotFoundError(`group ${groupKey}: no CPE of tenant ${tenantId} has HA_NAME ${haName}`);
-  }
+  const { view, group, actions } = await listAndPlan(deps, director, request, hooks);
   result.counts.total = group.branches.length;
-  // Every action carries the request's epoch: all are stale or none is.
-  const actions = planFor(group, servingId, epoch);
-  hooks.onPlan?.(actions);
   // A director that keeps no epoch is planned for from the caller's listing. While the group's
   // epoch changed recently, that listing may miss a swap still in flight (an older epoch's, a
   // batch still applying): no branch counts as already right from it, every branch's re-point is
@@ -284,6 +289,72 @@ export async function fanOut(
     ...(haFailures.length > 0 ? { haStateFailures: haFailures } : {}),
     ...(pending.length > 0 ? { pending: pending.length } : {}),
   });
+  return result;
+}
+
+/**
+ * The group listed from the acting director (a director that keeps no epoch: from the caller's
+ * listing when given) and the re-point actions planned from it (each carries the request's
+ * epoch: all are stale or none is), handed to `hooks.onPlan`.
+ */
+async function listAndPlan(
+  deps: FailoverDeps,
+  director: ReturnType<typeof activeDirector>,
+  request: FanOutRequest,
+  hooks: FanOutHooks,
+): Promise<{ view: TenantView; group: HaGroup; actions: RepointAction[] }> {
+  const { groupKey, tenantId, servingId, epoch } = request;
+  const { haName } = splitGroupKey(groupKey);
+  const view =
+    director.fencing === 'none' && hooks.view
+      ? hooks.view
+      : viewOf(deps, tenantId, await director.listCpes(tenantId, { haName }));
+  const group = findGroup(view.inventory, groupKey);
+  if (!group) {
+    throw new NotFoundError(`group ${groupKey}: no CPE of tenant ${tenantId} has HA_NAME ${haName}`);
+  }
+  const actions = planFor(group, servingId, epoch);
+  hooks.onPlan?.(actions);
+  return { view, group, actions };
+}
+
+/** The HA_STATE calls a fan-out makes from a listing: serving ACTIVE, any other ACTIVE → PASSIVE. */
+export function haStatesToSet(
+  group: HaGroup,
+  view: TenantView,
+  servingId: string,
+): { cpeId: string; state: HaState }[] {
+  return [
+    ...(view.haRoles.get(servingId) !== 'ACTIVE' ? [{ cpeId: servingId, state: 'ACTIVE' as const }] : []),
+    ...group.candidates
+      .filter((c) => c.id !== servingId && view.haRoles.get(c.id) === 'ACTIVE')
+      .map((c) => ({ cpeId: c.id, state: 'PASSIVE' as const })),
+  ];
+}
+
+/**
+ * Observe mode: the director refused the fence (director/observe.ts). Read and plan as a fan-out
+ * would, send nothing more (every write would be refused the same way), store no outcome, notify
+ * nothing: the result says what would have been done, and its re-points are counted.
+ */
+async function observedFanOut(
+  deps: FailoverDeps,
+  director: ReturnType<typeof activeDirector>,
+  request: FanOutRequest,
+  hooks: FanOutHooks,
+  result: FanOutResult,
+): Promise<FanOutResult> {
+  const { group, view, actions } = await listAndPlan(deps, director, request, hooks);
+  const { servingId } = request;
+  const haState = haStatesToSet(group, view, servingId);
+  result.counts.total = group.branches.length;
+  result.counts.unchanged = group.branches.length - actions.length;
+  result.observed = { repoints: actions.length, haState };
+  if (actions.length > 0) deps.metrics.count(OBSERVE_METRICS.wouldRepoint, actions.length);
+  deps.log.info(
+    `observe: would re-point ${actions.length} of ${group.branches.length} branches of ${group.key} onto ${servingId} (epoch ${request.epoch}); nothing sent`,
+    { groupKey: group.key, servingId, epoch: request.epoch, wouldRepoint: actions.length, haState },
+  );
   return result;
 }
 

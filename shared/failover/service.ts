@@ -5,6 +5,7 @@
  * "Update Branch to Active Node" console function.
  */
 import type { TokenBucket } from '../director/limits.js';
+import { isObserveOnly, OBSERVE_METRICS } from '../director/observe.js';
 import { assessBlindness, type Blindness } from '../domain/blindness.js';
 import { elect, electionSiteRoles, isPinActive } from '../domain/election.js';
 import { findGroup } from '../domain/inventory.js';
@@ -30,7 +31,14 @@ import {
   splitGroupKey,
   type TenantView,
 } from './common.js';
-import { fanOut, planFor, type FanOutRequest, type FanOutResult, type FanOutRunner } from './fan-out.js';
+import {
+  fanOut,
+  haStatesToSet,
+  planFor,
+  type FanOutRequest,
+  type FanOutResult,
+  type FanOutRunner,
+} from './fan-out.js';
 
 export {
   activeDirector,
@@ -112,6 +120,33 @@ export function classifyChange(group: HaGroup, from: string | undefined, to: str
   };
   if (from === undefined || rank(from) < 0) return 'ELECTED';
   return rank(to) > rank(from) ? 'FAILOVER' : 'FAILBACK';
+}
+
+/** Whether the directors are in observe mode (director/observe.ts: every write refused). */
+export function observing(deps: Pick<FailoverDeps, 'directors'>): boolean {
+  return Object.values(deps.directors).some((d) => isObserveOnly(d));
+}
+
+const WOULD: Partial<Record<NoticeKind, string>> = {
+  FAILOVER: 'fail over',
+  FAILBACK: 'fail back',
+  ELECTED: 'elect',
+};
+
+/**
+ * What an observe-mode change would do, for its notice and the stored reason:
+ * `observe: would fail over Chennai HA_DC1 → HA_DC2: 212 branches`.
+ */
+export function wouldDo(
+  kind: NoticeKind,
+  group: HaGroup,
+  from: string | undefined,
+  to: string,
+  branches: number,
+): string {
+  const name = (id: string | undefined) => group.candidates.find((c) => c.id === id)?.name ?? id ?? '-';
+  const n = `${branches} ${branches === 1 ? 'branch' : 'branches'}`;
+  return `observe: would ${WOULD[kind] ?? kind.toLowerCase()} ${group.haName} ${name(from)} → ${name(to)}: ${n}`;
 }
 
 /**
@@ -226,6 +261,7 @@ export async function reconcileGroup(
       return { ...base, held, plan };
     }
 
+    const observe = observing(deps);
     if (decision.changed) {
       const kind =
         decision.kind === 'failover'
@@ -233,17 +269,27 @@ export async function reconcileGroup(
           : decision.kind === 'failback'
             ? 'FAILBACK'
             : classifyChange(group, current.servingId, decision.servingId);
+      // Observe mode: the decision is stored (the next one builds on it, and a notice goes out
+      // once per change) but worded as what would be done, with the branches its plan moves.
+      const reason =
+        observe && decision.servingId
+          ? `${wouldDo(kind, group, current.servingId, decision.servingId, planFor(group, decision.servingId, decision.epoch).length)}; ${decision.reason}`
+          : decision.reason;
+      base.reason = reason;
       // The notice goes into the outbox in the same conditional write as the epoch (with any
       // notice still unsent), then is sent from there: a crash in between loses nothing.
       const outbox = [
         ...pending,
-        notice(kind, group, {
-          from: current.servingId,
-          to: decision.servingId,
-          reason: decision.reason,
-          epoch: decision.epoch,
-          at,
-        }),
+        {
+          ...notice(kind, group, {
+            from: current.servingId,
+            to: decision.servingId,
+            reason,
+            epoch: decision.epoch,
+            at,
+          }),
+          ...(observe ? { observed: true } : {}),
+        },
       ];
       // Conditional on the epoch AND the pin this decision read: a pin or unpin changes no epoch,
       // so without the pin in the condition a decision made on a pin withdrawn meanwhile landed
@@ -256,7 +302,7 @@ export async function reconcileGroup(
           haName,
           servingId: decision.servingId,
           epoch: decision.epoch,
-          reason: decision.reason,
+          reason,
           alarms,
           changedAt: at,
           outbox,
@@ -267,8 +313,9 @@ export async function reconcileGroup(
         deps.log.info('lost the epoch race; re-reading', { groupKey, epoch: current.epoch, attempt });
         continue;
       }
-      if (kind === 'FAILOVER') deps.metrics.count(FAILOVER_METRICS.failovers);
-      if (kind === 'FAILBACK') deps.metrics.count(FAILOVER_METRICS.failbacks);
+      if (observe) deps.metrics.count(OBSERVE_METRICS.wouldChangeServing);
+      else if (kind === 'FAILOVER') deps.metrics.count(FAILOVER_METRICS.failovers);
+      else if (kind === 'FAILBACK') deps.metrics.count(FAILOVER_METRICS.failbacks);
       await flushOutbox(deps, groupKey, decision.epoch, outbox, 'this change');
     } else if (alarms.join() !== [...current.alarms].sort().join()) {
       // Conditional on the epoch decided on: a newer serving record must not get this decision's
@@ -299,6 +346,18 @@ export async function reconcileGroup(
       deps.log.warn('holding: no re-point', { groupKey, alarms, reason: decision.reason });
       return { ...base, held: true, plan: [] };
     }
+    if (observe && !decision.changed && opts.trigger === 'drift') {
+      // Observe mode: a drift pass would only find again the branches its would-be change left
+      // where they are; it sends nothing (no refused write per group per pass) and says what
+      // it would re-point.
+      const plan = planFor(group, decision.servingId, decision.epoch);
+      return {
+        ...base,
+        held: false,
+        plan,
+        fanOut: observedDrift(group, view, decision.servingId, decision.epoch, plan),
+      };
+    }
     const request: FanOutRequest = {
       groupKey,
       tenantId,
@@ -316,6 +375,26 @@ export async function reconcileGroup(
     return { ...base, held: false, plan, fanOut: result };
   }
   throw new ConcurrentUpdateError(`group ${groupKey}: lost the epoch race ${maxAttempts} times in a row`);
+}
+
+/** The fan-out result of an observe-mode drift pass: what it would re-point; nothing sent. */
+function observedDrift(
+  group: HaGroup,
+  view: TenantView,
+  servingId: string,
+  epoch: number,
+  plan: RepointAction[],
+): FanOutResult {
+  const total = group.branches.length;
+  return {
+    groupKey: group.key,
+    servingId,
+    epoch,
+    counts: { total, repointed: 0, unchanged: total - plan.length, failed: 0 },
+    failed: [],
+    superseded: false,
+    observed: { repoints: plan.length, haState: haStatesToSet(group, view, servingId) },
+  };
 }
 
 /** The audit dedup id of an outbox notice: group + epoch + kind. */
