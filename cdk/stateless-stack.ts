@@ -12,6 +12,7 @@ import { Failover } from './constructs/failover.js';
 import type { SharedResources } from './constructs/function.js';
 import { HealthCheck } from './constructs/health-check.js';
 import { Monitoring } from './constructs/monitoring.js';
+import { Rehearsal } from './constructs/rehearsal.js';
 
 /** Props of {@link StatelessStack}. */
 export interface StatelessStackProps extends StackProps {
@@ -31,6 +32,8 @@ export class StatelessStack extends Stack {
   readonly consoleOperations: ConsoleOperations;
   /** The DR state machines, their task function, schedules and alarms. */
   readonly drWorkflows: DrWorkflows;
+  /** The failover rehearsal state machine, its task function and alarm. */
+  readonly rehearsal: Rehearsal;
   /** Alarms and dashboard. */
   readonly monitoring: Monitoring;
 
@@ -41,6 +44,7 @@ export class StatelessStack extends Stack {
     this.failover = new Failover(this, 'Failover', { shared });
     this.driftReconcile = new DriftReconcile(this, 'DriftReconcile', { shared });
     this.consoleOperations = new ConsoleOperations(this, 'ConsoleOperations', { shared });
+    this.rehearsal = new Rehearsal(this, 'Rehearsal', { shared });
     this.drWorkflows = new DrWorkflows(this, 'DrWorkflows', {
       shared,
       // Synth checks dr.drainAfterSec against the longest timeout of these.
@@ -50,6 +54,7 @@ export class StatelessStack extends Stack {
         this.consoleOperations.updateBranches,
         this.consoleOperations.pin,
         this.consoleOperations.unpin,
+        this.rehearsal.taskFunction,
       ],
     });
     // dr.autoSwitchover: DIRECTOR_LOST of the DC director starts the switchover (with approval).
@@ -62,7 +67,10 @@ export class StatelessStack extends Stack {
       failover: this.failover.fn,
       failoverDlq: this.failover.dlq,
       driftReconcile: this.driftReconcile.fn,
-      additionalAlarms: this.drWorkflows.node.findAll().filter((c): c is Alarm => c instanceof Alarm),
+      additionalAlarms: [
+        ...this.drWorkflows.node.findAll().filter((c): c is Alarm => c instanceof Alarm),
+        this.rehearsal.failedAlarm,
+      ],
     });
   }
 }

@@ -38,6 +38,7 @@ export const FUNCTION_ENTRIES = {
   'ack-monitor-blind': 'functions/ack-monitor-blind/handler.ts',
   reconcile: 'functions/reconcile/handler.ts',
   dr: 'functions/dr/handler.ts',
+  rehearsal: 'functions/rehearsal/handler.ts',
 } as const;
 /** A deployed function's name. */
 export type FunctionName = keyof typeof FUNCTION_ENTRIES;
