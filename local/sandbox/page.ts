@@ -62,7 +62,11 @@ async function handle(deps: PageDeps, ctx: SandboxContext, req: IncomingMessage,
     return send(res, 404, '<p>Not found: the page is at <a href="/">/</a>.</p>');
   }
   const view = await loadPageView(deps);
-  const html = renderPage(view, { controls: sandboxControls('/action'), document: true, ...(outcome ? { outcome } : {}) });
+  const html = renderPage(view, {
+    controls: sandboxControls('/action'),
+    document: true,
+    ...(outcome ? { outcome } : {}),
+  });
   send(res, outcome && !outcome.ok && outcome.issues ? 400 : 200, html);
 }
 
@@ -75,7 +79,9 @@ export const pagePart: PartFactory = (options) => {
       const dynamo = need(ctx, 'dynamo', 'page');
       const tableName = need(ctx, 'tableName', 'page');
       const config = need(ctx, 'config', 'page');
-      const repo = new StateRepository(dynamo.doc, tableName, Date.now, { auditTtlDays: config.auditTtlDays });
+      const repo = new StateRepository(dynamo.doc, tableName, Date.now, {
+        auditTtlDays: config.auditTtlDays,
+      });
       const deps: PageDeps = {
         repo,
         failover: buildFailoverDeps({

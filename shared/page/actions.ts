@@ -124,7 +124,8 @@ export async function runPageAction(
     );
   }
   const request = parsed.data;
-  const scope = request.action === 'ack-monitor-blind' ? MONITOR_SCOPE : `${request.tenantId}#${request.haName}`;
+  const scope =
+    request.action === 'ack-monitor-blind' ? MONITOR_SCOPE : `${request.tenantId}#${request.haName}`;
   const field = (name: string) => fields[fieldName(scope, name)];
   const who = optional(field('by')) ?? by;
   const group = { tenantId: request.tenantId, haName: request.haName };
@@ -140,7 +141,9 @@ export async function runPageAction(
           action: request.action,
           message: `${dryRun ? 'Plan (nothing changed)' : 'Applied'}: ${summarize(out.groups, dryRun)}`,
           groups: out.groups,
-          ...(dryRun ? { applyTo: { tenantId: event.tenantId, ...(event.haName ? { haName: event.haName } : {}) } } : {}),
+          ...(dryRun
+            ? { applyTo: { tenantId: event.tenantId, ...(event.haName ? { haName: event.haName } : {}) } }
+            : {}),
         };
       }
       case 'pin': {
@@ -158,7 +161,8 @@ export async function runPageAction(
           'pin event',
         );
         const out = await pinGroup(deps, event);
-        const until = out.pin.expiresAt !== undefined ? ` until ${new Date(out.pin.expiresAt).toISOString()}` : '';
+        const until =
+          out.pin.expiresAt !== undefined ? ` until ${new Date(out.pin.expiresAt).toISOString()}` : '';
         return {
           ok: true,
           action: 'pin',

@@ -85,11 +85,9 @@ function monitorSection(m: MonitorView, controls: PageControls): string {
           { confirm: 'Let failover act on the current health view?' },
         )
       : '';
-  return (
-    `<section class="monitor" data-monitor="${esc(m.case)}"><h2>Monitor: ${
-      m.blind ? '<span class="badge">MONITOR_BLIND</span>' : 'clear'
-    }</h2><p>${esc(m.explanation)}</p>${directors}${ack}</section>`
-  );
+  return `<section class="monitor" data-monitor="${esc(m.case)}"><h2>Monitor: ${
+    m.blind ? '<span class="badge">MONITOR_BLIND</span>' : 'clear'
+  }</h2><p>${esc(m.explanation)}</p>${directors}${ack}</section>`;
 }
 
 function candidateRow(c: CandidateView): string {
@@ -97,7 +95,9 @@ function candidateRow(c: CandidateView): string {
   const sample = s
     ? `${s.reachable ? '' : '<b class="DOWN">unreachable</b> '}loss ${esc(s.lossPct ?? '—')}%, ${esc(s.latencyMs ?? '—')} ms<br><span class="muted">${esc(s.at)}</span>`
     : '<span class="muted">—</span>';
-  const wans = c.wans.map((w) => `${esc(w.wan)} ${esc(w.publicIp)}${w.publicPort !== undefined ? `:${esc(w.publicPort)}` : ''}`);
+  const wans = c.wans.map(
+    (w) => `${esc(w.wan)} ${esc(w.publicIp)}${w.publicPort !== undefined ? `:${esc(w.publicPort)}` : ''}`,
+  );
   const tunnels = c.tunnels.map((t) => `${esc(t.name)} ${esc(t.tunnelId)} ${esc(t.state)}`);
   return (
     `<tr data-candidate="${esc(c.id)}"${c.serving ? ' class="serving"' : ''}><td>${esc(c.name)}${c.name !== c.id ? ` <span class="muted">${esc(c.id)}</span>` : ''}${c.serving ? ' <b>(serving)</b>' : ''}</td>` +
@@ -132,7 +132,9 @@ function groupSection(g: GroupView, controls: PageControls): string {
     .map((c) => `<option value="${esc(c.id)}">${esc(c.name)} (${esc(c.slot)}, ${esc(c.health)})</option>`)
     .join('');
   const actions =
-    controls.form({ action: 'plan', ...request }, 'Update Branch to Active Node (dry run)', '', { primary: true }) +
+    controls.form({ action: 'plan', ...request }, 'Update Branch to Active Node (dry run)', '', {
+      primary: true,
+    }) +
     controls.form(
       { action: 'pin', ...request },
       'Pin',
@@ -147,7 +149,8 @@ function groupSection(g: GroupView, controls: PageControls): string {
       ? controls.form(
           { action: 'unpin', ...request },
           'Unpin',
-          input(g.groupKey, 'reason', 'reason', 'maintenance over') + input(g.groupKey, 'by', 'by', 'you@example.com'),
+          input(g.groupKey, 'reason', 'reason', 'maintenance over') +
+            input(g.groupKey, 'by', 'by', 'you@example.com'),
         )
       : '');
   const timeline = g.timeline.length
@@ -181,14 +184,19 @@ export function renderPage(view: PageView, options: RenderOptions): string {
   const { controls } = options;
   const refresh = controls.refreshHref ? ` · <a href="${esc(controls.refreshHref)}">Refresh</a>` : '';
   const unavailable = view.unavailable
-    .map((u) => `<div class="error" data-unavailable="${esc(u.tenantId)}">Tenant ${esc(u.tenantId)}: listing failed: ${esc(u.error)}</div>`)
+    .map(
+      (u) =>
+        `<div class="error" data-unavailable="${esc(u.tenantId)}">Tenant ${esc(u.tenantId)}: listing failed: ${esc(u.error)}</div>`,
+    )
     .join('');
   const body =
     `<div class="cp">${STYLE}<h1>Concentrators</h1><p class="muted">As of ${time(view.generatedAt)}${refresh}</p>` +
     (options.outcome ? outcomeBox(options.outcome, controls) : '') +
     monitorSection(view.monitor, controls) +
     unavailable +
-    (view.groups.length ? view.groups.map((g) => groupSection(g, controls)).join('') : '<p>No HA groups.</p>') +
+    (view.groups.length
+      ? view.groups.map((g) => groupSection(g, controls)).join('')
+      : '<p>No HA groups.</p>') +
     '</div>';
   if (!options.document) return body;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Concentrators · cpe-failover</title></head><body>${body}</body></html>`;

@@ -11,9 +11,14 @@ let cached: PageDeps | undefined;
 export function pageDepsFromEnv(env: NodeJS.ProcessEnv = process.env): PageDeps {
   if (cached) return cached;
   const config = configFromEnv(env);
-  const repo = new StateRepository(getDynamoClients().doc, requireEnv(FAILOVER_ENV.tableName, env), Date.now, {
-    auditTtlDays: config.auditTtlDays,
-  });
+  const repo = new StateRepository(
+    getDynamoClients().doc,
+    requireEnv(FAILOVER_ENV.tableName, env),
+    Date.now,
+    {
+      auditTtlDays: config.auditTtlDays,
+    },
+  );
   cached = { failover: failoverDepsFromEnv(env), repo };
   return cached;
 }

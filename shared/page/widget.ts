@@ -40,7 +40,10 @@ export const WIDGET_DESCRIPTION = [
 function formFields(event: WidgetEvent): PageFields {
   const all = event.widgetContext?.forms?.all ?? {};
   return Object.fromEntries(
-    Object.entries(all).map(([k, v]) => [k, Array.isArray(v) ? v.map(String).join(',') : v == null ? undefined : String(v)]),
+    Object.entries(all).map(([k, v]) => [
+      k,
+      Array.isArray(v) ? v.map(String).join(',') : v == null ? undefined : String(v),
+    ]),
   );
 }
 
