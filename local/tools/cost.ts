@@ -1,0 +1,582 @@
+/**
+ * What the deployed controller costs per month (`npx tsx local/tools/cost.ts [--groups 1,100,1000]
+ * [--env example] [--backup-gb 1] [--markdown]`): the quantities come from the synthesized
+ * templates (schedules, memory sizes, state machines, alarms, the dashboard, the bucket's
+ * retention, and the configuration the functions carry in their environment), the requests per
+ * run from the code (see {@link REQUESTS}), and prices from {@link PRICES} (stated assumptions).
+ * Free tiers are left out: the figures are what an account already past them pays.
+ */
+import { pathToFileURL } from 'node:url';
+import { synthTemplates, type CfnResourceJson, type CfnTemplate } from '../../cdk/assembly.js';
+import { FUNCTION_ENV, FUNCTION_METADATA_KEY } from '../../cdk/constructs/function.js';
+import type { Config } from '../../shared/config/schema.js';
+import { ValidationError } from '../../shared/errors.js';
+
+/**
+ * AWS list prices, us-east-1, on-demand, as published in 2025 (assumptions: check
+ * https://aws.amazon.com/pricing/ before relying on a figure). Lambda is arm64, as deployed.
+ */
+export const PRICES = {
+  asOf: '2025 list prices, us-east-1, free tiers excluded',
+  lambdaGbSecond: 0.0000133334,
+  lambdaRequest: 0.2 / 1e6,
+  dynamoReadUnit: 0.125 / 1e6,
+  dynamoWriteUnit: 0.625 / 1e6,
+  dynamoStorageGbMonth: 0.25,
+  dynamoPitrGbMonth: 0.2,
+  stateTransition: 0.025 / 1000,
+  s3StandardGbMonth: 0.023,
+  s3Put: 0.005 / 1000,
+  kmsKeyMonth: 1,
+  kmsRequest: 0.03 / 10_000,
+  snsEmail: 2 / 100_000,
+  alarmMetricMonth: 0.1,
+  dashboardMonth: 3,
+  customMetricMonth: 0.3,
+  logsIngestGb: 0.5,
+  xrayTrace: 5 / 1e6,
+  secretMonth: 0.4,
+  secretCall: 0.05 / 10_000,
+} as const;
+
+/**
+ * Requests and sizes per run, counted from the code (file references in each comment). Steady
+ * state: nothing changes, so nothing is written (bench/results/health-run.json measures 0
+ * DynamoDB writes per steady run over 100 groups).
+ */
+export const REQUESTS = {
+  /**
+   * shared/health/run.ts: one strongly consistent Query per group (repos/health.ts loadHealth;
+   * a group's health items fit in 4 KB: 1 read unit), one Query of the site items
+   * (repos/sites.ts getSiteRoles) and one GetItem per site director (repos/directors.ts).
+   */
+  healthReadsPerGroup: 1,
+  healthReadsPerRun: 1,
+  /** shared/failover/drift.ts → service.ts reconcileGroup: listHealth, listDirectorStates, getGroup, getSiteRoles. */
+  reconcileReadsPerGroup: 4,
+  /** common.ts loadTenantView: getSiteRoles once per tenant. */
+  reconcileReadsPerTenant: 1,
+  /** A failover or failback: the group's conditional write, its audit event, the outbox clear, 2 health transitions, 2 idempotency records. */
+  writesPerFailover: 7,
+  /** shared/director/secrets.ts SECRET_TTL_MS: one GetSecretValue per warm container every 5 minutes. */
+  secretCallsPerContainerHour: 12,
+} as const;
+
+/** Assumptions about the workload and the runs that the template cannot say. */
+export interface Workload {
+  /** HA groups monitored. */
+  groups: number;
+  /** Tenants (one director listing each per reconcile pass). @default ceil(groups / 100) */
+  tenants?: number;
+  /** Size of one director backup (MSP configuration + ELK data), GB. @default 1 */
+  backupGb?: number;
+  /** Failovers plus failbacks per group per month. @default 0.2 */
+  failoversPerGroupMonth?: number;
+  /** Executions per month of the state machines no schedule starts (switchover, rehearsal…). @default 0 */
+  onDemandExecutions?: number;
+  /** Director job time polled per DR execution (the state machines poll every 15 s), s. @default 600 */
+  drJobSec?: number;
+  /** Custom widget refreshes per month (each one invocation of the page function). @default 3000 */
+  widgetRefreshes?: number;
+}
+
+/** One line of the bill: quantity × unit price, with the formula that gave the quantity. */
+export interface CostLine {
+  readonly service: string;
+  readonly item: string;
+  readonly quantity: number;
+  readonly unit: string;
+  readonly unitPrice: number;
+  readonly monthly: number;
+  readonly formula: string;
+}
+
+const DAYS_PER_MONTH = 30.44;
+const SECONDS_PER_MONTH = DAYS_PER_MONTH * 86_400;
+/** Log bytes per invocation (START/END/REPORT, the summary line, the EMF blob), assumption. */
+const LOG_BYTES_PER_INVOCATION = 3_000;
+/** Step Functions log events (level ALL) per transition, and bytes each, assumption. */
+const SFN_LOG_BYTES_PER_TRANSITION = 2_000;
+/** bench/results/health-run.json: ≤ 253 ms CPU per run over 100 groups, taken as wall time. */
+const HEALTH_SEC_PER_GROUP = 0.0025;
+/** Reconcile: two DynamoDB round trips (~15 ms) per group plus the tenant listings, assumption. */
+const RECONCILE_SEC_PER_GROUP = 0.015;
+const RECONCILE_SEC_PER_TENANT = 0.5;
+/** DR task invocations last about a second each (a director call, a table write), assumption. */
+const DR_TASK_SEC = 1;
+const DR_POLL_SEC = 15;
+/** A poll cycle is Wait → Task → Choice. */
+const DR_STATES_PER_POLL = 3;
+const WIDGET_SEC = 1;
+
+const field = (path: string, value: unknown, expected: string) =>
+  new ValidationError('cost inputs', [{ path, value, expected }]);
+
+const DOW = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
+/** A cron value: a number, or a day name (SUN = 1, as EventBridge counts). */
+const cronValue = (text: string) => (DOW.includes(text) ? DOW.indexOf(text) + 1 : Number(text));
+
+/** Count the values of one cron field (`*`, `5`, `1,3`, `1-5`, `MON-FRI`, `*\/15`, `0/10`). */
+function cronFieldCount(text: string, size: number, path: string): number {
+  return text.split(',').reduce((sum, part) => {
+    const [range = '', stepText] = part.split('/');
+    const step = stepText === undefined ? 1 : Number(stepText);
+    if (!Number.isInteger(step) || step < 1) throw field(path, text, 'a cron field with a positive step');
+    let span: number;
+    if (range === '*' || range === '?') span = size;
+    else if (range.includes('-')) {
+      const [from, to] = range.split('-').map(cronValue);
+      span = (to ?? NaN) - (from ?? NaN) + 1;
+    } else span = stepText === undefined ? 1 : size - Number(range);
+    if (!(span >= 1)) throw field(path, text, 'a cron field EventBridge accepts');
+    return sum + Math.ceil(span / step);
+  }, 0);
+}
+
+/**
+ * How many times a month an EventBridge schedule fires (`rate(5 minutes)`, `cron(0 12 * * ? *)`).
+ * Throws ValidationError naming the expression for anything else.
+ */
+export function runsPerMonth(expression: string): number {
+  const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression);
+  if (rate) {
+    const unitSec = { minute: 60, hour: 3600, day: 86_400 }[rate[2]!.replace(/s$/, '') as 'minute'];
+    return SECONDS_PER_MONTH / (Number(rate[1]) * unitSec);
+  }
+  const cron = /^cron\((\S+) (\S+) (\S+) (\S+) (\S+) (\S+)\)$/.exec(expression);
+  if (!cron)
+    throw field('ScheduleExpression', expression, 'rate(N unit) or cron(min hour dom month dow year)');
+  const [, min = '', hour = '', dom = '', month = '', dow = ''] = cron;
+  const perDay = cronFieldCount(min, 60, 'minutes') * cronFieldCount(hour, 24, 'hours');
+  const days =
+    dom !== '*' && dom !== '?'
+      ? cronFieldCount(dom, 31, 'day-of-month')
+      : dow !== '*' && dow !== '?'
+        ? (cronFieldCount(dow.replace(/#\d+|L/g, ''), 7, 'day-of-week') * DAYS_PER_MONTH) / 7
+        : DAYS_PER_MONTH;
+  return perDay * days * (month === '*' ? 1 : cronFieldCount(month, 12, 'month') / 12);
+}
+
+const ofType = (t: CfnTemplate, type: string) =>
+  Object.entries(t.Resources).filter(([, r]) => r.Type === type);
+const refOf = (v: unknown): string | undefined => {
+  const o = v as { Ref?: unknown; 'Fn::GetAtt'?: unknown[] } | undefined;
+  if (typeof o?.Ref === 'string') return o.Ref;
+  return Array.isArray(o?.['Fn::GetAtt']) && typeof o['Fn::GetAtt'][0] === 'string'
+    ? o['Fn::GetAtt'][0]
+    : undefined;
+};
+/** A DefinitionString or DashboardBody with its intrinsics replaced by a placeholder. */
+function joined(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const join = (value as { 'Fn::Join'?: [string, unknown[]] })?.['Fn::Join'];
+  return join ? join[1].map((p) => (typeof p === 'string' ? p : 'X')).join(join[0]) : '';
+}
+
+/** A controller function of the stateless template, as the bill needs it. */
+export interface FunctionFacts {
+  readonly logicalId: string;
+  readonly memoryGb: number;
+  readonly timeoutSec: number;
+  /** How many times a month its schedules invoke it (0: not scheduled). */
+  readonly scheduledRuns: number;
+}
+
+/** What the bill reads from the two templates. */
+export interface TemplateFacts {
+  /** The configuration the functions carry (`CPE_FAILOVER_CONFIG`). */
+  readonly config: Config;
+  readonly functions: Readonly<Record<string, FunctionFacts>>;
+  /** Per state machine: states in its definition, scheduled executions a month. */
+  readonly stateMachines: Readonly<Record<string, { states: number; scheduledRuns: number }>>;
+  readonly alarmMetrics: number;
+  readonly dashboards: number;
+  /** Distinct custom metrics (the configuration's namespace) the alarms and dashboards read. */
+  readonly customMetrics: number;
+  readonly kmsKeys: number;
+  readonly emailSubscriptions: number;
+  /** Days a backup object is kept: the longer of Object Lock's default retention and noncurrent expiry. */
+  readonly backupRetentionDays: number;
+  readonly tablesWithPitr: number;
+}
+
+/** Read the quantities of the bill from the synthesized templates. */
+export function templateFacts(stateful: CfnTemplate, stateless: CfnTemplate): TemplateFacts {
+  const schedules = ofType(stateless, 'AWS::Events::Rule').flatMap(([, r]) => {
+    const expression = r.Properties?.ScheduleExpression;
+    if (typeof expression !== 'string') return [];
+    const targets = (r.Properties?.Targets ?? []) as { Arn?: unknown }[];
+    return targets.map((t) => ({ target: refOf(t.Arn), runs: runsPerMonth(expression) }));
+  });
+  const scheduled = (id: string) => schedules.filter((s) => s.target === id).reduce((n, s) => n + s.runs, 0);
+
+  const functions: Record<string, FunctionFacts> = {};
+  let config: Config | undefined;
+  for (const [id, r] of ofType(stateless, 'AWS::Lambda::Function')) {
+    const name = r.Metadata?.[FUNCTION_METADATA_KEY];
+    if (typeof name !== 'string') continue; // CDK's own helper functions (custom resources)
+    const p = r.Properties ?? {};
+    functions[name] = {
+      logicalId: id,
+      memoryGb: Number(p.MemorySize ?? 128) / 1024,
+      timeoutSec: Number(p.Timeout ?? 3),
+      scheduledRuns: scheduled(id),
+    };
+    const env = (p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables;
+    const text = env?.[FUNCTION_ENV.config];
+    if (!config && typeof text === 'string') config = JSON.parse(text) as Config;
+  }
+  if (!config)
+    throw field(`${FUNCTION_ENV.config}`, undefined, 'the configuration in a function environment');
+
+  const stateMachines: Record<string, { states: number; scheduledRuns: number }> = {};
+  for (const [id, r] of ofType(stateless, 'AWS::StepFunctions::StateMachine')) {
+    const definition = joined(r.Properties?.DefinitionString);
+    const name = String(r.Properties?.StateMachineName ?? id).replace(/^.*-/, '');
+    stateMachines[name] = {
+      states: (definition.match(/"Type":"/g) ?? []).length,
+      scheduledRuns: scheduled(id),
+    };
+  }
+
+  const alarms = ofType(stateless, 'AWS::CloudWatch::Alarm').map(([, r]) => r.Properties ?? {});
+  const namespace = config.observability.metricsNamespace;
+  const custom = new Set(alarms.filter((a) => a.Namespace === namespace).map((a) => String(a.MetricName)));
+  const dashboards = ofType(stateless, 'AWS::CloudWatch::Dashboard');
+  for (const [, d] of dashboards) {
+    const body = joined(d.Properties?.DashboardBody);
+    for (const m of body.matchAll(new RegExp(`\\["${namespace}","(\\w+)"`, 'g'))) custom.add(m[1]!);
+  }
+
+  const bucket = ofType(stateful, 'AWS::S3::Bucket').find(([, r]) => r.Properties?.ObjectLockEnabled)?.[1];
+  return {
+    config,
+    functions,
+    stateMachines,
+    alarmMetrics: alarms.reduce((n, a) => n + (Array.isArray(a.Metrics) ? a.Metrics.length : 1), 0),
+    dashboards: dashboards.length,
+    customMetrics: custom.size,
+    kmsKeys: ofType(stateful, 'AWS::KMS::Key').length,
+    emailSubscriptions: ofType(stateful, 'AWS::SNS::Subscription').filter(
+      ([, r]) => r.Properties?.Protocol === 'email',
+    ).length,
+    backupRetentionDays: bucket ? backupRetention(bucket) : 0,
+    tablesWithPitr: ofType(stateful, 'AWS::DynamoDB::Table').filter(
+      ([, r]) =>
+        (r.Properties?.PointInTimeRecoverySpecification as { PointInTimeRecoveryEnabled?: boolean })
+          ?.PointInTimeRecoveryEnabled,
+    ).length,
+  };
+}
+
+function backupRetention(bucket: CfnResourceJson): number {
+  const p = bucket.Properties ?? {};
+  const lock = (p.ObjectLockConfiguration as { Rule?: { DefaultRetention?: { Days?: number } } })?.Rule
+    ?.DefaultRetention?.Days;
+  const rules = ((
+    p.LifecycleConfiguration as { Rules?: { NoncurrentVersionExpiration?: { NoncurrentDays?: number } }[] }
+  )?.Rules ?? []) as { NoncurrentVersionExpiration?: { NoncurrentDays?: number } }[];
+  const noncurrent = Math.max(0, ...rules.map((r) => r.NoncurrentVersionExpiration?.NoncurrentDays ?? 0));
+  return Math.max(lock ?? 0, noncurrent);
+}
+
+/** A unit price as people write it ($0.0000133334, $0.000025). */
+const price = (n: number) => (n >= 0.01 ? String(n) : n.toFixed(10).replace(/0+$/, ''));
+const fmt = (n: number) =>
+  n >= 100 ? Math.round(n).toLocaleString('en-US') : String(Number(n.toPrecision(3)));
+
+/** The month's bill for a workload, line by line. */
+export function monthlyBill(facts: TemplateFacts, workload: Workload): CostLine[] {
+  const { config } = facts;
+  const groups = workload.groups;
+  if (!Number.isInteger(groups) || groups < 1) throw field('groups', groups, 'a positive integer');
+  const tenants = workload.tenants ?? Math.ceil(groups / 100);
+  const backupGb = workload.backupGb ?? 1;
+  const failovers = groups * (workload.failoversPerGroupMonth ?? 0.2);
+  const drJobSec = workload.drJobSec ?? 600;
+  const sites = Object.keys((config.director as { sites?: object }).sites ?? { DC: 1 }).length;
+  const lines: CostLine[] = [];
+  const line = (
+    service: string,
+    item: string,
+    quantity: number,
+    unit: string,
+    unitPrice: number,
+    formula: string,
+  ) => lines.push({ service, item, quantity, unit, unitPrice, monthly: quantity * unitPrice, formula });
+  const fn = (name: string) => facts.functions[name];
+
+  // Lambda: the health check is billed for its wall time, the rounds' waits included.
+  let invocations = 0;
+  const health = fn('health-check');
+  if (health) {
+    const h = config.health;
+    const runSec = Math.min(
+      health.timeoutSec,
+      (h.samplesPerRun - 1) * h.sampleIntervalSec + 1 + groups * HEALTH_SEC_PER_GROUP,
+    );
+    invocations += health.scheduledRuns;
+    line(
+      'Lambda',
+      'health-check',
+      health.scheduledRuns * runSec * health.memoryGb,
+      'GB-s',
+      PRICES.lambdaGbSecond,
+      `${fmt(health.scheduledRuns)} runs × ((${h.samplesPerRun} − 1) × ${h.sampleIntervalSec} s + 1 s + ${groups} groups × ${HEALTH_SEC_PER_GROUP * 1000} ms = ${fmt(runSec)} s) × ${health.memoryGb} GB`,
+    );
+  }
+  const reconcile = fn('reconcile');
+  if (reconcile) {
+    const runSec = tenants * RECONCILE_SEC_PER_TENANT + groups * RECONCILE_SEC_PER_GROUP;
+    invocations += reconcile.scheduledRuns;
+    line(
+      'Lambda',
+      'reconcile',
+      reconcile.scheduledRuns * runSec * reconcile.memoryGb,
+      'GB-s',
+      PRICES.lambdaGbSecond,
+      `${fmt(reconcile.scheduledRuns)} passes × (${tenants} tenants × ${RECONCILE_SEC_PER_TENANT} s + ${groups} groups × ${RECONCILE_SEC_PER_GROUP * 1000} ms) × ${reconcile.memoryGb} GB`,
+    );
+  }
+  const failover = fn('failover');
+  if (failover) {
+    invocations += failovers;
+    line(
+      'Lambda',
+      'failover',
+      failovers * 5 * failover.memoryGb,
+      'GB-s',
+      PRICES.lambdaGbSecond,
+      `${fmt(failovers)} failovers/failbacks × 5 s × ${failover.memoryGb} GB (stream records filtered out are not billed)`,
+    );
+  }
+  const machines = Object.entries(facts.stateMachines);
+  const executions = machines.map(([name, m]) => ({
+    name,
+    runs:
+      m.scheduledRuns +
+      (m.scheduledRuns === 0
+        ? (workload.onDemandExecutions ?? 0) /
+          Math.max(1, machines.filter(([, x]) => x.scheduledRuns === 0).length)
+        : 0),
+    transitions: m.states + (drJobSec / DR_POLL_SEC) * DR_STATES_PER_POLL,
+  }));
+  const dr = fn('dr');
+  const drTasks = executions.reduce((n, e) => n + e.runs * (e.transitions / 2), 0);
+  if (dr) {
+    invocations += drTasks;
+    line(
+      'Lambda',
+      'state machine tasks',
+      drTasks * DR_TASK_SEC * dr.memoryGb,
+      'GB-s',
+      PRICES.lambdaGbSecond,
+      `${fmt(drTasks)} task invocations (about half the transitions) × ${DR_TASK_SEC} s × ${dr.memoryGb} GB`,
+    );
+  }
+  const page = fn('concentrator-page');
+  if (page) {
+    const refreshes = workload.widgetRefreshes ?? 3000;
+    invocations += refreshes;
+    line(
+      'Lambda',
+      'concentrator-page',
+      refreshes * WIDGET_SEC * page.memoryGb,
+      'GB-s',
+      PRICES.lambdaGbSecond,
+      `${fmt(refreshes)} widget refreshes × ${WIDGET_SEC} s × ${page.memoryGb} GB`,
+    );
+  }
+  line('Lambda', 'requests', invocations, 'requests', PRICES.lambdaRequest, 'the invocations above');
+
+  // DynamoDB on demand (strongly consistent reads: 1 read unit per 4 KB).
+  const healthRuns = health?.scheduledRuns ?? 0;
+  const reconcileRuns = reconcile?.scheduledRuns ?? 0;
+  const healthReads =
+    healthRuns * (groups * REQUESTS.healthReadsPerGroup + REQUESTS.healthReadsPerRun + sites);
+  const reconcileReads =
+    reconcileRuns * (groups * REQUESTS.reconcileReadsPerGroup + tenants * REQUESTS.reconcileReadsPerTenant);
+  line(
+    'DynamoDB',
+    'reads',
+    healthReads + reconcileReads,
+    'read units',
+    PRICES.dynamoReadUnit,
+    `${fmt(healthRuns)} health runs × (${groups} groups + 1 + ${sites} sites) + ${fmt(reconcileRuns)} passes × (${groups} groups × ${REQUESTS.reconcileReadsPerGroup} + ${tenants} tenants)`,
+  );
+  line(
+    'DynamoDB',
+    'writes',
+    failovers * REQUESTS.writesPerFailover,
+    'write units',
+    PRICES.dynamoWriteUnit,
+    `steady state writes nothing; ${fmt(failovers)} failovers/failbacks × ${REQUESTS.writesPerFailover}`,
+  );
+  const tableGb = (groups * 4 + failovers * 2) / 1e6; // ≈ 4 KB per group, 2 KB of audit per change
+  line(
+    'DynamoDB',
+    'storage + PITR',
+    tableGb * facts.tablesWithPitr,
+    'GB-month',
+    PRICES.dynamoStorageGbMonth + PRICES.dynamoPitrGbMonth,
+    `${groups} groups × 4 KB + audit (the stream is free to the Lambda trigger)`,
+  );
+
+  // Step Functions (standard): transitions, and their logs (level ALL).
+  const transitions = executions.reduce((n, e) => n + e.runs * e.transitions, 0);
+  line(
+    'Step Functions',
+    'state transitions',
+    transitions,
+    'transitions',
+    PRICES.stateTransition,
+    executions
+      .filter((e) => e.runs > 0)
+      .map((e) => `${e.name} ${fmt(e.runs)} × ${fmt(e.transitions)}`)
+      .join(' + ') || 'no execution',
+  );
+
+  // S3: every backup is kept for the bucket's retention (an upper bound: noncurrent versions move to IA).
+  const backups = executions
+    .filter((e) => e.name === 'Backup' || e.name === 'WeeklyDrill')
+    .reduce((n, e) => n + e.runs, 0);
+  const storedGb = (backups / DAYS_PER_MONTH) * facts.backupRetentionDays * backupGb;
+  line(
+    'S3',
+    'backup storage',
+    storedGb,
+    'GB-month',
+    PRICES.s3StandardGbMonth,
+    `${fmt(backups)} backups/month ÷ ${DAYS_PER_MONTH} × ${facts.backupRetentionDays} days retained × ${backupGb} GB`,
+  );
+  line('S3', 'backup PUTs', backups * 10, 'requests', PRICES.s3Put, `${fmt(backups)} backups × 10 objects`);
+
+  line(
+    'KMS',
+    'keys',
+    facts.kmsKeys,
+    'keys',
+    PRICES.kmsKeyMonth,
+    'customer-managed keys in the stateful stack',
+  );
+  line(
+    'KMS',
+    'requests',
+    10_000,
+    'requests',
+    PRICES.kmsRequest,
+    'SNS publishes, S3 (bucket key on), estimate',
+  );
+  line(
+    'SNS',
+    'email notifications',
+    failovers * 2 * facts.emailSubscriptions,
+    'emails',
+    PRICES.snsEmail,
+    `${fmt(failovers)} changes × 2 notices × ${facts.emailSubscriptions} subscriptions`,
+  );
+
+  line(
+    'CloudWatch',
+    'alarms',
+    facts.alarmMetrics,
+    'alarm metrics',
+    PRICES.alarmMetricMonth,
+    'alarms in the template',
+  );
+  line(
+    'CloudWatch',
+    'dashboards',
+    facts.dashboards,
+    'dashboards',
+    PRICES.dashboardMonth,
+    'dashboards in the template',
+  );
+  line(
+    'CloudWatch',
+    'custom metrics',
+    facts.customMetrics,
+    'metrics',
+    PRICES.customMetricMonth,
+    `distinct ${config.observability.metricsNamespace} metrics the alarms and dashboard read`,
+  );
+  const logGb = (invocations * LOG_BYTES_PER_INVOCATION + transitions * SFN_LOG_BYTES_PER_TRANSITION) / 1e9;
+  line(
+    'CloudWatch',
+    'log ingestion',
+    logGb,
+    'GB',
+    PRICES.logsIngestGb,
+    `${fmt(invocations)} invocations × ${LOG_BYTES_PER_INVOCATION / 1000} KB + transitions × ${SFN_LOG_BYTES_PER_TRANSITION / 1000} KB`,
+  );
+  line(
+    'X-Ray',
+    'traces',
+    invocations,
+    'traces',
+    PRICES.xrayTrace,
+    'active tracing: one trace per invocation',
+  );
+
+  const warmHours = (health ? 730 : 0) + (reconcile ? 730 : 0);
+  line(
+    'Secrets Manager',
+    'director secret',
+    1,
+    'secrets',
+    PRICES.secretMonth,
+    `${config.director.secretName} (created by the operator)`,
+  );
+  line(
+    'Secrets Manager',
+    'API calls',
+    warmHours * REQUESTS.secretCallsPerContainerHour,
+    'calls',
+    PRICES.secretCall,
+    `2 always-warm functions × 730 h × ${REQUESTS.secretCallsPerContainerHour} (5-minute cache)`,
+  );
+  return lines;
+}
+
+/** The month's total. */
+export const total = (lines: readonly CostLine[]): number => lines.reduce((n, l) => n + l.monthly, 0);
+
+/** The comparison table (markdown) for several group counts. */
+export function costTable(
+  facts: TemplateFacts,
+  groupCounts: readonly number[],
+  workload: Omit<Workload, 'groups'> = {},
+): string {
+  const bills = groupCounts.map((groups) => monthlyBill(facts, { ...workload, groups }));
+  const usd = (n: number) => `$${n < 0.01 && n > 0 ? '<0.01' : n.toFixed(2)}`;
+  const header = `| service | item | ${groupCounts.map((g) => `${g.toLocaleString('en-US')} groups`).join(' | ')} |`;
+  const rows = (bills[0] ?? []).map(
+    (l, i) => `| ${l.service} | ${l.item} | ${bills.map((b) => usd(b[i]?.monthly ?? 0)).join(' | ')} |`,
+  );
+  const totals = `| **total** | | ${bills.map((b) => `**${usd(total(b))}**`).join(' | ')} |`;
+  return [header, `| --- | --- | ${groupCounts.map(() => '---:').join(' | ')} |`, ...rows, totals].join('\n');
+}
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+function main(args: string[]): void {
+  const groupCounts = (option(args, '--groups') ?? '1,100,1000').split(',').map(Number);
+  const backupGb = Number(option(args, '--backup-gb') ?? 1);
+  const { stateful, stateless } = synthTemplates(option(args, '--env') ?? 'example');
+  const facts = templateFacts(stateful, stateless);
+  console.log(`cpe-failover monthly cost (${PRICES.asOf}; backups ${backupGb} GB each)\n`);
+  console.log(costTable(facts, groupCounts, { backupGb }));
+  if (!args.includes('--markdown')) {
+    const largest = Math.max(...groupCounts);
+    console.log(`\nhow each quantity was found, for ${largest} groups:`);
+    for (const l of monthlyBill(facts, { groups: largest, backupGb }))
+      console.log(
+        `- ${l.service} ${l.item}: ${fmt(l.quantity)} ${l.unit} × $${price(l.unitPrice)} (${l.formula})`,
+      );
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main(process.argv.slice(2));
