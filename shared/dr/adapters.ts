@@ -9,7 +9,8 @@ import type { Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Config } from '../config/schema.js';
+import type { Config, ControllerMode } from '../config/schema.js';
+import { observeOnly } from '../director/observe.js';
 import type { DrDirector } from '../director/port.js';
 import type { SiteName } from '../domain/model.js';
 import { ConcurrentUpdateError, ConfigError, WorkflowLockedError } from '../errors.js';
@@ -237,8 +238,14 @@ export function drSettings(config: Config, bucket: string, overrides: Partial<Dr
   };
 }
 
-/** Wire the DR tasks' dependencies. */
+/**
+ * Wire the DR tasks' dependencies. In observe mode (config `mode`) every director write is refused
+ * (director/observe.ts): a workflow fails at its first one (a backup or restore start, before any
+ * site role changes) with ObserveModeError, through its failure path (DR_FAILED, lock released).
+ */
 export function createDrDeps(options: {
+  /** @default act */
+  mode?: ControllerMode;
   repo: StateRepository;
   s3: S3Client;
   settings: DrSettings;
@@ -251,7 +258,17 @@ export function createDrDeps(options: {
   return {
     store: stateRepoDrStore(options.repo),
     objects: s3ObjectStore(options.s3, options.settings.bucket),
-    directors: options.directors,
+    directors:
+      options.mode === 'observe'
+        ? (site) =>
+            observeOnly(options.directors(site), {
+              log: options.log,
+              metrics: {
+                count: (name, value = 1) => options.metrics.put(name, value, 'Count'),
+                durationMs: () => undefined,
+              },
+            })
+        : options.directors,
     notifier: options.notifier,
     metrics: options.metrics,
     log: options.log,
