@@ -17,7 +17,7 @@ const STYLE = `<style>
 .cp tr.drift td{background:#fde8e4}.cp .badge{display:inline-block;padding:0 6px;border-radius:8px;background:#d13212;color:#fff;margin-right:4px}
 .cp .serving{background:#e9f5e4}.cp .ok{border:1px solid #1d8102;background:#f2faf0;padding:6px;margin:8px 0}
 .cp .error{border:1px solid #d13212;background:#fdf3f1;padding:6px;margin:8px 0}
-.cp form.act{display:inline-block;margin:4px 8px 4px 0}.cp input,.cp select{margin-right:4px}
+.cp form.act{display:inline-block;margin:4px 8px 4px 0}.cp label{margin-right:10px;white-space:nowrap}.cp input,.cp select{margin-left:2px}
 .cp .btn{display:inline-block;border:1px solid #545b64;border-radius:2px;padding:2px 10px;background:#fff;cursor:pointer;margin:4px 8px 4px 0}
 .cp .btn.primary{background:#ec7211;border-color:#ec7211;color:#fff}
 </style>`;
