@@ -6,16 +6,8 @@
 import { synthTemplates, type CfnTemplate } from '../../../cdk/assembly.js';
 import { FUNCTION_ENV, FUNCTION_METADATA_KEY } from '../../../cdk/constructs/function.js';
 import { ValidationError } from '../../../shared/errors.js';
-import {
-  costTable,
-  monthlyBill,
-  PRICES,
-  REQUESTS,
-  runsPerMonth,
-  templateFacts,
-  total,
-  type CostLine,
-} from '../../../local/tools/cost.js';
+import { costTable, monthlyBill, PRICES, REQUESTS, total, type CostLine } from '../../../local/tools/cost.js';
+import { runsPerMonth, templateFacts } from '../../../local/tools/cost-template.js';
 
 const MONTH_MIN = 30.44 * 1440;
 let stateful: CfnTemplate;
@@ -172,7 +164,7 @@ describe('the bill follows the template', () => {
     const facts = templateFacts(stateful, stateless);
     const table = costTable(facts, [1, 100, 1000]);
     const rows = table.split('\n');
-    expect(rows[0]).toBe('| service | item | 1 groups | 100 groups | 1,000 groups |');
+    expect(rows[0]).toBe('| service | item | 1 group | 100 groups | 1,000 groups |');
     expect(rows).toHaveLength(2 + monthlyBill(facts, { groups: 1 }).length + 1);
     const totals = [1, 100, 1000].map((g) => total(monthlyBill(facts, { groups: g })));
     expect(totals[0]).toBeLessThan(totals[1] ?? 0);
