@@ -62,6 +62,7 @@ const DIRECTOR_CALLERS = [
   'pin',
   'unpin',
   'status',
+  'rehearsal',
 ];
 
 /** A sample partition key of every item type, from the key builders. */
@@ -333,7 +334,7 @@ describe('state table by item type (dynamodb:LeadingKeys)', () => {
 
   test('what each function may write', () => {
     const t = zwan.stateless;
-    for (const name of ['failover', 'reconcile', 'update-branches', 'pin', 'unpin']) {
+    for (const name of ['failover', 'reconcile', 'update-branches', 'pin', 'unpin', 'rehearsal']) {
       expect({ name, types: writtenTypes(t, name) }).toEqual({ name, types: ['audit', 'branch', 'group'] });
     }
     expect(writtenTypes(t, 'status')).toEqual([]);
@@ -499,7 +500,7 @@ describe('other tables, the backup bucket, the key, the approval token', () => {
     const machines = Object.entries(zwan.stateless.Resources).filter(
       ([, r]) => r.Type === 'AWS::StepFunctions::StateMachine',
     );
-    expect(machines).toHaveLength(4);
+    expect(machines).toHaveLength(5);
     for (const [id, r] of machines) {
       const definition = JSON.stringify(r.Properties.DefinitionString);
       const approval = definition.includes('.waitForTaskToken');
