@@ -6,25 +6,36 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { WORKFLOWS, type Workflow } from '../../shared/dr/inputs.js';
 import { ValidationError } from '../../shared/errors.js';
 
 /** The project's `functions/` folder. */
 export const FUNCTIONS_DIR = fileURLToPath(new URL('../../functions/', import.meta.url));
 
 /** `npm run invoke -- --help`. */
-export const USAGE = `usage: npm run invoke -- <function> [event.json | '<json>' | <sample>] [--verbose]
+export const USAGE = `usage: npm run invoke -- <function | state machine> [event] [--approve <event>] [--verbose]
 
-Runs the function's real handler (functions/<function>/handler.ts) against the running sandbox
+Runs a function's real handler (functions/<function>/handler.ts) against the running sandbox
 (npm start, in another terminal) and prints its answer as JSON. The event is inline JSON, a JSON
 file, or the name of a sample in functions/<function>/events/ (e.g. \`pin maintenance\`); none: {}.
-dr takes a state machine input (functions/dr/events/): it runs that state machine locally.
---verbose prints the function's own logs (stderr).`;
+
+A DR state machine (${WORKFLOWS.join(', ')}) runs locally as synthesized, its tasks on the
+real DR function; its samples are in functions/dr/events/ (e.g. \`Backup backup-on-demand\`).
+--approve <event> answers its approval step with that output (e.g. approval-task-output).
+--verbose prints the functions' own logs.`;
+
+/** The DR state machines' samples live with the DR task function. */
+export const DR_FUNCTION = 'dr';
 
 /** The parsed command line. */
 export interface InvokeArgs {
+  /** A function, or a DR state machine (`workflow` is then set). */
   fn: string;
+  workflow?: Workflow;
   /** The event argument as given (absent: `{}`). */
   event?: string;
+  /** A state machine's approval answer (as given). */
+  approve?: string;
   verbose: boolean;
 }
 
@@ -36,9 +47,14 @@ export function functionNames(dir: string = FUNCTIONS_DIR): string[] {
     .sort();
 }
 
-/** The samples of a function (`maintenance.json`…), sorted. */
-export function sampleEvents(fn: string, dir: string = FUNCTIONS_DIR): string[] {
-  const events = join(dir, fn, 'events');
+/** The folder whose `events/` holds a target's samples. */
+export function samplesOf(target: string): string {
+  return (WORKFLOWS as readonly string[]).includes(target) ? DR_FUNCTION : target;
+}
+
+/** The samples of a function or state machine (`maintenance.json`…), sorted. */
+export function sampleEvents(target: string, dir: string = FUNCTIONS_DIR): string[] {
+  const events = join(dir, samplesOf(target), 'events');
   return existsSync(events)
     ? readdirSync(events)
         .filter((f) => f.endsWith('.json'))
@@ -46,30 +62,38 @@ export function sampleEvents(fn: string, dir: string = FUNCTIONS_DIR): string[] 
     : [];
 }
 
-/** Parse `<function> [event] [--verbose]`; a ValidationError naming the argument when wrong. */
+const bad = (path: string, value: unknown, expected: string) =>
+  new ValidationError('invoke arguments', [{ path, value, expected }]);
+
+/** Parse the command line; a ValidationError naming the argument when wrong. */
 export function parseInvokeArgs(argv: readonly string[], dir: string = FUNCTIONS_DIR): InvokeArgs {
-  const verbose = argv.includes('--verbose');
-  const rest = argv.filter((a) => a !== '--verbose');
-  const unknownFlag = rest.find((a) => a.startsWith('--'));
-  if (unknownFlag)
-    throw new ValidationError('invoke arguments', [
-      { path: 'option', value: unknownFlag, expected: '--verbose (or --help)' },
-    ]);
+  const rest: string[] = [];
+  let verbose = false;
+  let approve: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--verbose') verbose = true;
+    else if (a === '--approve') {
+      approve = argv[++i];
+      if (approve === undefined)
+        throw bad('--approve', approve, 'an event (inline JSON, a file or a sample)');
+    } else if (a.startsWith('--')) throw bad('option', a, '--approve <event>, --verbose (or --help)');
+    else rest.push(a);
+  }
   const [fn, event, ...extra] = rest;
-  const names = functionNames(dir);
-  if (!fn)
-    throw new ValidationError('invoke arguments', [
-      { path: 'function', value: fn, expected: names.join(' | ') },
-    ]);
-  if (!names.includes(fn))
-    throw new ValidationError('invoke arguments', [
-      { path: 'function', value: fn, expected: names.join(' | ') },
-    ]);
-  if (extra.length > 0)
-    throw new ValidationError('invoke arguments', [
-      { path: 'arguments', value: extra.join(' '), expected: 'one event at most (quote inline JSON)' },
-    ]);
-  return { fn, ...(event !== undefined ? { event } : {}), verbose };
+  const targets = [...functionNames(dir), ...WORKFLOWS];
+  if (!fn || !targets.includes(fn)) throw bad('function', fn, targets.join(' | '));
+  const workflow = (WORKFLOWS as readonly string[]).includes(fn) ? (fn as Workflow) : undefined;
+  if (extra.length > 0) throw bad('arguments', extra.join(' '), 'one event at most (quote inline JSON)');
+  if (approve !== undefined && !workflow)
+    throw bad('--approve', approve, `only with a state machine (${WORKFLOWS.join(', ')})`);
+  return {
+    fn,
+    ...(workflow ? { workflow } : {}),
+    ...(event !== undefined ? { event } : {}),
+    ...(approve !== undefined ? { approve } : {}),
+    verbose,
+  };
 }
 
 /** Where the event comes from, for messages. */
@@ -98,7 +122,7 @@ export function loadEvent(fn: string, arg: string | undefined, dir: string = FUN
   if (arg === undefined) return { event: {}, source: 'no event ({})' };
   const trimmed = arg.trim();
   if (/^[[{"]/.test(trimmed)) return { event: parseJson(trimmed, 'inline JSON'), source: 'inline JSON' };
-  const sample = join(dir, fn, 'events', arg.endsWith('.json') ? arg : `${arg}.json`);
+  const sample = join(dir, samplesOf(fn), 'events', arg.endsWith('.json') ? arg : `${arg}.json`);
   const path = existsSync(arg) ? arg : existsSync(sample) ? sample : undefined;
   if (!path) {
     const samples = sampleEvents(fn, dir);

@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { API_KEY_ENV } from '../../shared/director/secrets.js';
 import { SandboxNotRunningError } from '../../shared/errors.js';
 import type { PartFactory } from './parts.js';
+import { drDefinitionsFromTemplate, type DrDefinitions } from './scenarios/dr-machines.js';
 
 /** The environment variable naming the endpoints file. */
 export const SANDBOX_FILE_ENV = 'CPE_FAILOVER_SANDBOX_FILE';
@@ -41,6 +42,8 @@ export interface SandboxEndpoints {
   simulator?: { origin: string };
   /** Where the timeline takes console operations (`POST`, see ./timeline.ts). */
   timelineUrl?: string;
+  /** The synthesized DR state machines by workflow, when the sandbox runs their bucket (./dr.ts). */
+  stateMachines?: DrDefinitions;
 }
 
 /** The endpoints file's path: `$CPE_FAILOVER_SANDBOX_FILE`, else `.sandbox/endpoints.json` in the project. */
@@ -120,6 +123,14 @@ export const endpointsPart: PartFactory = (options) => {
         functionTimeoutsSec: { ...(ctx.assembly?.functionTimeoutsSec ?? {}) },
         ...(ctx.simulator ? { simulator: { origin: ctx.simulator.origin } } : {}),
         ...(ctx.timelineUrl ? { timelineUrl: ctx.timelineUrl } : {}),
+        ...(ctx.assembly && env.BUCKET_NAME
+          ? {
+              stateMachines: drDefinitionsFromTemplate(
+                ctx.assembly.templates.stateless,
+                ctx.assembly.templates.config.region,
+              ),
+            }
+          : {}),
       };
       mkdirSync(dirname(path), { recursive: true });
       // Written whole, then renamed: a reader never sees half a file.

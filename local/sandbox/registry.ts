@@ -4,6 +4,7 @@
  */
 import { assemblyPart } from './assembly.js';
 import { configPart, dynamoPart, healthCheckPart, simulatorPart, tablePart } from './core-parts.js';
+import { drPart } from './dr.js';
 import { endpointsPart } from './endpoints.js';
 import { faultsPart } from './faults.js';
 import { failoverPart } from './failover.js';
@@ -26,6 +27,7 @@ export const PARTS: PartFactory[] = [
   healthCheckPart,
   faultsPart,
   pagePart, // the Concentrator page, live: prints `page: http://127.0.0.1:<port>/`
+  drPart, // zWAN without a scenario: S3 and the simulator's S3 job runner, for the DR state machines run by invoke
   timelinePart, // the notices topic and console operations of other processes (npm run invoke), /_sim faults
   endpointsPart, // once every part runs: writes where they listen, for npm run invoke
 ];

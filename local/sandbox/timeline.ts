@@ -90,10 +90,18 @@ function describeResult(result: unknown): string {
   if (typeof result.acknowledged === 'boolean')
     return `${result.acknowledged ? 'acknowledged' : 'not acknowledged'}: ${String(result.message)}`;
   if ('servingId' in result || 'epoch' in result) return servingOf(result);
+  if (str(result.workflow) && str(result.status)) {
+    const seconds =
+      typeof result.durationMs === 'number' ? ` in ${(result.durationMs / 1000).toFixed(1)} s` : '';
+    return `${String(result.workflow)} ${String(result.status)}${seconds} (execution ${String(result.executionId)})`;
+  }
   const scalars = Object.entries(result)
     .filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v))
     .slice(0, 8)
-    .map(([k, v]) => `${k}=${String(v)}`);
+    // Times as ISO dates, not epoch milliseconds.
+    .map(
+      ([k, v]) => `${k}=${k.endsWith('At') && typeof v === 'number' ? new Date(v).toISOString() : String(v)}`,
+    );
   return scalars.length ? scalars.join(' ') : 'ok';
 }
 
