@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { parseSandboxArgs } from '../../local/sandbox/args.js';
 import { runSandbox } from '../../local/sandbox/sandbox.js';
 import { launchChromium, type TestBrowser } from '../helpers/browser.js';
@@ -86,6 +86,11 @@ async function branchTarget(id: string): Promise<string | undefined> {
   return state.cpes.find((c) => c.id === id)?.target;
 }
 
+/** An attribute of every element a locator matches, in order. */
+async function attrs(locator: Locator, name: string): Promise<(string | null)[]> {
+  return Promise.all((await locator.all()).map((l) => l.getAttribute(name)));
+}
+
 const group = () => page.locator(`section.group[data-group="${GROUP}"]`);
 
 beforeAll(async () => {
@@ -110,20 +115,16 @@ describe('the Concentrator page (sandbox, chromium)', () => {
     await page.goto(pageUrl);
     await expect(group().locator('h2').textContent()).resolves.toContain('lab-tenant / Chennai');
     await expect(group().locator('.serving-id').textContent()).resolves.toBe('HA_DC1');
-    const candidates = await group()
-      .locator('tr[data-candidate]')
-      .evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.candidate));
+    const candidates = await attrs(group().locator('tr[data-candidate]'), 'data-candidate');
     expect(candidates).toEqual(['HA_DC1', 'HA_DC2', 'DR']);
     const dc1 = await group().locator('tr[data-candidate="HA_DC1"]').innerText();
     expect(dc1).toMatch(/DC\/ACTIVE/);
     expect(dc1).toMatch(/UP/);
     expect(dc1).toMatch(/122\.60\.11\.21:30000/);
     expect(dc1).toMatch(/IPSEC00 5e1c0a7d ESTABLISHED/);
-    const branches = await group()
-      .locator('tr[data-branch]')
-      .evaluateAll((rows) =>
-        rows.map((r) => `${(r as HTMLElement).dataset.branch}@${(r as HTMLElement).dataset.on}`),
-      );
+    const ids = await attrs(group().locator('tr[data-branch]'), 'data-branch');
+    const on = await attrs(group().locator('tr[data-branch]'), 'data-on');
+    const branches = ids.map((id, i) => `${id}@${on[i]}`);
     expect(branches).toEqual(['BR1@HA_DC1', 'BR2@HA_DC1']);
     await expect(group().locator('tr.drift').count()).resolves.toBe(0);
   });
