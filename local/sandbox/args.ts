@@ -8,6 +8,7 @@ import { parseExternalFlags } from './meraki-external.js';
 import { MERAKI_DEFAULT_FAULTS, parseMerakiFaultScript } from './meraki-faults.js';
 import { MERAKI_SANDBOX_ORG } from './meraki-org.js';
 import type { SandboxOptions } from './parts.js';
+import { parseZwanExternalFlags } from './zwan-external.js';
 
 /** `npm start -- --help`. */
 export const USAGE = `usage: npm start -- [options]
@@ -18,9 +19,15 @@ export const USAGE = `usage: npm start -- [options]
   --duration <seconds>       stop after this long (default: run until Ctrl-C)
   --scenario <name>          run a registered scenario instead of the fault script (dc-site-loss)
   --director zwan|meraki     which director to simulate (default zwan)
-  --director-url <base>      meraki: run against this Dashboard instead of the simulator (https, or
-                             http on loopback), e.g. https://api.meraki.com/api/v1; it WILL write tags
-  --api-key <key>            meraki: the Dashboard's API key (or CPE_FAILOVER_API_KEY); never printed
+  --observe                  observe-only: sample, elect, store and notify what it would do
+                             ("observe: would fail over …"), but refuse every director write
+  --director-url <base>      run against this director instead of the simulator (https, or http on
+                             loopback); without --observe it WILL write there.
+                             zwan: the DC director's API base (with --dr-director-url, --tenant)
+                             meraki: the Dashboard, e.g. https://api.meraki.com/api/v1
+  --dr-director-url <base>   zwan: the DR director's API base
+  --tenant <id>              zwan: a tenant to look after (repeatable)
+  --api-key <key>            the director's API key (or CPE_FAILOVER_API_KEY); never printed
   --org <id>                 meraki: an organization (repeatable); hubs read from its VPN peers
   --meraki-config <file>     meraki: organizations with hubs (the config's director section), instead of --org
   --topology <file>          zWAN simulator topology (default: the Chennai lab)
@@ -51,6 +58,9 @@ export function parseSandboxArgs(
       topology: { type: 'string' },
       'dynamodb-endpoint': { type: 'string' },
       verbose: { type: 'boolean', default: false },
+      observe: { type: 'boolean', default: false },
+      'dr-director-url': { type: 'string' },
+      tenant: { type: 'string', multiple: true },
       director: { type: 'string' },
       'director-url': { type: 'string' },
       'api-key': { type: 'string' },
@@ -73,20 +83,37 @@ export function parseSandboxArgs(
     throw new ValidationError('sandbox options', [
       { path: '--director', value: director, expected: 'zwan or meraki' },
     ]);
-  const external = parseExternalFlags(
-    {
-      directorUrl: values['director-url'],
-      apiKey: values['api-key'],
-      orgs: values.org,
-      merakiConfig: values['meraki-config'],
-    },
-    env,
-  );
   const refuse = (flag: string, value: unknown, expected: string) => {
     throw new ValidationError('sandbox options', [{ path: flag, value, expected }]);
   };
-  if (external && director !== 'meraki')
-    refuse('--director', director, 'meraki with --director-url, --org or --meraki-config');
+  if (director !== 'meraki' && (values.org !== undefined || values['meraki-config'] !== undefined))
+    refuse('--director', director, 'meraki with --org or --meraki-config');
+  if (director === 'meraki' && (values['dr-director-url'] !== undefined || values.tenant !== undefined))
+    refuse('--director', director, 'zwan with --dr-director-url or --tenant');
+  const external =
+    director === 'meraki'
+      ? parseExternalFlags(
+          {
+            directorUrl: values['director-url'],
+            apiKey: values['api-key'],
+            orgs: values.org,
+            merakiConfig: values['meraki-config'],
+          },
+          env,
+        )
+      : undefined;
+  const zwanExternal =
+    director === 'zwan'
+      ? parseZwanExternalFlags(
+          {
+            directorUrl: values['director-url'],
+            drDirectorUrl: values['dr-director-url'],
+            apiKey: values['api-key'],
+            tenants: values.tenant,
+          },
+          env,
+        )
+      : undefined;
   if (director === 'meraki' && values.topology !== undefined)
     refuse('--topology', values.topology, 'nothing with --director meraki (a zWAN simulator topology)');
   if (external && values.faults !== undefined)
@@ -100,6 +127,7 @@ export function parseSandboxArgs(
     ...(values.scenario ? { scenario: values.scenario } : {}),
     ...(values['dynamodb-endpoint'] ? { dynamoEndpoint: values['dynamodb-endpoint'] } : {}),
     verbose: values.verbose ?? false,
+    ...(values.observe ? { observe: true } : {}),
   };
   if (director === 'meraki')
     return {
@@ -116,6 +144,23 @@ export function parseSandboxArgs(
     };
   if (values.scenario !== undefined && !SCENARIO_NAMES.includes(values.scenario))
     refuse('--scenario', values.scenario, SCENARIO_NAMES.join(' | '));
+  if (zwanExternal) {
+    // The directors are someone else's: no fault script, no scenario, no topology, real time.
+    for (const [flag, value] of [
+      ['--faults', values.faults],
+      ['--scenario', values.scenario],
+      ['--topology', values.topology],
+    ] as const)
+      if (value !== undefined)
+        refuse(flag, value, "nothing with --director-url (it needs the sandbox's own simulator)");
+    return {
+      director,
+      faults: [],
+      zwanExternal,
+      timeScale: number('time-scale', values['time-scale'], 1) as number,
+      ...common,
+    };
+  }
   const faults = parseFaultScript(values.faults ?? DEFAULT_FAULTS);
   // A step naming a CPE the topology does not have fails now, not when it fires.
   if (values.scenario === undefined) checkFaultCpes(faults, values.topology);

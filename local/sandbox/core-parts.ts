@@ -20,7 +20,8 @@ import { createDynamoClients } from '../../shared/store/dynamo.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../emulators/dynamodb-local.js';
 import { createTableFromAssembly, functionSchedule } from '../runtime/local-assembly.js';
 import { createZwanSimulator, loadTopology, SIM_API_KEY } from '../simulator/index.js';
-import { abortableSleep, need, type PartFactory, type SandboxContext } from './parts.js';
+import { abortableSleep, need, sandboxMode, type PartFactory, type SandboxContext } from './parts.js';
+import { describeZwanExternal } from './zwan-external.js';
 
 /** Default health cadence (config defaults), scaled by the time scale. */
 const BASE_SAMPLE_INTERVAL_SEC = 5;
@@ -68,6 +69,7 @@ export const tablePart: PartFactory = () => ({
 /** The zWAN simulator (both site directors) with the default or given topology. */
 export const simulatorPart: PartFactory = (options) => {
   if (options.director === 'meraki') return undefined; // local/sandbox/meraki.ts
+  if (options.zwanExternal) return undefined; // the directors given with --director-url
   let close: (() => Promise<void>) | undefined;
   return {
     name: 'simulator',
@@ -93,16 +95,29 @@ export const configPart: PartFactory = (options) =>
 const zwanConfigPart: PartFactory = (options) => ({
   name: 'config',
   async start(ctx) {
-    const sim = need(ctx, 'simulator', 'config');
     const scale = options.timeScale;
+    const external = options.zwanExternal;
+    let directors: { sites: Record<'DC' | 'DR', string>; tenants: string[] };
+    if (external) {
+      ctx.setEnv(API_KEY_ENV, external.apiKey());
+      ctx.print(describeZwanExternal(external, options.observe === true));
+      directors = external;
+    } else {
+      const sim = need(ctx, 'simulator', 'config');
+      directors = {
+        sites: { DC: sim.url('DC'), DR: sim.url('DR') },
+        tenants: [...new Set([...sim.world.cpes.values()].map((c) => c.tenantId))].sort(),
+      };
+    }
     const config = parseConfig(
       {
         env: 'sandbox',
+        mode: sandboxMode(options),
         director: {
           kind: 'zwan',
-          sites: { DC: { baseUrl: sim.url('DC') }, DR: { baseUrl: sim.url('DR') } },
+          sites: { DC: { baseUrl: directors.sites.DC }, DR: { baseUrl: directors.sites.DR } },
           secretName: 'sandbox (CPE_FAILOVER_API_KEY is used)',
-          tenants: [...new Set([...sim.world.cpes.values()].map((c) => c.tenantId))].sort(),
+          tenants: directors.tenants,
         },
         health: {
           sampleIntervalSec: BASE_SAMPLE_INTERVAL_SEC / scale,

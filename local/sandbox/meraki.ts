@@ -16,14 +16,20 @@
  * (`--time-scale` defaults to 1 there; set it only for an implementation whose clock runs faster).
  */
 import { parseConfig, resetConfigCache } from '../../shared/config/load.js';
-import type { Config } from '../../shared/config/schema.js';
+import type { Config, ControllerMode } from '../../shared/config/schema.js';
 import { createHttpClient } from '../../shared/director/http.js';
 import { API_KEY_ENV } from '../../shared/director/secrets.js';
 import { createMerakiSimulator, type MerakiSimulator } from '../simulator/meraki/server.js';
 import { discoverHubs, REDACTED, type ExternalHub, type MerakiExternal } from './meraki-external.js';
 import { applyMerakiFault, describeMerakiFault, type MerakiFaultStep } from './meraki-faults.js';
 import { MERAKI_SANDBOX_ORG } from './meraki-org.js';
-import type { PartFactory, SandboxContext, SandboxOptions, SandboxPart } from './parts.js';
+import {
+  sandboxMode,
+  type PartFactory,
+  type SandboxContext,
+  type SandboxOptions,
+  type SandboxPart,
+} from './parts.js';
 
 export { MERAKI_SANDBOX_ORG } from './meraki-org.js';
 
@@ -39,10 +45,13 @@ export function merakiSandboxConfig(
     redirectHosts?: string[];
   },
   scale: number,
+  /** `--observe`: every director write refused. @default act */
+  mode: ControllerMode = 'act',
 ): Config {
   return parseConfig(
     {
       env: 'sandbox',
+      mode,
       director: {
         kind: 'meraki',
         secretName: 'sandbox (CPE_FAILOVER_API_KEY is used)',
@@ -101,6 +110,7 @@ function simulatedPart(options: SandboxOptions): SandboxPart {
           organizations: [{ id: MERAKI_SANDBOX_ORG.id, hubs: MERAKI_SANDBOX_ORG.hubs }],
         },
         scale,
+        sandboxMode(options),
       );
       publish(ctx, config);
       const s = sim;
@@ -162,6 +172,7 @@ function externalPart(options: SandboxOptions, external: MerakiExternal): Sandbo
           ...(redirectHosts ? { redirectHosts } : {}),
         },
         scale,
+        sandboxMode(options),
       );
       publish(ctx, config);
       const orgs = organizations
@@ -172,7 +183,7 @@ function externalPart(options: SandboxOptions, external: MerakiExternal): Sandbo
         .join(', ');
       ctx.print(
         `Meraki Dashboard at ${external.baseUrl} (external, API key ${REDACTED}; ${external.source}): ` +
-          `organizations ${orgs}; the controller WILL write tags there; ${timing(config, scale)}`,
+          `organizations ${orgs}; ${options.observe ? 'observe mode: every tag write is refused' : 'the controller WILL write tags there (--observe is recommended)'}; ${timing(config, scale)}`,
       );
     },
     async stop() {

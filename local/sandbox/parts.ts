@@ -6,7 +6,7 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Config } from '../../shared/config/schema.js';
+import type { Config, ControllerMode } from '../../shared/config/schema.js';
 import type { SwitchoverStarter } from '../../shared/health/director-lost.js';
 import type { LocalAssembly } from '../runtime/local-assembly.js';
 import type { ZwanSimulator } from '../simulator/index.js';
@@ -14,6 +14,7 @@ import type { LoggedExchange } from '../simulator/meraki/server.js';
 import type { FaultStep } from './faults.js';
 import type { MerakiExternal } from './meraki-external.js';
 import type { MerakiFaultStep } from './meraki-faults.js';
+import type { ZwanExternal } from './zwan-external.js';
 
 /** Options of a sandbox run (the CLI flags). */
 export interface SandboxOptions {
@@ -37,6 +38,10 @@ export interface SandboxOptions {
   merakiFaults?: MerakiFaultStep[];
   /** Meraki mode against an external Dashboard (`--director-url` …) instead of the simulator. */
   merakiExternal?: MerakiExternal;
+  /** zWAN against external directors (`--director-url`, `--dr-director-url`, `--tenant`) instead of the simulator. */
+  zwanExternal?: ZwanExternal;
+  /** `--observe`: the functions run with config `mode: "observe"` (every director write refused). @default false */
+  observe?: boolean;
   /**
    * Meraki mode: when set, the Meraki simulator logs bodies too and appends every exchange here
    * as it stops (the conformance script validates them). @default not recorded
@@ -44,6 +49,11 @@ export interface SandboxOptions {
   merakiLog?: LoggedExchange[];
   /** Set from the scenario's {@link Scenario.config}: merged into the functions' configuration. */
   scenarioConfig?: ScenarioConfig;
+}
+
+/** The configuration's `mode` for these options (`--observe`). */
+export function sandboxMode(options: Pick<SandboxOptions, 'observe'>): ControllerMode {
+  return options.observe ? 'observe' : 'act';
 }
 
 /** Configuration a scenario needs beyond the sandbox's (e.g. `dr.autoSwitchover`). */

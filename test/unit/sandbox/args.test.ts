@@ -40,6 +40,25 @@ describe('sandbox command line', () => {
         '--topology': ['local/simulator/topologies/chennai-lab.json'],
         '--dynamodb-endpoint': ['http://127.0.0.1:8000'],
         '--verbose': [],
+        '--observe': [],
+        '--dr-director-url': [
+          'https://dr.zwan.example.net/api/v1',
+          '--director-url',
+          'https://dc.zwan.example.net/api/v1',
+          '--tenant',
+          't1',
+          '--api-key',
+          'k',
+        ],
+        '--tenant': [
+          't1',
+          '--director-url',
+          'https://dc.zwan.example.net/api/v1',
+          '--dr-director-url',
+          'https://dr.zwan.example.net/api/v1',
+          '--api-key',
+          'k',
+        ],
         '--director-url': [
           'https://api.meraki.com/api/v1',
           '--director',
@@ -85,6 +104,63 @@ describe('sandbox flags checked before anything starts', () => {
     expect(() => parseSandboxArgs(['--faults', '20s down HA_DC1'])).not.toThrow();
     expect(() => parseSandboxArgs(['--topology', '/no/such/topology.json'])).toThrow(
       /--topology="\/no\/such\/topology.json"/,
+    );
+  });
+});
+
+describe('external zWAN directors and observe mode', () => {
+  const DC = 'https://dc.zwan.example.net/api/v1';
+  const DR = 'https://dr.zwan.example.net/api/v1/';
+  const external = ['--director-url', DC, '--dr-director-url', DR, '--tenant', 't1', '--tenant', 't2'];
+  const message = (argv: string[], env: Record<string, string | undefined> = {}) => {
+    try {
+      parseSandboxArgs(argv, env);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'no error';
+  };
+
+  it('takes both directors, the tenants and the key (flag or environment); real time; key never shown', () => {
+    const options = parseSandboxArgs([...external, '--api-key', 's3cret', '--observe']);
+    expect(options.zwanExternal?.sites).toEqual({ DC, DR: DR.replace(/\/$/, '') });
+    expect(options.zwanExternal?.tenants).toEqual(['t1', 't2']);
+    expect(options.zwanExternal?.apiKey()).toBe('s3cret');
+    expect(options).toMatchObject({ director: 'zwan', observe: true, timeScale: 1, faults: [] });
+    expect(JSON.stringify(options)).not.toContain('s3cret');
+    const fromEnv = parseSandboxArgs(external, { CPE_FAILOVER_API_KEY: 'envkey' });
+    expect(fromEnv.zwanExternal?.apiKey()).toBe('envkey');
+    expect(fromEnv.observe).toBeUndefined();
+    expect(parseSandboxArgs(['--observe']).observe).toBe(true);
+  });
+
+  it('names each missing or bad flag and its value (the key redacted)', () => {
+    expect(message(['--director-url', DC, '--api-key', 'k'])).toMatch(
+      /--dr-director-url=undefined: expected the DR director's API base URL; --tenant=undefined: expected a tenant id/,
+    );
+    expect(
+      message([...external, '--director-url', 'http://dc.example.net/api'], { CPE_FAILOVER_API_KEY: 'k' }),
+    ).toMatch(/--director-url="http:\/\/dc.example.net\/api": expected an https URL without credentials/);
+    expect(
+      message(['--director-url', 'https://u:pw@dc.example.net', '--dr-director-url', DR, '--tenant', 't1'], {
+        CPE_FAILOVER_API_KEY: 'k',
+      }),
+    ).toMatch(/--director-url="<redacted>": expected an https URL/);
+    expect(
+      message(['--director-url', DC, '--dr-director-url', DC, '--tenant', 't1', '--api-key', 'k']),
+    ).toMatch(/--dr-director-url=".*": expected the DR site's own director/);
+    expect(message([...external, '--tenant', 'bad/tenant'], { CPE_FAILOVER_API_KEY: 'k' })).toMatch(
+      /--tenant="bad\/tenant": expected a tenant id: 1 to/,
+    );
+    expect(message(external)).toMatch(/--api-key=undefined: expected the directors' API key/);
+    expect(message([...external, '--api-key', 'k', '--faults', '20s down HA_DC1'])).toMatch(
+      /--faults="20s down HA_DC1": expected nothing with --director-url/,
+    );
+    expect(message([...external, '--api-key', 'k', '--scenario', 'dc-site-loss'])).toMatch(
+      /--scenario="dc-site-loss": expected nothing with --director-url/,
+    );
+    expect(message(['--director', 'meraki', '--tenant', 't1'])).toMatch(
+      /--director="meraki": expected zwan with --dr-director-url or --tenant/,
     );
   });
 });

@@ -99,7 +99,7 @@ describe('sandbox flags for an external Meraki Dashboard', () => {
     );
     expect(
       message(['--director-url', 'https://api.meraki.com/api/v1', '--api-key', KEY, '--org', '1']),
-    ).toMatch(/--director="zwan": expected meraki with --director-url/);
+    ).toMatch(/--director="zwan": expected meraki with --org or --meraki-config/);
     expect(message(['--api-key', KEY])).toMatch(/--api-key="<redacted>": expected only with --director-url/);
   });
 
