@@ -19,6 +19,7 @@ import { parseConfig, resetConfigCache } from '../../shared/config/load.js';
 import type { Config, ControllerMode } from '../../shared/config/schema.js';
 import { createHttpClient } from '../../shared/director/http.js';
 import { API_KEY_ENV } from '../../shared/director/secrets.js';
+import { onControlFault } from '../simulator/meraki/control.js';
 import { createMerakiSimulator, type MerakiSimulator } from '../simulator/meraki/server.js';
 import { discoverHubs, REDACTED, type ExternalHub, type MerakiExternal } from './meraki-external.js';
 import { applyMerakiFault, describeMerakiFault, type MerakiFaultStep } from './meraki-faults.js';
@@ -30,6 +31,7 @@ import {
   type SandboxOptions,
   type SandboxPart,
 } from './parts.js';
+import { formatSimFault } from './timeline.js';
 
 export { MERAKI_SANDBOX_ORG } from './meraki-org.js';
 
@@ -118,6 +120,7 @@ function simulatedPart(options: SandboxOptions): SandboxPart {
         const tags = s.network(c.networkId)?.tags.join(' ') ?? '?';
         ctx.print(`meraki ${c.networkId}: tags swapped, tunnel ${c.from ?? '-'} → ${c.to ?? '-'}  [${tags}]`);
       });
+      onControlFault(s, (name, args) => ctx.print(formatSimFault('Meraki', name, args)));
       ctx.print(
         `Meraki simulator at ${sim.baseUrl} (organization ${MERAKI_SANDBOX_ORG.id}, hubs london → paris, ` +
           `networks ${MERAKI_SANDBOX_ORG.networks.map((n) => n.id).join(', ')}); ${timing(config, scale)}`,

@@ -125,6 +125,19 @@ function methods(f: MerakiFaults): Record<string, (args: Args) => void> {
   };
 }
 
+/** Told of a fault applied over HTTP: its name and JSON arguments. */
+export type ControlFaultListener = (name: string, args: Record<string, unknown>) => void;
+
+const faultListeners = new WeakMap<MerakiFaults, ControlFaultListener[]>();
+
+/**
+ * Be told of each fault applied through `POST /_sim/faults/<name>` to the simulator whose fault
+ * methods are `faults` (the simulator itself; the sandbox's timeline prints them).
+ */
+export function onControlFault(faults: MerakiFaults, listener: ControlFaultListener): void {
+  faultListeners.set(faults, [...(faultListeners.get(faults) ?? []), listener]);
+}
+
 /** What the control API reads besides the faults. */
 export interface ControlView {
   faults: MerakiFaults;
@@ -148,12 +161,14 @@ export function control(view: ControlView, method: string, url: URL, body: unkno
         `No fault ${JSON.stringify(name)}; one of ${Object.keys(methods(view.faults)).join(', ')}`,
       ]);
     }
+    const args = objectOf(body ?? {}, 'body');
     try {
-      fn(objectOf(body ?? {}, 'body'));
+      fn(args);
     } catch (error) {
       if (error instanceof RangeError) throw new HttpError(400, [error.message]);
       throw error;
     }
+    for (const listener of faultListeners.get(view.faults) ?? []) listener(name, args);
     return { status: 200, body: { ok: true } };
   }
   throw new HttpError(404, [`No simulator control route ${method} ${url.pathname}`]);
