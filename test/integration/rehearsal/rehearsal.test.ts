@@ -84,6 +84,9 @@ describe('Rehearsal state machine', () => {
     expect(r.states).toEqual(
       expect.arrayContaining(['CheckGroup', 'MoveToTarget', 'VerifyOnTarget', 'Restore', 'VerifyBack']),
     );
+    expect(w.notices.filter((n) => n.kind === 'PIN').map((n) => n.reason)).toEqual([
+      expect.stringMatching(/^rehearsal: standby check CHG-1 \(execution [\w-]+\) until /),
+    ]);
     // Reported once: the notice and the audit event.
     expect(w.reports.map((x) => x.outcome)).toEqual(['SUCCEEDED']);
     const audits = await rehearsalAudits();
@@ -151,6 +154,47 @@ describe('Rehearsal state machine', () => {
     expect((await w.repo.getGroup(LAB_GROUP))?.pin).toBeUndefined();
   });
 
+  it('a re-point onto the target that fails aborts at once and restores; the report says which and why', async () => {
+    // Every re-point attempt fails (two per branch: the adapter retries once).
+    w.sim.faults.failNextRepoints(4);
+
+    const r = await w.run(INPUT);
+
+    expect(r.error).toBe('RehearsalMoveFailedError');
+    expect(r.states.filter((s) => s === 'VerifyOnTarget')).toHaveLength(1);
+    const report = reportOf(r);
+    expect(report.outcome).toBe('ABORTED');
+    expect(report.branches.map((b) => [b.branchId, b.moved, b.reached, b.returned])).toEqual([
+      ['BR1', false, false, true],
+      ['BR2', false, false, true],
+    ]);
+    expect(report.branches[0]?.failure).toMatch(/^re-point onto HA_DC2 failed: /);
+    expect(w.branchTargets()).toEqual({ BR1: 'HA_DC1', BR2: 'HA_DC1' });
+    expect((await w.repo.getGroup(LAB_GROUP))?.pin).toBeUndefined();
+  });
+
+  it('a restore that fails (the director stops answering) ends RESTORE_FAILED; the pin lapses after the window', async () => {
+    const r = await w.run(INPUT, async (p) => {
+      if (p.task === 'restore') w.sim.faults.director('DC', { mode: 'error5xx' });
+    });
+
+    expect(r.status).toBe('FAILED');
+    expect(r.error).toBe('DirectorUnavailableError');
+    const report = reportOf(r);
+    expect(report.outcome).toBe('RESTORE_FAILED');
+    expect(report.pinLeft).toBe(true);
+    expect(report.summary).toMatch(/RESTORE FAILED .* the rehearsal's pin lapses at /);
+    expect(report.branches.map((b) => [b.branchId, b.reached, b.returned])).toEqual([
+      ['BR1', true, false],
+      ['BR2', true, false],
+    ]);
+    // No permanent pin: it expires 15 minutes after the window's end.
+    const pin = (await w.repo.getGroup(LAB_GROUP))?.pin;
+    expect(pin?.concentratorId).toBe('HA_DC2');
+    expect(pin?.expiresAt).toBe(w.startedAt + 60 * 60_000 + 15 * 60_000);
+    expect(w.reports.map((x) => x.outcome)).toEqual(['RESTORE_FAILED']);
+  });
+
   describe('refused, nothing changed', () => {
     it('a bad input fails at ValidateInput naming each field and value', async () => {
       const r = await w.run({
@@ -215,6 +259,25 @@ describe('Rehearsal state machine', () => {
       expect(w.reports.map((x) => x.outcome)).toEqual(Array(5).fill('REFUSED'));
       expect(w.reports.every((x) => x.branches.every((b) => !b.moved && b.failure === undefined))).toBe(true);
     });
+  });
+
+  it('preempt: false (election would keep the standby): the restore moves the group back onto the original itself', async () => {
+    await w.dispose();
+    w = await createRehearsalWorld({ settings: { preempt: false } });
+
+    const r = await w.run(INPUT);
+
+    expect(r.status).toBe('SUCCEEDED');
+    expect((r.output as RehearsalReport).servingAfter).toBe('HA_DC1');
+    expect(w.branchTargets()).toEqual({ BR1: 'HA_DC1', BR2: 'HA_DC1' });
+    const group = await w.repo.getGroup(LAB_GROUP);
+    expect([group?.servingId, group?.pin]).toEqual(['HA_DC1', undefined]);
+    // Unpinned, election kept HA_DC2 (no preemption): the restore pinned HA_DC1 and unpinned again.
+    expect(
+      w.notices
+        .filter((n) => n.kind === 'PIN' || n.kind === 'UNPIN')
+        .map((n) => `${n.kind} ${n.to ?? n.from}`),
+    ).toEqual(['PIN HA_DC2', 'UNPIN HA_DC2', 'PIN HA_DC1', 'UNPIN HA_DC1']);
   });
 
   it('every sample input under functions/rehearsal/events/ runs a rehearsal of the lab to success', async () => {

@@ -13,7 +13,8 @@ import {
 } from '../../../local/sandbox/scenarios/dr-machines.js';
 import { createZwanSimulator, type ZwanSimulator } from '../../../local/simulator/index.js';
 import type { Health } from '../../../shared/domain/model.js';
-import type { FailoverDeps } from '../../../shared/failover/ports.js';
+import type { FailoverDeps, FailoverSettings } from '../../../shared/failover/ports.js';
+import type { Notice } from '../../../shared/notify/port.js';
 import { reconcileGroup } from '../../../shared/failover/service.js';
 import { RecordingRehearsalPublisher } from '../../../shared/rehearsal/publishers.js';
 import type { RehearsalReport } from '../../../shared/rehearsal/report.js';
@@ -58,8 +59,12 @@ export interface RehearsalWorld {
   repo: StateRepository;
   failover: FailoverDeps;
   reports: RehearsalReport[];
+  /** The console operations' notices (PIN, UNPIN, FAILOVER…), oldest first. */
+  notices: Notice[];
   /** The test's clock (epoch ms). */
   now(): number;
+  /** The clock when the world was made (it moves only at verify steps). */
+  startedAt: number;
   /** Store the lab concentrators' health. */
   health(h: Partial<Record<keyof typeof LAB_CONCENTRATORS, Health>>): Promise<void>;
   /** Run one execution; `before` runs before each task (e.g. a candidate goes DOWN). */
@@ -69,8 +74,13 @@ export interface RehearsalWorld {
   dispose(): Promise<void>;
 }
 
-/** The lab with every candidate UP and HA_DC1 serving (elected), its branches on HA_DC1. */
-export async function createRehearsalWorld(): Promise<RehearsalWorld> {
+/**
+ * The lab with every candidate UP and HA_DC1 serving (elected), its branches on HA_DC1;
+ * `settings` override the tests' election settings (e.g. `preempt: false`).
+ */
+export async function createRehearsalWorld(
+  options: { settings?: Partial<FailoverSettings> } = {},
+): Promise<RehearsalWorld> {
   let clock = Date.now();
   const now = () => clock;
   const [table, sim, def]: [TestTable, ZwanSimulator, StateMachineDefinition] = await Promise.all([
@@ -79,12 +89,13 @@ export async function createRehearsalWorld(): Promise<RehearsalWorld> {
     rehearsalDefinition(),
   ]);
   const repo = new StateRepository(table.doc, table.tableName, now);
-  const { deps: failover } = testFailoverDeps({
+  const { deps: failover, published } = testFailoverDeps({
     store: repo,
     directors: simDirectors(sim, 2000),
     audit: repo,
     tenants: [LAB_TENANT],
     now,
+    ...(options.settings ? { settings: options.settings } : {}),
   });
   const publisher = new RecordingRehearsalPublisher();
   const deps: RehearsalDeps = { failover, audit: repo, publisher, now };
@@ -96,7 +107,9 @@ export async function createRehearsalWorld(): Promise<RehearsalWorld> {
     repo,
     failover,
     reports: publisher.reports,
+    notices: published.notices,
     now,
+    startedAt: clock,
     health,
     run: (input, before) =>
       runDrWorkflow(def, input, {
