@@ -26,6 +26,7 @@ function depsFromEnv(): RehearsalDeps {
     }),
     publisher: new SnsRehearsalPublisher(new SNSClient({}), requireEnv(FAILOVER_ENV.topicArn, process.env)),
     now: Date.now,
+    mode: config.mode,
   };
 }
 

@@ -7,6 +7,7 @@
  */
 import * as z from 'zod/mini';
 import { isPinActive } from '../domain/election.js';
+import type { ControllerMode } from '../config/schema.js';
 import type { HaGroup } from '../domain/model.js';
 import {
   NotFoundError,
@@ -47,6 +48,8 @@ export interface RehearsalDeps {
   publisher: RehearsalPublisher;
   /** Epoch ms (the same clock as `failover.now`). */
   now: () => number;
+  /** Config `mode`: observe-only refuses every rehearsal (it could not move a branch). @default act */
+  mode?: ControllerMode;
 }
 
 const MINUTE_MS = 60_000;
@@ -82,6 +85,9 @@ async function check(deps: RehearsalDeps, state: RehearsalState): Promise<CheckR
     throw new RehearsalWindowClosedError(
       `the window of the rehearsal of ${input.tenantId}#${input.haName} ended at ${input.notAfter} (now ${new Date(now).toISOString()}): nothing changed`,
     );
+  }
+  if (deps.mode === 'observe') {
+    refuse(input, 'the controller runs observe-only (config mode: observe): every director write is refused');
   }
   const group = await findGroup(deps, input);
   const store = deps.failover.store;

@@ -214,6 +214,19 @@ describe('Rehearsal state machine', () => {
       expect(w.reports).toEqual([]);
     });
 
+    it('observe-only mode: refused, nothing written', async () => {
+      await w.dispose();
+      w = await createRehearsalWorld({ mode: 'observe' });
+      const r = await w.run(INPUT);
+      expect([r.error, r.cause]).toEqual([
+        'RehearsalRefusedError',
+        expect.stringMatching(/observe-only \(config mode: observe\)/),
+      ]);
+      expect(repoints()).toEqual([]);
+      expect((await w.repo.getGroup(LAB_GROUP))?.pin).toBeUndefined();
+      expect(w.reports.map((x) => x.outcome)).toEqual(['REFUSED']);
+    });
+
     it('a window too short for both directions', async () => {
       const r = await w.run({ ...INPUT, windowMinutes: 1, verifyTimeoutSec: 60 });
       expect(r.error).toBe('ValidationError');

@@ -12,6 +12,7 @@ import {
   type RunResult,
 } from '../../../local/sandbox/scenarios/dr-machines.js';
 import { createZwanSimulator, type ZwanSimulator } from '../../../local/simulator/index.js';
+import type { ControllerMode } from '../../../shared/config/schema.js';
 import type { Health } from '../../../shared/domain/model.js';
 import type { FailoverDeps, FailoverSettings } from '../../../shared/failover/ports.js';
 import type { Notice } from '../../../shared/notify/port.js';
@@ -79,7 +80,7 @@ export interface RehearsalWorld {
  * `settings` override the tests' election settings (e.g. `preempt: false`).
  */
 export async function createRehearsalWorld(
-  options: { settings?: Partial<FailoverSettings> } = {},
+  options: { settings?: Partial<FailoverSettings>; mode?: ControllerMode } = {},
 ): Promise<RehearsalWorld> {
   let clock = Date.now();
   const now = () => clock;
@@ -98,7 +99,13 @@ export async function createRehearsalWorld(
     ...(options.settings ? { settings: options.settings } : {}),
   });
   const publisher = new RecordingRehearsalPublisher();
-  const deps: RehearsalDeps = { failover, audit: repo, publisher, now };
+  const deps: RehearsalDeps = {
+    failover,
+    audit: repo,
+    publisher,
+    now,
+    ...(options.mode ? { mode: options.mode } : {}),
+  };
   const health: RehearsalWorld['health'] = (h) => saveLabHealth(repo, h, clock - 3_600_000);
   await health({ HA_DC1: 'UP', HA_DC2: 'UP', DR: 'UP' });
   await reconcileGroup(failover, LAB_GROUP, { trigger: 'test setup' });
