@@ -38,9 +38,10 @@ export const PRICES = {
 } as const;
 
 /**
- * Requests and sizes per run, counted from the code (file references in each comment). Steady
- * state: nothing changes, so nothing is written (bench/results/health-run.json measures 0
- * DynamoDB writes per steady run over 100 groups).
+ * Requests and sizes per run, from the code (file references in each comment); the read counts
+ * are measured on the real repositories by test/unit/tools/request-counts.test.ts. Steady state:
+ * nothing changes, so nothing is written (that test, and bench/results/health-run.json over 100
+ * groups on DynamoDB Local).
  */
 export const REQUESTS = {
   /**
@@ -50,11 +51,17 @@ export const REQUESTS = {
    */
   healthReadsPerGroup: 1,
   healthReadsPerRun: 1,
-  /** shared/failover/drift.ts → service.ts reconcileGroup: listHealth, listDirectorStates, getGroup, getSiteRoles. */
-  reconcileReadsPerGroup: 4,
+  /**
+   * shared/failover/drift.ts → service.ts reconcileGroup (listHealth, listDirectorStates,
+   * getGroup, getSiteRoles), then fan-out.ts, which reads the group and the site roles again.
+   */
+  reconcileReadsPerGroup: 6,
   /** common.ts loadTenantView: getSiteRoles once per tenant. */
   reconcileReadsPerTenant: 1,
-  /** A failover or failback: the group's conditional write, its audit event, the outbox clear, 2 health transitions, 2 idempotency records. */
+  /**
+   * A failover or failback, estimated (not measured): the group's conditional write, its audit
+   * event, the outbox clear, 2 health transitions, 2 idempotency records.
+   */
   writesPerFailover: 7,
   /** shared/director/secrets.ts SECRET_TTL_MS: one GetSecretValue per warm container every 5 minutes. */
   secretCallsPerContainerHour: 12,
@@ -95,8 +102,8 @@ const LOG_BYTES_PER_INVOCATION = 3_000;
 const SFN_LOG_BYTES_PER_TRANSITION = 2_000;
 /** bench/results/health-run.json: ≤ 253 ms CPU per run over 100 groups, taken as wall time. */
 const HEALTH_SEC_PER_GROUP = 0.0025;
-/** Reconcile: two DynamoDB round trips (~15 ms) per group plus the tenant listings, assumption. */
-const RECONCILE_SEC_PER_GROUP = 0.015;
+/** Reconcile: four DynamoDB round trips (~5 ms each) per group plus the tenant listings, assumption. */
+const RECONCILE_SEC_PER_GROUP = 0.02;
 const RECONCILE_SEC_PER_TENANT = 0.5;
 /** DR task invocations last about a second each (a director call, a table write), assumption. */
 const DR_TASK_SEC = 1;

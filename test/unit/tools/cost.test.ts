@@ -123,7 +123,7 @@ describe('the bill follows the template', () => {
     const facts = templateFacts(stateful, rarer);
     const reads = (f: typeof base, g: number) =>
       line(monthlyBill(f, { groups: g, tenants: 1 }), 'reads').quantity;
-    // The part of the reads that grows with the groups: health runs × 1 + passes × 4 per group.
+    // The part of the reads that grows with the groups: health runs × 1 + passes × 6 per group.
     const perGroup = (f: typeof base) => (reads(f, 1000) - reads(f, 100)) / 900;
     const healthRuns = base.functions['health-check']?.scheduledRuns ?? 0;
     const passes = base.functions.reconcile?.scheduledRuns ?? 0;
