@@ -67,7 +67,8 @@ function groupsOf(view: TenantView): HaGroup[] {
   return view.inventory.tenants.flatMap((t) => t.groups);
 }
 
-function findGroupOrThrow(view: TenantView, tenantId: string, haName: string): HaGroup {
+/** The group `haName` of the tenant's view, or a NotFoundError naming the groups it has. */
+export function findGroupOrThrow(view: TenantView, tenantId: string, haName: string): HaGroup {
   const group = groupsOf(view).find((g) => g.haName === haName);
   if (!group) {
     throw new NotFoundError(

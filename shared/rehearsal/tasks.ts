@@ -10,14 +10,13 @@ import { isPinActive } from '../domain/election.js';
 import type { ControllerMode } from '../config/schema.js';
 import type { HaGroup } from '../domain/model.js';
 import {
-  NotFoundError,
   RehearsalCandidateDownError,
   RehearsalMoveFailedError,
   RehearsalNotReachedError,
   RehearsalRefusedError,
   RehearsalWindowClosedError,
 } from '../errors.js';
-import { pinGroup, unpinGroup } from '../failover/console.js';
+import { findGroupOrThrow, pinGroup, unpinGroup } from '../failover/console.js';
 import type { FailoverDeps } from '../failover/ports.js';
 import { loadTenantView } from '../failover/service.js';
 import type { AuditEventInput } from '../store/items.js';
@@ -61,16 +60,7 @@ export function rehearsalPinReason(input: RehearsalInput, executionId: string): 
 
 async function findGroup(deps: RehearsalDeps, input: RehearsalInput): Promise<HaGroup> {
   const view = await loadTenantView(deps.failover, input.tenantId);
-  const groups = view.inventory.tenants.flatMap((t) => t.groups);
-  const group = groups.find((g) => g.haName === input.haName);
-  if (!group) {
-    throw new NotFoundError(
-      `haName=${JSON.stringify(input.haName)}: tenant ${input.tenantId} has no HA group of that name (groups: ${
-        groups.map((g) => g.haName).join(', ') || 'none'
-      })`,
-    );
-  }
-  return group;
+  return findGroupOrThrow(view, input.tenantId, input.haName);
 }
 
 function refuse(input: RehearsalInput, why: string): never {
