@@ -138,92 +138,72 @@ export function monthlyBill(facts: TemplateFacts, workload: Workload): CostLine[
   ) => lines.push({ service, item, quantity, unit, unitPrice, monthly: quantity * unitPrice, formula });
   const fn = (name: string) => facts.functions[name];
 
-  // Lambda: the health check is billed for its wall time, the rounds' waits included.
-  let invocations = 0;
-  const health = fn('health-check');
-  if (health) {
-    const h = config.health;
-    const runSec = Math.min(
-      health.timeoutSec,
-      (h.samplesPerRun - 1) * h.sampleIntervalSec + 1 + groups * HEALTH_SEC_PER_GROUP,
-    );
-    invocations += health.scheduledRuns;
-    line(
-      'Lambda',
-      'health-check',
-      health.scheduledRuns * runSec * health.memoryGb,
-      'GB-s',
-      PRICES.lambdaGbSecond,
-      `${fmt(health.scheduledRuns)} runs × ((${h.samplesPerRun} − 1) × ${h.sampleIntervalSec} s + 1 s + ${groups} groups × ${HEALTH_SEC_PER_GROUP * 1000} ms = ${fmt(runSec)} s) × ${health.memoryGb} GB`,
-    );
-  }
-  const reconcile = fn('reconcile');
-  if (reconcile) {
-    const runSec = tenants * RECONCILE_SEC_PER_TENANT + groups * RECONCILE_SEC_PER_GROUP;
-    invocations += reconcile.scheduledRuns;
-    line(
-      'Lambda',
-      'reconcile',
-      reconcile.scheduledRuns * runSec * reconcile.memoryGb,
-      'GB-s',
-      PRICES.lambdaGbSecond,
-      `${fmt(reconcile.scheduledRuns)} passes × (${tenants} tenants × ${RECONCILE_SEC_PER_TENANT} s + ${groups} groups × ${RECONCILE_SEC_PER_GROUP * 1000} ms) × ${reconcile.memoryGb} GB`,
-    );
-  }
-  const failover = fn('failover');
-  if (failover) {
-    invocations += failovers;
-    line(
-      'Lambda',
-      'failover',
-      failovers * 5 * failover.memoryGb,
-      'GB-s',
-      PRICES.lambdaGbSecond,
-      `${fmt(failovers)} failovers/failbacks × 5 s × ${failover.memoryGb} GB (stream records filtered out are not billed)`,
-    );
-  }
+  // Lambda: invocations × seconds × memory. The health check is billed for its wall time, the
+  // waits between its rounds included.
   const machines = Object.entries(facts.stateMachines);
+  const unscheduled = Math.max(1, machines.filter(([, m]) => m.scheduledRuns === 0).length);
   const executions = machines.map(([name, m]) => ({
     name,
-    runs:
-      m.scheduledRuns +
-      (m.scheduledRuns === 0
-        ? (workload.onDemandExecutions ?? 0) /
-          Math.max(1, machines.filter(([, x]) => x.scheduledRuns === 0).length)
-        : 0),
+    runs: m.scheduledRuns || (workload.onDemandExecutions ?? 0) / unscheduled,
     transitions: m.states + (drJobSec / DR_POLL_SEC) * DR_STATES_PER_POLL,
   }));
-  const dr = fn('dr');
-  const drTasks = executions.reduce((n, e) => n + e.runs * (e.transitions / 2), 0);
-  if (dr) {
-    invocations += drTasks;
+  const h = config.health;
+  const usage: { name: string; item?: string; runs: number; sec: number; what: string; perRun?: string }[] = [
+    {
+      name: 'health-check',
+      runs: fn('health-check')?.scheduledRuns ?? 0,
+      sec: (h.samplesPerRun - 1) * h.sampleIntervalSec + 1 + groups * HEALTH_SEC_PER_GROUP,
+      what: 'runs',
+      perRun: `(${h.samplesPerRun} − 1) × ${h.sampleIntervalSec} s + 1 s + ${groups} groups × ${HEALTH_SEC_PER_GROUP * 1000} ms`,
+    },
+    {
+      name: 'reconcile',
+      runs: fn('reconcile')?.scheduledRuns ?? 0,
+      sec: tenants * RECONCILE_SEC_PER_TENANT + groups * RECONCILE_SEC_PER_GROUP,
+      what: 'passes',
+      perRun: `${tenants} tenants × ${RECONCILE_SEC_PER_TENANT} s + ${groups} groups × ${RECONCILE_SEC_PER_GROUP * 1000} ms`,
+    },
+    {
+      name: 'failover',
+      runs: failovers,
+      sec: 5,
+      what: 'failovers/failbacks (filtered-out stream records are free)',
+    },
+    {
+      name: 'dr',
+      item: 'state machine tasks',
+      runs: executions.reduce((n, e) => n + e.runs * (e.transitions / 2), 0),
+      sec: DR_TASK_SEC,
+      what: 'task invocations (about half the transitions)',
+    },
+    {
+      name: 'concentrator-page',
+      runs: workload.widgetRefreshes ?? 3000,
+      sec: WIDGET_SEC,
+      what: 'widget refreshes',
+    },
+  ];
+  let invocations = 0;
+  for (const u of usage) {
+    const f = fn(u.name);
+    if (!f) continue;
+    const sec = Math.min(f.timeoutSec, u.sec);
+    invocations += u.runs;
+    const perRun = u.perRun ? ` (${u.perRun})` : '';
     line(
       'Lambda',
-      'state machine tasks',
-      drTasks * DR_TASK_SEC * dr.memoryGb,
+      u.item ?? u.name,
+      u.runs * sec * f.memoryGb,
       'GB-s',
       PRICES.lambdaGbSecond,
-      `${fmt(drTasks)} task invocations (about half the transitions) × ${DR_TASK_SEC} s × ${dr.memoryGb} GB`,
-    );
-  }
-  const page = fn('concentrator-page');
-  if (page) {
-    const refreshes = workload.widgetRefreshes ?? 3000;
-    invocations += refreshes;
-    line(
-      'Lambda',
-      'concentrator-page',
-      refreshes * WIDGET_SEC * page.memoryGb,
-      'GB-s',
-      PRICES.lambdaGbSecond,
-      `${fmt(refreshes)} widget refreshes × ${WIDGET_SEC} s × ${page.memoryGb} GB`,
+      `${fmt(u.runs)} ${u.what} × ${fmt(sec)} s${perRun} × ${f.memoryGb} GB`,
     );
   }
   line('Lambda', 'requests', invocations, 'requests', PRICES.lambdaRequest, 'the invocations above');
 
   // DynamoDB on demand (strongly consistent reads: 1 read unit per 4 KB).
-  const healthRuns = health?.scheduledRuns ?? 0;
-  const reconcileRuns = reconcile?.scheduledRuns ?? 0;
+  const healthRuns = fn('health-check')?.scheduledRuns ?? 0;
+  const reconcileRuns = fn('reconcile')?.scheduledRuns ?? 0;
   const healthReads =
     healthRuns * (groups * REQUESTS.healthReadsPerGroup + REQUESTS.healthReadsPerRun + sites);
   const reconcileReads =
@@ -350,7 +330,7 @@ export function monthlyBill(facts: TemplateFacts, workload: Workload): CostLine[
     'active tracing: one trace per invocation',
   );
 
-  const warmHours = (health ? 730 : 0) + (reconcile ? 730 : 0);
+  const warmHours = (healthRuns > 0 ? 730 : 0) + (reconcileRuns > 0 ? 730 : 0);
   line(
     'Secrets Manager',
     'director secret',
