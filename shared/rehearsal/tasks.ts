@@ -67,7 +67,11 @@ function refuse(input: RehearsalInput, why: string): never {
   throw new RehearsalRefusedError(`rehearsal of ${input.tenantId}#${input.haName} refused: ${why}`);
 }
 
-/** CheckGroup: the window is open, the group exists, is not pinned, every candidate is UP, no alarm, no drift. */
+/**
+ * CheckGroup: the window is open, the controller acts (not observe-only), every director answers
+ * and the monitor is not blind, the group exists, is not pinned, has no open alarm, every
+ * candidate is UP and every branch is on the serving concentrator.
+ */
 async function check(deps: RehearsalDeps, state: RehearsalState): Promise<CheckResult> {
   const { input } = state;
   const now = deps.now();
@@ -81,7 +85,23 @@ async function check(deps: RehearsalDeps, state: RehearsalState): Promise<CheckR
   }
   const group = await findGroup(deps, input);
   const store = deps.failover.store;
-  const [stored, health] = await Promise.all([store.getGroup(group.key), store.listHealth(group.key)]);
+  const [stored, health, directors] = await Promise.all([
+    store.getGroup(group.key),
+    store.listHealth(group.key),
+    store.listDirectorStates(),
+  ]);
+  const troubled = directors.filter((d) => !d.reachable || d.monitorBlind === true);
+  if (troubled.length > 0) {
+    refuse(
+      input,
+      `every director must answer and see clearly: ${troubled
+        .map(
+          (d) =>
+            `${d.site} ${d.reachable ? `monitor blind (${d.monitorBlindReason ?? 'share rule'})` : `unreachable (${d.reason ?? 'no answer'})`}`,
+        )
+        .join(', ')}`,
+    );
+  }
   if (stored && isPinActive(stored.pin, now)) {
     const p = stored.pin;
     refuse(

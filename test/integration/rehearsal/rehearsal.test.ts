@@ -257,6 +257,10 @@ describe('Rehearsal state machine', () => {
         expect.stringMatching(/every candidate must be UP: DR is DOWN/),
       ]);
       await w.health({ DR: 'UP' });
+      await w.repo.writeDirectorStatus({ site: 'DR', reachable: false, since: w.now(), reason: 'timeout' });
+      r = await w.run(INPUT);
+      expect(r.cause).toMatch(/every director must answer and see clearly: DR unreachable \(timeout\)/);
+      await w.repo.writeDirectorStatus({ site: 'DR', reachable: true, since: w.now() });
       r = await w.run({ ...INPUT, targetId: 'HA_DC9' });
       expect(r.cause).toMatch(/targetId="HA_DC9" is not a candidate of the group \(HA_DC1, HA_DC2, DR\)/);
       r = await w.run({ ...INPUT, targetId: 'HA_DC1' });
@@ -269,7 +273,7 @@ describe('Rehearsal state machine', () => {
 
       expect(repoints()).toEqual([]);
       expect(w.branchTargets()).toEqual({ BR1: 'HA_DC1', BR2: 'HA_DC1' });
-      expect(w.reports.map((x) => x.outcome)).toEqual(Array(5).fill('REFUSED'));
+      expect(w.reports.map((x) => x.outcome)).toEqual(Array(6).fill('REFUSED'));
       expect(w.reports.every((x) => x.branches.every((b) => !b.moved && b.failure === undefined))).toBe(true);
     });
   });
