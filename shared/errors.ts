@@ -238,3 +238,6 @@ export class ObserveModeError extends CpeFailoverError {
     super(message);
   }
 }
+
+/** A DR workflow started (or the site roles changed) during a failover rehearsal: it aborts and moves the group back. */
+export class RehearsalInterruptedError extends CpeFailoverError {}
