@@ -5,10 +5,10 @@
  * Gathered here from the state repositories, the director's listing and one bulk health sample;
  * rendered by ./render.ts (a pure function of this model). Plain data, times as ISO strings.
  */
-import { isPinActive } from '../domain/election.js';
 import { branchCurrentTarget } from '../domain/inventory.js';
 import type { BlindnessCase } from '../domain/blindness.js';
 import type { HaGroup, Sample, SiteName, SiteRole, TunnelState } from '../domain/model.js';
+import { pinView, type PinView } from '../failover/console.js';
 import { blindnessFrom, loadTenantView, type TenantView } from '../failover/service.js';
 import type { FailoverDeps } from '../failover/ports.js';
 import type { AuditItem, BranchOutcome, HealthItem } from '../store/items.js';
@@ -65,14 +65,7 @@ export interface GroupView {
   epoch: number;
   reason?: string;
   changedAt?: string;
-  pin?: {
-    concentratorId: string;
-    reason: string;
-    by?: string;
-    pinnedAt: string;
-    expiresAt?: string;
-    expired: boolean;
-  };
+  pin?: PinView;
   alarms: string[];
   candidates: CandidateView[];
   branches: BranchView[];
@@ -198,18 +191,7 @@ async function groupView(
     epoch: stored?.epoch ?? 0,
     ...(stored?.reason ? { reason: stored.reason } : {}),
     ...(stored?.changedAt ? { changedAt: iso(stored.changedAt) } : {}),
-    ...(pin
-      ? {
-          pin: {
-            concentratorId: pin.concentratorId,
-            reason: pin.reason,
-            ...(pin.by ? { by: pin.by } : {}),
-            pinnedAt: new Date(pin.pinnedAt).toISOString(),
-            ...(pin.expiresAt !== undefined ? { expiresAt: new Date(pin.expiresAt).toISOString() } : {}),
-            expired: !isPinActive(pin, now),
-          },
-        }
-      : {}),
+    ...(pin ? { pin: pinView(pin, now) } : {}),
     alarms: [...(stored?.alarms ?? [])],
     candidates: group.candidates.map((c) => {
       const h = healthOf.get(c.id);
