@@ -69,6 +69,7 @@ describe('concentrator-page widget (real handler)', () => {
     const html = await call({ ...sample('plan'), action: 'reboot' });
     expect(html).toMatch(/data-outcome="error".*<td>action<\/td><td>&quot;reboot&quot;<\/td>/s);
     await expect(call({ describe: 'yes' })).rejects.toThrow(/describe="yes"/);
+    await expect(call({ describe: true })).resolves.toMatch(/^## Concentrators \(cpe-failover\)/);
   });
 
   it('pins with the sample button call: the branches move in the simulated world and the timeline says who', async () => {
