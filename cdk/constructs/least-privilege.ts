@@ -102,8 +102,9 @@ export const FUNCTION_TABLE_ACCESS: Readonly<Record<FunctionName, (config: Confi
     [T.audit]: ['PutItem'],
   }),
   // shared/rehearsal/tasks.ts: pin and unpin (election and fan-out, as the console's pin and
-  // unpin), the group and its health read at every check; one audit event per execution.
-  rehearsal: electAndRepoint,
+  // unpin), the group and its health read at every check; one audit event per execution; the DR
+  // lock read (no rehearsal while a DR workflow runs).
+  rehearsal: (config) => ({ ...electAndRepoint(config), [T.lock]: ['GetItem'] }),
   // shared/dr/adapters.ts stateRepoDrStore: site roles (Query, conditional put, a delete to undo a
   // half-written change), the DR lock (get + conditional put, conditional delete), backup records
   // (get + put, Query), the director status (get), audit events.

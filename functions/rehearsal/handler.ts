@@ -19,11 +19,13 @@ let deps: RehearsalDeps | undefined;
 function depsFromEnv(): RehearsalDeps {
   const config = configFromEnv();
   const tableName = requireEnv(FAILOVER_ENV.tableName, process.env);
+  const repo = new StateRepository(getDocumentClient(), tableName, Date.now, {
+    auditTtlDays: config.auditTtlDays,
+  });
   return {
     failover: failoverDepsFromEnv(),
-    audit: new StateRepository(getDocumentClient(), tableName, Date.now, {
-      auditTtlDays: config.auditTtlDays,
-    }),
+    audit: repo,
+    drLock: repo,
     publisher: new SnsRehearsalPublisher(new SNSClient({}), requireEnv(FAILOVER_ENV.topicArn, process.env)),
     now: Date.now,
     mode: config.mode,

@@ -16,6 +16,8 @@ export interface CheckResult {
   branchIds: string[];
   candidateIds: string[];
   epoch: number;
+  /** The site roles at the check (`DC ACTIVE, DR PASSIVE`): a change aborts the rehearsal. */
+  siteRoles: string;
 }
 
 /** What MoveToTarget did (the pin and its re-points). */

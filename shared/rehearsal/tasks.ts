@@ -11,6 +11,7 @@ import type { ControllerMode } from '../config/schema.js';
 import type { HaGroup } from '../domain/model.js';
 import {
   RehearsalCandidateDownError,
+  RehearsalInterruptedError,
   RehearsalMoveFailedError,
   RehearsalNotReachedError,
   RehearsalRefusedError,
@@ -47,6 +48,8 @@ export interface RehearsalDeps {
   publisher: RehearsalPublisher;
   /** Epoch ms (the same clock as `failover.now`). */
   now: () => number;
+  /** The DR lock (the state repository): no rehearsal while a DR workflow holds it. */
+  drLock: { getLock(): Promise<{ owner: string; acquiredAt: number; expiresAt: number } | undefined> };
   /** Config `mode`: observe-only refuses every rehearsal (it could not move a branch). @default act */
   mode?: ControllerMode;
 }
@@ -61,6 +64,20 @@ export function rehearsalPinReason(input: RehearsalInput, executionId: string): 
 async function findGroup(deps: RehearsalDeps, input: RehearsalInput): Promise<HaGroup> {
   const view = await loadTenantView(deps.failover, input.tenantId);
   return findGroupOrThrow(view, input.tenantId, input.haName);
+}
+
+/** Why a rehearsal must not run now: a DR workflow holds the lock, or the site roles differ from `roles`. */
+async function drInterference(deps: RehearsalDeps, roles?: string): Promise<string | undefined> {
+  const [lock, current] = await Promise.all([deps.drLock.getLock(), deps.failover.store.getSiteRoles()]);
+  if (lock && lock.expiresAt * 1000 > deps.now()) {
+    return `a DR workflow is running (lock held by ${lock.owner} since ${new Date(lock.acquiredAt).toISOString()})`;
+  }
+  const now = `DC ${current.DC}, DR ${current.DR}`;
+  return roles !== undefined && roles !== now ? `the site roles changed (${roles} → ${now})` : undefined;
+}
+
+function siteRolesText(roles: { DC: string; DR: string }): string {
+  return `DC ${roles.DC}, DR ${roles.DR}`;
 }
 
 function refuse(input: RehearsalInput, why: string): never {
@@ -83,6 +100,9 @@ async function check(deps: RehearsalDeps, state: RehearsalState): Promise<CheckR
   if (deps.mode === 'observe') {
     refuse(input, 'the controller runs observe-only (config mode: observe): every director write is refused');
   }
+  const dr = await drInterference(deps);
+  if (dr) refuse(input, dr);
+  const roles = siteRolesText(await deps.failover.store.getSiteRoles());
   const group = await findGroup(deps, input);
   const store = deps.failover.store;
   const [stored, health, directors] = await Promise.all([
@@ -151,6 +171,7 @@ async function check(deps: RehearsalDeps, state: RehearsalState): Promise<CheckR
     branchIds,
     candidateIds: ids,
     epoch: stored?.epoch ?? 0,
+    siteRoles: roles,
   };
 }
 
@@ -218,6 +239,8 @@ async function verify(
         `re-point onto ${c.targetId} failed for ${failed.map((f) => `${f.branchId} (${f.error})`).join(', ')}`,
       );
     }
+    const dr = await drInterference(deps, c.siteRoles);
+    if (dr) throw new RehearsalInterruptedError(`${dr} during the rehearsal`);
     const health = await deps.failover.store.listHealth(c.groupKey);
     const down = health.filter((h) => c.candidateIds.includes(h.targetId) && h.health === 'DOWN');
     if (down.length > 0) {

@@ -154,6 +154,19 @@ describe('Rehearsal state machine', () => {
     expect((await w.repo.getGroup(LAB_GROUP))?.pin).toBeUndefined();
   });
 
+  it('a DR workflow starting mid-rehearsal (it takes the DR lock) aborts and restores', async () => {
+    const r = await w.run(INPUT, async (p) => {
+      if (p.task === 'verify' && p.phase === 'target') await w.repo.acquireLock('arn:dr:switchover-1', 3600);
+    });
+
+    expect(r.error).toBe('RehearsalInterruptedError');
+    expect(reportOf(r).error?.message).toMatch(
+      /a DR workflow is running \(lock held by arn:dr:switchover-1 since .*\) during the rehearsal/,
+    );
+    expect(w.branchTargets()).toEqual({ BR1: 'HA_DC1', BR2: 'HA_DC1' });
+    expect((await w.repo.getGroup(LAB_GROUP))?.pin).toBeUndefined();
+  });
+
   it('a re-point onto the target that fails aborts at once and restores; the report says which and why', async () => {
     // Every re-point attempt fails (two per branch: the adapter retries once).
     w.sim.faults.failNextRepoints(4);
@@ -261,6 +274,12 @@ describe('Rehearsal state machine', () => {
       r = await w.run(INPUT);
       expect(r.cause).toMatch(/every director must answer and see clearly: DR unreachable \(timeout\)/);
       await w.repo.writeDirectorStatus({ site: 'DR', reachable: true, since: w.now() });
+      await w.repo.acquireLock('arn:aws:states:local:1:execution:dr:backup-1', 3600);
+      r = await w.run(INPUT);
+      expect(r.cause).toMatch(
+        /a DR workflow is running \(lock held by arn:aws:states:local:1:execution:dr:backup-1 since /,
+      );
+      await w.repo.releaseLock('arn:aws:states:local:1:execution:dr:backup-1');
       r = await w.run({ ...INPUT, targetId: 'HA_DC9' });
       expect(r.cause).toMatch(/targetId="HA_DC9" is not a candidate of the group \(HA_DC1, HA_DC2, DR\)/);
       r = await w.run({ ...INPUT, targetId: 'HA_DC1' });
@@ -273,7 +292,7 @@ describe('Rehearsal state machine', () => {
 
       expect(repoints()).toEqual([]);
       expect(w.branchTargets()).toEqual({ BR1: 'HA_DC1', BR2: 'HA_DC1' });
-      expect(w.reports.map((x) => x.outcome)).toEqual(Array(6).fill('REFUSED'));
+      expect(w.reports.map((x) => x.outcome)).toEqual(Array(7).fill('REFUSED'));
       expect(w.reports.every((x) => x.branches.every((b) => !b.moved && b.failure === undefined))).toBe(true);
     });
   });

@@ -102,6 +102,7 @@ export async function createRehearsalWorld(
   const deps: RehearsalDeps = {
     failover,
     audit: repo,
+    drLock: repo,
     publisher,
     now,
     ...(options.mode ? { mode: options.mode } : {}),

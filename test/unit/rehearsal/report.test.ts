@@ -84,6 +84,7 @@ describe('buildReport', () => {
     branchIds: ['B1', 'B2'],
     candidateIds: ['DC1', 'DC2'],
     epoch: 3,
+    siteRoles: 'DC ACTIVE, DR PASSIVE',
   };
   const moved = {
     servingId: 'DC2',
