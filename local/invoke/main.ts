@@ -8,7 +8,6 @@ import { WORKFLOWS } from '../../shared/dr/inputs.js';
 import { readSandboxEndpoints, type SandboxEndpoints } from '../sandbox/endpoints.js';
 import { DR_FUNCTION, loadEvent, parseInvokeArgs, USAGE, type InvokeArgs, type LoadedEvent } from './args.js';
 import { applySandboxEnv, errorOf, INVOKE_VIA, invokeHandler, reportToTimeline } from './run.js';
-import { runWorkflow } from './workflow.js';
 
 function fail(code: number, message: string): never {
   console.error(message);
@@ -29,6 +28,8 @@ function checkDrTask(args: InvokeArgs, loaded: LoadedEvent): void {
 async function run(endpoints: SandboxEndpoints, args: InvokeArgs, loaded: LoadedEvent): Promise<unknown> {
   if (!args.workflow) return invokeHandler(endpoints, args.fn, loaded.event);
   const approve = args.approve !== undefined ? loadEvent(args.fn, args.approve).event : undefined;
+  // Loaded only for a state machine: aws-local-stepfunctions and the CDK app's modules.
+  const { runWorkflow } = await import('./workflow.js');
   const answer = await runWorkflow(endpoints, args.workflow, loaded.event, {
     ...(approve !== undefined ? { approve } : {}),
     progress: (line) => console.error(line),

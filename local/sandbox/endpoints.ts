@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { API_KEY_ENV } from '../../shared/director/secrets.js';
 import { SandboxNotRunningError } from '../../shared/errors.js';
 import type { PartFactory } from './parts.js';
-import { drDefinitionsFromTemplate, type DrDefinitions } from './scenarios/dr-machines.js';
+import type { DrDefinitions } from './scenarios/dr-machines.js';
 
 /** The environment variable naming the endpoints file. */
 export const SANDBOX_FILE_ENV = 'CPE_FAILOVER_SANDBOX_FILE';
@@ -99,9 +99,13 @@ export const endpointsPart: PartFactory = (options) => {
   const path = sandboxFilePath();
   const runId = randomBytes(6).toString('hex');
   let written = false;
+  // Loaded at start: it brings the CDK app's modules, which `npm run invoke` itself never needs.
+  let drDefinitionsFromTemplate: typeof import('./scenarios/dr-machines.js').drDefinitionsFromTemplate;
   return {
     name: 'endpoints',
-    async start() {},
+    async start() {
+      ({ drDefinitionsFromTemplate } = await import('./scenarios/dr-machines.js'));
+    },
     running(ctx) {
       const other = readRaw(path);
       if (other && other.pid !== process.pid && processAlive(other.pid)) {
