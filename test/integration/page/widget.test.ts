@@ -88,4 +88,31 @@ describe('concentrator-page widget (real handler)', () => {
     expect(after).toMatch(/<td>PIN<\/td>.*<td>noc@example.com<\/td>/s);
     expect(after).toContain('data-action="unpin"');
   });
+
+  it('unpins with a reason from the form, and the timeline shows the UNPIN and who', async () => {
+    const forms = {
+      all: { [`reason@${LAB_GROUP}`]: 'upgrade done', [`by@${LAB_GROUP}`]: 'ops@example.com' },
+    };
+    const html = await call({
+      ...sample('plan'),
+      action: 'unpin',
+      widgetContext: { dashboardName: 'd', forms },
+    });
+    expect(html).toMatch(/data-outcome="unpin".*Unpinned: lab-tenant#Chennai/s);
+    expect((await lab.repo.getGroup(LAB_GROUP))?.pin).toBeUndefined();
+    expect(html).toMatch(/<td>UNPIN<\/td><td>HA_DC2 → <\/td><td>upgrade done<\/td><td>ops@example.com<\/td>/);
+  });
+
+  it('acknowledge MONITOR_BLIND: a blank reason is refused naming the field; with one, says there is nothing to acknowledge', async () => {
+    const ack = (reason: string) =>
+      call({
+        action: 'ack-monitor-blind',
+        widgetContext: { dashboardName: 'd', forms: { all: { 'reason@monitor': reason } } },
+      });
+    expect(await ack('  ')).toMatch(/data-outcome="error".*<td>reason<\/td>/s);
+    expect(await ack('checked with the DC team')).toMatch(
+      /data-outcome="ack-monitor-blind".*the monitor is not blind: nothing to acknowledge/s,
+    );
+    expect(await lab.repo.listDirectorStates()).toEqual([]);
+  });
 });
