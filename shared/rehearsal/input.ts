@@ -100,11 +100,13 @@ export function parseRehearsalInput(input: unknown, now: number): RehearsalInput
     );
   }
   if (end - start > MAX_WINDOW_MINUTES * 60_000) fail(endField, endValue, 'a window of at most 7 days');
+  // Whole seconds: the Wait state's timestamp (RFC 3339) in its plainest form.
+  const iso = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
   return {
     tenantId: e.tenantId,
     haName: e.haName,
-    notBefore: new Date(start).toISOString(),
-    notAfter: new Date(end).toISOString(),
+    notBefore: iso(start),
+    notAfter: iso(end),
     ...(e.targetId !== undefined ? { targetId: e.targetId } : {}),
     verifyTimeoutSec: e.verifyTimeoutSec,
     reason: e.reason,

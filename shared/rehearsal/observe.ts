@@ -5,16 +5,17 @@
  */
 import type { HaGroup } from '../domain/model.js';
 
-/** One branch as observed against the concentrator it should be on. */
-export interface BranchObservation {
+/** A branch that is not (yet) where it should be. */
+export interface BranchNotOk {
   branchId: string;
-  /** Every tunnel ESTABLISHED on the expected concentrator. */
-  ok: boolean;
-  /** Why not (absent when ok), e.g. `IPSEC00 CREATED on HA_DC2`. */
-  why?: string;
+  /** Why, e.g. `IPSEC00 CREATED on HA_DC2, not ESTABLISHED`. */
+  why: string;
 }
 
-/** One observation of the group's branches. */
+/**
+ * One observation of the group's branches. Only the branches that are not ok are listed, so the
+ * execution's state stays small for large groups (Step Functions caps it at 256 KiB).
+ */
 export interface Observation {
   /** The concentrator the branches should be on. */
   expected: string;
@@ -22,7 +23,9 @@ export interface Observation {
   done: boolean;
   /** ISO time of the listing. */
   at: string;
-  branches: BranchObservation[];
+  /** How many branches are ok. */
+  ok: number;
+  notOk: BranchNotOk[];
 }
 
 /**
@@ -35,10 +38,18 @@ export function observeBranches(
   expected: string,
   at: number,
 ): Observation {
-  const branches = branchIds.map((branchId): BranchObservation => {
-    const branch = group.branches.find((b) => b.id === branchId);
-    if (!branch) return { branchId, ok: false, why: 'not listed by the director' };
-    if (branch.tunnels.length === 0) return { branchId, ok: false, why: 'has no tunnels' };
+  const listed = new Map(group.branches.map((b) => [b.id, b]));
+  const notOk: BranchNotOk[] = [];
+  for (const branchId of branchIds) {
+    const branch = listed.get(branchId);
+    if (!branch) {
+      notOk.push({ branchId, why: 'not listed by the director' });
+      continue;
+    }
+    if (branch.tunnels.length === 0) {
+      notOk.push({ branchId, why: 'has no tunnels' });
+      continue;
+    }
     const problems = branch.tunnels.flatMap((t) => {
       const owner = group.candidates.find((c) =>
         c.tunnels.some((ct) => ct.haTunnelIdentifier === t.haTunnelIdentifier && ct.tunnelId === t.tunnelId),
@@ -47,15 +58,18 @@ export function observeBranches(
       if (owner?.id !== expected) return [`${t.name} on ${where}, not ${expected}`];
       return t.state === 'ESTABLISHED' ? [] : [`${t.name} ${t.state} on ${where}, not ESTABLISHED`];
     });
-    return problems.length === 0 ? { branchId, ok: true } : { branchId, ok: false, why: problems.join('; ') };
-  });
-  return { expected, done: branches.every((b) => b.ok), at: new Date(at).toISOString(), branches };
+    if (problems.length > 0) notOk.push({ branchId, why: problems.join('; ') });
+  }
+  return {
+    expected,
+    done: notOk.length === 0,
+    at: new Date(at).toISOString(),
+    ok: branchIds.length - notOk.length,
+    notOk,
+  };
 }
 
 /** `BR2 (IPSEC00 CREATED on HA_DC2, not ESTABLISHED), …` for the branches that are not ok. */
 export function describeNotOk(observation: Observation): string {
-  return observation.branches
-    .filter((b) => !b.ok)
-    .map((b) => `${b.branchId} (${b.why ?? 'not ok'})`)
-    .join(', ');
+  return observation.notOk.map((b) => `${b.branchId} (${b.why})`).join(', ');
 }

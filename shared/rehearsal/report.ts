@@ -131,20 +131,21 @@ export function buildReport(parts: {
   const { input, check, moved, onTarget } = state;
   const back = state.back ?? parts.current;
   const failed = new Map((moved?.failedBranches ?? []).map((f) => [f.branchId, f.error]));
+  // Large groups: index the (usually short) lists of branches that are not ok.
+  const notOk = (o: Observation | undefined) => new Map(o?.notOk.map((b) => [b.branchId, b.why]));
+  const [notReached, notReturned] = [notOk(onTarget), notOk(back)];
   const branches = (check?.branchIds ?? []).map((branchId): BranchReport => {
-    const reachedObs = onTarget?.branches.find((b) => b.branchId === branchId);
-    const backObs = back?.branches.find((b) => b.branchId === branchId);
     const didMove = moved !== undefined && !failed.has(branchId);
-    const reached = reachedObs?.ok === true;
-    const returned = backObs?.ok === true;
+    const reached = onTarget !== undefined && !notReached.has(branchId);
+    const returned = back !== undefined && !notReturned.has(branchId);
     const failure = !moved
       ? 'not moved: the rehearsal stopped before the move'
       : !didMove
         ? `re-point onto ${check?.targetId} failed: ${failed.get(branchId)}`
         : !reached
-          ? `not ESTABLISHED on ${check?.targetId}: ${reachedObs?.why ?? 'not verified'}`
+          ? `not ESTABLISHED on ${check?.targetId}: ${notReached.get(branchId) ?? 'not verified'}`
           : !returned
-            ? `not back on ${back?.expected ?? check?.originalId}: ${backObs?.why ?? 'not verified'}`
+            ? `not back on ${back?.expected ?? check?.originalId}: ${notReturned.get(branchId) ?? 'not verified'}`
             : undefined;
     return {
       branchId,

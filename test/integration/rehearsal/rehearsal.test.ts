@@ -204,7 +204,7 @@ describe('Rehearsal state machine', () => {
     // No permanent pin: it expires 15 minutes after the window's end.
     const pin = (await w.repo.getGroup(LAB_GROUP))?.pin;
     expect(pin?.concentratorId).toBe('HA_DC2');
-    expect(pin?.expiresAt).toBe(w.startedAt + 60 * 60_000 + 15 * 60_000);
+    expect(pin?.expiresAt).toBe(Math.floor(w.startedAt / 1000) * 1000 + 75 * 60_000);
     expect(w.reports.map((x) => x.outcome)).toEqual(['RESTORE_FAILED']);
   });
 

@@ -26,8 +26,8 @@ describe('parseRehearsalInput', () => {
     expect(parseRehearsalInput(GOOD, NOW)).toEqual({
       tenantId: 'lab-tenant',
       haName: 'Chennai',
-      notBefore: '2026-12-01T10:00:00.000Z',
-      notAfter: '2026-12-01T11:00:00.000Z',
+      notBefore: '2026-12-01T10:00:00Z',
+      notAfter: '2026-12-01T11:00:00Z',
       verifyTimeoutSec: 300,
       reason: 'standby check',
       requestedBy: 'noc@example.com',
@@ -47,8 +47,8 @@ describe('parseRehearsalInput', () => {
       NOW,
     );
     expect(out).toMatchObject({
-      notBefore: '2026-12-02T02:00:00.000Z',
-      notAfter: '2026-12-02T04:00:00.000Z',
+      notBefore: '2026-12-02T02:00:00Z',
+      notAfter: '2026-12-02T04:00:00Z',
       targetId: 'DR',
       verifyTimeoutSec: 120,
     });

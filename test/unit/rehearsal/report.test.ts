@@ -48,11 +48,11 @@ describe('observeBranches', () => {
       expected: 'DC2',
       done: false,
       at: '2026-12-01T10:00:00.000Z',
-      branches: [
-        { branchId: 'B1', ok: true },
-        { branchId: 'B2', ok: false, why: 'IPSEC00 CREATED on DC2, not ESTABLISHED' },
-        { branchId: 'B3', ok: false, why: 'IPSEC00 on DC1, not DC2' },
-        { branchId: 'B4', ok: false, why: 'not listed by the director' },
+      ok: 1,
+      notOk: [
+        { branchId: 'B2', why: 'IPSEC00 CREATED on DC2, not ESTABLISHED' },
+        { branchId: 'B3', why: 'IPSEC00 on DC1, not DC2' },
+        { branchId: 'B4', why: 'not listed by the director' },
       ],
     });
     expect(describeNotOk(seen)).toBe(
@@ -63,7 +63,7 @@ describe('observeBranches', () => {
 
   it('names a tunnel ID no candidate owns', () => {
     const seen = observeBranches(group([branch('B1', 'zzz', 'ESTABLISHED')]), ['B1'], 'DC1', AT);
-    expect(seen.branches[0]?.why).toBe('IPSEC00 on unknown tunnel ID zzz, not DC1');
+    expect(seen.notOk[0]?.why).toBe('IPSEC00 on unknown tunnel ID zzz, not DC1');
   });
 });
 
@@ -97,9 +97,10 @@ describe('buildReport', () => {
     expected,
     done: okB1 && okB2,
     at: 'x',
-    branches: [
-      { branchId: 'B1', ok: okB1, ...(okB1 ? {} : { why: 'w1' }) },
-      { branchId: 'B2', ok: okB2, ...(okB2 ? {} : { why: 'w2' }) },
+    ok: Number(okB1) + Number(okB2),
+    notOk: [
+      ...(okB1 ? [] : [{ branchId: 'B1', why: 'w1' }]),
+      ...(okB2 ? [] : [{ branchId: 'B2', why: 'w2' }]),
     ],
   });
 
