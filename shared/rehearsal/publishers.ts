@@ -4,7 +4,7 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { redactDeep } from '../redact.js';
 import type { RehearsalReport } from './report.js';
-import type { RehearsalPublisher } from './tasks.js';
+import type { RehearsalPublisher } from './deps.js';
 
 /** Publishes each report to an SNS topic (subject: the summary; message: the report as JSON). */
 export class SnsRehearsalPublisher implements RehearsalPublisher {
