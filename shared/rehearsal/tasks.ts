@@ -132,8 +132,8 @@ async function verify(
 
 /**
  * Restore: remove the rehearsal's pin (an operator's own pin set meanwhile is left alone) and let
- * election move the group back; where it would not (`preempt: false` keeps the target while it is
- * UP), pin the original briefly and unpin again.
+ * election move the group back; with `preempt: false` (election keeps the target while it is UP)
+ * pin the original briefly, if it is UP, and unpin again.
  */
 async function restore(
   deps: RehearsalDeps,
@@ -160,7 +160,8 @@ async function restore(
   const unpin = (reason: string) =>
     unpinGroup(fd, { tenantId: input.tenantId, haName: input.haName, reason, by: input.requestedBy });
   let r = await unpin(`rehearsal ${why}: back to election`);
-  if (r.servingId !== c.originalId) {
+  // With preemption, election's choice stands (the original may be DOWN, or its site PASSIVE now).
+  if (!fd.settings.preempt && r.servingId !== c.originalId) {
     const health = await fd.store.listHealth(c.groupKey);
     if (health.some((h) => h.targetId === c.originalId && h.health === 'UP')) {
       await pinGroup(fd, {
