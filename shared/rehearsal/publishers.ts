@@ -19,7 +19,8 @@ export class SnsRehearsalPublisher implements RehearsalPublisher {
       new PublishCommand({
         TopicArn: this.topicArn,
         // SNS subjects: ASCII, no line breaks, at most 100 characters.
-        Subject: `[REHEARSAL ${safe.outcome}] ${safe.tenantId}#${safe.haName}`
+        Subject: `[REHEARSAL ${safe.outcome}] ${safe.summary.replace(/^rehearsal of /, '')}`
+          .replace(/→/g, '->')
           .replace(/[^\x20-\x7e]/g, '?')
           .slice(0, 100),
         Message: `${safe.summary}\n\n${JSON.stringify(safe, null, 2)}`,
