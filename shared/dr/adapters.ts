@@ -211,6 +211,12 @@ export class RecordingDrMetrics implements DrMetrics {
   }
 }
 
+/**
+ * Marks settings made from an observe-mode configuration, so that {@link createDrDeps} refuses
+ * the director writes even when its caller does not pass `mode` (fail safe; copied by a spread).
+ */
+const OBSERVE_SETTINGS = Symbol('DR settings of an observe-mode configuration');
+
 /** DR settings from the configuration (zWAN only: Meraki has no director backup). */
 export function drSettings(config: Config, bucket: string, overrides: Partial<DrSettings> = {}): DrSettings {
   if (config.director.kind !== 'zwan') {
@@ -224,7 +230,7 @@ export function drSettings(config: Config, bucket: string, overrides: Partial<Dr
   }
   const sites = config.director.sites;
   const url = (s: SiteName) => sites[s].managementUrl ?? new URL(sites[s].baseUrl).origin;
-  return {
+  const settings: DrSettings = {
     bucket,
     managementUrls: { DC: url('DC'), DR: url('DR') },
     tenants: config.director.tenants,
@@ -236,12 +242,14 @@ export function drSettings(config: Config, bucket: string, overrides: Partial<Dr
     scheduleToleranceSec: 600,
     ...overrides,
   };
+  return config.mode === 'observe' ? Object.assign(settings, { [OBSERVE_SETTINGS]: true }) : settings;
 }
 
 /**
- * Wire the DR tasks' dependencies. In observe mode (config `mode`) every director write is refused
- * (director/observe.ts): a workflow fails at its first one (a backup or restore start, before any
- * site role changes) with ObserveModeError, through its failure path (DR_FAILED, lock released).
+ * Wire the DR tasks' dependencies. In observe mode (`mode`, or settings from {@link drSettings} of
+ * an observe-mode configuration) every director write is refused (director/observe.ts): a workflow
+ * fails at its first one (a backup or restore start, before any site role changes), quoting the
+ * ObserveModeError, through its failure path (DR_FAILED, lock released).
  */
 export function createDrDeps(options: {
   /** @default act */
@@ -259,7 +267,7 @@ export function createDrDeps(options: {
     store: stateRepoDrStore(options.repo),
     objects: s3ObjectStore(options.s3, options.settings.bucket),
     directors:
-      options.mode === 'observe'
+      options.mode === 'observe' || OBSERVE_SETTINGS in options.settings
         ? (site) =>
             observeOnly(options.directors(site), {
               log: options.log,

@@ -29,16 +29,21 @@ const writes = (log: readonly SimRequestRecord[]) =>
 
 let w: TestDrWorld;
 
-/** The world's DR tasks as observe mode builds them, with their own recorders. */
-function observeTasks() {
+/**
+ * The world's DR tasks as observe mode builds them, with their own recorders: `mode` given, or
+ * (`fromConfig`) only settings made from a configuration whose mode is observe.
+ */
+function observeTasks(how: 'mode' | 'fromConfig' = 'mode') {
   const notifier = new RecordingDrNotifier();
   const metrics = new RecordingDrMetrics();
   const tasks = createDrTasks(
     createDrDeps({
-      mode: 'observe',
+      ...(how === 'mode' ? { mode: 'observe' as const } : {}),
       repo: w.repo,
       s3: w.s3,
-      settings: drSettings(w.config, w.bucket, { maxJobPolls: 400 }),
+      settings: drSettings(how === 'mode' ? w.config : { ...w.config, mode: 'observe' }, w.bucket, {
+        maxJobPolls: 400,
+      }),
       directors: (site) => w.directors[site],
       notifier,
       metrics,
@@ -99,9 +104,9 @@ describe('DR workflows in observe mode', () => {
     expect(await w.repo.getSiteRoles()).toEqual({ DC: 'PASSIVE', DR: 'ACTIVE' });
   });
 
-  it('a backup fails at its start: no job, no object written, no record', async () => {
+  it('a backup fails at its start: no job, no object written, no record (settings of an observe-mode configuration suffice)', async () => {
     const keysBefore = await w.keys();
-    const observe = observeTasks();
+    const observe = observeTasks('fromConfig');
     const r = await observe.run('Backup', { trigger: 'on-demand' });
     expect(r.status).toBe('FAILED');
     expect(r.error).toBe('BackupFailedError');
