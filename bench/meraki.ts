@@ -95,16 +95,16 @@ export async function runMerakiBench(options: MerakiBenchOptions = {}): Promise<
     requestsPerSecond: share,
     organizations: [{ id: ORG, hubs: [...DEFAULT_SIM_HUBS] }],
   };
-  /** One container: its own DynamoDB clients, budget ledger and director. */
-  const container = (): MerakiPipelineDirector => {
+  /** One container: its own DynamoDB clients, budget ledger and director (status and reconcile in the background lane, as deployed). */
+  const container = (background = false): MerakiPipelineDirector => {
     const c = createDynamoClients({ endpoint });
     clients.push(c);
     return createMerakiPipelineDirector(config, {
       apiKey: async () => sim.apiKey,
-      budget: createTableRequestBudget({ doc: c.doc, tableName, requestsPerSecond: share }),
+      budget: createTableRequestBudget({ doc: c.doc, tableName, requestsPerSecond: share, background }),
     });
   };
-  const [failover, health, reconcile, status] = [container(), container(), container(), container()];
+  const [failover, health, reconcile, status] = [container(), container(), container(true), container(true)];
   const stop = new AbortController();
   const every = async (
     periodMs: number,

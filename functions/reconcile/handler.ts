@@ -20,7 +20,9 @@ export type ReconcileSummary = Omit<DriftReport, 'results'>;
 
 /** Lambda entry point (see cdk/constructs/drift-reconcile.ts). */
 export const handler = withObservability(async (): Promise<ReconcileSummary> => {
-  const { results: _results, ...summary } = await reconcileDrift(failoverDepsFromEnv());
+  const { results: _results, ...summary } = await reconcileDrift(
+    failoverDepsFromEnv(process.env, { lane: 'background' }),
+  );
   const { repointed, errors } = summary;
   if (errors.length > 0) {
     throw new DriftReconcileError(

@@ -9,5 +9,8 @@ import { withObservability } from '../../shared/observability.js';
 
 /** Lambda entry point. */
 export const handler = withObservability(async (event: unknown) =>
-  groupStatus(failoverDepsFromEnv(), parseEvent(statusEventSchema, event, 'status event')),
+  groupStatus(
+    failoverDepsFromEnv(process.env, { lane: 'background' }),
+    parseEvent(statusEventSchema, event, 'status event'),
+  ),
 );

@@ -78,6 +78,31 @@ export class MemorySlotLedger implements SlotLedger {
   }
 }
 
+/**
+ * The background lane's share of a budget of `requestsPerSecond`: two fifths, at least 1 (5 → 2).
+ * What the background reads leave is the foreground's: 3 of 5 at the least.
+ */
+export function backgroundShareOf(requestsPerSecond: number): number {
+  return Math.max(1, Math.floor((requestsPerSecond * 2) / 5));
+}
+
+/**
+ * The budget of a background caller (the status console, the drift reconcile): each request first
+ * takes a slot of its key's lane (`<key>#background`, from `lane`: at most its share per window
+ * across the controller), then one of the key's own from `shared`. Background reads of a large
+ * organization (34 pages of VPN statuses for 10,000 networks) then enter the shared timeline at
+ * the lane's pace, and the foreground (the failover's re-points and their verification) keeps the
+ * rest of the share while they run, instead of queueing behind them.
+ */
+export function backgroundLane(shared: RequestBudget, lane: RequestBudget): RequestBudget {
+  return {
+    async take(key: string): Promise<number> {
+      const waited = await lane.take(`${key}#background`);
+      return waited + (await shared.take(key));
+    },
+  };
+}
+
 /** Options of {@link SlottedRequestBudget}. */
 export interface SlottedBudgetOptions {
   /** Requests in any 1 s window (R), an integer ≥ 1. */

@@ -106,8 +106,15 @@ export function requireEnv(name: string, env: NodeJS.ProcessEnv): string {
 }
 
 let cached: FailoverDeps | undefined;
-/** The container's deps, from the environment (built on first use). */
-export function failoverDepsFromEnv(env: NodeJS.ProcessEnv = process.env): FailoverDeps {
+/**
+ * The container's deps, from the environment (built on first use). `lane: 'background'` (the
+ * status console, the drift reconcile): Meraki requests go through the budget's background lane,
+ * so a mass re-point keeps most of the share while they read.
+ */
+export function failoverDepsFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  options: { lane?: 'foreground' | 'background' } = {},
+): FailoverDeps {
   if (cached) return cached;
   const config = configFromEnv(env);
   const { doc } = getDynamoClients();
@@ -117,7 +124,12 @@ export function failoverDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Failo
   });
   const budget =
     config.director.kind === 'meraki'
-      ? createTableRequestBudget({ doc, tableName, requestsPerSecond: config.director.requestsPerSecond })
+      ? createTableRequestBudget({
+          doc,
+          tableName,
+          requestsPerSecond: config.director.requestsPerSecond,
+          background: options.lane === 'background',
+        })
       : undefined;
   cached = buildFailoverDeps({
     config,

@@ -65,10 +65,18 @@ export interface MerakiPipelineOptions extends Omit<MerakiDirectorOptions, 'conf
   /** …and at the latest this long after the first one. @default 250 */
   coalesceMaxMs?: number;
   /**
-   * Verification of each swap. @default the adapter's own `verifyReach` (VPN statuses), 60 s
-   * timeout, polled every 5 s. `false` turns it off (a re-point is then done when the tags are).
+   * Verification of each swap. @default the adapter's own `verifyReach` (VPN statuses), first
+   * read 5 s after the swap, 60 s timeout, polled every 5 s. `false` turns it off (a re-point is then done when the tags are).
    */
-  verify?: false | { verifier?: ReachVerifier; timeoutMs?: number; pollMs?: number };
+  verify?:
+    | false
+    | {
+        verifier?: ReachVerifier;
+        timeoutMs?: number;
+        pollMs?: number;
+        /** First look at swapped networks this long after their tags changed. @default 5000 */
+        settleMs?: number;
+      };
 }
 
 /** The Meraki director as the pipeline uses it: the adapter with series sampling and batched re-points. */
@@ -131,6 +139,7 @@ export function createMerakiPipelineDirector(
   const verifyTiming = {
     timeoutMs: (verify || undefined)?.timeoutMs ?? 60_000,
     pollMs: (verify || undefined)?.pollMs ?? 5_000,
+    settleMs: (verify || undefined)?.settleMs ?? 5_000,
   };
   const reports: RetagReport[] = [];
   // Time and waiting through the adapter's injectable clock (the checker's virtual one, or real).
@@ -149,6 +158,8 @@ export function createMerakiPipelineDirector(
       for (const d of done) settle(d.p, d.changed);
       return;
     }
+    // A tunnel takes seconds to come up after its tags changed: looking sooner only spends the budget.
+    if (done.every((d) => d.changed)) await clock.sleep(verifyTiming.settleMs);
     let answer: Awaited<ReturnType<ReachVerifier['verifyReach']>>;
     try {
       answer = await verifier.verifyReach(
@@ -202,6 +213,8 @@ export function createMerakiPipelineDirector(
       latest.set(p.action.branchId, p);
     }
     const items = [...latest.values()];
+    const early = new Set<string>();
+    const verifications: Promise<void>[] = [];
     const ofItem = (p: Pending) => ({
       networkId: p.action.branchId,
       hub: p.hub,
@@ -225,7 +238,19 @@ export function createMerakiPipelineDirector(
         await verified(organizationId, [{ p, changed }]);
         return;
       }
-      const report = await adapter.retagMany(organizationId, items.map(ofItem));
+      // Each batch's networks are verified as soon as it completed, while later batches run.
+      const byId = new Map(items.map((p) => [p.action.branchId, p]));
+      const report = await adapter.retagMany(organizationId, items.map(ofItem), {
+        onSettled: (settled) => {
+          const done = settled.flatMap(({ networkId, changed }) => {
+            const p = byId.get(networkId);
+            if (!p || early.has(networkId)) return [];
+            early.add(networkId);
+            return [{ p, changed }];
+          });
+          verifications.push(verified(organizationId, done));
+        },
+      });
       reports.push(report);
       if (reports.length > 100) reports.shift();
       const changed = new Set(report.changed);
@@ -235,6 +260,7 @@ export function createMerakiPipelineDirector(
       const done: { p: Pending; changed: boolean }[] = [];
       for (const p of items) {
         const id = p.action.branchId;
+        if (early.has(id)) continue;
         const why = `Meraki network ${id} (organization ${organizationId}) not re-tagged for hub ${p.hub}`;
         const s = stale.get(id);
         if (failed.has(id)) p.reject(new DirectorUnavailableError(`${why}: ${failed.get(id)}`));
@@ -244,7 +270,9 @@ export function createMerakiPipelineDirector(
       }
       await verified(organizationId, done);
     } catch (error) {
-      for (const p of items) p.reject(error);
+      for (const p of items) if (!early.has(p.action.branchId)) p.reject(error);
+    } finally {
+      await Promise.all(verifications);
     }
   }
 

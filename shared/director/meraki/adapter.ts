@@ -47,7 +47,13 @@ import {
 import { defaultLogSink } from '../../observability.js';
 import type { MerakiLogOptions } from './notices.js';
 import { createMerakiPeers, type MerakiPeers } from './peers.js';
-import { createMerakiTags, type MerakiTagOptions, type RetagChange, type RetagReport } from './tags.js';
+import {
+  createMerakiTags,
+  type MerakiTagOptions,
+  type RetagChange,
+  type RetagManyOptions,
+  type RetagReport,
+} from './tags.js';
 import { createMerakiUplinks, type MerakiUplinkOptions } from './uplinks.js';
 import { createMerakiVpn, type MerakiVpn, type MerakiVpnOptions } from './vpn.js';
 
@@ -64,7 +70,7 @@ export type { MerakiBranch, MerakiNetwork } from './inventory.js';
 export type { MerakiLog } from './notices.js';
 export type { PeerCheck, PeerProblem } from './peers.js';
 export type { MalformedEntry } from './schemas.js';
-export type { RetagChange, RetagReport } from './tags.js';
+export type { RetagChange, RetagManyOptions, RetagReport } from './tags.js';
 export type { VerifyReachOptions, VerifyReachResult, VpnReach } from './vpn.js';
 
 /** Options of {@link createMerakiDirector}: each part's own, plus the configuration. */
@@ -97,7 +103,11 @@ export interface MerakiDirector extends Director, MerakiVpn, MerakiPeers {
     hub: string,
   ): Promise<{ changed: boolean; tags: string[] }>;
   /** Swap many networks' tags through action batches (see {@link RetagReport}). */
-  retagMany(organizationId: string, changes: readonly RetagChange[]): Promise<RetagReport>;
+  retagMany(
+    organizationId: string,
+    changes: readonly RetagChange[],
+    options?: RetagManyOptions,
+  ): Promise<RetagReport>;
 }
 
 /** Create the Meraki adapter. Throws ConfigError for a bad configuration (nothing is called). */

@@ -3,9 +3,11 @@
  * answer carries the result, nothing to poll), at most 5 running per organization, up to 10
  * minutes to complete, and a confirmed batch cannot be deleted.
  *
- * Polling stays within the request budget: one `GET …/actionBatches?status=pending` per interval
- * for all of the organization's running batches of this instance (backing off while nothing
- * completes), then one GET per batch that left the listing. A batch the caller stopped waiting for
+ * Polling stays within the request budget: each running batch is first looked at when batches of
+ * its size have been taking to complete (learned from the looks so far; `firstPollMs` until then),
+ * with one GET of the batch, which is also its result; a batch still running is looked at again
+ * after half the poll interval, doubling up to the ceiling. When several are due at once, one
+ * `GET …/actionBatches?status=pending` tells which are done. A batch the caller stopped waiting for
  * stays tracked here and is reported `pending`, never `failed`: it may still apply. Before a
  * network's change is resubmitted, the pending listing tells whether a batch already holds one.
  */
@@ -30,9 +32,9 @@ export interface MerakiBatchOptions {
     maxRunning?: number;
     /** Resubmissions of a failed batch before it is split in halves. @default 1 */
     retries?: number;
-    /** First look at a submitted batch after this long. @default 1000 */
+    /** First look at a batch after this long, until looks have taught how long its size takes. @default 1000 */
     firstPollMs?: number;
-    /** Then one pending listing per organization this often, backing off ×2 while nothing completes. @default 1000 */
+    /** A batch found still running is looked at again after half this, then doubling. @default 1000 */
     pollIntervalMs?: number;
     /** The back-off's ceiling. @default 2 × pollIntervalMs */
     maxPollIntervalMs?: number;
@@ -95,6 +97,22 @@ interface Waiter {
   resolve: (r: BatchResult) => void;
 }
 
+/** A batch this instance waits for: when to look at it next, and what its looks taught. */
+interface Track {
+  waiters: Waiter[];
+  /** When its submission was answered (or when waiting for another's began). */
+  since: number;
+  /** Its action count, when known (the duration estimate is per count). */
+  actions?: number;
+  /** The estimate its first look was timed by. */
+  expectedMs: number;
+  nextAt: number;
+  /** Looks that found it still running. */
+  misses: number;
+  /** When the last such look was sent. */
+  lastPendingAt?: number;
+}
+
 const resultOf = (b: Batch): BatchResult => ({
   id: b.id,
   state: b.status.completed ? (b.status.failed ? 'failed' : 'done') : 'pending',
@@ -103,6 +121,9 @@ const resultOf = (b: Batch): BatchResult => ({
 
 const networkOf = (resource: string) => /^\/networks\/([^/]+)$/.exec(resource)?.[1];
 
+/** Looks that find this many batches due at once go through one pending listing instead of a read each. */
+const LIST_WHEN_DUE = 3;
+
 /** Create the batch operations over the adapter's context. */
 export function createMerakiBatches(ctx: MerakiContext, options: MerakiBatchOptions): MerakiBatches {
   const size = Math.min(100, options.batches?.size ?? 100);
@@ -110,16 +131,43 @@ export function createMerakiBatches(ctx: MerakiContext, options: MerakiBatchOpti
   const retries = options.batches?.retries ?? 1;
   const firstPollMs = options.batches?.firstPollMs ?? 1000;
   const pollMs = options.batches?.pollIntervalMs ?? 1000;
-  // A batch takes seconds: a longer back-off notices each wave of completions late (the bench's
-  // ratio to its bound), for one listing per interval whatever the number of batches.
   const maxPollMs = options.batches?.maxPollIntervalMs ?? 2 * pollMs;
   const timeoutMs = options.batches?.timeoutMs ?? 300_000;
   const path = (org: string) => `/organizations/${encodeURIComponent(org)}/actionBatches`;
 
-  // Per organization: the batches this instance submitted that have not been seen completed, and
-  // whoever waits for each; one poller runs while anybody waits.
-  const tracked = new Map<string, Map<string, Waiter[]>>();
+  // Per organization: the batches this instance submitted or waits for that have not been seen
+  // completed; one poller runs while anybody waits.
+  const tracked = new Map<string, Map<string, Track>>();
   const polling = new Set<string>();
+  // Learned durations by action count (ms), so a batch is first looked at about when it should be
+  // done: one read per batch when the Dashboard is steady, not one every interval.
+  const learned = new Map<number, number>();
+
+  function estimate(actions: number | undefined): number {
+    if (actions === undefined) return firstPollMs;
+    const exact = learned.get(actions);
+    if (exact !== undefined) return exact;
+    let nearest: [number, number] | undefined;
+    for (const [n, ms] of learned)
+      if (!nearest || Math.abs(n - actions) < Math.abs(nearest[0] - actions)) nearest = [n, ms];
+    return nearest ? Math.max(1, Math.round((nearest[1] * actions) / nearest[0])) : firstPollMs;
+  }
+
+  /** What a completed batch's looks say about batches of its size. */
+  function learn(t: Track, foundAt: number): void {
+    if (t.actions === undefined) return;
+    const upper = foundAt - t.since;
+    // Found at the first look: it may have been done well before, so look a little earlier next
+    // time. Found later: it completed between the last miss and this look.
+    const next =
+      t.misses === 0
+        ? Math.min(t.expectedMs, upper) * 0.95
+        : ((t.lastPendingAt ?? t.since) - t.since + upper) / 2;
+    learned.set(t.actions, Math.max(1, Math.round(next)));
+  }
+
+  /** The wait after a look that found it still running: short at first, then doubling. */
+  const backoff = (misses: number) => Math.min(maxPollMs, (pollMs / 2) * 2 ** Math.max(0, misses - 1));
 
   async function listPending(organizationId: string): Promise<Batch[]> {
     const res = await ctx.orgCall(organizationId, {
@@ -141,10 +189,8 @@ export function createMerakiBatches(ctx: MerakiContext, options: MerakiBatchOpti
 
   async function pendingChanges(organizationId: string): Promise<Map<string, PendingChange>> {
     const found = new Map<string, PendingChange>();
-    const running = new Set<string>();
     for (const b of await listPending(organizationId)) {
       if (b.status.completed) continue;
-      running.add(b.id);
       for (const a of b.actions) {
         const networkId = networkOf(a.resource);
         if (!networkId) continue;
@@ -153,85 +199,130 @@ export function createMerakiBatches(ctx: MerakiContext, options: MerakiBatchOpti
         found.set(networkId, { batchId: b.id, ...(valid ? { tags: tags as string[] } : {}) });
       }
     }
-    // A tracked batch nobody waits for any more and no longer pending has completed: forget it.
-    const mine = tracked.get(organizationId);
-    for (const [id, waiters] of mine ?? []) if (waiters.length === 0 && !running.has(id)) mine?.delete(id);
     return found;
   }
 
-  /** The shared poller of an organization: one pending listing per interval for all its batches. */
+  /** Resolve the waiters whose deadline passed (`pending`: it may still apply); drop idle tracks. */
+  function expire(mine: Map<string, Track>, now: number): void {
+    for (const [id, t] of mine) {
+      for (const w of t.waiters)
+        if (w.deadline <= now)
+          w.resolve({
+            id,
+            state: 'pending',
+            errors: [`batch ${id} did not complete within ${timeoutMs} ms; it may still apply`],
+          });
+      t.waiters = t.waiters.filter((w) => w.deadline > now);
+      if (t.waiters.length === 0) mine.delete(id);
+    }
+  }
+
+  /** One look at the due batches: a read each, or one pending listing when many are due. */
+  async function look(organizationId: string, mine: Map<string, Track>, due: [string, Track][]) {
+    const sentAt = ctx.clock.now();
+    let gone = due;
+    if (due.length >= LIST_WHEN_DUE) {
+      try {
+        const running = new Set(
+          (await listPending(organizationId)).filter((b) => !b.status.completed).map((b) => b.id),
+        );
+        gone = due.filter(([id]) => !running.has(id));
+      } catch {
+        gone = []; // unknown: as if still running; the deadlines still apply
+      }
+    }
+    const missed = (t: Track) => {
+      t.misses += 1;
+      t.lastPendingAt = sentAt;
+      t.nextAt = ctx.clock.now() + backoff(t.misses);
+    };
+    for (const [, t] of due) if (!gone.some(([, g]) => g === t)) missed(t);
+    await Promise.all(
+      gone.map(async ([id, t]) => {
+        const readAt = ctx.clock.now();
+        let result: BatchResult;
+        try {
+          result = resultOf(await readBatch(organizationId, id));
+        } catch {
+          t.nextAt = ctx.clock.now() + backoff(t.misses + 1); // asked again later
+          return;
+        }
+        if (result.state === 'pending') {
+          t.misses += 1;
+          t.lastPendingAt = readAt;
+          t.nextAt = ctx.clock.now() + backoff(t.misses);
+          return;
+        }
+        learn(t, ctx.clock.now());
+        mine.delete(id);
+        for (const w of t.waiters) w.resolve(result);
+      }),
+    );
+  }
+
+  /** The poller of an organization: each batch is looked at when it is due, never faster than the back-off. */
   async function poll(organizationId: string): Promise<void> {
     if (polling.has(organizationId)) return;
     polling.add(organizationId);
-    let interval = pollMs;
     try {
-      await ctx.clock.sleep(firstPollMs);
       for (;;) {
         const mine = tracked.get(organizationId);
-        const waiting = mine ? [...mine.values()].flat() : [];
-        if (!mine || waiting.length === 0) return;
-        let pending: Set<string>;
-        try {
-          pending = new Set(
-            (await listPending(organizationId)).filter((b) => !b.status.completed).map((b) => b.id),
-          );
-        } catch {
-          pending = new Set(mine.keys()); // unknown: as if still running; the deadlines still apply
-        }
-        let progressed = false;
-        for (const [id, waiters] of [...mine]) {
-          if (pending.has(id)) continue;
-          let result: BatchResult;
-          try {
-            result = resultOf(await readBatch(organizationId, id));
-          } catch {
-            continue; // asked again next round
-          }
-          if (result.state === 'pending') continue;
-          mine.delete(id);
-          progressed = true;
-          for (const w of waiters) w.resolve(result);
-        }
+        if (!mine) return;
+        expire(mine, ctx.clock.now());
+        if (mine.size === 0) return;
         const now = ctx.clock.now();
-        for (const [id, waiters] of mine) {
-          const left = waiters.filter((w) => w.deadline > now);
-          for (const w of waiters)
-            if (w.deadline <= now)
-              w.resolve({
-                id,
-                state: 'pending',
-                errors: [`batch ${id} did not complete within ${timeoutMs} ms; it may still apply`],
-              });
-          waiters.splice(0, waiters.length, ...left);
+        // Batches due within half an interval of each other are looked at together.
+        const due = [...mine].filter(([, t]) => t.nextAt <= now + pollMs / 2);
+        if (due.some(([, t]) => t.nextAt <= now)) {
+          await look(organizationId, mine, due);
+          continue;
         }
-        interval = progressed ? pollMs : Math.min(maxPollMs, interval * 2);
-        const deadlines = [...mine.values()].flat().map((w) => w.deadline);
-        if (deadlines.length === 0) return;
-        await ctx.clock.sleep(Math.max(1, Math.min(interval, Math.min(...deadlines) - ctx.clock.now())));
+        const wake = Math.min(
+          ...[...mine.values()].flatMap((t) => [t.nextAt, ...t.waiters.map((w) => w.deadline)]),
+        );
+        await ctx.clock.sleep(Math.max(1, wake - now));
       }
     } finally {
       polling.delete(organizationId);
       // A waiter that arrived while this poller was finishing gets its own.
-      if ([...(tracked.get(organizationId)?.values() ?? [])].some((w) => w.length > 0))
-        void poll(organizationId);
+      if ((tracked.get(organizationId)?.size ?? 0) > 0) void poll(organizationId);
     }
   }
 
-  function wait(organizationId: string, ids: readonly string[]): Promise<Map<string, BatchResult>> {
+  function waitFor(
+    organizationId: string,
+    ids: readonly string[],
+    actions?: number,
+  ): Promise<Map<string, BatchResult>> {
     let mine = tracked.get(organizationId);
     if (!mine) tracked.set(organizationId, (mine = new Map()));
-    const deadline = ctx.clock.now() + timeoutMs;
+    const now = ctx.clock.now();
+    const deadline = now + timeoutMs;
     const all = ids.map(
       (id) =>
         new Promise<BatchResult>((resolve) => {
-          let waiters = (mine as Map<string, Waiter[]>).get(id);
-          if (!waiters) (mine as Map<string, Waiter[]>).set(id, (waiters = []));
-          waiters.push({ deadline, resolve });
+          const m = mine as Map<string, Track>;
+          let t = m.get(id);
+          if (!t) {
+            const expectedMs = estimate(actions);
+            t = {
+              waiters: [],
+              since: now,
+              ...(actions !== undefined ? { actions } : {}),
+              expectedMs,
+              nextAt: now + expectedMs,
+              misses: 0,
+            };
+            m.set(id, t);
+          }
+          t.waiters.push({ deadline, resolve });
         }),
     );
     void poll(organizationId);
     return Promise.all(all).then((rs) => new Map(rs.map((r) => [r.id, r])));
   }
+
+  const wait = (organizationId: string, ids: readonly string[]) => waitFor(organizationId, ids);
 
   /** A running batch holding exactly these changes (a submission whose answer was lost). */
   async function findRunning(
@@ -331,7 +422,7 @@ export function createMerakiBatches(ctx: MerakiContext, options: MerakiBatchOpti
       }
       const now = resultOf(created);
       if (now.state !== 'pending') return { batch: now, actions: left, rejected };
-      const result = (await wait(organizationId, [created.id])).get(created.id) ?? now;
+      const result = (await waitFor(organizationId, [created.id], left.length)).get(created.id) ?? now;
       return { batch: result, actions: left, rejected };
     }
     return { actions: [], rejected };

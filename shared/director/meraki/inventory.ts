@@ -46,6 +46,8 @@ export interface MerakiInventory {
   readNetwork(organizationId: string, networkId: string): Promise<MerakiNetwork>;
   /** Every network of an organization (all pages). */
   listNetworks(organizationId: string): Promise<MerakiNetwork[]>;
+  /** The same, page by page as it is consumed (the next page is asked for when the last is used up). */
+  streamNetworks(organizationId: string): AsyncGenerator<MerakiNetwork, void, undefined>;
   /** The networks taking part in failover, with the hub each uses now. */
   listBranches(organizationId: string): Promise<MerakiBranch[]>;
   /** The Director port's CPEs of an organization (of one network: `haName` is its id). */
@@ -75,10 +77,10 @@ export function createMerakiInventory(
     return toNetwork(parseMerakiResponse(MERAKI_OPERATIONS.readNetwork, res.status, res.body));
   }
 
-  async function listNetworks(organizationId: string): Promise<MerakiNetwork[]> {
+  async function* streamNetworks(organizationId: string): AsyncGenerator<MerakiNetwork, void, undefined> {
     try {
       // Paged answers are all 200 (any other status is an error thrown by the client).
-      const raw = await ctx.client(organizationId).collect(
+      for await (const n of ctx.client(organizationId).paginate(
         {
           method: 'GET',
           path: `/organizations/${encodeURIComponent(organizationId)}/networks`,
@@ -90,11 +92,17 @@ export function createMerakiInventory(
           logMalformed(log, organizationId, page.malformed);
           return page.entries;
         },
-      );
-      return raw.map(toNetwork);
+      ))
+        yield toNetwork(n);
     } catch (error) {
-      return ctx.notFound(error, `organization ${formatValue(organizationId)}`);
+      ctx.notFound(error, `organization ${formatValue(organizationId)}`);
     }
+  }
+
+  async function listNetworks(organizationId: string): Promise<MerakiNetwork[]> {
+    const all: MerakiNetwork[] = [];
+    for await (const n of streamNetworks(organizationId)) all.push(n);
+    return all;
   }
 
   function participates(organizationId: string, tags: readonly string[]): boolean {
@@ -218,5 +226,5 @@ export function createMerakiInventory(
     return out;
   }
 
-  return { readNetwork, listNetworks, listBranches, listCpes };
+  return { readNetwork, listNetworks, streamNetworks, listBranches, listCpes };
 }

@@ -71,6 +71,17 @@ export interface RetagOneOptions {
   fence?: RepointFence;
 }
 
+/** Options of {@link MerakiTags.retagMany}. */
+export interface RetagManyOptions {
+  /**
+   * Told, as soon as they are final, of the networks this call leaves right: those already right
+   * when read, and each batch's once it completed and their fences still hold (so a caller can
+   * verify them while later batches run). Every network told here is in the report's `changed` or
+   * `unchanged`; one moved by a newer epoch meanwhile is never told.
+   */
+  onSettled?: (settled: { networkId: string; changed: boolean }[]) => void;
+}
+
 /** The tag operations of the adapter. */
 export interface MerakiTags {
   /**
@@ -85,7 +96,11 @@ export interface MerakiTags {
     options?: RetagOneOptions,
   ): Promise<{ changed: boolean; tags: string[] }>;
   /** Swap many networks' tags through action batches (see {@link RetagReport}). */
-  retagMany(organizationId: string, changes: readonly RetagChange[]): Promise<RetagReport>;
+  retagMany(
+    organizationId: string,
+    changes: readonly RetagChange[],
+    options?: RetagManyOptions,
+  ): Promise<RetagReport>;
   /** The Director port's re-point: one network's tag swap, fenced by `options.fence`. */
   repoint(action: RepointAction, options?: RepointOptions): Promise<RepointResult>;
 }
@@ -281,12 +296,78 @@ export function createMerakiTags(
     return { kept, moved };
   }
 
+  /**
+   * The changes to submit, in chunks of the batch size, from this call's read of the current tags
+   * (a few GETs for a few networks, else the listing, consumed page by page, so the first batches
+   * go out while later pages are still to be read). Networks already right are told at once;
+   * each chunk's fences are checked right before it is handed out (a newer epoch stored: left
+   * out, reported stale); networks the read never met are reported failed.
+   */
+  async function* chunksToSubmit(
+    organizationId: string,
+    wanted: ReadonlyMap<string, RetagChange>,
+    report: RetagReport,
+    submitted: Map<string, BatchAction & { change: RetagChange }>,
+    onSettled: RetagManyOptions['onSettled'],
+  ): AsyncGenerator<(BatchAction & { change: RetagChange })[], void, undefined> {
+    const org = ctx.org(organizationId, 'organizationId');
+    const ids = [...wanted.keys()];
+    const read: AsyncIterable<MerakiNetwork> =
+      ids.length <= 10
+        ? (async function* () {
+            yield* (await readCurrent(organizationId, ids)).values();
+          })()
+        : inventory.streamNetworks(organizationId);
+    const seen = new Set<string>();
+    let buffer: (BatchAction & { change: RetagChange })[] = [];
+    let alreadyRight: string[] = [];
+    const tell = () => {
+      if (alreadyRight.length > 0)
+        onSettled?.(alreadyRight.map((networkId) => ({ networkId, changed: false })));
+      alreadyRight = [];
+    };
+    async function* handOut(all: boolean) {
+      while (buffer.length >= batches.size || (all && buffer.length > 0)) {
+        const take = buffer.slice(0, batches.size);
+        buffer = buffer.slice(batches.size);
+        const { kept } = await fenced(
+          report,
+          take.map((t) => t.change),
+        );
+        const keep = new Set(kept.map((c) => c.networkId));
+        const chunk = take.filter((t) => keep.has(t.networkId));
+        for (const a of chunk) submitted.set(a.networkId, a);
+        if (chunk.length > 0) yield chunk;
+      }
+    }
+    for await (const n of read) {
+      const change = wanted.get(n.id);
+      if (!change || seen.has(n.id)) continue;
+      seen.add(n.id);
+      const tags = retagForHub(n.tags, org.hubs, change.hub);
+      if (sameTags(tags, n.tags)) {
+        report.unchanged.push(n.id);
+        alreadyRight.push(n.id);
+      } else buffer.push({ networkId: n.id, tags, change });
+      if (buffer.length >= batches.size) {
+        tell();
+        yield* handOut(false);
+      }
+    }
+    tell();
+    for (const networkId of ids)
+      if (!seen.has(networkId))
+        report.failed.push({ networkId, reason: `network not found in organization ${organizationId}` });
+    yield* handOut(true);
+  }
+
   async function retagMany(
     organizationId: string,
     changes: readonly RetagChange[],
     depth = 0,
+    onSettled: RetagManyOptions['onSettled'] = undefined,
   ): Promise<RetagReport> {
-    const org = ctx.org(organizationId, 'organizationId');
+    ctx.org(organizationId, 'organizationId');
     const wanted = validate(organizationId, changes);
     const report: RetagReport = {
       organizationId,
@@ -310,31 +391,40 @@ export function createMerakiTags(
         reason: `batch ${batchId} holding a change of ${networkId} is still running; left to the next reconcile`,
       });
     }
-    const current = await readCurrent(organizationId, [...wanted.keys()]);
-    const todo: (BatchAction & { change: RetagChange })[] = [];
-    for (const [networkId, change] of wanted) {
-      const n = current.get(networkId);
-      if (!n) {
-        report.failed.push({ networkId, reason: `network not found in organization ${organizationId}` });
-        continue;
-      }
-      const tags = retagForHub(n.tags, org.hubs, change.hub);
-      if (sameTags(tags, n.tags)) report.unchanged.push(networkId);
-      else todo.push({ networkId, tags, change });
-    }
-    // Fences right before submitting: a newer epoch stored → nothing written for that network.
-    const { kept } = await fenced(
-      report,
-      todo.map((t) => t.change),
-    );
-    const keep = new Set(kept.map((c) => c.networkId));
-    const submit = todo.filter((t) => keep.has(t.networkId));
+    type Action = BatchAction & { change: RetagChange };
+    // What was handed to a batch, by network (the fence after the write needs its change).
+    const submitted = new Map<string, Action>();
+    const source = chunksToSubmit(organizationId, wanted, report, submitted, onSettled);
 
-    const chunks: (typeof submit)[] = [];
-    for (let i = 0; i < submit.length; i += batches.size) chunks.push(submit.slice(i, i + batches.size));
+    // Fences right after each write: a newer epoch stored meanwhile → redone for the newest serving
+    // (after the batches); the rest are final and told at once.
+    const redo: RetagChange[] = [];
+    const landed = async (ids: readonly string[]): Promise<void> => {
+      if (ids.length === 0) return;
+      const written = new Set(ids);
+      const after = await fenced(
+        report,
+        [...written].flatMap((id) => submitted.get(id)?.change ?? []),
+      );
+      report.changed.push(...ids.filter((id) => !after.moved.has(id)));
+      const settled = ids.filter((id) => !after.moved.has(id));
+      for (const [networkId, now] of after.moved) {
+        const hub = servingHub(networkId, now);
+        const change = wanted.get(networkId);
+        if (hub === undefined || !change) continue;
+        if (hub === change.hub) {
+          // The newest serving wants what was written: done after all.
+          report.stale = report.stale.filter((s) => s.networkId !== networkId);
+          report.changed.push(networkId);
+          settled.push(networkId);
+        } else if (depth < MAX_REDO) redo.push({ ...change, hub, epoch: now.epoch });
+      }
+      if (settled.length > 0) onSettled?.(settled.map((networkId) => ({ networkId, changed: true })));
+    };
+
     // A failed batch (atomic: nothing applied) is resubmitted, then split in halves until the
     // failing networks are isolated; those are reported and left to the next reconcile.
-    const process = async (chunk: typeof submit, attempt: number): Promise<void> => {
+    const process = async (chunk: Action[], attempt: number): Promise<void> => {
       let outcome: Awaited<ReturnType<typeof batches.submit>>;
       try {
         outcome = await batches.submit(organizationId, chunk);
@@ -344,10 +434,12 @@ export function createMerakiTags(
           organizationId,
           chunk.map((a) => a.networkId),
         ).catch(() => new Map<string, MerakiNetwork>());
+        const applied: string[] = [];
         for (const a of chunk) {
-          if (sameTags(now.get(a.networkId)?.tags ?? [], a.tags)) report.changed.push(a.networkId);
+          if (sameTags(now.get(a.networkId)?.tags ?? [], a.tags)) applied.push(a.networkId);
           else report.failed.push({ networkId: a.networkId, reason: (error as Error).message });
         }
+        await landed(applied);
         return;
       }
       report.failed.push(...outcome.rejected);
@@ -362,7 +454,7 @@ export function createMerakiTags(
         errors: result.errors,
       });
       if (result.state === 'done') {
-        report.changed.push(...inBatch.map((a) => a.networkId));
+        await landed(inBatch.map((a) => a.networkId));
         return;
       }
       if (result.state === 'pending') {
@@ -373,7 +465,7 @@ export function createMerakiTags(
       if (attempt < batches.retries) return process(inBatch, attempt + 1);
       if (inBatch.length === 1) {
         report.failed.push({
-          networkId: (inBatch[0] as (typeof submit)[number]).networkId,
+          networkId: (inBatch[0] as Action).networkId,
           reason: result.errors.join('; ') || `batch ${result.id} failed`,
         });
         return;
@@ -382,34 +474,30 @@ export function createMerakiTags(
       await process(inBatch.slice(0, half), batches.retries);
       await process(inBatch.slice(half), batches.retries);
     };
-    await mapLimit(chunks, batches.maxRunning, (chunk) => process(chunk, 0));
+    // Up to maxRunning batches at once, each taking the next chunk as the read goes on. A failure
+    // stops the taking; the batches already running finish (and are told) before it is thrown.
+    let failure: { error: unknown } | undefined;
+    const worker = async (): Promise<void> => {
+      while (!failure) {
+        try {
+          const next = await source.next();
+          if (next.done) return;
+          await process(next.value, 0);
+        } catch (error) {
+          failure ??= { error };
+          return;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: batches.maxRunning }, worker));
+    if (failure) throw failure.error;
 
-    // Fences right after: a newer epoch stored meanwhile → redo for the newest serving.
-    const written = new Set(report.changed);
-    const after = await fenced(
-      report,
-      submit.filter((t) => written.has(t.networkId)).map((t) => t.change),
-    );
-    if (after.moved.size > 0) {
-      report.changed = report.changed.filter((id) => !after.moved.has(id));
-      const redo: RetagChange[] = [];
-      for (const [networkId, now] of after.moved) {
-        const hub = servingHub(networkId, now);
-        const change = wanted.get(networkId);
-        if (hub === undefined || !change) continue;
-        if (hub === change.hub) {
-          // The newest serving wants what was written: done after all.
-          report.stale = report.stale.filter((s) => s.networkId !== networkId);
-          report.changed.push(networkId);
-        } else if (depth < MAX_REDO) redo.push({ ...change, hub, epoch: now.epoch });
-      }
-      if (redo.length > 0) {
-        // This call's changes stay stale: the redo is the newest epoch's, whose fan-out checks it.
-        report.batches.push(...(await retagMany(organizationId, redo, depth + 1)).batches);
-      }
+    if (redo.length > 0) {
+      // This call's changes stay stale: the redo is the newest epoch's, whose fan-out checks it.
+      report.batches.push(...(await retagMany(organizationId, redo, depth + 1)).batches);
     }
     return report;
   }
 
-  return { retagOne, retagMany: (o, c) => retagMany(o, c), repoint };
+  return { retagOne, retagMany: (o, c, opts) => retagMany(o, c, 0, opts?.onSettled), repoint };
 }

@@ -6,7 +6,15 @@
  * reservation costs one write (a failed condition costs a read and another try).
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { nextSlots, SlottedRequestBudget, type SlotLedger, type SlotWindow } from '../../director/budget.js';
+import {
+  backgroundLane,
+  backgroundShareOf,
+  nextSlots,
+  SlottedRequestBudget,
+  type RequestBudget,
+  type SlotLedger,
+  type SlotWindow,
+} from '../../director/budget.js';
 import type { Clock } from '../../director/limits.js';
 import { ConcurrentUpdateError } from '../../errors.js';
 import { DynamoTable } from '../dynamo-table.js';
@@ -87,17 +95,26 @@ export class TableSlotLedger implements SlotLedger {
 /**
  * The budget every function and container shares: slots for `requestsPerSecond` in any 1 s window
  * from the state table `tableName` (one per container; pass it to every director it builds).
+ * `background: true` (the status console, the drift reconcile) paces the container's requests
+ * through the background lane first (shared/director/budget.ts {@link backgroundLane}).
  */
 export function createTableRequestBudget(options: {
   doc: DynamoDBDocumentClient;
   tableName: string;
   requestsPerSecond: number;
   clock?: Clock;
-}): SlottedRequestBudget {
+  /** @default false */
+  background?: boolean;
+}): RequestBudget {
   requireText('tableName', options.tableName);
   const ledger = new TableSlotLedger(new DynamoTable(options.doc, options.tableName));
-  return new SlottedRequestBudget(ledger, {
-    requestsPerSecond: options.requestsPerSecond,
-    ...(options.clock ? { clock: options.clock } : {}),
-  });
+  const budget = (requestsPerSecond: number) =>
+    new SlottedRequestBudget(ledger, {
+      requestsPerSecond,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+  const shared = budget(options.requestsPerSecond);
+  return options.background
+    ? backgroundLane(shared, budget(backgroundShareOf(options.requestsPerSecond)))
+    : shared;
 }

@@ -1,4 +1,6 @@
 import {
+  backgroundLane,
+  backgroundShareOf,
   BucketRequestBudget,
   MemorySlotLedger,
   nextSlots,
@@ -179,5 +181,52 @@ describe('BucketRequestBudget', () => {
     await clock.run(waited);
     expect(await waited).toBe(500);
     expect([...buckets.keys()]).toEqual(['a', 'b']);
+  });
+});
+
+describe('the background lane (status and the drift reconcile)', () => {
+  it('keeps the foreground its part of the share while a background caller reads as fast as it can', async () => {
+    const clock = virtualClock();
+    const ledger = new MemorySlotLedger();
+    const budget = (rate: number) =>
+      new SlottedRequestBudget(ledger, { requestsPerSecond: rate, clock, lateMs: 25, guardMs: 75 });
+    const shared = budget(5);
+    const background = backgroundLane(shared, budget(backgroundShareOf(5)));
+    const sent: { at: number; lane: 'fg' | 'bg' }[] = [];
+    const caller = (b: { take(key: string): Promise<number> }, lane: 'fg' | 'bg', n: number) =>
+      (async () => {
+        for (let i = 0; i < n; i++) {
+          await b.take('meraki#o1');
+          sent.push({ at: clock.now(), lane });
+        }
+      })();
+    // Three background readers (34 pages each) and a re-point fan-out asking at once: sharing the
+    // timeline evenly, the fan-out would get a quarter of it (40 requests ≈ 35 s).
+    const run = Promise.all([
+      caller(background, 'bg', 34),
+      caller(background, 'bg', 34),
+      caller(background, 'bg', 34),
+      caller(shared, 'fg', 40),
+    ]);
+    await clock.run(run);
+    expect(backgroundShareOf(5)).toBe(2);
+    const at = (lane: 'fg' | 'bg') => sent.filter((s) => s.lane === lane).map((s) => s.at);
+    // The whole budget's rule holds for both lanes together…
+    expect(maxPerSecond(sent.map((s) => s.at))).toBeLessThanOrEqual(5);
+    // …the background enters the shared timeline at its lane's pace (2 per 1.1 s window; a
+    // window may hold one more where a congested shared timeline bunched them)…
+    const bg = at('bg');
+    expect(maxPerSecond(bg)).toBeLessThanOrEqual(3);
+    expect((bg.length - 2) / ((Math.max(...bg) - Math.min(...bg)) / 1100)).toBeLessThanOrEqual(2);
+    // …so the foreground keeps 3 of every 5 slots: its 40 requests take about 40 / 3 windows.
+    const fgDone = Math.max(...at('fg'));
+    const bgDone = Math.max(...at('bg'));
+    expect(fgDone).toBeLessThan(bgDone);
+    const start = Math.min(...sent.map((s) => s.at));
+    expect(fgDone - start).toBeLessThanOrEqual((40 / 3) * 1100 + 1100);
+  });
+
+  it('gives a share of at least 1, two fifths of the budget', () => {
+    expect([1, 2, 3, 5, 10].map(backgroundShareOf)).toEqual([1, 1, 1, 2, 4]);
   });
 });
