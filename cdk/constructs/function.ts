@@ -39,6 +39,7 @@ export const FUNCTION_ENTRIES = {
   reconcile: 'functions/reconcile/handler.ts',
   dr: 'functions/dr/handler.ts',
   rehearsal: 'functions/rehearsal/handler.ts',
+  'concentrator-page': 'functions/concentrator-page/handler.ts',
 } as const;
 /** A deployed function's name. */
 export type FunctionName = keyof typeof FUNCTION_ENTRIES;
