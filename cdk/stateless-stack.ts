@@ -5,6 +5,7 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
+import { ConcentratorPage } from './constructs/concentrator-page.js';
 import { ConsoleOperations } from './constructs/console-operations.js';
 import { DriftReconcile } from './constructs/drift-reconcile.js';
 import { DrWorkflows } from './constructs/dr-workflows.js';
@@ -30,6 +31,8 @@ export class StatelessStack extends Stack {
   readonly driftReconcile: DriftReconcile;
   /** The console operations. */
   readonly consoleOperations: ConsoleOperations;
+  /** The Concentrator page: the dashboard widget's function (its buttons run the console operations). */
+  readonly concentratorPage: ConcentratorPage;
   /** The DR state machines, their task function, schedules and alarms. */
   readonly drWorkflows: DrWorkflows;
   /** The failover rehearsal state machine, its task function and alarm. */
@@ -44,6 +47,7 @@ export class StatelessStack extends Stack {
     this.failover = new Failover(this, 'Failover', { shared });
     this.driftReconcile = new DriftReconcile(this, 'DriftReconcile', { shared });
     this.consoleOperations = new ConsoleOperations(this, 'ConsoleOperations', { shared });
+    this.concentratorPage = new ConcentratorPage(this, 'ConcentratorPage', { shared });
     this.rehearsal = new Rehearsal(this, 'Rehearsal', { shared });
     this.drWorkflows = new DrWorkflows(this, 'DrWorkflows', {
       shared,
@@ -54,6 +58,7 @@ export class StatelessStack extends Stack {
         this.consoleOperations.updateBranches,
         this.consoleOperations.pin,
         this.consoleOperations.unpin,
+        this.concentratorPage.fn,
         this.rehearsal.taskFunction,
       ],
     });
@@ -67,6 +72,7 @@ export class StatelessStack extends Stack {
       failover: this.failover.fn,
       failoverDlq: this.failover.dlq,
       driftReconcile: this.driftReconcile.fn,
+      pageWidget: this.concentratorPage.widget,
       additionalAlarms: [
         ...this.drWorkflows.node.findAll().filter((c): c is Alarm => c instanceof Alarm),
         this.rehearsal.failedAlarm,

@@ -105,6 +105,19 @@ export const FUNCTION_TABLE_ACCESS: Readonly<Record<FunctionName, (config: Confi
   // unpin), the group and its health read at every check; one audit event per execution; the DR
   // lock read (no rehearsal while a DR workflow runs).
   rehearsal: (config) => ({ ...electAndRepoint(config), [T.lock]: ['GetItem'] }),
+  // shared/page/: the view reads as status does plus the audit trail (Query); its buttons run
+  // update-branches, pin and unpin (election and fan-out) and ack-monitor-blind (director status
+  // put, the held groups' Query).
+  'concentrator-page': (config) => {
+    const acts = electAndRepoint(config);
+    return {
+      ...acts,
+      [T.group]: ['GetItem', 'PutItem', 'Query'],
+      [T.branch]: ['Query', 'BatchWriteItem'],
+      [T.director]: ['Query', 'PutItem'],
+      [T.audit]: ['PutItem', 'Query'],
+    };
+  },
   // shared/dr/adapters.ts stateRepoDrStore: site roles (Query, conditional put, a delete to undo a
   // half-written change), the DR lock (get + conditional put, conditional delete), backup records
   // (get + put, Query), the director status (get), audit events.

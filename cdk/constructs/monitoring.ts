@@ -14,6 +14,7 @@ import {
   TextWidget,
   TreatMissingData,
   type IAlarm,
+  type IWidget,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -77,6 +78,8 @@ export interface MonitoringProps {
   readonly durationAlarmShare?: number;
   /** Minutes without a completed health-check run before the missed-run alarm fires. @default 5 */
   readonly missedRunMinutes?: number;
+  /** The Concentrator page widget, shown first under the title. @default - none */
+  readonly pageWidget?: IWidget;
   /** Alarms made elsewhere (the DR workflows') to show on the dashboard. @default - none */
   readonly additionalAlarms?: readonly IAlarm[];
 }
@@ -239,6 +242,7 @@ export class Monitoring extends Construct {
         height: 2,
       }),
     );
+    if (props.pageWidget) this.dashboard.addWidgets(props.pageWidget);
     this.dashboard.addWidgets(
       new GraphWidget({
         title: 'Failovers and failbacks',

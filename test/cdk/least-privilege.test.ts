@@ -63,6 +63,7 @@ const DIRECTOR_CALLERS = [
   'unpin',
   'status',
   'rehearsal',
+  'concentrator-page',
 ];
 
 /** A sample partition key of every item type, from the key builders. */

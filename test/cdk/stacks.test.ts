@@ -429,4 +429,21 @@ describe('stateless stack', () => {
       expect(body).toContain(m);
     expect(body).toContain('alarm');
   });
+
+  test('dashboard has the Concentrator page: a custom widget calling the page function, right under the title', () => {
+    const dash = Object.values(resources(stateless, 'AWS::CloudWatch::Dashboard'))[0]!;
+    const body = JSON.stringify(dash.Properties.DashboardBody);
+    const id = fnId('concentrator-page');
+    expect(id).toBeDefined();
+    // The body is an Fn::Join; the widget's functionArn is the page function's Arn.
+    const widget = body.indexOf('\\"type\\":\\"custom\\"');
+    expect(widget).toBeGreaterThan(0);
+    expect(body.slice(widget)).toContain(`{\"Fn::GetAtt\":[\"${id}\",\"Arn\"]}`);
+    expect(body.slice(widget, widget + 400)).toContain('Concentrators');
+    // Before the first graph: operators see it first.
+    expect(widget).toBeLessThan(body.indexOf('\\"type\\":\\"metric\\"'));
+    // It re-points (Apply, pin, unpin): it reads the director secret and publishes notices.
+    const actions = statementsOf('concentrator-page').flatMap(actionsOf);
+    expect(actions).toEqual(expect.arrayContaining(['secretsmanager:GetSecretValue', 'sns:Publish']));
+  });
 });
