@@ -6,11 +6,25 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WORKFLOWS, type Workflow } from '../../shared/dr/inputs.js';
+import { WORKFLOWS } from '../../shared/dr/inputs.js';
 import { ValidationError } from '../../shared/errors.js';
 
 /** The project's `functions/` folder. */
 export const FUNCTIONS_DIR = fileURLToPath(new URL('../../functions/', import.meta.url));
+
+/**
+ * The state machines invoke runs, with the task function whose folder holds their samples
+ * (the names are the CDK app's: shared/dr/inputs.ts, cdk/constructs/rehearsal.ts).
+ */
+export const STATE_MACHINES: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(WORKFLOWS.map((w) => [w, 'dr'])),
+  Rehearsal: 'rehearsal',
+};
+
+/** The state machines whose tasks `fn` runs (empty: not a task function). */
+export function machinesOf(fn: string): string[] {
+  return Object.keys(STATE_MACHINES).filter((m) => STATE_MACHINES[m] === fn);
+}
 
 /** `npm run invoke -- --help`. */
 export const USAGE = `usage: npm run invoke -- <function | state machine> [event] [--approve <event>] [--verbose]
@@ -19,19 +33,17 @@ Runs a function's real handler (functions/<function>/handler.ts) against the run
 (npm start, in another terminal) and prints its answer as JSON. The event is inline JSON, a JSON
 file, or the name of a sample in functions/<function>/events/ (e.g. \`pin maintenance\`); none: {}.
 
-A DR state machine (${WORKFLOWS.join(', ')}) runs locally as synthesized, its tasks on the
-real DR function; its samples are in functions/dr/events/ (e.g. \`Backup backup-on-demand\`).
+A state machine (${Object.keys(STATE_MACHINES).join(', ')}) runs locally as synthesized,
+its tasks on the real function behind them; its samples are that function's (functions/dr/events/,
+functions/rehearsal/events/; e.g. \`Backup backup-on-demand\`, \`Rehearsal lab-chennai\`).
 --approve <event> answers its approval step with that output (e.g. approval-task-output).
 --verbose prints the functions' own logs.`;
-
-/** The DR state machines' samples live with the DR task function. */
-export const DR_FUNCTION = 'dr';
 
 /** The parsed command line. */
 export interface InvokeArgs {
   /** A function, or a DR state machine (`workflow` is then set). */
   fn: string;
-  workflow?: Workflow;
+  workflow?: string;
   /** The event argument as given (absent: `{}`). */
   event?: string;
   /** A state machine's approval answer (as given). */
@@ -49,7 +61,7 @@ export function functionNames(dir: string = FUNCTIONS_DIR): string[] {
 
 /** The folder whose `events/` holds a target's samples. */
 export function samplesOf(target: string): string {
-  return (WORKFLOWS as readonly string[]).includes(target) ? DR_FUNCTION : target;
+  return STATE_MACHINES[target] ?? target;
 }
 
 /** The samples of a function or state machine (`maintenance.json`…), sorted. */
@@ -81,12 +93,12 @@ export function parseInvokeArgs(argv: readonly string[], dir: string = FUNCTIONS
     else rest.push(a);
   }
   const [fn, event, ...extra] = rest;
-  const targets = [...functionNames(dir), ...WORKFLOWS];
+  const targets = [...functionNames(dir), ...Object.keys(STATE_MACHINES)];
   if (!fn || !targets.includes(fn)) throw bad('function', fn, targets.join(' | '));
-  const workflow = (WORKFLOWS as readonly string[]).includes(fn) ? (fn as Workflow) : undefined;
+  const workflow = STATE_MACHINES[fn] !== undefined ? fn : undefined;
   if (extra.length > 0) throw bad('arguments', extra.join(' '), 'one event at most (quote inline JSON)');
   if (approve !== undefined && !workflow)
-    throw bad('--approve', approve, `only with a state machine (${WORKFLOWS.join(', ')})`);
+    throw bad('--approve', approve, `only with a state machine (${Object.keys(STATE_MACHINES).join(', ')})`);
   return {
     fn,
     ...(workflow ? { workflow } : {}),

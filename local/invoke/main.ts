@@ -4,9 +4,8 @@
  * Exit codes: 0 done, 1 the function or execution failed (the error's name and message on
  * stderr) or no sandbox runs, 2 bad arguments or event.
  */
-import { WORKFLOWS } from '../../shared/dr/inputs.js';
 import { readSandboxEndpoints, type SandboxEndpoints } from '../sandbox/endpoints.js';
-import { DR_FUNCTION, loadEvent, parseInvokeArgs, USAGE, type InvokeArgs, type LoadedEvent } from './args.js';
+import { loadEvent, machinesOf, parseInvokeArgs, USAGE, type InvokeArgs, type LoadedEvent } from './args.js';
 import { applySandboxEnv, errorOf, INVOKE_VIA, invokeHandler, reportToTimeline } from './run.js';
 
 function fail(code: number, message: string): never {
@@ -14,14 +13,15 @@ function fail(code: number, message: string): never {
   process.exit(code);
 }
 
-/** The DR function's own events are task payloads; its samples are state machine inputs. */
-function checkDrTask(args: InvokeArgs, loaded: LoadedEvent): void {
+/** A task function's own events are task payloads; its samples are its state machines' inputs. */
+function checkTaskPayload(args: InvokeArgs, loaded: LoadedEvent): void {
+  const machines = machinesOf(args.fn);
   const event = loaded.event as { task?: unknown } | null;
-  if (args.fn !== DR_FUNCTION || (typeof event === 'object' && event !== null && 'task' in event)) return;
+  if (machines.length === 0 || (typeof event === 'object' && event !== null && 'task' in event)) return;
   fail(
     2,
-    `invoke: ${loaded.source} is not a DR task payload ({"task": …}): the dr samples are state machine ` +
-      `inputs; run the state machine instead: npm run invoke -- <${WORKFLOWS.join('|')}> <event>`,
+    `invoke: ${loaded.source} is not a ${args.fn} task payload ({"task": …}): the ${args.fn} samples are ` +
+      `state machine inputs; run the state machine instead: npm run invoke -- <${machines.join('|')}> <event>`,
   );
 }
 
@@ -29,8 +29,8 @@ async function run(endpoints: SandboxEndpoints, args: InvokeArgs, loaded: Loaded
   if (!args.workflow) return invokeHandler(endpoints, args.fn, loaded.event);
   const approve = args.approve !== undefined ? loadEvent(args.fn, args.approve).event : undefined;
   // Loaded only for a state machine: aws-local-stepfunctions and the CDK app's modules.
-  const { runWorkflow } = await import('./workflow.js');
-  const answer = await runWorkflow(endpoints, args.workflow, loaded.event, {
+  const { runStateMachine } = await import('./workflow.js');
+  const answer = await runStateMachine(endpoints, args.workflow, loaded.event, {
     ...(approve !== undefined ? { approve } : {}),
     progress: (line) => console.error(line),
   });
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   } catch (error) {
     return fail(2, `invoke: ${(error as Error).message}\n\n${USAGE}`);
   }
-  checkDrTask(args, loaded);
+  checkTaskPayload(args, loaded);
   let endpoints: SandboxEndpoints;
   try {
     endpoints = readSandboxEndpoints();

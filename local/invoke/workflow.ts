@@ -1,15 +1,17 @@
 /**
- * A DR state machine run by `npm run invoke -- <workflow> <input>`: the definition the sandbox
+ * A state machine run by `npm run invoke -- <machine> <input>`: the definition the sandbox
  * synthesized (from its endpoints file), executed here with aws-local-stepfunctions, every task
- * on the real DR function (functions/dr/handler.ts) with the sandbox's environment, so its
- * directors' jobs run in the sandbox's simulator and write its S3 emulator. Wait states and retry
- * intervals are shortened; an approval step is answered with `--approve`'s output (what
- * `aws stepfunctions send-task-success` sends in AWS).
+ * on the real function behind it (functions/dr/handler.ts, functions/rehearsal/handler.ts) with
+ * the sandbox's environment, so e.g. the DR directors' jobs run in the sandbox's simulator and
+ * write its S3 emulator. Wait states and retry intervals are shortened; an approval step is
+ * answered with `--approve`'s output (what `aws stepfunctions send-task-success` sends in AWS).
  */
 import type { Context } from 'aws-lambda';
-import type { Workflow } from '../../shared/dr/inputs.js';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { NotFoundError, ValidationError } from '../../shared/errors.js';
 import type { SandboxEndpoints } from '../sandbox/endpoints.js';
+import { FUNCTIONS_DIR } from './args.js';
 import { LocalTaskTokens, runDrWorkflow, type RunResult } from '../sandbox/scenarios/dr-machines.js';
 
 /** Wait states last this long (ms): job polls and the like. */
@@ -19,7 +21,8 @@ const RETRY_MS = 500;
 
 /** What invoke prints for a state machine run. */
 export interface WorkflowAnswer {
-  workflow: Workflow;
+  /** The state machine's short name. */
+  workflow: string;
   status: RunResult['status'];
   executionId: string;
   output?: unknown;
@@ -30,7 +33,7 @@ export interface WorkflowAnswer {
   durationMs: number;
 }
 
-/** Options of {@link runWorkflow}. */
+/** Options of {@link runStateMachine}. */
 export interface WorkflowRunOptions {
   /** The approval step's answer; required when the input asks for approval. */
   approve?: unknown;
@@ -39,17 +42,18 @@ export interface WorkflowRunOptions {
 }
 
 /** Run `workflow` with `input` to its end; resolves with the execution's outcome (a failed one too). */
-export async function runWorkflow(
+export async function runStateMachine(
   endpoints: SandboxEndpoints,
-  workflow: Workflow,
+  workflow: string,
   input: unknown,
   options: WorkflowRunOptions,
 ): Promise<WorkflowAnswer> {
-  const definition = endpoints.stateMachines?.[workflow];
-  if (!definition) {
+  const machine = endpoints.stateMachines?.[workflow];
+  if (!machine) {
+    const has = Object.keys(endpoints.stateMachines ?? {});
     throw new NotFoundError(
-      `the running sandbox has no DR state machines (it runs ${endpoints.director}` +
-        `${endpoints.director === 'zwan' ? ' with a scenario' : ''}): start it with plain \`npm start\` (zWAN, no --scenario)`,
+      `the running sandbox (${endpoints.director}) has no state machine ${workflow} ` +
+        `(it has ${has.join(', ') || 'none'}); the DR ones need plain \`npm start\` (zWAN, no --scenario)`,
     );
   }
   const asksApproval = (input as { approval?: unknown } | null)?.approval === true;
@@ -64,10 +68,10 @@ export async function runWorkflow(
   }
   // Imported only now: Powertools reads the environment once, when its modules load.
   const { localContext } = await import('../sandbox/core-parts.js');
-  const { handler } = (await import('../../functions/dr/handler.js')) as {
-    handler: (event: unknown, context: Context) => Promise<unknown>;
-  };
-  const timeoutMs = (endpoints.functionTimeoutsSec.dr ?? 600) * 1000;
+  const { handler } = (await import(
+    pathToFileURL(join(FUNCTIONS_DIR, machine.function, 'handler.ts')).href
+  )) as { handler: (event: unknown, context: Context) => Promise<unknown> };
+  const timeoutMs = (endpoints.functionTimeoutsSec[machine.function] ?? 600) * 1000;
   const tokens = new LocalTaskTokens();
   if (options.approve !== undefined) {
     void tokens.next().then((token) => {
@@ -75,8 +79,8 @@ export async function runWorkflow(
       tokens.sendTaskSuccess(token, options.approve);
     });
   }
-  const r = await runDrWorkflow(definition, input, {
-    invoke: (payload) => handler(payload, localContext('dr', timeoutMs)),
+  const r = await runDrWorkflow(machine.definition, input, {
+    invoke: (payload) => handler(payload, localContext(machine.function, timeoutMs)),
     tokens,
     waitMs: WAIT_MS,
     retryMs: RETRY_MS,

@@ -15,8 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { API_KEY_ENV } from '../../shared/director/secrets.js';
 import { SandboxNotRunningError } from '../../shared/errors.js';
-import type { PartFactory } from './parts.js';
-import type { DrDefinitions } from './scenarios/dr-machines.js';
+import type { PartFactory, SandboxContext } from './parts.js';
+import type { LocalStateMachine } from './state-machines.js';
 
 /** The environment variable naming the endpoints file. */
 export const SANDBOX_FILE_ENV = 'CPE_FAILOVER_SANDBOX_FILE';
@@ -42,8 +42,11 @@ export interface SandboxEndpoints {
   simulator?: { origin: string };
   /** Where the timeline takes console operations (`POST`, see ./timeline.ts). */
   timelineUrl?: string;
-  /** The synthesized DR state machines by workflow, when the sandbox runs their bucket (./dr.ts). */
-  stateMachines?: DrDefinitions;
+  /**
+   * The synthesized state machines by short name (`Backup`, `Rehearsal`…); the DR ones only when
+   * the sandbox runs their bucket (./dr.ts).
+   */
+  stateMachines?: Record<string, LocalStateMachine>;
 }
 
 /** The endpoints file's path: `$CPE_FAILOVER_SANDBOX_FILE`, else `.sandbox/endpoints.json` in the project. */
@@ -100,11 +103,21 @@ export const endpointsPart: PartFactory = (options) => {
   const runId = randomBytes(6).toString('hex');
   let written = false;
   // Loaded at start: it brings the CDK app's modules, which `npm run invoke` itself never needs.
-  let drDefinitionsFromTemplate: typeof import('./scenarios/dr-machines.js').drDefinitionsFromTemplate;
+  let stateMachinesFromTemplate: typeof import('./state-machines.js').stateMachinesFromTemplate;
+  const runnableMachines = (
+    templates: NonNullable<SandboxContext['assembly']>['templates'],
+    env: Record<string, string>,
+  ) =>
+    Object.fromEntries(
+      Object.entries(stateMachinesFromTemplate(templates.stateless, templates.config.region)).filter(
+        // The DR task function needs the backup bucket.
+        ([, m]) => m.function !== 'dr' || env.BUCKET_NAME !== undefined,
+      ),
+    );
   return {
     name: 'endpoints',
     async start() {
-      ({ drDefinitionsFromTemplate } = await import('./scenarios/dr-machines.js'));
+      ({ stateMachinesFromTemplate } = await import('./state-machines.js'));
     },
     running(ctx) {
       const other = readRaw(path);
@@ -127,14 +140,7 @@ export const endpointsPart: PartFactory = (options) => {
         functionTimeoutsSec: { ...(ctx.assembly?.functionTimeoutsSec ?? {}) },
         ...(ctx.simulator ? { simulator: { origin: ctx.simulator.origin } } : {}),
         ...(ctx.timelineUrl ? { timelineUrl: ctx.timelineUrl } : {}),
-        ...(ctx.assembly && env.BUCKET_NAME
-          ? {
-              stateMachines: drDefinitionsFromTemplate(
-                ctx.assembly.templates.stateless,
-                ctx.assembly.templates.config.region,
-              ),
-            }
-          : {}),
+        ...(ctx.assembly ? { stateMachines: runnableMachines(ctx.assembly.templates, env) } : {}),
       };
       mkdirSync(dirname(path), { recursive: true });
       // Written whole, then renamed: a reader never sees half a file.

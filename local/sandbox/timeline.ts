@@ -108,7 +108,8 @@ function describeResult(result: unknown): string {
 /** `console pin via npm run invoke by noc@example.com: lab-tenant/Chennai onto HA_DC2 (…) because "…" → ok: …`. */
 export function formatConsoleOperation(op: ConsoleOperation): string {
   const event = isRec(op.event) ? op.event : {};
-  const by = str(event.by) ? ` by ${String(event.by)}` : '';
+  const who = str(event.by) ?? str(event.requestedBy);
+  const by = who ? ` by ${who}` : '';
   const what = describeEvent(op.function, event);
   const outcome = op.error
     ? `FAILED ${op.error.name}: ${clip(op.error.message)}`

@@ -11,13 +11,12 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { STATE_MACHINES } from '../../local/invoke/args.js';
 import { SANDBOX_FILE_ENV, type SandboxEndpoints } from '../../local/sandbox/endpoints.js';
 import { startSandbox, type RunningSandbox } from './run-sandbox.js';
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 const GROUP = 'lab-tenant#Chennai';
-/** Samples of functions whose owners test them elsewhere (the page, the rehearsal). */
-const TESTED_ELSEWHERE = new Set(['concentrator-page', 'rehearsal']);
 
 const dir = mkdtempSync(join(tmpdir(), 'cpe-invoke-'));
 const endpointsFile = join(dir, 'endpoints.json');
@@ -62,9 +61,7 @@ function invoke(args: string[], env: Record<string, string> = {}): Promise<Invok
     });
   }).then((r) => {
     const target = args[0] ?? '';
-    const folder = ['Backup', 'SwitchoverDcToDr', 'FailbackDrToDc', 'WeeklyDrill'].includes(target)
-      ? 'dr'
-      : target;
+    const folder = STATE_MACHINES[target] ?? target;
     if (sample && (r as Invoked).code === 0) invokedSamples.add(`${folder}/${sample}.json`);
     const approve = args.indexOf('--approve');
     if (approve >= 0 && (r as Invoked).code === 0) invokedSamples.add(`dr/${args[approve + 1]}.json`);
@@ -190,6 +187,53 @@ describe('npm run invoke against the sandbox', () => {
     expect(await branchTargets()).toEqual({ BR1: 'HA_DC1', BR2: 'HA_DC1' });
   }, 90_000);
 
+  it('the Concentrator page function renders the lab, plans, and pins from its form (a real pin, then unpinned)', async () => {
+    const [page, plan] = await Promise.all([
+      ok(['concentrator-page', 'render']),
+      ok(['concentrator-page', 'plan']),
+    ]);
+    for (const html of [page, plan]) {
+      expect(typeof html).toBe('string');
+      expect(html).toContain('Chennai');
+      expect(html).toContain('HA_DC1');
+    }
+    const before = Date.now();
+    expect(typeof (await ok(['concentrator-page', 'pin']))).toBe('string');
+    const pinned = (await ok(['status', 'tenant'])).groups[0];
+    expect(pinned).toMatchObject({
+      servingId: 'HA_DC2',
+      pin: { concentratorId: 'HA_DC2', by: 'noc@example.com' },
+    });
+    expect(Date.parse(pinned.pin.expiresAt)).toBeGreaterThanOrEqual(before + 120 * 60_000);
+    expect(await ok(['unpin', 'unpin'])).toMatchObject({ servingId: 'HA_DC1' });
+  }, 90_000);
+
+  it('the Rehearsal state machine practises a failover onto the next candidate and onto DR, and comes back', async () => {
+    for (const [sample, target] of [
+      ['lab-chennai', 'HA_DC2'],
+      ['lab-chennai-onto-dr', 'DR'],
+    ] as const) {
+      const r = await ok(['Rehearsal', sample]);
+      expect(r).toMatchObject({
+        workflow: 'Rehearsal',
+        status: 'SUCCEEDED',
+        output: {
+          outcome: 'SUCCEEDED',
+          groupKey: GROUP,
+          original: 'HA_DC1',
+          target,
+          servingAfter: 'HA_DC1',
+          pinLeft: false,
+          branches: [
+            { branchId: 'BR1', moved: true, reached: true, returned: true },
+            { branchId: 'BR2', moved: true, reached: true, returned: true },
+          ],
+        },
+      });
+    }
+    expect(await branchTargets()).toEqual({ BR1: 'HA_DC1', BR2: 'HA_DC1' });
+  }, 90_000);
+
   it('a fault injected through /_sim takes HA_DC2 DOWN; the forced pin still moves the group onto it', async () => {
     await simFault('cpeDown', { id: 'HA_DC2' });
     await sandbox.waitFor(/HA_DC2 \(DC\/PASSIVE\)\s+UP → DOWN/, 20_000);
@@ -262,16 +306,25 @@ describe('npm run invoke against the sandbox', () => {
   }, 180_000);
 
   it('bad invocations: a clear error, exit non-zero, nothing run', async () => {
-    const [badJson, unknownFn, unknownSample, unknownGroup, drSample, noSandbox, noApproval] =
-      await Promise.all([
-        invoke(['pin', '{"tenantId": lab']),
-        invoke(['nope', '{}']),
-        invoke(['pin', 'no-such-sample']),
-        invoke(['status', '{"tenantId":"tenant-a"}']),
-        invoke(['dr', 'backup-on-demand']),
-        invoke(['status', 'all'], { [SANDBOX_FILE_ENV]: join(dir, 'none.json') }),
-        invoke(['SwitchoverDcToDr', 'switchover-planned-with-approval']),
-      ]);
+    const [
+      badJson,
+      unknownFn,
+      unknownSample,
+      unknownGroup,
+      drSample,
+      noSandbox,
+      noApproval,
+      rehearsalSample,
+    ] = await Promise.all([
+      invoke(['pin', '{"tenantId": lab']),
+      invoke(['nope', '{}']),
+      invoke(['pin', 'no-such-sample']),
+      invoke(['status', '{"tenantId":"tenant-a"}']),
+      invoke(['dr', 'backup-on-demand']),
+      invoke(['status', 'all'], { [SANDBOX_FILE_ENV]: join(dir, 'none.json') }),
+      invoke(['SwitchoverDcToDr', 'switchover-planned-with-approval']),
+      invoke(['rehearsal', 'lab-chennai']),
+    ]);
     expect(badJson).toMatchObject({ code: 2, stdout: '' });
     expect(badJson.stderr).toMatch(/event is invalid: inline JSON=.*tenantId.*: expected valid JSON/);
     expect(unknownFn.code).toBe(2);
@@ -290,12 +343,16 @@ describe('npm run invoke against the sandbox', () => {
     expect(noSandbox.stderr).toMatch(/no sandbox is running \(no .*none\.json\): start one with `npm start`/);
     expect(noApproval.code).toBe(1);
     expect(noApproval.stderr).toMatch(/--approve=undefined: expected the approver's answer/);
+    expect(rehearsalSample.code).toBe(2);
+    expect(rehearsalSample.stderr).toMatch(
+      /run the state machine instead: npm run invoke -- <Rehearsal> <event>/,
+    );
   }, 60_000);
 
   it('every sample event was invoked', () => {
     const root = join(process.cwd(), 'functions');
     const samples = readdirSync(root)
-      .filter((fn) => !TESTED_ELSEWHERE.has(fn) && existsSync(join(root, fn, 'events')))
+      .filter((fn) => existsSync(join(root, fn, 'events')))
       .flatMap((fn) => readdirSync(join(root, fn, 'events')).map((f) => `${fn}/${f}`))
       .sort();
     expect([...invokedSamples].sort()).toEqual(samples);
@@ -318,6 +375,8 @@ describe('npm run invoke against the sandbox', () => {
       /console SwitchoverDcToDr via npm run invoke: because "DC maintenance window" → ok: SwitchoverDcToDr SUCCEEDED/,
       /notify \[APPROVAL_REQUIRED\]/,
       /console status via npm run invoke: tenant tenant-a → FAILED ValidationError/,
+      /console Rehearsal via npm run invoke by noc@example\.com: lab-tenant\/Chennai because "quarterly standby check, change CHG-2044" → ok: Rehearsal SUCCEEDED/,
+      /console concentrator-page via npm run invoke: lab-tenant\/Chennai → ok: /,
     ]) {
       expect({ re: re.source, found: re.test(text) }).toEqual({ re: re.source, found: true });
     }

@@ -1,6 +1,12 @@
 /** `npm run invoke` arguments and events (./local/invoke/args.ts), over the project's real functions/ folder. */
 import { describe, expect, it } from '@jest/globals';
-import { functionNames, loadEvent, parseInvokeArgs, sampleEvents } from '../../../local/invoke/args.js';
+import {
+  functionNames,
+  loadEvent,
+  machinesOf,
+  parseInvokeArgs,
+  sampleEvents,
+} from '../../../local/invoke/args.js';
 
 describe('invoke arguments', () => {
   it('takes a function, an event and --verbose; a state machine sets workflow and may take --approve', () => {
@@ -28,7 +34,7 @@ describe('invoke arguments', () => {
 
   it('names the bad argument and what is expected', () => {
     expect(() => parseInvokeArgs(['nope'])).toThrow(
-      /function="nope": expected ack-monitor-blind \| .*status \| .*Backup \| SwitchoverDcToDr \| FailbackDrToDc \| WeeklyDrill/,
+      /function="nope": expected ack-monitor-blind \| .*status \| .*Backup \| SwitchoverDcToDr \| FailbackDrToDc \| WeeklyDrill \| Rehearsal/,
     );
     expect(() => parseInvokeArgs([])).toThrow(/function=undefined: expected ack-monitor-blind/);
     expect(() => parseInvokeArgs(['pin', 'a', 'b'])).toThrow(/arguments="b": expected one event at most/);
@@ -46,6 +52,10 @@ describe('invoke arguments', () => {
     expect(sampleEvents('pin')).toEqual(['force-onto-down.json', 'maintenance.json']);
     // A state machine's samples are the DR function's.
     expect(sampleEvents('Backup')).toContain('backup-on-demand.json');
+    expect(sampleEvents('Rehearsal')).toContain('lab-chennai.json');
+    expect(machinesOf('dr')).toEqual(['Backup', 'SwitchoverDcToDr', 'FailbackDrToDc', 'WeeklyDrill']);
+    expect(machinesOf('rehearsal')).toEqual(['Rehearsal']);
+    expect(machinesOf('pin')).toEqual([]);
   });
 });
 
