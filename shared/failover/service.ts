@@ -146,7 +146,10 @@ export function wouldDo(
 ): string {
   const name = (id: string | undefined) => group.candidates.find((c) => c.id === id)?.name ?? id ?? '-';
   const n = `${branches} ${branches === 1 ? 'branch' : 'branches'}`;
-  return `observe: would ${WOULD[kind] ?? kind.toLowerCase()} ${group.haName} ${name(from)} → ${name(to)}: ${n}`;
+  const [a, b] = [name(from), name(to)];
+  // Meraki candidates are named `Branch 1 → london`: an arrow between two of them would not read.
+  const move = a.includes('→') || b.includes('→') ? `from ${a} to ${b}` : `${a} → ${b}`;
+  return `observe: would ${WOULD[kind] ?? kind.toLowerCase()} ${group.haName} ${move}: ${n}`;
 }
 
 /**

@@ -175,7 +175,7 @@ describe('observe mode against the Meraki simulator', () => {
     const text = lines.join('\n');
     expect({
       would: lines.some((l) =>
-        /notify \[OBSERVE FAILOVER\] sandbox-org#N_1 .*observe: would fail over N_1 .*london.* → .*paris.*: 1 branch; /.test(
+        /notify \[OBSERVE FAILOVER\] sandbox-org#N_1 .*observe: would fail over N_1 from Branch 1 → london to Branch 1 → paris: 1 branch; /.test(
           l,
         ),
       ),

@@ -264,6 +264,13 @@ describe('the failover service in observe mode', () => {
     expect(wouldDo('FAILBACK', group, 'DC2', 'DC1', 1)).toBe(
       'observe: would fail back Chennai DC2 → DC1: 1 branch',
     );
+    const meraki = {
+      ...group,
+      candidates: ['london', 'paris'].map((hub) => ({ id: `N_1→${hub}`, name: `Branch 1 → ${hub}` })),
+    } as unknown as Parameters<typeof wouldDo>[1];
+    expect(wouldDo('FAILOVER', meraki, 'N_1→london', 'N_1→paris', 1)).toBe(
+      'observe: would fail over Chennai from Branch 1 → london to Branch 1 → paris: 1 branch',
+    );
     expect(wouldDo('ELECTED', group, undefined, 'DC1', 0)).toBe(
       'observe: would elect Chennai - → DC1: 0 branches',
     );
