@@ -82,6 +82,19 @@ describe('timeline lines', () => {
     ).toBe('console health-check via npm run invoke → ok: startedAt=2026-12-01T12:00:00.000Z samples=60');
   });
 
+  it("a state machine input's requestedBy says who", () => {
+    expect(
+      formatConsoleOperation({
+        function: 'Rehearsal',
+        via,
+        event: { tenantId: 't', haName: 'g', reason: 'check', requestedBy: 'noc' },
+        error: { name: 'RehearsalRefusedError', message: 'the DR lock is held' },
+      }),
+    ).toBe(
+      'console Rehearsal via npm run invoke by noc: t/g because "check" → FAILED RehearsalRefusedError: the DR lock is held',
+    );
+  });
+
   it('a /_sim fault: the director, the action and its arguments', () => {
     expect(formatSimFault('zWAN', 'setLoss', { id: 'BR1', lossPct: 40 })).toBe(
       'fault via /_sim (zWAN): setLoss id=BR1 lossPct=40',
