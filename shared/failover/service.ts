@@ -274,9 +274,10 @@ export async function reconcileGroup(
             : classifyChange(group, current.servingId, decision.servingId);
       // Observe mode: the decision is stored (the next one builds on it, and a notice goes out
       // once per change) but worded as what would be done, with the branches its plan moves.
+      const to = decision.servingId;
       const reason =
-        observe && decision.servingId
-          ? `${wouldDo(kind, group, current.servingId, decision.servingId, planFor(group, decision.servingId, decision.epoch).length)}; ${decision.reason}`
+        observe && to
+          ? `${wouldDo(kind, group, current.servingId, to, planFor(group, to, decision.epoch).length)}; ${decision.reason}`
           : decision.reason;
       base.reason = reason;
       // The notice goes into the outbox in the same conditional write as the epoch (with any
