@@ -6,6 +6,9 @@
  * handler in its own process against this sandbox. The file is
  * `$CPE_FAILOVER_SANDBOX_FILE`, by default `.sandbox/endpoints.json` in the project.
  *
+ * Against external directors (`--director-url`) the API key is left out: invoke then takes it from
+ * its own environment (`CPE_FAILOVER_API_KEY`).
+ *
  * One sandbox owns the file at a time: a second one started while the first runs leaves it alone
  * (and says so); a file left by a sandbox that died is replaced.
  */
@@ -128,8 +131,8 @@ export const endpointsPart: PartFactory = (options) => {
         return;
       }
       const env = ctx.functionEnv();
-      // A real Dashboard's key stays out of files: invoke then needs it in its own environment.
-      if (options.merakiExternal) delete env[API_KEY_ENV];
+      // A real director's key stays out of files: invoke then needs it in its own environment.
+      if (options.merakiExternal || options.zwanExternal) delete env[API_KEY_ENV];
       const endpoints: SandboxEndpoints = {
         format: FORMAT,
         pid: process.pid,

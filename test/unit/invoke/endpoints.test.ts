@@ -1,10 +1,11 @@
 /** Reading the sandbox's endpoints file (local/sandbox/endpoints.ts): what invoke says when no sandbox runs. */
 import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readSandboxEndpoints, sandboxFilePath } from '../../../local/sandbox/endpoints.js';
+import { endpointsPart, readSandboxEndpoints, sandboxFilePath } from '../../../local/sandbox/endpoints.js';
+import type { SandboxContext, SandboxOptions } from '../../../local/sandbox/parts.js';
 import { SandboxNotRunningError } from '../../../shared/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cpe-endpoints-'));
@@ -42,5 +43,34 @@ describe('sandbox endpoints file', () => {
     expect(() => readSandboxEndpoints(file('junk.json', '{not json'))).toThrow(
       /junk\.json is not a sandbox endpoints file/,
     );
+  });
+
+  it("is written once running (the functions' environment, a real director's API key left out) and removed on stop", async () => {
+    const path = join(dir, 'written.json');
+    process.env.CPE_FAILOVER_SANDBOX_FILE = path;
+    const env = { TABLE_NAME: 't', CPE_FAILOVER_API_KEY: 'real-key' };
+    const ctx = {
+      startedAt: 0,
+      print: () => undefined,
+      functionEnv: () => ({ ...env }),
+    } as unknown as SandboxContext;
+    try {
+      for (const [options, key] of [
+        [{}, 'real-key'],
+        [{ zwanExternal: {} }, undefined],
+        [{ director: 'meraki', merakiExternal: {} }, undefined],
+      ] as const) {
+        const part = endpointsPart(options as unknown as SandboxOptions)!;
+        await part.start(ctx);
+        part.running!(ctx);
+        const written = JSON.parse(readFileSync(path, 'utf8'));
+        expect(written).toMatchObject({ format: 1, pid: process.pid, env: { TABLE_NAME: 't' } });
+        expect(written.env.CPE_FAILOVER_API_KEY).toBe(key);
+        await part.stop();
+        expect(existsSync(path)).toBe(false);
+      }
+    } finally {
+      delete process.env.CPE_FAILOVER_SANDBOX_FILE;
+    }
   });
 });
