@@ -1,4 +1,4 @@
-/** Reading the sandbox's endpoints file (local/sandbox/endpoints.ts): what invoke says when no sandbox runs. */
+/** The sandbox's endpoints file (local/sandbox/endpoints.ts): what is written and removed, and what invoke says when no sandbox runs. */
 import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
