@@ -134,9 +134,13 @@ export interface Director {
   /**
    * Raise the group's epoch on this director (a fence) and change nothing else: from then on it
    * refuses every call of an older epoch for the group. A fan-out fences first, then lists the
-   * CPEs and plans from that listing. StaleEpochError when the director already has a newer epoch.
+   * CPEs and plans from that listing. StaleEpochError when the director already has a newer epoch,
+   * or has this epoch bound to another serving concentrator: an epoch is one decision (given
+   * `servingId`, the director binds it; its re-points and HA_STATE ACTIVE at that epoch must be
+   * for that concentrator), so a number reused after the store lost it (a table restore) is
+   * refused instead of landing a second decision under the same epoch.
    */
-  fence(tenantId: string, haName: string, epoch: number): Promise<void>;
+  fence(tenantId: string, haName: string, epoch: number, servingId?: string): Promise<void>;
   /** Set a concentrator's runtime HA role (the virtual IP moves with it), fenced by `epoch`. */
   setHaState(tenantId: string, cpeId: string, state: HaState, epoch: number): Promise<void>;
   /**

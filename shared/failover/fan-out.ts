@@ -144,7 +144,7 @@ export async function fanOut(
   }
   const director = activeDirector(deps, await deps.store.getSiteRoles());
   try {
-    await director.fence(tenantId, haName, epoch);
+    await director.fence(tenantId, haName, epoch, servingId);
   } catch (error) {
     if (error instanceof ObserveModeError) return observedFanOut(deps, director, request, hooks, result);
     if (!(error instanceof StaleEpochError)) throw error;
@@ -373,7 +373,9 @@ async function raiseBehindStore(
   hooks: FanOutHooks,
 ): Promise<FanOutResult | undefined> {
   const directorEpoch = error.currentEpoch;
-  if (directorEpoch === undefined || directorEpoch <= request.epoch) return undefined;
+  // The same epoch refused: the director has it bound to another serving (a decision the store
+  // lost, e.g. restored to before it). Raised above it like an older stored epoch.
+  if (directorEpoch === undefined || directorEpoch < request.epoch) return undefined;
   const stored = await deps.store.getGroup(request.groupKey);
   if (!stored || stored.epoch !== request.epoch || stored.servingId !== request.servingId) return undefined;
   const epoch = directorEpoch + 1;

@@ -535,11 +535,12 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
       operation: 'fenceHaGroup',
       handle: ({ site, params, body }) => {
         const b = obj(body);
-        onlyFields(b, ['epoch']);
+        onlyFields(b, ['epoch', 'servingId']);
         const epoch = epochOf(b) as number;
+        const servingId = b.servingId === undefined ? undefined : str(b, 'servingId');
         return {
           status: 200,
-          body: world.fenceGroup(site, params.tenantId as string, params.haName as string, epoch),
+          body: world.fenceGroup(site, params.tenantId as string, params.haName as string, epoch, servingId),
         };
       },
     },

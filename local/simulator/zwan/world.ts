@@ -191,6 +191,13 @@ export class SimWorld {
    * director keeps its own (the contract): the DC director knowing epoch 7 says nothing to DR's.
    */
   readonly epochs: Record<SiteName, Map<string, number>> = { DC: new Map(), DR: new Map() };
+  /**
+   * The concentrator each site's director was fenced for at the group's highest epoch (a fence
+   * that named its serving, or the target of the first write at that epoch). An epoch is one
+   * decision: a write or fence at that same epoch for another concentrator is refused (409), so
+   * an epoch number reused for another decision (a table restored to before it) cannot land.
+   */
+  readonly boundServing: Record<SiteName, Map<string, string>> = { DC: new Map(), DR: new Map() };
   /** Group key → ids of its concentrators and of its branches (physical). */
   private readonly groups = new Map<string, { concentrators: Set<string>; branches: Set<string> }>();
   /** Re-point calls still to fail with 503 (failNextRepoints). */
@@ -648,9 +655,14 @@ export class SimWorld {
     );
   }
 
-  /** Check the epoch against `site`'s highest for the group; raise it when newer. 409 when older. */
-  private fence(site: SiteName, groupKey: string, haName: string, epoch: number): void {
+  /**
+   * Check the epoch against `site`'s highest for the group; raise it when newer. 409 when older,
+   * or when it is the same epoch for another concentrator than the one it is bound to
+   * (`serving`: the fence's serving, a re-point's target, HA_STATE ACTIVE's concentrator).
+   */
+  private fence(site: SiteName, groupKey: string, haName: string, epoch: number, serving?: string): void {
     const epochs = this.epochs[site];
+    const bound = this.boundServing[site];
     const current = epochs.get(groupKey) ?? 0;
     if (epoch < current) {
       throw new SimHttpError(
@@ -660,7 +672,18 @@ export class SimWorld {
         { haName, currentEpoch: current, requestedEpoch: epoch },
       );
     }
+    const boundTo = epoch === current ? bound.get(groupKey) : undefined;
+    if (serving !== undefined && boundTo !== undefined && boundTo !== serving) {
+      throw new SimHttpError(
+        409,
+        'STALE_EPOCH',
+        `epoch ${epoch} of HA group ${haName} was already decided for ${boundTo}, not ${serving}`,
+        { haName, currentEpoch: current, requestedEpoch: epoch, boundServingId: boundTo },
+      );
+    }
+    if (epoch > current) bound.delete(groupKey);
     epochs.set(groupKey, epoch);
+    if (serving !== undefined && !bound.has(groupKey)) bound.set(groupKey, serving);
   }
 
   /** The group `site`'s director knows, or 404. */
@@ -688,9 +711,10 @@ export class SimWorld {
     tenantId: string,
     haName: string,
     epoch: number,
+    servingId?: string,
   ): { haName: string; epoch: number } {
     const { key } = this.knownGroup(site, tenantId, haName);
-    this.fence(site, key, haName, epoch);
+    this.fence(site, key, haName, epoch, servingId);
     return { haName, epoch };
   }
 
@@ -730,7 +754,7 @@ export class SimWorld {
       );
     }
     const { key, haName } = this.groupKeyOf(c);
-    this.fence(site, key, haName, epoch);
+    this.fence(site, key, haName, epoch, state === 'ACTIVE' ? cpeId : undefined);
     let changed = c.haRole !== state;
     c.haRole = state;
     if (state === 'ACTIVE') {
@@ -787,7 +811,7 @@ export class SimWorld {
     }
     const refused = this.notManaged(site, branch);
     if (refused) throw refused;
-    this.fence(site, key, haName, epoch);
+    this.fence(site, key, haName, epoch, targetId);
     let changed = false;
     for (const a of tunnels) {
       for (const t of branch.tunnels) {

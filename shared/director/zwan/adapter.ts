@@ -326,7 +326,9 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
     const e = (body as Partial<WireWriteConflict> | undefined)?.error;
     if (e?.code === 'STALE_EPOCH') {
       throw new StaleEpochError(
-        `${name}: ${what} refused: epoch ${e.requestedEpoch} is older than ${e.currentEpoch}, already applied to group ${e.haName}`,
+        e.boundServingId !== undefined
+          ? `${name}: ${what} refused: epoch ${e.requestedEpoch} of group ${e.haName} was already decided for ${e.boundServingId}`
+          : `${name}: ${what} refused: epoch ${e.requestedEpoch} is older than ${e.currentEpoch}, already applied to group ${e.haName}`,
         typeof e.currentEpoch === 'number' ? { currentEpoch: e.currentEpoch } : undefined,
       );
     }
@@ -437,11 +439,11 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
       }
     },
 
-    async fence(tenantId: string, haName: string, epoch: number) {
+    async fence(tenantId: string, haName: string, epoch: number, servingId?: string) {
       const res = await call<WireFenceResult | WireWriteConflict>({
         method: 'PUT',
         path: `/tenants/${enc(tenantId)}/ha-groups/${enc(haName)}/epoch`,
-        body: { epoch } satisfies WireFenceRequest,
+        body: { epoch, ...(servingId !== undefined ? { servingId } : {}) } satisfies WireFenceRequest,
         okStatuses: [200, 409],
         tenantId,
       });

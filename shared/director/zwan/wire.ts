@@ -26,6 +26,8 @@ export interface WireStaleEpoch {
     haName: string;
     currentEpoch: number;
     requestedEpoch: number;
+    /** Set when the epoch is the director's own but bound to another concentrator (one decision per epoch). */
+    boundServingId?: string;
   };
 }
 
@@ -124,6 +126,8 @@ export interface WireHaStateResult {
 
 export interface WireFenceRequest {
   epoch: number;
+  /** The concentrator the epoch decides for: the same epoch for another one is then refused (409). */
+  servingId?: string;
 }
 
 export interface WireFenceResult {

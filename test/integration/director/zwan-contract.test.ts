@@ -444,9 +444,9 @@ describe('adapter behaviour over real HTTP', () => {
   test('re-point is idempotent: one call per branch; the director answers changed: false when already right', async () => {
     const d = director();
     expect(await d.repoint(repointTo('BR1', 'HA_DC1', 3))).toMatchObject({ changed: false });
-    expect(await d.repoint(repointTo('BR2', 'HA_DC2', 3))).toMatchObject({ changed: true });
+    expect(await d.repoint(repointTo('BR2', 'HA_DC2', 4))).toMatchObject({ changed: true });
     // A replay (retried invocation) of the same action moves nothing.
-    expect(await d.repoint(repointTo('BR2', 'HA_DC2', 3))).toMatchObject({ changed: false });
+    expect(await d.repoint(repointTo('BR2', 'HA_DC2', 4))).toMatchObject({ changed: false });
     expect(sim.requests.map((r) => `${r.operation} ${r.status}`)).toEqual([
       'repointBranch 200',
       'repointBranch 200',
@@ -463,8 +463,31 @@ describe('adapter behaviour over real HTTP', () => {
     expect(err).toBeInstanceOf(StaleEpochError);
     expect((err as Error).message).toMatch(/epoch 6 is older than 7.*Chennai/);
     expect((await tunnelOf(d, 'BR2'))?.tunnelId).toBe(TID.HA_DC1);
-    // The same epoch is accepted (a replayed action).
-    await expect(d.repoint(repointTo('BR2', 'DR', 7))).resolves.toMatchObject({ changed: true });
+    // The same epoch is accepted for the concentrator it decided (a replayed or further action)…
+    await expect(d.repoint(repointTo('BR2', 'HA_DC2', 7))).resolves.toMatchObject({ changed: true });
+    // …and refused for another: one decision per epoch, so a number reused after a table restore
+    // cannot land a second decision (the fan-out raises its epoch above the director's instead).
+    const other = await d.repoint(repointTo('BR2', 'DR', 7)).catch((e: unknown) => e);
+    expect(other).toBeInstanceOf(StaleEpochError);
+    expect((other as StaleEpochError).currentEpoch).toBe(7);
+    expect((other as Error).message).toMatch(/epoch 7 of group Chennai was already decided for HA_DC2/);
+    expect((await tunnelOf(d, 'BR2'))?.tunnelId).toBe(TID.HA_DC2);
+  });
+
+  test('a fence names the serving it decides for: the same epoch for another serving is refused', async () => {
+    const d = director();
+    await d.fence('lab-tenant', 'Chennai', 9, 'HA_DC2');
+    await d.fence('lab-tenant', 'Chennai', 9, 'HA_DC2'); // a retried fan-out: accepted
+    const err = await d.fence('lab-tenant', 'Chennai', 9, 'HA_DC1').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StaleEpochError);
+    expect((err as StaleEpochError).currentEpoch).toBe(9);
+    await expect(d.setHaState('lab-tenant', 'HA_DC1', 'ACTIVE', 9)).rejects.toThrow(
+      /already decided for HA_DC2/,
+    );
+    // PASSIVE at the decided epoch is the fan-out demoting the others: accepted.
+    await expect(d.setHaState('lab-tenant', 'HA_DC1', 'PASSIVE', 9)).resolves.toBeUndefined();
+    // A newer epoch is a new decision.
+    await expect(d.fence('lab-tenant', 'Chennai', 10, 'HA_DC1')).resolves.toBeUndefined();
   });
 
   test('injected re-point failures are retried by the adapter', async () => {

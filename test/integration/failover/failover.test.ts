@@ -252,6 +252,20 @@ describe('failover function (DynamoDB Local stream → handler → simulator)', 
     expect(w.published.notices.filter((n) => n.kind === 'FAILOVER')).toHaveLength(1);
   });
 
+  it('after a table restore that lost a decision (the director has epoch 2 bound to dr1) raises the new decision above it', async () => {
+    // The store, restored to before epoch 2, decides dc2 at epoch 2 again: the same number for
+    // another decision. The director refuses it (one decision per epoch) instead of landing it.
+    w.sim.world.epochs.DC.set(KEY, 2);
+    w.sim.world.boundServing.DC.set(KEY, id('dr1'));
+    w.sim.faults.cpeDown(id('dc1'));
+    await setHealth('dc1', 'DOWN');
+    expect(await invoke()).toEqual({ batchItemFailures: [] });
+    expect(await w.repo.getGroup(KEY)).toMatchObject({ servingId: id('dc2'), epoch: 3 });
+    expect(w.sim.world.epochs.DC.get(KEY)).toBe(3);
+    expect(w.sim.world.boundServing.DC.get(KEY)).toBe(id('dc2'));
+    expect(targets()).toEqual(Array(BRANCHES).fill(id('dc2')));
+  });
+
   it('takes DR when both DC concentrators are DOWN, and raises ALL_DOWN (no re-point) when DR is DOWN too', async () => {
     for (const slot of ['dc1', 'dc2'] as const) {
       w.sim.faults.cpeDown(id(slot));
