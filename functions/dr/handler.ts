@@ -60,6 +60,7 @@ function tasksFromEnv(): DrTasks {
   });
   return createDrTasks(
     createDrDeps({
+      mode: config.mode,
       repo,
       s3: new S3Client({}),
       settings,

@@ -25,7 +25,8 @@ const JOB_DURATION_MS = 500;
 
 /** The S3 emulator and bucket, and the simulator's S3 job runner. */
 export const drPart: PartFactory = (options) => {
-  if (options.director === 'meraki' || options.scenario) return undefined;
+  // DR needs the simulator's S3 job runner: not against external directors.
+  if (options.director === 'meraki' || options.scenario || options.zwanExternal) return undefined;
   let emulator: S3Emulator | undefined;
   let s3: S3Client | undefined;
   let runner: S3JobRunner | undefined;

@@ -28,11 +28,14 @@ export function formatDecision(r: ReconcileResult, why: string): string | undefi
   const head = r.changed
     ? `${r.groupKey}  serving ${r.previousId ?? '-'} → ${r.servingId ?? '-'} (epoch ${r.epoch})`
     : `${r.groupKey}  serving stays ${r.servingId ?? '-'} (epoch ${r.epoch})`;
+  const observed = r.fanOut?.observed;
   const tail = r.held
     ? `  HOLD ${r.alarms.join(', ') || 'nothing serving'}`
-    : counts
-      ? `  re-pointed ${counts.repointed}, already right ${counts.unchanged}, failed ${counts.failed}`
-      : '';
+    : observed
+      ? `  observe: would re-point ${observed.repoints} (nothing sent)`
+      : counts
+        ? `  re-pointed ${counts.repointed}, already right ${counts.unchanged}, failed ${counts.failed}`
+        : '';
   return `${head}: ${r.reason}${tail}  [trigger: ${why}]`;
 }
 

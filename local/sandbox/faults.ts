@@ -136,4 +136,6 @@ export function faultScriptPart(steps: readonly FaultStep[], name = 'faults'): S
 
 /** The fault script from the options (no part when a scenario drives the world). */
 export const faultsPart: PartFactory = (options) =>
-  options.scenario || options.director === 'meraki' ? undefined : faultScriptPart(options.faults);
+  options.scenario || options.director === 'meraki' || options.zwanExternal
+    ? undefined
+    : faultScriptPart(options.faults);

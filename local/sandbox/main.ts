@@ -1,10 +1,16 @@
 /** `npm start`: the local sandbox (see ./sandbox.ts); `npm start -- --help` lists the options (./args.ts). */
-import { USAGE, parseSandboxArgs, wantsHelp } from './args.js';
 import { applyLocalFunctionEnv } from './env.js';
 import type { SandboxOptions } from './parts.js';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
+  // Before any module that builds the shared logger loads (./args.js reaches it through the
+  // Meraki adapter): Powertools reads these once.
+  applyLocalFunctionEnv({
+    functionName: 'cpe-failover-sandbox',
+    logLevel: argv.includes('--verbose') ? 'INFO' : 'SILENT',
+  });
+  const { USAGE, parseSandboxArgs, wantsHelp } = await import('./args.js');
   if (wantsHelp(argv)) {
     console.log(USAGE);
     return;
@@ -16,11 +22,6 @@ async function main(): Promise<void> {
     console.error(`${(error as Error).message}\n\n${USAGE}`);
     process.exit(2);
   }
-  // Before the functions' modules load: Powertools reads these once.
-  applyLocalFunctionEnv({
-    functionName: 'cpe-failover-sandbox',
-    logLevel: options.verbose ? 'INFO' : 'SILENT',
-  });
 
   const stop = new AbortController();
   let firstSignalAt: number | undefined;

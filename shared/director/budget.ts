@@ -127,8 +127,8 @@ interface KeyState {
   reserving: Promise<void> | undefined;
   /** Callers of `take` waiting for a slot. */
   waiting: number;
-  /** Size of the next lease: doubled while leases are used up, cut back when slots are dropped. */
-  nextLease: number;
+  /** Of those, the ones holding a slot and sleeping until its time. */
+  holding: number;
   /** Duration of the last reservation (a lease starts that far ahead so its first slot is usable). */
   leadMs: number;
 }
@@ -170,24 +170,29 @@ export class SlottedRequestBudget implements RequestBudget {
   private state(key: string): KeyState {
     let s = this.states.get(key);
     if (!s) {
-      s = { slots: [], reserving: undefined, waiting: 0, nextLease: 1, leadMs: 0 };
+      s = { slots: [], reserving: undefined, waiting: 0, holding: 0, leadMs: 0 };
       this.states.set(key, s);
     }
     return s;
   }
 
+  /**
+   * Reserve the slots of the callers waiting without one, never more: a burst of callers pays one
+   * ledger write. A slot reserved ahead for a caller yet to come was measured to sit unused until it
+   * was too late (a container's requests come in bursts), and a dropped slot still counts in the
+   * shared window: every container waited for a request never sent (a fifth of the slots of a mass
+   * re-point).
+   */
   private async lease(key: string, s: KeyState): Promise<void> {
-    const count = Math.min(this.maxLease, Math.max(s.waiting, s.nextLease));
+    const count = Math.min(this.maxLease, Math.max(1, s.waiting - s.holding - s.slots.length));
     const asked = this.clock.now();
     const slots = await this.ledger.reserve(key, count, this.rule, asked + s.leadMs);
     s.leadMs = Math.min(200, Math.max(0, this.clock.now() - asked));
     s.slots.push(...slots);
-    s.nextLease = Math.min(this.maxLease, count * 2);
   }
 
-  private drop(s: KeyState): void {
+  private drop(): void {
     this.dropped += 1;
-    s.nextLease = Math.max(1, Math.floor(s.nextLease / 2));
   }
 
   async take(key: string): Promise<number> {
@@ -205,10 +210,17 @@ export class SlottedRequestBudget implements RequestBudget {
           continue;
         }
         const wait = slot - this.clock.now();
-        if (wait > 0) await this.clock.sleep(wait);
+        if (wait > 0) {
+          s.holding += 1;
+          try {
+            await this.clock.sleep(wait);
+          } finally {
+            s.holding -= 1;
+          }
+        }
         // Woken (or found) too late: using it could crowd the next sender's slot.
         if (this.clock.now() > slot + this.lateMs) {
-          this.drop(s);
+          this.drop();
           continue;
         }
         return this.clock.now() - began;

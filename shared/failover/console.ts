@@ -35,6 +35,8 @@ export interface UpdateBranchesGroup {
   /** Dry run: the re-points that would be made. Else: what was attempted. */
   plan: { branchId: string; from?: string; to: string }[];
   result?: { repointed: number; unchanged: number; failed: number; failedBranches: string[] };
+  /** Observe mode: the re-points and HA_STATE changes the apply would have made (none was sent). */
+  observed?: NonNullable<ReconcileResult['fanOut']>['observed'];
   error?: string;
 }
 
@@ -99,6 +101,8 @@ function summarizeReconcile(r: ReconcileResult): UpdateBranchesGroup {
             failed: r.fanOut.counts.failed,
             failedBranches: r.fanOut.failed.map((f) => f.branchId),
           },
+          // Observe mode: what the apply would have sent (nothing was).
+          ...(r.fanOut.observed ? { observed: r.fanOut.observed } : {}),
         }
       : {}),
   };

@@ -6,7 +6,7 @@
  * Polling stays within the request budget: each running batch is first looked at when batches of
  * its size have been taking to complete (learned from the looks so far; `firstPollMs` until then),
  * with one GET of the batch, which is also its result; a batch still running is looked at again
- * after half the poll interval, doubling up to the ceiling. When several are due at once, one
+ * after a quarter of the poll interval, doubling up to the ceiling. When several are due at once, one
  * `GET …/actionBatches?status=pending` tells which are done. A batch the caller stopped waiting for
  * stays tracked here and is reported `pending`, never `failed`: it may still apply. Before a
  * network's change is resubmitted, the pending listing tells whether a batch already holds one.
@@ -34,7 +34,7 @@ export interface MerakiBatchOptions {
     retries?: number;
     /** First look at a batch after this long, until looks have taught how long its size takes. @default 1000 */
     firstPollMs?: number;
-    /** A batch found still running is looked at again after half this, then doubling. @default 1000 */
+    /** A batch found still running is looked at again after a quarter of this, then doubling. @default 1000 */
     pollIntervalMs?: number;
     /** The back-off's ceiling. @default 2 × pollIntervalMs */
     maxPollIntervalMs?: number;
@@ -161,13 +161,13 @@ export function createMerakiBatches(ctx: MerakiContext, options: MerakiBatchOpti
     // time. Found later: it completed between the last miss and this look.
     const next =
       t.misses === 0
-        ? Math.min(t.expectedMs, upper) * 0.95
+        ? Math.min(t.expectedMs, upper) * 0.98
         : ((t.lastPendingAt ?? t.since) - t.since + upper) / 2;
     learned.set(t.actions, Math.max(1, Math.round(next)));
   }
 
-  /** The wait after a look that found it still running: short at first, then doubling. */
-  const backoff = (misses: number) => Math.min(maxPollMs, (pollMs / 2) * 2 ** Math.max(0, misses - 1));
+  /** The wait after a look that found it still running: a quarter interval at first, then doubling. */
+  const backoff = (misses: number) => Math.min(maxPollMs, (pollMs / 4) * 2 ** Math.max(0, misses - 1));
 
   async function listPending(organizationId: string): Promise<Batch[]> {
     const res = await ctx.orgCall(organizationId, {

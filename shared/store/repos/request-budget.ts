@@ -15,7 +15,7 @@ import {
   type SlotLedger,
   type SlotWindow,
 } from '../../director/budget.js';
-import type { Clock } from '../../director/limits.js';
+import { systemClock, type Clock } from '../../director/limits.js';
 import { ConcurrentUpdateError } from '../../errors.js';
 import { DynamoTable } from '../dynamo-table.js';
 import { requirePositiveInt, requireText } from '../item-store.js';
@@ -42,6 +42,8 @@ export interface TableSlotLedgerOptions {
   maxAttempts?: number;
   /** The item's time to live after its last write, in seconds. @default 86400 */
   ttlSec?: number;
+  /** @default the system clock */
+  clock?: Clock;
 }
 
 /** The shared slot ledger over the state table (see the module comment). */
@@ -49,6 +51,7 @@ export class TableSlotLedger implements SlotLedger {
   private readonly seen = new Map<string, RequestBudgetItem | undefined>();
   private readonly maxAttempts: number;
   private readonly ttlSec: number;
+  private readonly clock: Clock;
 
   constructor(
     private readonly table: VersionedTable,
@@ -56,6 +59,7 @@ export class TableSlotLedger implements SlotLedger {
   ) {
     this.maxAttempts = options.maxAttempts ?? 16;
     this.ttlSec = options.ttlSec ?? 86_400;
+    this.clock = options.clock ?? systemClock;
     requirePositiveInt('maxAttempts', this.maxAttempts);
     requirePositiveInt('ttlSec', this.ttlSec);
   }
@@ -64,9 +68,17 @@ export class TableSlotLedger implements SlotLedger {
     requireText('key', key);
     requirePositiveInt('count', count);
     const k = keys.budget(key);
+    const started = this.clock.now();
     let current = this.seen.has(key) ? this.seen.get(key) : await this.table.get<RequestBudgetItem>(k);
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
-      const { slots, recent } = nextSlots(current?.recent ?? [], count, rule, notBefore);
+      // A lost race costs a round trip: ask that much later, or the slots come back already past
+      // (dropped unused, yet counted in everyone's window).
+      const { slots, recent } = nextSlots(
+        current?.recent ?? [],
+        count,
+        rule,
+        notBefore + (this.clock.now() - started),
+      );
       const next: RequestBudgetItem = {
         ...k,
         type: ITEM_TYPES.budget,
@@ -107,7 +119,10 @@ export function createTableRequestBudget(options: {
   background?: boolean;
 }): RequestBudget {
   requireText('tableName', options.tableName);
-  const ledger = new TableSlotLedger(new DynamoTable(options.doc, options.tableName));
+  const ledger = new TableSlotLedger(
+    new DynamoTable(options.doc, options.tableName),
+    options.clock ? { clock: options.clock } : {},
+  );
   const budget = (requestsPerSecond: number) =>
     new SlottedRequestBudget(ledger, {
       requestsPerSecond,

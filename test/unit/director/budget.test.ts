@@ -65,7 +65,7 @@ function hammer(budget: SlottedRequestBudget, clock: Clock, workers: number, eac
 }
 
 describe('SlottedRequestBudget over the table ledger (several containers, one organization)', () => {
-  it('keeps any 1 s window within requestsPerSecond, with fewer writes than requests', async () => {
+  it('keeps any 1 s window within requestsPerSecond, reserving only slots that are used', async () => {
     const clock = virtualClock();
     const ops = { put: 0, conditionFailed: 0 };
     // Each table call takes 8 ms of virtual time, so containers race for the item.
@@ -85,11 +85,13 @@ describe('SlottedRequestBudget over the table ledger (several containers, one or
     const sent = runs.flatMap((r) => r.sent);
     expect(sent).toHaveLength(120);
     expect(maxPerSecond(sent)).toBeLessThanOrEqual(5);
-    // Busy callers lease several slots per write; the races cost retries but never a shared slot.
-    // (measured: 32 landed writes and 32 lost races for the 120 requests)
-    expect(ops.put - ops.conditionFailed).toBeLessThanOrEqual(120 / 3);
+    // A reservation per burst of callers without a slot (the first reserves 3 at once), at most one
+    // per request; no slot is reserved for a caller yet to come, so none is dropped unused (each
+    // would count in every container's window). The races cost retries but never a shared slot.
+    expect(ops.put - ops.conditionFailed).toBeLessThanOrEqual(120);
+    expect(ops.put - ops.conditionFailed).toBeLessThan(120 - 4);
     expect(ops.conditionFailed).toBeGreaterThan(0);
-    expect(ops.put).toBeLessThan(120);
+    expect(containers.map((c) => c.dropped)).toEqual([0, 0, 0, 0]);
     // Throughput near the share: 120 requests, 5 per 1.1 s, take about 26 s.
     expect(Math.max(...sent) - Math.min(...sent)).toBeLessThan(32_000);
     const read = table.get<{ recent: number[]; version: number }>(keys.budget('meraki#o1'));
