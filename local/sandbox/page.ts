@@ -5,6 +5,7 @@
  * Prints `page: http://127.0.0.1:<port>/` on a line of its own, and each button press on the
  * timeline.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildFailoverDeps, directorsFromConfig } from '../../shared/failover/runtime.js';
@@ -48,13 +49,31 @@ function send(res: ServerResponse, status: number, html: string): void {
   res.end(html);
 }
 
+/** What a request must carry to be this page's: its own host (no DNS rebinding), and on a POST its token. */
+interface PageGuard {
+  host: string;
+  csrf: string;
+}
+
 /** One request: the page, or a button press then the page. */
-async function handle(deps: PageDeps, ctx: SandboxContext, req: IncomingMessage, res: ServerResponse) {
+async function handle(
+  deps: PageDeps,
+  ctx: SandboxContext,
+  guard: PageGuard,
+  req: IncomingMessage,
+  res: ServerResponse,
+) {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  // Another site's page can reach 127.0.0.1 from the operator's browser: a foreign Host (a
+  // rebound DNS name) or a POST without this run's token is refused before anything is read or run.
+  if (req.headers.host !== guard.host)
+    return send(res, 403, '<p>Forbidden: open the page at its printed URL.</p>');
   let outcome: PageOutcome | undefined;
   if (req.method === 'POST' && url.pathname === '/action') {
     const form = new URLSearchParams(await readBody(req));
-    const { action, tenantId, haName, ...fields } = Object.fromEntries(form);
+    const { action, tenantId, haName, csrf, ...fields } = Object.fromEntries(form);
+    if (csrf !== guard.csrf)
+      return send(res, 403, '<p>Forbidden: reload the page and press the button again.</p>');
     outcome = await runPageAction(deps.failover, { action, tenantId, haName }, fields, SANDBOX_PAGE_BY);
     const group = tenantId !== undefined ? ` ${tenantId}#${haName ?? ''}` : '';
     ctx.print(`page ${action ?? '?'}${group}: ${outcome.ok ? '' : 'refused: '}${outcome.message}`);
@@ -63,7 +82,7 @@ async function handle(deps: PageDeps, ctx: SandboxContext, req: IncomingMessage,
   }
   const view = await loadPageView(deps);
   const html = renderPage(view, {
-    controls: sandboxControls('/action'),
+    controls: sandboxControls('/action', guard.csrf),
     document: true,
     ...(outcome ? { outcome } : {}),
   });
@@ -92,8 +111,9 @@ export const pagePart: PartFactory = (options) => {
           ...(options.verbose ? {} : { log: silentLog }),
         }),
       };
+      const guard: PageGuard = { host: '', csrf: randomBytes(16).toString('hex') };
       const s = createServer((req, res) => {
-        handle(deps, ctx, req, res).catch((error: unknown) => {
+        handle(deps, ctx, guard, req, res).catch((error: unknown) => {
           ctx.print(`page: ${req.method} ${req.url} failed: ${(error as Error).message}`);
           if (!res.headersSent) send(res, 500, `<p>The page failed: ${esc((error as Error).message)}</p>`);
           else res.end();
@@ -105,6 +125,7 @@ export const pagePart: PartFactory = (options) => {
         s.listen(0, '127.0.0.1', () => resolve());
       });
       const { port } = s.address() as AddressInfo;
+      guard.host = `127.0.0.1:${port}`;
       ctx.printRaw(pageLine(`http://127.0.0.1:${port}/`));
     },
     async stop() {

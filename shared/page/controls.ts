@@ -42,12 +42,15 @@ function inertJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
 }
 
-/** The sandbox page: forms POSTed to `actionPath` (application/x-www-form-urlencoded). */
-export function sandboxControls(actionPath = '/action'): PageControls {
+/**
+ * The sandbox page: forms POSTed to `actionPath` (application/x-www-form-urlencoded), each with
+ * the page server's `csrf` token (another site's form cannot know it).
+ */
+export function sandboxControls(actionPath = '/action', csrf?: string): PageControls {
   return {
     refreshHref: '/',
     form(request, label, inputs, options = {}) {
-      const hidden = Object.entries(request)
+      const hidden = Object.entries({ ...request, ...(csrf !== undefined ? { csrf } : {}) })
         .filter(([, v]) => v !== undefined)
         .map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`)
         .join('');

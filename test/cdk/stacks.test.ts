@@ -438,7 +438,7 @@ describe('stateless stack', () => {
     // The body is an Fn::Join; the widget's functionArn is the page function's Arn.
     const widget = body.indexOf('\\"type\\":\\"custom\\"');
     expect(widget).toBeGreaterThan(0);
-    expect(body.slice(widget)).toContain(`{\"Fn::GetAtt\":[\"${id}\",\"Arn\"]}`);
+    expect(body.slice(widget)).toContain(`{"Fn::GetAtt":["${id}","Arn"]}`);
     expect(body.slice(widget, widget + 400)).toContain('Concentrators');
     // Before the first graph: operators see it first.
     expect(widget).toBeLessThan(body.indexOf('\\"type\\":\\"metric\\"'));

@@ -6,6 +6,29 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
+import { request } from 'node:http';
+
+/** One HTTP exchange with a chosen Host header (fetch may not set it). */
+function raw(
+  url: string,
+  method: string,
+  host: string,
+  body = '',
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method, headers: { host, 'content-type': 'application/x-www-form-urlencoded' } },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 /** A shell's environment: without what the test run sets for in-process functions (Powertools, AWS). */
 function newcomerEnv(): NodeJS.ProcessEnv {
@@ -27,6 +50,7 @@ describe('npm start (the CLI in its own process)', () => {
     );
     let out = '';
     let pageHtml: string | undefined;
+    let refused: { status: number; body: string }[] | undefined;
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const url = /^page: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(out)?.[1];
@@ -35,6 +59,15 @@ describe('npm start (the CLI in its own process)', () => {
         void fetch(url)
           .then((r) => r.text())
           .then((t) => (pageHtml = t))
+          .then(async () => {
+            const host = new URL(url).host;
+            const pin = 'action=pin&tenantId=lab-tenant&haName=Chennai&concentratorId=HA_DC2&reason=x';
+            refused = [
+              await raw(url, 'GET', 'rebound.example:80'), // a DNS-rebound name
+              await raw(`${url}action`, 'POST', host, pin), // another site's form: no token
+              await raw(`${url}action`, 'POST', host, `${pin}&csrf=guess`),
+            ];
+          })
           .catch((e: unknown) => (pageHtml = `fetch failed: ${String(e)}`));
       }
     });
@@ -45,6 +78,10 @@ describe('npm start (the CLI in its own process)', () => {
     const lines = out.split('\n');
     expect(lines.filter((l) => /^page: http:\/\/127\.0\.0\.1:\d+\/$/.test(l))).toHaveLength(1);
     expect(pageHtml).toContain('Chennai');
+    // The page's own forms carry this run's token; another site's (or a rebound name) get 403.
+    expect(pageHtml).toMatch(/name="csrf" value="[0-9a-f]{32}"/);
+    expect(refused?.map((r) => r.status)).toEqual([403, 403, 403]);
+    expect(out).not.toMatch(/page pin/);
     expect(pageHtml).toContain('HA_DC1');
     // Only the sandbox's own lines: none of the functions' Powertools JSON (it needs --verbose).
     expect(lines.filter((l) => l.trimStart().startsWith('{'))).toEqual([]);

@@ -161,7 +161,7 @@ export function createMerakiBatches(ctx: MerakiContext, options: MerakiBatchOpti
     // time. Found later: it completed between the last miss and this look.
     const next =
       t.misses === 0
-        ? Math.min(t.expectedMs, upper) * 0.98
+        ? Math.min(t.expectedMs, upper) * 0.95
         : ((t.lastPendingAt ?? t.since) - t.since + upper) / 2;
     learned.set(t.actions, Math.max(1, Math.round(next)));
   }

@@ -439,14 +439,17 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
       }
     },
 
-    async fence(tenantId: string, haName: string, epoch: number, servingId?: string) {
-      const res = await call<WireFenceResult | WireWriteConflict>({
-        method: 'PUT',
-        path: `/tenants/${enc(tenantId)}/ha-groups/${enc(haName)}/epoch`,
-        body: { epoch, ...(servingId !== undefined ? { servingId } : {}) } satisfies WireFenceRequest,
-        okStatuses: [200, 409],
-        tenantId,
-      });
+    async fence(tenantId: string, haName: string, epoch: number, servingId?: string): Promise<void> {
+      const put = (body: WireFenceRequest) =>
+        call<WireFenceResult | WireWriteConflict>({
+          method: 'PUT',
+          path: `/tenants/${enc(tenantId)}/ha-groups/${enc(haName)}/epoch`,
+          body,
+          okStatuses: [200, 409],
+          tenantId,
+        });
+      // `servingId` is contract 1.1 (one decision per epoch); a 1.0 director answers 400.
+      const res = await put({ epoch, ...(servingId !== undefined ? { servingId } : {}) });
       if (res.status === 409) conflict(`fence of group ${haName} at epoch ${epoch}`, res.status, res.body);
     },
 
