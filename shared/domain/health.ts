@@ -14,6 +14,11 @@
  *   bad, so it never advances (nor breaks) a bad streak and is not an observation: it neither
  *   completes a hold nor bridges a gap (a stretch of no-data samples longer than the gap restarts
  *   the hold at the next good sample). The state is left exactly as it was.
+ * - Samples from overlapping runs meet out of time order when one run's samples are folded onto
+ *   the state another run stored. A good sample at or before a bad sample the state knows of
+ *   (the DOWN transition's, or `lastBadAt`) is superseded and ignored: it starts no hold and
+ *   clears no bad streak. While DOWN, a bad sample before the running hold's start does not break
+ *   it (the hold needs no bad sample from its start on).
  *
  * The state is NORMALIZED so that persisting it costs zero writes in steady state: an UP target
  * seeing good samples, and a DOWN target seeing bad ones, get the very same object back (neither
@@ -38,6 +43,14 @@ export interface HealthState {
    * not checked for a gap at its next sample (it has no last sample to measure from).
    */
   lastSampleAt?: number | null;
+  /**
+   * `at` of the latest bad sample that changed the state (counted in a streak, made it DOWN, or
+   * broke a hold): a good sample at or before it is older news and is ignored. Absent before the
+   * first such sample. A DOWN target's further bad samples do not move it, so a steady DOWN target
+   * still costs no write. Optional so that a state stored without it still reads (a stored DOWN
+   * state's `since` stands in for it).
+   */
+  lastBadAt?: number | null;
 }
 
 /** The hysteresis thresholds and the gap rule. */
@@ -63,7 +76,8 @@ export function healthStateEquals(a: HealthState, b: HealthState): boolean {
     a.badStreak === b.badStreak &&
     a.cleanSince === b.cleanSince &&
     a.since === b.since &&
-    (a.lastSampleAt ?? null) === (b.lastSampleAt ?? null)
+    (a.lastSampleAt ?? null) === (b.lastSampleAt ?? null) &&
+    (a.lastBadAt ?? null) === (b.lastBadAt ?? null)
   );
 }
 
@@ -103,11 +117,14 @@ export function describeBadSample(sample: Sample, config: HealthConfig): string 
 export function applySample(state: HealthState, sample: Sample, config: HysteresisConfig): HealthStep {
   const verdict = sampleVerdict(sample, config);
   if (verdict === 'none') return { state };
+  const latestBad = Math.max(sample.at, state.lastBadAt ?? Number.NEGATIVE_INFINITY);
 
   if (verdict === 'bad') {
     if (state.health === 'DOWN') {
-      // Already DOWN: a bad sample only restarts a running hold.
-      return holdOrRestart(state, null);
+      // Already DOWN: a bad sample only restarts a running hold (one from before it started is
+      // not in the hold).
+      if (state.cleanSince === null || sample.at < state.cleanSince) return { state };
+      return { state: normal('DOWN', 0, null, state.since, null, latestBad) };
     }
     const badStreak = state.badStreak + 1;
     if (badStreak >= Math.max(1, config.failAfter)) {
@@ -118,12 +135,13 @@ export function applySample(state: HealthState, sample: Sample, config: Hysteres
         `${badStreak} bad sample${badStreak === 1 ? '' : 's'} in a row (last: ${describeBadSample(sample, config)})`,
       );
     }
-    return { state: normal(state.health, badStreak, null, state.since) };
+    return { state: normal(state.health, badStreak, null, state.since, null, latestBad) };
   }
 
-  // A good sample.
+  // A good sample: older news than a bad sample the state knows of changes nothing.
+  if (sample.at <= badFloor(state)) return { state };
   if (state.health === 'UP') {
-    return holdOrRestart(state, null);
+    return holdOrRestart(state, null, null, state.lastBadAt ?? null);
   }
   const last = state.lastSampleAt ?? null;
   const gap = state.cleanSince !== null && last !== null && sample.at - last > maxGapMs(config);
@@ -134,7 +152,18 @@ export function applySample(state: HealthState, sample: Sample, config: Hysteres
     return transitionTo('UP', state, sample, `clean for ${Math.round(heldMs / 1000)} s`);
   }
   // A late sample (older than the last one, e.g. another run's) never moves the last sample back.
-  return holdOrRestart(state, cleanSince, last === null ? sample.at : Math.max(last, sample.at));
+  return holdOrRestart(
+    state,
+    cleanSince,
+    last === null ? sample.at : Math.max(last, sample.at),
+    state.lastBadAt ?? null,
+  );
+}
+
+/** The latest bad sample the state knows of: a good sample at or before it is older news. */
+function badFloor(state: HealthState): number {
+  const down = state.health === 'DOWN' && state.since !== null ? state.since : Number.NEGATIVE_INFINITY;
+  return Math.max(down, state.lastBadAt ?? Number.NEGATIVE_INFINITY);
 }
 
 /** The gap rule's bound in ms (no rule: infinite). */
@@ -146,38 +175,40 @@ function maxGapMs(config: HysteresisConfig): number {
 export type HealthStep = { state: HealthState; transition?: Transition };
 
 /**
- * Keep the health with no bad streak, `cleanSince` and (with a hold) its last sample: the same
- * object when already so.
+ * Keep the health with no bad streak, `cleanSince`, (with a hold) its last sample and the latest
+ * known bad sample: the same object when already so.
  */
 function holdOrRestart(
   state: HealthState,
   cleanSince: number | null,
   lastSampleAt: number | null = null,
+  lastBadAt: number | null = null,
 ): HealthStep {
-  return state.badStreak === 0 &&
-    state.cleanSince === cleanSince &&
-    (state.lastSampleAt ?? null) === lastSampleAt
-    ? { state }
-    : { state: normal(state.health, 0, cleanSince, state.since, lastSampleAt) };
+  const next = normal(state.health, 0, cleanSince, state.since, lastSampleAt, lastBadAt);
+  return healthStateEquals(state, next) ? { state } : { state: next };
 }
 
-/** A state in normal form: `lastSampleAt` present only with a running hold. */
+/** A state in normal form: `lastSampleAt` present only with a running hold, `lastBadAt` once known. */
 function normal(
   health: Health,
   badStreak: number,
   cleanSince: number | null,
   since: number | null,
   lastSampleAt: number | null = null,
+  lastBadAt: number | null = null,
 ): HealthState {
   const state: HealthState = { health, badStreak, cleanSince, since };
   if (cleanSince !== null && lastSampleAt !== null) state.lastSampleAt = lastSampleAt;
+  if (lastBadAt !== null) state.lastBadAt = lastBadAt;
   return state;
 }
 
 /** Move to `to` at the sample's time, counters cleared, with the transition that says why. */
 function transitionTo(to: Health, state: HealthState, sample: Sample, reason: string): HealthStep {
+  const known = state.lastBadAt ?? null;
+  const lastBadAt = to === 'DOWN' ? Math.max(sample.at, known ?? sample.at) : known;
   return {
-    state: normal(to, 0, null, sample.at),
+    state: normal(to, 0, null, sample.at, null, lastBadAt),
     transition: { target: sample.target, from: state.health, to, at: sample.at, reason },
   };
 }

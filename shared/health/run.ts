@@ -24,7 +24,11 @@
  * order: every sample of every run reaches the stored state exactly once (a bad sample is not
  * dropped because another run wrote UP meanwhile), and a transition the other run already made
  * is not made, nor written, twice. (Two runs that fetch the same series point each apply it: it
- * is a sample of each run.)
+ * is a sample of each run.) The fold keeps time order where runs interleave: a good sample older
+ * than a bad one the state knows of is ignored (shared/domain/health.ts). A DOWN target's bad
+ * samples change nothing and so are never written: at the end of the run such a target is re-read
+ * (a read, not a write), and when another run stored a hold meanwhile they are folded onto it.
+ * What that leaves open is a hold written between this re-read and the end of this run.
  */
 import type { Director } from '../director/port.js';
 import {
@@ -109,7 +113,7 @@ export function healthRunConfig(config: Config): HealthRunConfig {
  */
 export type HealthStore = Pick<
   StateRepository,
-  'loadHealth' | 'writeHealth' | 'loadDirectorStatus' | 'writeDirectorStatus' | 'getSiteRoles'
+  'loadHealth' | 'readHealth' | 'writeHealth' | 'loadDirectorStatus' | 'writeDirectorStatus' | 'getSiteRoles'
 >;
 
 /** What a run tells when a director is lost or back (./director-lost.ts sends the notice). */
@@ -195,6 +199,11 @@ export interface HealthRunSummary {
   writes: number;
   /** Conditional writes lost to a concurrent writer (then this run's unwritten samples are re-folded). */
   conflicts: number;
+  /**
+   * Single-item re-reads at the end of the run: a DOWN target whose bad samples changed nothing is
+   * re-read, so a hold another run stored meanwhile still hears of them.
+   */
+  rereads: number;
   /** Calls to the Director port (list, bulk health, director health). */
   directorCalls: number;
   /** Sites whose director was unreachable at least once in this run. */
@@ -259,6 +268,7 @@ export async function runHealthCheck(
     transitions: [],
     writes: 0,
     conflicts: 0,
+    rereads: 0,
     directorCalls: 0,
     unreachableSites: [],
     invalidCpes: 0,
@@ -387,7 +397,19 @@ export async function runHealthCheck(
       if (!transition) {
         if (!progress) return;
         if (healthStateEquals(state, from)) {
-          queue.length = 0; // folded in, nothing changed: nothing to write
+          // Folded in, nothing changed: nothing to write, unless the base is stale. A DOWN
+          // target's bad samples leave its state as it was, so another run's hold stored since
+          // this run read would never hear of them: re-read, and re-fold onto a newer state.
+          if (state.health === 'DOWN' && queue.some((s) => sampleVerdict(s, config) === 'bad')) {
+            const fresh = await repo.readHealth(target.groupKey, target.id);
+            summary.rereads++;
+            if (fresh && fresh.version !== base?.version) {
+              stored.set(target.id, fresh);
+              states.set(target.id, applySamples(fresh.state, queue, config).state);
+              continue;
+            }
+          }
+          queue.length = 0;
           return;
         }
       }
@@ -675,6 +697,7 @@ export async function runHealthCheck(
     transitions: summary.transitions.length,
     writes: summary.writes,
     conflicts: summary.conflicts,
+    rereads: summary.rereads,
     directorCalls: summary.directorCalls,
     unreachableSites: summary.unreachableSites,
     invalidCpes: summary.invalidCpes,

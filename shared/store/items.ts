@@ -41,6 +41,8 @@ export interface HealthItem extends VersionedItem {
   cleanSince: number | null;
   /** `at` of the running hold's last observed sample (HealthState.lastSampleAt); null without a hold. */
   lastSampleAt?: number | null;
+  /** `at` of the latest bad sample the hysteresis keeps (HealthState.lastBadAt); null when not kept. */
+  lastBadAt?: number | null;
   /** The last transition (absent before the first one). */
   lastTransition?: StoredTransition;
 }

@@ -176,6 +176,11 @@ export class StateRepository {
     return this.health.loadHealth(groupKeys);
   }
 
+  /** See {@link HealthRepository.readHealth}. */
+  readHealth(groupKey: string, targetId: string): Promise<StoredHealth | undefined> {
+    return this.health.readHealth(groupKey, targetId);
+  }
+
   /** See {@link HealthRepository.writeHealth}. */
   writeHealth(item: HealthItemWrite, expectedVersion: number | undefined): Promise<HealthWriteResult> {
     return this.health.writeHealth(item, expectedVersion);

@@ -28,6 +28,7 @@ function healthState(item: HealthItem): StoredHealth['state'] {
     cleanSince: item.cleanSince,
     since: item.since,
     ...(item.lastSampleAt != null ? { lastSampleAt: item.lastSampleAt } : {}),
+    ...(item.lastBadAt != null ? { lastBadAt: item.lastBadAt } : {}),
   };
 }
 
@@ -48,6 +49,7 @@ function healthBody(item: HealthItemWrite, stored: StoredTransition | undefined)
     cleanSince: item.state.cleanSince,
     // Always written (null without a hold), so a previous value never survives in the item.
     lastSampleAt: item.state.lastSampleAt ?? null,
+    lastBadAt: item.state.lastBadAt ?? null,
     lastTransition: t ? { from: t.from, to: t.to, reason: t.reason, at: t.at } : stored,
   };
 }
@@ -88,6 +90,14 @@ export class HealthRepository {
     for (const item of perGroup.flat())
       result.set(item.targetId, { state: healthState(item), version: item.version });
     return result;
+  }
+
+  /** One target's stored hysteresis state and version (one strongly consistent read). */
+  async readHealth(groupKey: string, targetId: string): Promise<StoredHealth | undefined> {
+    requireText('groupKey', groupKey);
+    requireText('targetId', targetId);
+    const item = await this.store.get<HealthItem>(keys.health(groupKey, targetId));
+    return item && { state: healthState(item), version: item.version };
   }
 
   /**
@@ -142,6 +152,7 @@ export class HealthRepository {
         current.badStreak === s.badStreak &&
         current.cleanSince === s.cleanSince &&
         (current.lastSampleAt ?? null) === (s.lastSampleAt ?? null) &&
+        (current.lastBadAt ?? null) === (s.lastBadAt ?? null) &&
         current.since === s.since;
       const sameTransition =
         t === undefined ||

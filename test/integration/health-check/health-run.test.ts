@@ -283,6 +283,40 @@ describe('health run: overlapping runs, a lost progress write', () => {
   });
 });
 
+describe('health run: overlapping runs, a DOWN target that saw nothing new', () => {
+  it('re-reads the item and folds its bad sample onto the hold another run stored meanwhile', async () => {
+    h = await startHarness({ health: { recoverAfterSec: 60 } });
+    await untilAllUp(h);
+    h.sim.faults.cpeDown('HA_DC1');
+    await h.run();
+    // Run B read the stored DOWN (no hold) before run A stored a hold…
+    const staleView = await h.makeDeps(new FakeClock(0)).repo.loadHealth([LAB_GROUP]);
+    h.sim.faults.cpeUp('HA_DC1');
+    const holdFrom = (await h.run()).startedAt;
+    expect(await h.healthItem('HA_DC1')).toMatchObject({ health: 'DOWN', cleanSince: holdFrom });
+    // …and sees HA_DC1 bad inside that hold: its own state does not change.
+    h.sim.faults.cpeDown('HA_DC1');
+    const depsB = h.makeDeps(new FakeClock(holdFrom + 30_000));
+    const repoB = depsB.repo;
+    depsB.repo = {
+      loadHealth: async () => staleView,
+      readHealth: (g, t) => repoB.readHealth(g, t),
+      writeHealth: (i, v) => repoB.writeHealth(i, v),
+      loadDirectorStatus: (site) => repoB.loadDirectorStatus(site),
+      writeDirectorStatus: (st) => repoB.writeDirectorStatus(st),
+      getSiteRoles: () => repoB.getSiteRoles(),
+    };
+    const b = await runHealthCheck(depsB, { samplesPerRun: 1 });
+    // Before the fix B wrote nothing and A's hold, across B's bad sample, went on.
+    expect(b.rereads).toBeGreaterThanOrEqual(1);
+    expect(await h.healthItem('HA_DC1')).toMatchObject({
+      health: 'DOWN',
+      cleanSince: null,
+      lastBadAt: holdFrom + 30_000,
+    });
+  });
+});
+
 describe('health run: invalid CPEs', () => {
   it('reports an invalid CPE (tenant, CPE, field) and keeps monitoring the rest', async () => {
     const topology = await loadDefaultTopology();

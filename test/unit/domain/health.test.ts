@@ -57,7 +57,13 @@ describe('applySample examples', () => {
   it('goes DOWN after failAfter bad samples in a row, naming the last one', () => {
     const up: HealthState = { health: 'UP', badStreak: 0, cleanSince: null, since: T0 };
     const r = applySamples(up, every5s(T0, 3, down), cfg);
-    expect(r.state).toEqual({ health: 'DOWN', badStreak: 0, cleanSince: null, since: T0 + 10000 });
+    expect(r.state).toEqual({
+      health: 'DOWN',
+      badStreak: 0,
+      cleanSince: null,
+      since: T0 + 10000,
+      lastBadAt: T0 + 10000,
+    });
     expect(r.transitions).toEqual([
       {
         target: 'HA_DC1',
@@ -163,7 +169,7 @@ describe('the hold counts observed samples only (gap rule)', () => {
     // A bad sample ends the hold and forgets its last sample; coming UP forgets it too.
     const holding = applySamples(downAt, [good(T0)], gapCfg).state;
     expect(holding).toEqual({ ...downAt, cleanSince: T0, lastSampleAt: T0 });
-    expect(applySample(holding, down(T0 + 5000), gapCfg).state).toEqual(downAt);
+    expect(applySample(holding, down(T0 + 5000), gapCfg).state).toEqual({ ...downAt, lastBadAt: T0 + 5000 });
     const upAgain = applySamples(holding, every5s(T0 + 5000, 6, good), gapCfg).state;
     expect(upAgain).toEqual({ health: 'UP', badStreak: 0, cleanSince: null, since: T0 + 30_000 });
     expect(healthStateEquals(upAgain, { ...upAgain, lastSampleAt: null })).toBe(true);
@@ -179,6 +185,73 @@ describe('the hold counts observed samples only (gap rule)', () => {
     const legacy: HealthState = { health: 'DOWN', badStreak: 0, cleanSince: T0, since: T0 - 60_000 };
     const r = applySamples(legacy, [good(T0 + 25_000), good(T0 + 30_000)], gapCfg);
     expect(r.transitions.map((t) => t.at)).toEqual([T0 + 30_000]);
+  });
+});
+
+describe('samples of overlapping runs, folded out of time order', () => {
+  const hold30: HysteresisConfig = { ...cfg, recoverAfterSec: 30, maxSampleGapSec: 20 };
+  const downAt: HealthState = { health: 'DOWN', badStreak: 0, cleanSince: null, since: T0 - 60_000 };
+
+  it("another run's good samples from before the DOWN transition start no hold (checker seed 400780)", () => {
+    // This run went DOWN on a bad sample at T0; another run's samples of T0 − 14 s … T0 + 8 s are
+    // folded onto it later. Before: the hold started at T0 − 14 s and came UP 30 s after it, with
+    // this run's bad sample inside the hold.
+    const downAtT0: HealthState = {
+      health: 'DOWN',
+      badStreak: 0,
+      cleanSince: null,
+      since: T0,
+      lastBadAt: T0,
+    };
+    const other = [good(T0 - 14_000), good(T0 - 4_000), good(T0 + 8_000)];
+    const merged = applySamples(downAtT0, other, hold30).state;
+    expect(merged).toEqual({ ...downAtT0, cleanSince: T0 + 8_000, lastSampleAt: T0 + 8_000 });
+    const mine = every5s(T0 + 10_000, 7, good);
+    expect(applySamples(merged, mine, hold30).transitions.map((t) => t.at)).toEqual([T0 + 40_000]);
+  });
+
+  it('a DOWN state stored before lastBadAt existed uses its transition time as the floor', () => {
+    const legacy: HealthState = { health: 'DOWN', badStreak: 0, cleanSince: null, since: T0 };
+    expect(applySample(legacy, good(T0 - 1), hold30).state).toBe(legacy);
+    expect(applySample(legacy, good(T0 + 1), hold30).state.cleanSince).toBe(T0 + 1);
+  });
+
+  it('a late good sample does not clear a newer bad streak; a late bad one does not break a hold it predates', () => {
+    const up: HealthState = { health: 'UP', badStreak: 0, cleanSince: null, since: T0 - 600_000 };
+    const streak = applySamples(up, [down(T0), down(T0 + 5_000)], hold30).state;
+    expect(applySample(streak, good(T0 + 2_000), hold30).state).toBe(streak);
+    expect(applySamples(streak, [good(T0 + 2_000), down(T0 + 10_000)], hold30).transitions).toHaveLength(1);
+    const holding: HealthState = { ...downAt, cleanSince: T0, lastSampleAt: T0 + 5_000 };
+    expect(applySample(holding, down(T0 - 1_000), hold30).state).toBe(holding);
+    expect(applySample(holding, down(T0), hold30).state.cleanSince).toBeNull();
+  });
+
+  it('property: an UP never holds across a bad sample that changed the state before it, in any order of two runs', () => {
+    // Two runs, each in time order over the same stretch, folded as one run's samples onto the
+    // state the other stored (either order, split anywhere): the only orders a conflict makes.
+    const runArb = fc
+      .array(fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 12_000 })), { maxLength: 40 })
+      .map((steps) => {
+        let at = T0;
+        return steps.map(([isGood, gap]) => ((at += gap), isGood ? good(at) : down(at)));
+      });
+    fc.assert(
+      fc.property(runArb, runArb, fc.nat(), startStateArb, configArb, (a, b, cut, start, config) => {
+        const split = a.length === 0 ? 0 : cut % (a.length + 1);
+        const order = [...a.slice(0, split), ...b, ...a.slice(split)];
+        let s = start;
+        let knownBad = start.health === 'DOWN' && start.since !== null ? start.since : -Infinity;
+        for (const sample of order) {
+          const r = applySample(s, sample, config);
+          // The hold starts after every bad sample the state has heard of: cleanSince > knownBad.
+          if (r.transition?.to === 'UP')
+            expect(knownBad).toBeLessThan(r.transition.at - config.recoverAfterSec * 1000);
+          if (!sample.reachable && r.state !== s) knownBad = Math.max(knownBad, sample.at);
+          s = r.state;
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 
@@ -351,7 +424,9 @@ describe('hysteresis properties', () => {
           const up: HealthState = { health: 'UP', badStreak: 0, cleanSince: null, since: T0 };
           const r = applySamples(up, trace, config);
           expect(r.transitions).toEqual([]);
-          expect(r.state).toEqual(up);
+          // UP with no streak; the last bad sample is remembered (a late good one is older news).
+          const lastBad = trace.filter((s) => !s.reachable).at(-1)?.at;
+          expect(r.state).toEqual(lastBad === undefined ? up : { ...up, lastBadAt: lastBad });
         },
       ),
       { numRuns: 500 },

@@ -47,6 +47,14 @@ export class MemoryStore implements HealthStore {
   async loadHealth(): Promise<Map<string, StoredHealth>> {
     return new Map([...this.items].map(([id, s]) => [id, { state: { ...s.state }, version: s.version }]));
   }
+  async readHealth(_groupKey: string, targetId: string): Promise<StoredHealth | undefined> {
+    await new Promise((resolve) => setImmediate(resolve));
+    this.reads++;
+    const s = this.items.get(targetId);
+    return s && { state: { ...s.state }, version: s.version };
+  }
+  /** Single-target reads ({@link readHealth}) so far. */
+  reads = 0;
   async writeHealth(item: HealthItemWrite, expected: number | undefined): Promise<HealthWriteResult> {
     await new Promise((resolve) => setImmediate(resolve));
     const current = this.items.get(item.targetId);
@@ -101,6 +109,7 @@ export function gate(inner: HealthStore, hold: (item: HealthItemWrite) => boolea
   let released = false;
   const store: HealthStore = {
     loadHealth: (groupKeys) => inner.loadHealth(groupKeys),
+    readHealth: (groupKey, targetId) => inner.readHealth(groupKey, targetId),
     loadDirectorStatus: (site) => inner.loadDirectorStatus(site),
     writeDirectorStatus: (status) => inner.writeDirectorStatus(status),
     getSiteRoles: () => inner.getSiteRoles(),

@@ -20,6 +20,18 @@ import {
   type DirectorScript,
 } from './fakes.js';
 
+/** The store's methods bound to it, to override one of them. */
+function bind(store: MemoryStore): Parameters<typeof runDeps>[1] {
+  return {
+    loadHealth: () => store.loadHealth(),
+    readHealth: (g, t) => store.readHealth(g, t),
+    writeHealth: (i, v) => store.writeHealth(i, v),
+    loadDirectorStatus: (site) => store.loadDirectorStatus(site),
+    writeDirectorStatus: (st) => store.writeDirectorStatus(st),
+    getSiteRoles: () => store.getSiteRoles(),
+  };
+}
+
 /** A run of `samples` rounds from `at` on its own clock, its director following `script`. */
 function run(store: Parameters<typeof runDeps>[1], at: number, samples: number, script: DirectorScript) {
   const clock = new FakeClock(at);
@@ -54,7 +66,13 @@ describe('health run: overlapping runs apply every sample exactly once', () => {
     // Before the fix: B adopted A's state, { UP, badStreak 0 }, and wrote nothing.
     expect(bSummary.conflicts).toBe(1);
     expect(bSummary.transitions).toEqual([]);
-    expect(store.state('hub1')).toEqual({ health: 'UP', badStreak: 1, cleanSince: null, since: T0 + 5_000 });
+    expect(store.state('hub1')).toEqual({
+      health: 'UP',
+      badStreak: 1,
+      cleanSince: null,
+      since: T0 + 5_000,
+      lastBadAt: T0 - 2_000,
+    });
     expect(store.written.filter((w) => w.transition).length).toBe(1);
 
     // So the next two bad samples are the second and third in a row: DOWN.
@@ -83,6 +101,7 @@ describe('health run: overlapping runs apply every sample exactly once', () => {
       badStreak: 0,
       cleanSince: null,
       since: T0 + 5_000,
+      lastBadAt: T0 + 5_000,
     });
     expect(bSummary.transitions.map((t) => [t.from, t.to, t.at])).toEqual([['UP', 'DOWN', T0 + 5_000]]);
   });
@@ -105,6 +124,37 @@ describe('health run: overlapping runs apply every sample exactly once', () => {
       badStreak: 0,
       cleanSince: null,
       since: T0 + 10_000,
+      lastBadAt: T0 + 10_000,
     });
+  });
+
+  it("a DOWN target's bad sample that changed nothing still reaches a hold another run stored meanwhile", async () => {
+    // B read the stored DOWN (no hold) before A stored a hold; B's bad sample at T0 leaves its
+    // own view of the state as it was, so it has nothing to write. Before the fix B ended there,
+    // and A's hold (from T0 − 10 s, across B's bad sample) went on to come UP at T0 + 20 s.
+    const store = new MemoryStore();
+    const downSteady: HealthState = { health: 'DOWN', badStreak: 0, cleanSince: null, since: T0 - 120_000 };
+    store.seed('hub1', downSteady);
+    const staleView = await store.loadHealth();
+    await run(store, T0 - 10_000, 2, clean);
+    expect(store.written).toHaveLength(1);
+    expect(store.state('hub1')).toMatchObject({ cleanSince: T0 - 10_000 });
+    const b = await run({ ...bind(store), loadHealth: async () => staleView }, T0, 1, bad);
+    expect(b.rereads).toBe(1);
+    expect(store.written).toHaveLength(2);
+    expect(store.state('hub1')).toEqual({ ...downSteady, lastBadAt: T0 });
+    // So the hold starts after B's bad sample: UP 30 s after T0 + 5 s, not at T0 + 20 s.
+    const c = await run(store, T0 + 5_000, 8, clean);
+    expect(c.transitions.map((t) => t.at)).toEqual([T0 + 35_000]);
+  });
+
+  it('a steady DOWN target re-reads only when it saw a bad sample, and writes nothing when nobody else wrote', async () => {
+    const store = new MemoryStore();
+    store.seed('hub1', { health: 'DOWN', badStreak: 0, cleanSince: null, since: T0 - 120_000 });
+    const b = await run(store, T0, 3, bad);
+    expect([b.rereads, store.written.length, store.reads]).toEqual([1, 0, 1]);
+    store.seed('hub1', { health: 'UP', badStreak: 0, cleanSince: null, since: T0 - 120_000 });
+    const u = await run(store, T0 + 60_000, 3, clean);
+    expect([u.rereads, store.written.length, store.reads]).toEqual([0, 0, 1]);
   });
 });

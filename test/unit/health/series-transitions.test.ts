@@ -18,6 +18,7 @@ function memoryHealthStore() {
   const items = new Map<string, StoredHealth>();
   const store: HealthStore = {
     loadHealth: async () => new Map(items),
+    readHealth: async (_groupKey, targetId) => items.get(targetId),
     writeHealth: async (item, expected): Promise<HealthWriteResult> => {
       await new Promise((resolve) => setImmediate(resolve));
       const current = items.get(item.targetId);
