@@ -198,6 +198,14 @@ export function simTransport(parts: {
       };
       log.applied.push(action);
       parts.onApplied?.(action);
+      // The group button re-points many branches in one call: each moved branch is an action.
+      if (action.op === 'update-branches')
+        for (const b of (answer as { branches?: { branchId?: string; changed?: boolean }[] }).branches ?? [])
+          if (b.changed && b.branchId) {
+            const moved: AppliedAction = { ...action, op: 'repoint', cpeId: b.branchId };
+            log.applied.push(moved);
+            parts.onApplied?.(moved);
+          }
       seen.set(groupKey, Math.max(seen.get(groupKey) ?? 0, epoch));
       log.seenAnywhere.set(groupKey, Math.max(log.seenAnywhere.get(groupKey) ?? 0, epoch));
     }

@@ -179,6 +179,12 @@ export const configSchema = z.strictObject({
   repoint: z.prefault(
     z.strictObject({
       concurrency: z._default(positiveInt, 16),
+      /**
+       * zWAN: a group with more branches to move than `concurrency` is re-pointed in one call of
+       * the director's group update ("Update Branch to Active Node"), fenced like the single
+       * re-points; off: always one call per branch. @default true
+       */
+      groupCall: z._default(z.boolean(), true),
       requestsPerSecond: z._default(z.number().check(z.positive()), 50),
       timeoutMs: z._default(positiveInt, 5000),
       retries: z._default(z.int().check(z.gte(0)), 3),

@@ -35,6 +35,7 @@ export const DIRECTOR_WRITES: readonly string[] = [
   'fence',
   'setHaState',
   'repoint',
+  'repointGroup',
   'updateGroupBranches',
   'setSiteRole',
   'startBackup',

@@ -149,6 +149,30 @@ export interface Director {
    * outcome not known yet (it may still apply); RepointNotReachedError: written, not reaching it.
    */
   repoint(action: RepointAction, options?: RepointOptions): Promise<RepointResult>;
+  /**
+   * Optional: re-point every branch of a group onto `targetId` in one call (zWAN's "Update Branch
+   * to Active Node"), fenced by `epoch` and bound to `targetId` like {@link fence}. The director
+   * answers per branch; a branch it could not move has an `error`. StaleEpochError (or
+   * DirectorPassiveError) when the whole call is refused. A fan-out uses it for groups larger than
+   * one wave of single re-points.
+   */
+  repointGroup?(request: GroupRepointRequest): Promise<GroupRepointOutcome[]>;
+}
+
+/** The request of {@link Director.repointGroup}. */
+export interface GroupRepointRequest {
+  tenantId: string;
+  haName: string;
+  targetId: string;
+  epoch: number;
+}
+
+/** One branch's outcome of {@link Director.repointGroup}. */
+export interface GroupRepointOutcome {
+  branchId: string;
+  changed: boolean;
+  /** Why the branch (or one of its tunnels) was left where it was. */
+  error?: string;
 }
 
 /** Options of a job start ({@link DrDirector.startBackup}, {@link DrDirector.startRestore}). */

@@ -5,12 +5,12 @@
  * before any re-point; every branch's outcome recorded; a store behind the director's fence (a
  * table restore) is raised above it.
  */
-import { mapLimit, type TokenBucket } from '../director/limits.js';
+import type { TokenBucket } from '../director/limits.js';
 import { OBSERVE_METRICS } from '../director/observe.js';
 import { branchCurrentTarget, findGroup } from '../domain/inventory.js';
 import type { HaGroup, HaState, RepointAction, SiteName } from '../domain/model.js';
 import { planRepoints } from '../domain/plan.js';
-import { NotFoundError, ObserveModeError, RepointPendingError, StaleEpochError } from '../errors.js';
+import { NotFoundError, ObserveModeError, StaleEpochError } from '../errors.js';
 import type { BranchCounts } from '../notify/port.js';
 import {
   activeDirector,
@@ -22,6 +22,7 @@ import {
   type TenantView,
 } from './common.js';
 import type { BranchOutcome, FailoverDeps } from './ports.js';
+import { sendRepoints } from './repoint-calls.js';
 
 /**
  * How long after a group's epoch changed a listing of a director that keeps no epoch may still
@@ -201,7 +202,7 @@ export async function fanOut(
 
   result.counts.unchanged = group.branches.length - send.length;
   let outcomes: BranchOutcome[];
-  const pending: { branchId: string; reason: string }[] = [];
+  let pending: { branchId: string; reason: string }[] = [];
   if (ha.active) {
     // No virtual IP on the serving concentrator: a branch moved onto it would lose its LAN. Every
     // re-point is left to the retry and the drift reconcile, which run HA_STATE first.
@@ -218,32 +219,8 @@ export async function fanOut(
       error: why,
     }));
   } else {
-    const all = await mapLimit(
-      send,
-      deps.settings.concurrency,
-      async (action): Promise<BranchOutcome | undefined> => {
-        if (bucket) await bucket.take();
-        const base = { groupKey, branchId: action.branchId, targetId: action.targetId, epoch };
-        try {
-          const r = fence ? await director.repoint(action, { fence }) : await director.repoint(action);
-          return { ...base, at: now(), result: 'ok', changed: r.changed };
-        } catch (error) {
-          if (error instanceof RepointPendingError) {
-            pending.push({ branchId: action.branchId, reason: describe(error) });
-            return undefined;
-          }
-          const stale = error instanceof StaleEpochError;
-          return {
-            ...base,
-            at: now(),
-            result: stale ? 'stale' : 'failed',
-            changed: false,
-            error: describe(error),
-          };
-        }
-      },
-    );
-    outcomes = all.filter((o): o is BranchOutcome => o !== undefined);
+    const calls = { groupKey, tenantId, haName, servingId, epoch, now, ...(fence ? { fence } : {}) };
+    ({ outcomes, pending } = await sendRepoints(deps, director, bucket ? { ...calls, bucket } : calls, send));
   }
   if (pending.length > 0) result.pending = pending;
   await deps.store.putBranchOutcomes(outcomes);

@@ -111,6 +111,11 @@ export interface FailoverSettings {
   blindMinTargets: number;
   /** Re-point calls in flight per group. */
   concurrency: number;
+  /**
+   * Re-point a group with more branches to move than `concurrency` through the director's group
+   * call (`Director.repointGroup`, where it has one) in one request. @default true
+   */
+  groupCall?: boolean;
   /** Drift reconcile: re-point calls per second across all groups. */
   driftRequestsPerSecond: number;
 }

@@ -36,6 +36,7 @@ export function settingsFromConfig(config: Config): FailoverSettings {
     blindShare: config.election.blindShare,
     blindMinTargets: config.election.blindMinTargets,
     concurrency: config.repoint.concurrency,
+    groupCall: config.repoint.groupCall,
     driftRequestsPerSecond: config.repoint.requestsPerSecond,
   };
 }

@@ -875,7 +875,8 @@ export class SimWorld {
         );
       }
     }
-    if (epoch !== undefined) this.fence(site, key, haName, epoch);
+    // A group update is a re-point of every branch: the epoch binds to its target.
+    if (epoch !== undefined) this.fence(site, key, haName, epoch, target.id);
     const branches = members
       .filter((b) => !this.isConcentrator(b))
       .map((b): WireGroupUpdateResult['branches'][number] => {

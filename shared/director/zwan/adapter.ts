@@ -346,6 +346,22 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
     );
   }
 
+  async function updateGroupBranches(
+    tenantId: string,
+    haName: string,
+    { epoch, targetCpeId }: { epoch: number; targetCpeId?: string },
+  ): Promise<GroupUpdateResult> {
+    const res = await call<WireGroupUpdateResult | WireWriteConflict>({
+      method: 'POST',
+      path: `/tenants/${enc(tenantId)}/ha-groups/${enc(haName)}/update-branches`,
+      body: { epoch, ...(targetCpeId ? { targetCpeId } : {}) },
+      okStatuses: [200, 409],
+      tenantId,
+    });
+    if (res.status === 409) conflict(`update of group ${haName}'s branches`, res.status, res.body);
+    return parseZwanAnswer('groupUpdate', res.status, res.body, `${name}: updateGroupBranches`);
+  }
+
   async function getCpe(tenantId: string, cpeId: string): Promise<DirectorCpe> {
     const res = await call<unknown>({
       method: 'GET',
@@ -484,6 +500,18 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
       };
     },
 
+    async repointGroup({ tenantId, haName, targetId, epoch }) {
+      // The group button: the director moves every branch of the group onto the target in one
+      // call, fenced by the epoch and bound to the target (as a fence naming it); a repeat moves
+      // nothing more and answers `changed: false`.
+      const res = await updateGroupBranches(tenantId, haName, { epoch, targetCpeId: targetId });
+      return res.branches.map((b) => ({
+        branchId: b.branchId,
+        changed: b.changed,
+        ...(b.error !== undefined ? { error: b.code ? `${b.code}: ${b.error}` : b.error } : {}),
+      }));
+    },
+
     async setSiteRole(role: SiteRole) {
       await call<WireSiteRole>({ method: 'PUT', path: '/site/role', body: { role } });
     },
@@ -529,16 +557,6 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
 
     getCpe,
 
-    async updateGroupBranches(tenantId, haName, { epoch, targetCpeId }) {
-      const res = await call<WireGroupUpdateResult | WireWriteConflict>({
-        method: 'POST',
-        path: `/tenants/${enc(tenantId)}/ha-groups/${enc(haName)}/update-branches`,
-        body: { epoch, ...(targetCpeId ? { targetCpeId } : {}) },
-        okStatuses: [200, 409],
-        tenantId,
-      });
-      if (res.status === 409) conflict(`update of group ${haName}'s branches`, res.status, res.body);
-      return parseZwanAnswer('groupUpdate', res.status, res.body, `${name}: updateGroupBranches`);
-    },
+    updateGroupBranches,
   };
 }

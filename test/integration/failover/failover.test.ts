@@ -13,7 +13,12 @@ import { loadTenantView, reconcileGroup, type ReconcileResult } from '../../../s
 import type { LocalPublisher } from '../../../shared/notify/local.js';
 import type { CountingMetricSink } from '../../../shared/observability.js';
 import { StateRepository } from '../../../shared/store/state-repo.js';
-import { createZwanSimulator, generateTopology, type ZwanSimulator } from '../../../local/simulator/index.js';
+import {
+  createZwanSimulator,
+  generatedIds,
+  generateTopology,
+  type ZwanSimulator,
+} from '../../../local/simulator/index.js';
 import { testContext } from '../../helpers/lambda-context.js';
 import { createTestTable, type TestTable } from '../../helpers/ddb.js';
 import { testFailoverDeps } from '../../helpers/failover-deps.js';
@@ -74,6 +79,9 @@ beforeEach(async () => {
     audit: repo,
     tenants: [TENANT],
   });
+  // These tests inject faults into single re-points: one call per branch (the group call has
+  // its own test below).
+  deps.settings.groupCall = false;
   const fn = await startFailoverFunction(table, deps);
   w = { table, sim, repo, deps, published, metrics, fn };
   // Steady state: every concentrator UP, the first election puts DC1 in service at epoch 1.
@@ -125,6 +133,28 @@ describe('failover function (DynamoDB Local stream → handler → simulator)', 
     expect(repointCalls()).toBe(calls);
     expect(await w.repo.getGroup(KEY)).toMatchObject({ epoch: 2 });
     expect(w.published.notices.filter((n) => n.kind === 'FAILOVER')).toHaveLength(1);
+  });
+
+  it('moves a group larger than one wave with one group call over HTTP, fenced at the new epoch', async () => {
+    w.deps.settings.groupCall = true;
+    w.deps.settings.concurrency = 2;
+    w.sim.faults.cpeDown(id('dc1'));
+    await setHealth('dc1', 'DOWN');
+    expect(await invoke()).toEqual({ batchItemFailures: [] });
+    const groupCalls = w.sim.requests.filter((r) => r.operation === 'updateGroupBranches');
+    expect(groupCalls.map((r) => [r.status, r.requestBody])).toEqual([
+      [200, { epoch: 2, targetCpeId: id('dc2') }],
+    ]);
+    expect(repointCalls()).toBe(0);
+    expect(targets()).toEqual(Array(BRANCHES).fill(id('dc2')));
+    const outcomes = await w.repo.listBranchOutcomes(KEY);
+    expect(outcomes.filter((o) => o.result === 'ok' && o.epoch === 2)).toHaveLength(BRANCHES);
+    // The epoch is bound to DC2 on the director: the same epoch for DC1 is refused.
+    const dc = w.deps.directors.DC;
+    await expect(
+      dc.repointGroup!({ tenantId: TENANT, haName: generatedIds.group(0), targetId: id('dc1'), epoch: 2 }),
+    ).rejects.toThrow(/already decided for/);
+    expect(targets()).toEqual(Array(BRANCHES).fill(id('dc2')));
   });
 
   it('fails a bad record alone', async () => {

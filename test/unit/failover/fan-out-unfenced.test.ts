@@ -10,7 +10,7 @@ import { RepointPendingError } from '../../../shared/errors.js';
 import { viewOf } from '../../../shared/failover/common.js';
 import { fanOut, UNSETTLED_MS } from '../../../shared/failover/fan-out.js';
 import { FakeDirector } from './fake-director.js';
-import { harness, kinds, KEY } from './harness.js';
+import { harness, kinds, KEY, storeDecision } from './harness.js';
 
 /** The fake director, keeping no epoch: it records each re-point's fence as it reads it then. */
 class UnfencedDirector extends FakeDirector {
@@ -31,16 +31,7 @@ async function arrange(epoch: number, changedAgoMs = 60_000) {
   const h = harness({ branches: 3, on: 'DC1' });
   const director = new UnfencedDirector(h.director.cpes, 'DC');
   h.deps.directors.DC = director;
-  const won = await h.store.compareAndSetServing(KEY, 0, {
-    tenantId: 't1',
-    haName: 'Chennai',
-    servingId: 'DC1',
-    epoch,
-    reason: 'elected',
-    alarms: [],
-    changedAt: h.clock.now - changedAgoMs,
-  });
-  expect(won).toBe(true);
+  await storeDecision(h, 'DC1', epoch, changedAgoMs);
   // The caller's listing: every branch on DC1 (as if nothing moved since).
   const view = viewOf(h.deps, 't1', structuredClone(director.cpes));
   return { h, director, view };

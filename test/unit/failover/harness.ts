@@ -66,3 +66,22 @@ export function harness(
 export function kinds(h: Harness): string[] {
   return h.published.notices.map((n) => n.kind);
 }
+
+/** Store the group's decision (`servingId` at `epoch`, made `changedAgoMs` ago) as a first write. */
+export async function storeDecision(
+  h: Harness,
+  servingId: string,
+  epoch: number,
+  changedAgoMs = 0,
+): Promise<void> {
+  const won = await h.store.compareAndSetServing(KEY, 0, {
+    tenantId: 't1',
+    haName: 'Chennai',
+    servingId,
+    epoch,
+    reason: 'test decision',
+    alarms: [],
+    changedAt: h.clock.now - changedAgoMs,
+  });
+  if (!won) throw new Error(`the group ${KEY} already had a decision`);
+}
