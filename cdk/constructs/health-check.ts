@@ -11,6 +11,7 @@ import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { Config } from '../../shared/config/schema.js';
 import { HEALTH_ENV } from '../../shared/health/env.js';
+import { roundOffsetsSec } from '../../shared/health/run.js';
 import { ControllerFunction, grantPublish, type SharedResources } from './function.js';
 import { grantStateTable } from './least-privilege.js';
 
@@ -32,9 +33,9 @@ export interface HealthCheckProps {
 
 /** The function timeout for a configuration: the sampling time plus a margin. */
 export function healthCheckTimeout(config: Config, marginSec = 30): Duration {
-  return Duration.seconds(
-    Math.ceil(config.health.samplesPerRun * config.health.sampleIntervalSec + marginSec),
-  );
+  const { samplesPerRun, sampleIntervalSec } = config.health;
+  const lastRound = Math.max(...roundOffsetsSec(config.health));
+  return Duration.seconds(Math.ceil(Math.max(samplesPerRun * sampleIntervalSec, lastRound) + marginSec));
 }
 
 /** The scheduled health check. */

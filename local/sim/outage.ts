@@ -1,8 +1,8 @@
 /**
  * Outage → last branch re-pointed, in virtual time, measured on the checker's world: one group
  * of `branches` branches on DC1 with DC2 standing by, the configuration's defaults (a sample
- * every 5 s, 12 per run, 3 bad samples for DOWN, 16 re-points in flight), a calm network (1–20 ms
- * a leg). DC1 loses power at a random moment after the first election; the figure is the time
+ * every 5 s, 12 per run and the closing round, 3 bad samples for DOWN, the group call for a group
+ * this big), a calm network (1–20 ms a leg). DC1 loses power at a random moment after the first election; the figure is the time
  * until the simulated world has every branch's tunnel on DC2 (the world's word, not the
  * controller's).
  */
@@ -54,6 +54,7 @@ export async function outageToLastRepoint(seed: number, branches: number): Promi
     faults: [{ at: outageAt, verb: 'down', id: 'dc1' }],
     cadence: { holdSec: 60, sampleIntervalSec: 5, samplesPerRun: 12 },
     repointConcurrency: 16, // the configuration's default
+    groupCall: true, // the configuration's default (a big group moves in one call)
     onApplied: (a, world, now) => {
       if (a.op !== 'repoint' || !a.cpeId || doneAt !== undefined) return;
       if (world.currentTarget(a.cpeId) === 'dc2') moved.add(a.cpeId);

@@ -83,6 +83,11 @@ export interface ScheduleOptions {
   console?: ScriptedConsoleOp[];
   /** Re-point calls in flight per group (config `repoint.concurrency`). @default 8 */
   repointConcurrency?: number;
+  /**
+   * Config `repoint.groupCall`: big groups re-pointed through the zWAN group update. @default on
+   * for even seeds, off for odd ones (both paths run under every kind of schedule)
+   */
+  groupCall?: boolean;
   /** @default hold 60 s, a sample every 10 s, 6 per run */
   cadence?: Cadence;
   /**
@@ -203,6 +208,7 @@ function checkerConfig(
   tenants: string[],
   cadence: Cadence,
   concurrency: number,
+  groupCall: boolean,
   meraki?: { baseUrl: string; topology: MerakiTopology },
 ): Config {
   return parseConfig(
@@ -235,7 +241,7 @@ function checkerConfig(
         failAfter: 3,
         ...(meraki ? { maxSampleGapSec: MERAKI_MAX_GAP_SEC } : {}),
       },
-      repoint: { concurrency, requestsPerSecond: 50, timeoutMs: 2_000, retries: 2 },
+      repoint: { concurrency, groupCall, requestsPerSecond: 50, timeoutMs: 2_000, retries: 2 },
       reconcile: { schedule: 'rate(1 minute)' },
       dr: { directorLostAfterSec: DIRECTOR_LOST_AFTER_SEC, drainAfterSec: DRAIN_AFTER_SEC },
     },
@@ -315,6 +321,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     topology.tenants.map((t) => t.id),
     cadence,
     options.repointConcurrency ?? 8,
+    options.groupCall ?? seed % 2 === 0,
     mw && mt ? { baseUrl: mw.sim.baseUrl, topology: mt } : undefined,
   );
   const transportLog = newTransportLog();

@@ -27,6 +27,13 @@ export const healthSchema = z.strictObject({
   sampleIntervalSec: z._default(z.number().check(z.positive()), 5),
   samplesPerRun: z._default(positiveInt, 12),
   /**
+   * Offset (s from the run's start) of one more, closing sample round after the regular ones, so
+   * the next run's first sample comes within one interval of it; 0: none. @default
+   * 60 + 2 − sampleIntervalSec (57 s) when samplesPerRun × sampleIntervalSec is 60 (the run fills
+   * its 1-minute schedule), else none
+   */
+  closingRoundSec: z.optional(z.number().check(z.nonnegative())),
+  /**
    * The longest gap between two observed samples of a target that a clean hold may span; a longer
    * one (director unreachable, a missed run) restarts the hold. @default 2 × sampleIntervalSec for
    * zWAN, 90 for Meraki (one point a minute; a missing point restarts the hold)

@@ -1,6 +1,7 @@
 /**
  * One health-check run (the application service behind functions/health-check): sample every
- * concentrator and each site's director `samplesPerRun` times, `sampleIntervalSec` apart, with bulk
+ * concentrator and each site's director `samplesPerRun` times, `sampleIntervalSec` apart, and once
+ * more at the closing round when the run fills its minute ({@link roundOffsetsSec}), with bulk
  * calls; fold every sample through the hysteresis; write a target's state the moment it changes
  * health, and at the end of the run only if its normalized state differs from the stored one (so
  * a steady run writes nothing).
@@ -80,6 +81,36 @@ const SERIES_RESOLUTION_SEC = 60;
 export function maxSampleGapSec(settings: HealthSettings, sampling: Director['sampling']): number {
   if (settings.maxSampleGapSec !== undefined) return settings.maxSampleGapSec;
   return sampling === 'series' ? 1.5 * SERIES_RESOLUTION_SEC : 2 * settings.sampleIntervalSec;
+}
+
+/** The health-check schedule's period: EventBridge runs the function once a minute. */
+export const HEALTH_RUN_PERIOD_SEC = 60;
+/**
+ * How late a run may start after the previous one's period ended (EventBridge delivery, a cold
+ * start, the inventory) while sampling still never leaves more than one interval between two
+ * rounds: see {@link roundOffsetsSec}.
+ */
+export const HEALTH_START_DELAY_SEC = 2;
+
+/**
+ * The offsets (seconds from the run's start) of a run's sample rounds: `samplesPerRun` rounds
+ * `sampleIntervalSec` apart, and, when the run fills its period (12 × 5 s in a 1-minute run), one
+ * closing round `sampleIntervalSec − HEALTH_START_DELAY_SEC` before the period ends (57 s at
+ * 5 s). Without it the last round is at 55 s and the next run's first at 60 s plus its start
+ * delay: a 7 s gap at a 2 s delay, which stretches detection past failAfter × interval. With it
+ * no two consecutive samples are more than one interval apart, within a run or across two.
+ * `health.closingRoundSec` sets the closing round's offset (0: none).
+ */
+export function roundOffsetsSec(settings: HealthSettings): number[] {
+  const { samplesPerRun, sampleIntervalSec } = settings;
+  const offsets = Array.from({ length: samplesPerRun }, (_, r) => r * sampleIntervalSec);
+  const fills = samplesPerRun * sampleIntervalSec === HEALTH_RUN_PERIOD_SEC;
+  const closing =
+    settings.closingRoundSec ??
+    (fills ? HEALTH_RUN_PERIOD_SEC + HEALTH_START_DELAY_SEC - sampleIntervalSec : 0);
+  const last = offsets[offsets.length - 1] ?? 0;
+  if (closing > last) offsets.push(closing);
+  return offsets;
 }
 
 /** What a run needs from the configuration. */
@@ -253,8 +284,12 @@ export async function runHealthCheck(
   for (const [site, director] of Object.entries(directors) as [SiteName, Director][])
     hysteresis.set(site, { ...healthConfig, maxSampleGapSec: maxSampleGapSec(settings, director.sampling) });
   const configOf = (target: Target): HysteresisConfig => hysteresis.get(target.site) ?? healthConfig;
-  const rounds = options.samplesPerRun ?? settings.samplesPerRun;
-  const intervalMs = settings.sampleIntervalSec * 1000;
+  // Round offsets from the run's start, ms (a `samplesPerRun` override: evenly spaced only).
+  const offsetsMs = (
+    options.samplesPerRun === undefined
+      ? roundOffsetsSec(settings)
+      : Array.from({ length: options.samplesPerRun }, (_, r) => r * settings.sampleIntervalSec)
+  ).map((s) => s * 1000);
   const startedAt = clock();
   const sites = Object.entries(directors) as [SiteName, Director][];
 
@@ -616,10 +651,10 @@ export async function runHealthCheck(
   };
 
   // --- Sample rounds ----------------------------------------------------------------------------
-  for (let round = 0; round < rounds; round++) {
+  for (const [round, offsetMs] of offsetsMs.entries()) {
     if (options.signal?.aborted) break;
     if (round > 0) {
-      const wait = startedAt + round * intervalMs - clock();
+      const wait = startedAt + offsetMs - clock();
       await sleep(Math.max(0, wait));
       if (options.signal?.aborted) break;
     }

@@ -43,7 +43,7 @@ describe('health run: a gap in sampling restarts the hold', () => {
     expect(store.state('hub1')).toMatchObject({
       health: 'DOWN',
       cleanSince: T0 + 35_000,
-      lastSampleAt: T0 + 55_000,
+      lastSampleAt: T0 + 57_000, // the closing round
     });
 
     clock.t = T0 + 60_000; // the next scheduled run
@@ -57,13 +57,29 @@ describe('health run: a gap in sampling restarts the hold', () => {
     const { clock, director, store } = recovering();
     const health = settings({ recoverAfterSec: 90 });
     await runHealthCheck(runDeps({ DC: director }, store, clock, health));
-    expect(store.state('hub1')).toMatchObject({ cleanSince: T0, lastSampleAt: T0 + 55_000 });
+    expect(store.state('hub1')).toMatchObject({ cleanSince: T0, lastSampleAt: T0 + 57_000 });
 
     clock.t = T0 + 120_000; // the run at +60 s never happened
     const late = await runHealthCheck(runDeps({ DC: director }, store, clock, health));
     // Before the fix: UP at +120 s, "clean for 120 s", after 55 s of observed samples.
     expect(late.transitions).toEqual([]);
     expect(store.state('hub1')).toMatchObject({ health: 'DOWN', cleanSince: T0 + 120_000 });
+  });
+
+  it('a run that fills its minute closes with a round at +57 s: a next run up to 2 s late keeps the hold', async () => {
+    const strict = settings({ recoverAfterSec: 90, maxSampleGapSec: 5 });
+    for (const closingRoundSec of [undefined, 0]) {
+      const { clock, director, store } = recovering();
+      const health = closingRoundSec === undefined ? strict : { ...strict, closingRoundSec };
+      const first = await runHealthCheck(runDeps({ DC: director }, store, clock, health));
+      expect(first.rounds).toBe(closingRoundSec === undefined ? 13 : 12);
+      clock.t = T0 + 62_000; // the next run starts 2 s late
+      const second = await runHealthCheck(runDeps({ DC: director }, store, clock, health));
+      // With the closing round the gap is 5 s: the hold goes on. Without, 7 s: it restarts.
+      expect(second.transitions.map((t) => [t.to, t.at])).toEqual(
+        closingRoundSec === undefined ? [['UP', T0 + 92_000]] : [],
+      );
+    }
   });
 
   it('consecutive runs a minute apart keep the hold (the gap between runs is one interval)', async () => {
