@@ -29,8 +29,8 @@ export const healthSchema = z.strictObject({
   /**
    * Offset (s from the run's start) of one more, closing sample round after the regular ones, so
    * the next run's first sample comes within one interval of it; 0: none. @default
-   * 60 + 2 − sampleIntervalSec (57 s) when samplesPerRun × sampleIntervalSec is 60 (the run fills
-   * its 1-minute schedule), else none
+   * 60 + 2 − sampleIntervalSec (57 s) when samplesPerRun (≥ 2) × sampleIntervalSec is 60 (the run
+   * fills its 1-minute schedule), else none; never for Meraki (series) directors
    */
   closingRoundSec: z.optional(z.number().check(z.nonnegative())),
   /**

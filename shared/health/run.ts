@@ -99,12 +99,14 @@ export const HEALTH_START_DELAY_SEC = 2;
  * 5 s). Without it the last round is at 55 s and the next run's first at 60 s plus its start
  * delay: a 7 s gap at a 2 s delay, which stretches detection past failAfter × interval. With it
  * no two consecutive samples are more than one interval apart, within a run or across two.
- * `health.closingRoundSec` sets the closing round's offset (0: none).
+ * `health.closingRoundSec` sets the closing round's offset (0: none). Series directors (Meraki:
+ * every call returns the last minutes, a point a minute) never need one: `series` gives none.
  */
-export function roundOffsetsSec(settings: HealthSettings): number[] {
+export function roundOffsetsSec(settings: HealthSettings, series = false): number[] {
   const { samplesPerRun, sampleIntervalSec } = settings;
   const offsets = Array.from({ length: samplesPerRun }, (_, r) => r * sampleIntervalSec);
-  const fills = samplesPerRun * sampleIntervalSec === HEALTH_RUN_PERIOD_SEC;
+  if (series) return offsets;
+  const fills = samplesPerRun > 1 && samplesPerRun * sampleIntervalSec === HEALTH_RUN_PERIOD_SEC;
   const closing =
     settings.closingRoundSec ??
     (fills ? HEALTH_RUN_PERIOD_SEC + HEALTH_START_DELAY_SEC - sampleIntervalSec : 0);
@@ -284,14 +286,14 @@ export async function runHealthCheck(
   for (const [site, director] of Object.entries(directors) as [SiteName, Director][])
     hysteresis.set(site, { ...healthConfig, maxSampleGapSec: maxSampleGapSec(settings, director.sampling) });
   const configOf = (target: Target): HysteresisConfig => hysteresis.get(target.site) ?? healthConfig;
+  const sites = Object.entries(directors) as [SiteName, Director][];
   // Round offsets from the run's start, ms (a `samplesPerRun` override: evenly spaced only).
   const offsetsMs = (
     options.samplesPerRun === undefined
-      ? roundOffsetsSec(settings)
+      ? roundOffsetsSec(settings, sites.length > 0 && sites.every(([, d]) => d.sampling === 'series'))
       : Array.from({ length: options.samplesPerRun }, (_, r) => r * settings.sampleIntervalSec)
   ).map((s) => s * 1000);
   const startedAt = clock();
-  const sites = Object.entries(directors) as [SiteName, Director][];
 
   const summary: HealthRunSummary = {
     startedAt,

@@ -5,7 +5,7 @@
  * restart every hold in steady state.
  */
 import type { HealthState } from '../../../shared/domain/health.js';
-import { maxSampleGapSec, runHealthCheck } from '../../../shared/health/run.js';
+import { maxSampleGapSec, roundOffsetsSec, runHealthCheck } from '../../../shared/health/run.js';
 import {
   FakeClock,
   HUB1,
@@ -139,5 +139,18 @@ describe('health run: the gap rule over a per-minute series (Meraki)', () => {
     // two observed points. Without the gap rule: UP at T0 - 60 s, counting the null minute.
     const { transitions } = await minutes(8, (at) => (at === T0 - 180_000 ? null : 0));
     expect(transitions).toEqual([['UP', T0 - 120_000 + 300_000]]);
+  });
+});
+
+describe('roundOffsetsSec', () => {
+  const base = settings();
+  it('adds the closing round only to a snapshot run that fills its minute', () => {
+    expect(roundOffsetsSec(base)).toEqual([0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 57]);
+    expect(roundOffsetsSec(base, true)).toHaveLength(12); // a series director: never
+    expect(roundOffsetsSec(settings({ samplesPerRun: 1, sampleIntervalSec: 60 }))).toEqual([0]);
+    expect(roundOffsetsSec(settings({ samplesPerRun: 6, sampleIntervalSec: 10 })).at(-1)).toBe(52);
+    expect(roundOffsetsSec(settings({ samplesPerRun: 3 }))).toEqual([0, 5, 10]);
+    expect(roundOffsetsSec(settings({ closingRoundSec: 0 }))).toHaveLength(12);
+    expect(roundOffsetsSec(settings({ closingRoundSec: 58 })).at(-1)).toBe(58);
   });
 });
