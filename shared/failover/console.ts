@@ -235,8 +235,8 @@ export async function unpinGroup(deps: FailoverDeps, event: UnpinEvent): Promise
   return summarizeReconcile(await reconcileGroup(deps, group.key, { trigger: 'console unpin', view }));
 }
 
-/** One group in the `status` answer. */
-export interface GroupStatus {
+/** A group's stored decision, as `status` and the Concentrator page show it (ISO times). */
+export interface GroupDecisionView {
   groupKey: string;
   tenantId: string;
   haName: string;
@@ -244,6 +244,10 @@ export interface GroupStatus {
   epoch: number;
   reason?: string;
   changedAt?: string;
+}
+
+/** One group in the `status` answer. */
+export interface GroupStatus extends GroupDecisionView {
   candidates: {
     id: string;
     name: string;

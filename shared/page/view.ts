@@ -8,7 +8,7 @@
 import { branchCurrentTarget } from '../domain/inventory.js';
 import type { BlindnessCase } from '../domain/blindness.js';
 import type { HaGroup, Sample, SiteName, SiteRole, TunnelState } from '../domain/model.js';
-import { pinView, type PinView } from '../failover/console.js';
+import { pinView, type GroupDecisionView, type PinView } from '../failover/console.js';
 import { blindnessFrom, loadTenantView, type TenantView } from '../failover/service.js';
 import type { FailoverDeps } from '../failover/ports.js';
 import type { AuditItem, BranchOutcome, HealthItem } from '../store/items.js';
@@ -57,14 +57,7 @@ export interface TimelineEntry {
 }
 
 /** One HA group. */
-export interface GroupView {
-  groupKey: string;
-  tenantId: string;
-  haName: string;
-  servingId?: string;
-  epoch: number;
-  reason?: string;
-  changedAt?: string;
+export interface GroupView extends GroupDecisionView {
   pin?: PinView;
   alarms: string[];
   candidates: CandidateView[];
