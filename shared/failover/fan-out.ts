@@ -118,7 +118,8 @@ export function planFor(group: HaGroup, servingId: string, epoch: number): Repoi
  * branch's re-point with a fence on the group's stored epoch), and everything
  * below is planned from that listing: HA_STATE first (serving ACTIVE, any other
  * concentrator it shows ACTIVE → PASSIVE), then each branch not on serving, with bounded
- * concurrency (retries are the HTTP client's). Each branch's outcome is recorded.
+ * concurrency (retries are the HTTP client's), or, for more branches than one wave, through the
+ * director's group call (./repoint-calls.ts). Each branch's outcome is recorded.
  */
 export async function fanOut(
   deps: FailoverDeps,
@@ -223,6 +224,10 @@ export async function fanOut(
     ({ outcomes, pending } = await sendRepoints(deps, director, bucket ? { ...calls, bucket } : calls, send));
   }
   if (pending.length > 0) result.pending = pending;
+  // The group call may report a branch the listing showed right as moved (it changed meanwhile):
+  // counted as re-pointed, not also as unchanged.
+  const unplanned = outcomes.length + pending.length - send.length;
+  if (unplanned > 0) result.counts.unchanged -= unplanned;
   await deps.store.putBranchOutcomes(outcomes);
 
   let last = 0;

@@ -4,7 +4,10 @@
  * the group's "Update Branch to Active Node" in one call (fenced and bound to serving like the
  * single re-points). One call instead of one per branch: 1,000 branches move in one round trip
  * instead of 63 waves of 16. A group call that fails for any reason but a stale epoch falls back
- * to single re-points (each idempotent), so a director that cannot do it still gets the fan-out.
+ * to single re-points (each idempotent), so a director that cannot do it still gets the fan-out;
+ * so does each branch the group call left where it was. (A group call whose answer was lost after
+ * it acted falls back too: the single re-points then find those branches right and count them
+ * unchanged.)
  */
 import { mapLimit, type TokenBucket } from '../director/limits.js';
 import type { Director, RepointFence } from '../director/port.js';
@@ -44,7 +47,24 @@ export async function sendRepoints(
   const group = deps.settings.groupCall !== false && director.repointGroup && !calls.fence;
   if (group && send.length > deps.settings.concurrency) {
     const outcomes = await viaGroup(deps, director, calls, send);
-    if (outcomes) return { outcomes, pending: [], viaGroup: true };
+    if (outcomes) {
+      // A branch the group call left (an error: NO_TUNNEL_FOR_IDENTIFIER for a tunnel serving
+      // lacks, NOT_MANAGED; or not reported) gets its single re-point, which moves what it can
+      // and says why not.
+      const left = new Set(outcomes.filter((o) => o.result === 'failed').map((o) => o.branchId));
+      if (left.size === 0) return { outcomes, pending: [], viaGroup: true };
+      const retried = await oneByOne(
+        deps,
+        director,
+        calls,
+        send.filter((a) => left.has(a.branchId)),
+      );
+      return {
+        outcomes: [...outcomes.filter((o) => !left.has(o.branchId)), ...retried.outcomes],
+        pending: retried.pending,
+        viaGroup: true,
+      };
+    }
   }
   return { ...(await oneByOne(deps, director, calls, send)), viaGroup: false };
 }

@@ -29,7 +29,10 @@
  * than a bad one the state knows of is ignored (shared/domain/health.ts). A DOWN target's bad
  * samples change nothing and so are never written: at the end of the run such a target is re-read
  * (a read, not a write), and when another run stored a hold meanwhile they are folded onto it.
- * What that leaves open is a hold written between this re-read and the end of this run.
+ * What that leaves open: a hold another run writes after this re-read (it ends later, or this run
+ * ended first) never hears of this run's bad samples of a DOWN target. Closing that would cost a
+ * write per DOWN target per run (and a stream record each); overlapping runs are rare (reserved
+ * concurrency 1 in AWS), so it is left open and said here.
  */
 import type { Director } from '../director/port.js';
 import {
@@ -69,6 +72,8 @@ export type HealthSettings = Config['health'];
  * a minute).
  */
 const SERIES_RESOLUTION_SEC = 60;
+/** How far ahead of the run's clock a series point may be stamped (clock skew) before it is left out. */
+const SERIES_FUTURE_TOLERANCE_MS = 60_000;
 
 /**
  * The gap rule's bound for a director's samples (`health.maxSampleGapSec` when set). Snapshot
@@ -440,7 +445,7 @@ export async function runHealthCheck(
           if (state.health === 'DOWN' && queue.some((s) => sampleVerdict(s, config) === 'bad')) {
             const fresh = await repo.readHealth(target.groupKey, target.id);
             summary.rereads++;
-            if (fresh && fresh.version !== base?.version) {
+            if (fresh && fresh.version !== base?.version && ++conflicts < MAX_WRITE_ATTEMPTS) {
               stored.set(target.id, fresh);
               states.set(target.id, applySamples(fresh.state, queue, config).state);
               continue;
@@ -633,10 +638,23 @@ export async function runHealthCheck(
         return;
       }
       if (director.sampling === 'series') {
-        // Time-stamped points (Meraki): each at its own time, in order; no point = no data.
+        // Time-stamped points (Meraki): each at its own time, in order; no point = no data. A
+        // point stamped ahead of our clock is a bad timestamp: as the latest bad sample it would
+        // make every good one until then older news, so it is left out.
         const wanted = new Set(ids);
-        for (const s of [...samples].sort((a, b) => a.at - b.at))
-          if (wanted.has(s.target)) applyCpeSample(s, due, true);
+        for (const s of [...samples].sort((a, b) => a.at - b.at)) {
+          if (!wanted.has(s.target)) continue;
+          if (s.at > at + SERIES_FUTURE_TOLERANCE_MS) {
+            log.warn('series point stamped in the future: left out', {
+              site,
+              cpeId: s.target,
+              at: new Date(s.at).toISOString(),
+              now: new Date(at).toISOString(),
+            });
+            continue;
+          }
+          applyCpeSample(s, due, true);
+        }
         continue;
       }
       const got = new Map(samples.map((s) => [s.target, s]));

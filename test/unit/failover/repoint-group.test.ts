@@ -61,13 +61,42 @@ describe('fan-out through the group button', () => {
     expect((await h.store.listBranchOutcomes(KEY)).filter((o) => o.result === 'ok')).toHaveLength(10);
   });
 
-  it('a branch the director could not move is failed with its reason and notified', async () => {
+  it('a branch the group call left gets its single re-point, which moves it', async () => {
     const { h, director } = await arrange(6);
     director.refuse.add('Chennai-br3');
     const result = await fanOut(h.deps, request);
-    expect(result.counts).toMatchObject({ repointed: 5, failed: 1 });
-    expect(result.failed).toEqual([{ branchId: 'Chennai-br3', error: 'NOT_MANAGED: DR manages it' }]);
+    expect(director.calls.repoint).toBe(1);
+    expect(result.counts).toMatchObject({ total: 6, repointed: 6, unchanged: 0, failed: 0 });
+    expect(onDc2(director)).toBe(6);
+  });
+
+  it('a branch neither call could move is failed with the single call’s reason and notified', async () => {
+    const { h, director } = await arrange(6);
+    director.refuse.add('Chennai-br3');
+    director.failRepoints.add('Chennai-br3');
+    const result = await fanOut(h.deps, request);
+    expect(result.counts).toMatchObject({ total: 6, repointed: 5, unchanged: 0, failed: 1 });
+    expect(result.failed).toEqual([
+      { branchId: 'Chennai-br3', error: expect.stringContaining('DirectorUnavailableError') },
+    ]);
     expect(kinds(h)).toContain('REPOINT_FAILURE');
+  });
+
+  it('a branch the listing showed right but the director moved counts once, as re-pointed', async () => {
+    const { h, director } = await arrange(6);
+    // The fan-out's listing shows br1 on DC2 already; it is back on DC1 by the time of the call.
+    const br1 = director.cpes.find((c) => c.id === 'Chennai-br1')!;
+    const dc2Tunnel = director.cpes.find((c) => c.id === 'DC2')!.tunnels[0]!.tunnelId;
+    const list = director.listCpes.bind(director);
+    director.listCpes = async (t) => {
+      const cpes = await list(t);
+      const b = cpes.find((c) => c.id === 'Chennai-br1')!;
+      b.tunnels[0] = { ...b.tunnels[0]!, tunnelId: dc2Tunnel, state: 'ESTABLISHED' };
+      return cpes;
+    };
+    expect(br1.tunnels[0]?.tunnelId).not.toBe(dc2Tunnel);
+    const result = await fanOut(h.deps, request);
+    expect(result.counts).toMatchObject({ total: 6, repointed: 6, unchanged: 0, failed: 0 });
   });
 
   it('a group call refused as stale after the fence marks every branch stale (superseded)', async () => {
