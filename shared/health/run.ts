@@ -72,8 +72,6 @@ export type HealthSettings = Config['health'];
  * a minute).
  */
 const SERIES_RESOLUTION_SEC = 60;
-/** How far ahead of the run's clock a series point may be stamped (clock skew) before it is left out. */
-const SERIES_FUTURE_TOLERANCE_MS = 60_000;
 
 /**
  * The gap rule's bound for a director's samples (`health.maxSampleGapSec` when set). Snapshot
@@ -638,23 +636,10 @@ export async function runHealthCheck(
         return;
       }
       if (director.sampling === 'series') {
-        // Time-stamped points (Meraki): each at its own time, in order; no point = no data. A
-        // point stamped ahead of our clock is a bad timestamp: as the latest bad sample it would
-        // make every good one until then older news, so it is left out.
+        // Time-stamped points (Meraki): each at its own time, in order; no point = no data.
         const wanted = new Set(ids);
-        for (const s of [...samples].sort((a, b) => a.at - b.at)) {
-          if (!wanted.has(s.target)) continue;
-          if (s.at > at + SERIES_FUTURE_TOLERANCE_MS) {
-            log.warn('series point stamped in the future: left out', {
-              site,
-              cpeId: s.target,
-              at: new Date(s.at).toISOString(),
-              now: new Date(at).toISOString(),
-            });
-            continue;
-          }
-          applyCpeSample(s, due, true);
-        }
+        for (const s of [...samples].sort((a, b) => a.at - b.at))
+          if (wanted.has(s.target)) applyCpeSample(s, due, true);
         continue;
       }
       const got = new Map(samples.map((s) => [s.target, s]));

@@ -154,24 +154,3 @@ describe('roundOffsetsSec', () => {
     expect(roundOffsetsSec(settings({ closingRoundSec: 58 })).at(-1)).toBe(58);
   });
 });
-
-describe('series points stamped in the future', () => {
-  it('are left out: a bad one an hour ahead does not become the latest bad sample', async () => {
-    const clock = new FakeClock(T0);
-    const inner = seriesDirector(HUB1, clock, () => 0);
-    const director = {
-      ...inner,
-      sampleHealth: async (tenantId: string, ids: readonly string[]) => [
-        ...(await inner.sampleHealth(tenantId, ids)),
-        { target: 'hub1', at: clock.now() + 3_600_000, reachable: false, lossPct: 100, latencyMs: null },
-      ],
-    };
-    const store = new MemoryStore();
-    const up: HealthState = { health: 'UP', badStreak: 0, cleanSince: null, since: T0 - 600_000 };
-    store.seed('hub1', up);
-    await runHealthCheck(runDeps({ DC: director }, store, clock, settings({ samplesPerRun: 1 })));
-    // Kept, it would be a bad streak of 1 with lastBadAt an hour ahead: no good sample of the
-    // next hour could then start a hold after a real failure.
-    expect(store.state('hub1')).toEqual(up);
-  });
-});
