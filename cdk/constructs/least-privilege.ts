@@ -26,6 +26,7 @@ export const ITEM_PARTITIONS: Readonly<Record<ItemType, string>> = {
   [ITEM_TYPES.lock]: keys.lock('DR').pk,
   [ITEM_TYPES.backup]: `${keys.backupPartition('')}*`,
   [ITEM_TYPES.budget]: `${BUDGET_PK_PREFIX}*`,
+  [ITEM_TYPES.claim]: `${keys.claimsPartition('')}*`,
 };
 
 /**
@@ -49,6 +50,15 @@ function budget(config: Config): TableAccess {
 }
 
 /**
+ * Write claims (`CLAIMS#<organization>`, shared/store/repos/write-claims.ts): a fenced tag swap
+ * puts its claim and deletes it once answered; a newer one queries the organization's claims.
+ * Only with Meraki: a zWAN director fences epochs itself.
+ */
+function claims(config: Config): TableAccess {
+  return config.director.kind === 'meraki' ? { [T.claim]: ['Query', 'PutItem', 'DeleteItem'] } : {};
+}
+
+/**
  * Election and fan-out (shared/failover/service.ts reconcileGroup, flushOutbox; fan-out.ts; the
  * notifier's audit events): reads a group's health, every director status and the site roles;
  * compare-and-sets the group (get + conditional put); batch-writes branch outcomes; puts audit
@@ -63,6 +73,7 @@ function electAndRepoint(config: Config): TableAccess {
     [T.branch]: ['BatchWriteItem'],
     [T.audit]: ['PutItem'],
     ...budget(config),
+    ...claims(config),
   };
 }
 

@@ -61,7 +61,7 @@ export const failoverPart: PartFactory = (options) => {
       const deps = buildFailoverDeps({
         config,
         repo,
-        directors: directorsFromConfig(config),
+        directors: directorsFromConfig(config, { claims: repo.claims }),
         publisher: new LocalPublisher((line) => ctx.print(`notify ${line}`)),
         ...(options.verbose ? {} : { log: silentLog }),
       });

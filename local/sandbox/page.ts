@@ -106,7 +106,7 @@ export const pagePart: PartFactory = (options) => {
         failover: buildFailoverDeps({
           config,
           repo,
-          directors: directorsFromConfig(config),
+          directors: directorsFromConfig(config, { claims: repo.claims }),
           publisher: new LocalPublisher((line) => ctx.print(`notify ${line}`)),
           ...(options.verbose ? {} : { log: silentLog }),
         }),

@@ -467,6 +467,8 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
       clock,
       random: () => netRng.float(),
       buckets: new Map(),
+      // Fenced swaps claimed in the one store, as every function's are.
+      claims: repo.claims,
       timeoutMs: config.repoint.timeoutMs,
       retries: config.repoint.retries,
       // The adapter's notices (an unreadable VPN status, a malformed entry) are expected under

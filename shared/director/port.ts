@@ -72,6 +72,38 @@ export interface RepointFence {
   read(): Promise<FenceState>;
 }
 
+/** A fenced write announced as in flight (see {@link WriteClaims}). */
+export interface WriteClaim {
+  tenantId: string;
+  branchId: string;
+  /** The group's epoch the write is made for. */
+  epoch: number;
+  /** Epoch ms after which the write can no longer land (its call's deadline, with a margin). */
+  until: number;
+  /** Who claimed it (one id per claim). */
+  writer: string;
+}
+
+/**
+ * Fenced writes in flight, shared by every function and container (the state table). A director
+ * that keeps no epoch of ours (Meraki) cannot refuse an older write that lands late: a swap
+ * checked against the fence just before a newer epoch was stored may still land after the newer
+ * fan-out read the branch and found it right. So each such write is claimed before its fence is
+ * read and released once its answer came (or failed); a newer change of the branch first waits
+ * out the older claims (bounded), and only then reads what to write.
+ */
+export interface WriteClaims {
+  /** Claim a write of `branchId` at `epoch` for `ttlMs`; `release` removes the claim. */
+  claim(
+    tenantId: string,
+    branchId: string,
+    epoch: number,
+    ttlMs: number,
+  ): Promise<{ release(): Promise<void> }>;
+  /** The tenant's claims still live (`until` in the future). */
+  live(tenantId: string): Promise<WriteClaim[]>;
+}
+
 /** Options of {@link Director.repoint}. */
 export interface RepointOptions {
   /** Given by the fan-out to a director with `fencing: 'none'`; ignored by one that keeps epochs. */

@@ -8,6 +8,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { configFromEnv } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { RequestBudget } from '../director/budget.js';
+import type { WriteClaims } from '../director/port.js';
 import { directorsForMode } from '../director/observe.js';
 import { apiKeyProvider } from '../director/secrets.js';
 import { createZwanDirector } from '../director/zwan/adapter.js';
@@ -50,15 +51,20 @@ export function tenantsFromConfig(config: Config): string[] {
 
 /**
  * The directors per site from the configuration (zWAN: DC and DR; Meraki: the Dashboard as DC,
- * its requests within `budget`, the one every function shares; without one, the process's own).
+ * its requests within `budget`, the one every function shares; without one, the process's own;
+ * its fenced tag swaps claimed in `claims`, the state table's, so a newer swap waits out an older one).
  * Meraki calls keep the Dashboard's own timeout (`director.timeoutMs`), not `repoint.timeoutMs`.
  */
-export function directorsFromConfig(config: Config, options: { budget?: RequestBudget } = {}): DirectorSet {
+export function directorsFromConfig(
+  config: Config,
+  options: { budget?: RequestBudget; claims?: WriteClaims } = {},
+): DirectorSet {
   const d = config.director;
   if (d.kind === 'meraki')
     return merakiSiteDirectors(config, {
       retries: config.repoint.retries,
       ...(options.budget ? { budget: options.budget } : {}),
+      ...(options.claims ? { claims: options.claims } : {}),
     });
   const site = (s: 'DC' | 'DR') =>
     createZwanDirector({
@@ -135,7 +141,7 @@ export function failoverDepsFromEnv(
   cached = buildFailoverDeps({
     config,
     repo,
-    directors: directorsFromConfig(config, budget ? { budget } : {}),
+    directors: directorsFromConfig(config, { ...(budget ? { budget } : {}), claims: repo.claims }),
     publisher: new SnsPublisher(new SNSClient({}), requireEnv(FAILOVER_ENV.topicArn, env)),
   });
   return cached;

@@ -1,7 +1,7 @@
 /**
  * The state repository over the one table (layout in ./table.ts): a facade composing one small
  * repository per aggregate (./repos/: health, groups, sites, directors, branch outcomes, audit,
- * DR lock and backups), each over the {@link VersionedTable} port through the shared
+ * DR lock and backups, write claims), each over the {@link VersionedTable} port through the shared
  * {@link ItemStore}. Every item carries a `version` that each write raises; writes are
  * conditional on the version (groups: on the `epoch`) they read, so a concurrent writer is
  * detected, re-read and re-applied: never lost, never applied twice (see {@link ItemStore.update}).
@@ -54,6 +54,7 @@ import { DrRepository } from './repos/dr.js';
 import { GroupRepository, type ServingGuard } from './repos/groups.js';
 import { HealthRepository } from './repos/health.js';
 import { SiteRepository, type SetSiteRolesOptions } from './repos/sites.js';
+import { WriteClaimRepository } from './repos/write-claims.js';
 import type { VersionedTable } from './versioned-table.js';
 
 export * from './items.js';
@@ -84,6 +85,8 @@ export class StateRepository {
   readonly audit: AuditRepository;
   /** The DR lock and backup records. */
   readonly dr: DrRepository;
+  /** Fenced writes in flight (Meraki tag swaps). */
+  readonly claims: WriteClaimRepository;
   private readonly store: ItemStore;
 
   /** Over DynamoDB: the DocumentClient, the table name, a clock (epoch ms) and options. */
@@ -125,6 +128,7 @@ export class StateRepository {
     this.branches = new BranchRepository(store);
     this.audit = new AuditRepository(store, { auditTtlDays: options.auditTtlDays ?? 90 });
     this.dr = new DrRepository(store);
+    this.claims = new WriteClaimRepository(store);
   }
 
   /** A repository over any {@link VersionedTable} (e.g. a {@link MemoryTable}) and {@link Runtime}. */

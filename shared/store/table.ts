@@ -14,6 +14,7 @@
  * | DR lock           | `LOCK`                | `DR`                   | holder execution, TTL              |
  * | backup record     | `BACKUP#<site>`       | `<iso time>`           | verified manifest                  |
  * | request budget    | `BUDGET#<key>`        | `BUDGET`               | next free slot, `version`, TTL     |
+ * | write claim       | `CLAIMS#<tenantId>`   | `<branchId>#<writer>`  | a fenced swap in flight, TTL       |
  */
 
 /** Item types; the stream filter and the repositories use these names. */
@@ -27,6 +28,7 @@ export const ITEM_TYPES = {
   lock: 'lock',
   backup: 'backup',
   budget: 'request-budget',
+  claim: 'write-claim',
 } as const;
 export type ItemType = (typeof ITEM_TYPES)[keyof typeof ITEM_TYPES];
 
@@ -54,6 +56,12 @@ export const keys = {
   backupPartition: (site: string) => `BACKUP#${site}`,
   /** A shared request budget (`meraki#<organizationId>`); IAM grants match the `BUDGET#` prefix. */
   budget: (key: string) => ({ pk: `${BUDGET_PK_PREFIX}${key}`, sk: 'BUDGET' }),
+  /** A fenced write in flight (Meraki tag swaps): one per claim. */
+  claim: (tenantId: string, branchId: string, writer: string) => ({
+    pk: `CLAIMS#${tenantId}`,
+    sk: `${branchId}#${writer}`,
+  }),
+  claimsPartition: (tenantId: string) => `CLAIMS#${tenantId}`,
 } as const;
 
 /**

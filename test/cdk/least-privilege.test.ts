@@ -77,6 +77,7 @@ const SAMPLE_PKS: Record<ItemType, string> = {
   [ITEM_TYPES.lock]: keys.lock('DR').pk,
   [ITEM_TYPES.backup]: keys.backup('DC', '2026-12-01T10:00:00.000Z').pk,
   [ITEM_TYPES.budget]: keys.budget('meraki#123').pk,
+  [ITEM_TYPES.claim]: keys.claim('123', 'N_1', 'w').pk,
 };
 
 /** IAM StringLike. */
@@ -383,6 +384,46 @@ describe('state table by item type (dynamodb:LeadingKeys)', () => {
     }
     // Status stays read-only but for the budget.
     expect(writtenTypes(meraki.stateless, 'status')).toEqual(['request-budget']);
+  });
+
+  test('write claims: with Meraki, exactly the functions that swap tags may put, query and delete CLAIMS# items (no other delete); with zWAN none', () => {
+    const swappers = [
+      'failover',
+      'reconcile',
+      'update-branches',
+      'pin',
+      'unpin',
+      'rehearsal',
+      'concentrator-page',
+    ];
+    const pk = SAMPLE_PKS[ITEM_TYPES.claim];
+    for (const name of Object.keys(FUNCTION_ENTRIES)) {
+      for (const action of ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:DeleteItem']) {
+        expect({ name, action, meraki: allows(meraki.stateless, name, action, pk) }).toEqual({
+          name,
+          action,
+          meraki: swappers.includes(name),
+        });
+        expect({ name, action, zwan: allows(zwan.stateless, name, action, pk) }).toEqual({
+          name,
+          action,
+          zwan: false,
+        });
+      }
+      // A claim's delete reaches no other item type.
+      if (name === 'dr') continue;
+      for (const type of Object.keys(SAMPLE_PKS) as ItemType[])
+        if (type !== ITEM_TYPES.claim)
+          expect({
+            name,
+            type,
+            del: allows(meraki.stateless, name, 'dynamodb:DeleteItem', SAMPLE_PKS[type]),
+          }).toEqual({
+            name,
+            type,
+            del: false,
+          });
+    }
   });
 
   test('tableStatements: one statement per action, the partitions of every item type granted it', () => {

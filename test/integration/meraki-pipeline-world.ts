@@ -111,7 +111,7 @@ export async function startMerakiWorld(options: MerakiWorldOptions): Promise<Mer
   const failover = buildFailoverDeps({
     config,
     repo,
-    directors: directorsFromConfig(config),
+    directors: directorsFromConfig(config, { claims: repo.claims }),
     publisher: published,
     log: silentLog,
     metrics: new CountingMetricSink(),

@@ -10,6 +10,14 @@
  * stored meanwhile: the swap is redone for the newest serving from a fresh read, bounded, and the
  * change reported stale). Tags are always written from a read made by the swap itself, and only
  * the hub state tags change: an operator's tag added before that read survives.
+ *
+ * Older swaps still in flight. A single swap's PUT checked just before a newer epoch was stored
+ * may land after the newer change read the network and found it right (its own redo puts the
+ * network back, but the newer change has reported success meanwhile). With {@link WriteClaims}
+ * (the state table) a fenced PUT is claimed before its fence is read and released once answered,
+ * and a fenced change first waits out the older claims of its networks (at most `claimWaitMs`;
+ * still claimed: pending, left to the next reconcile) before it reads what to write. Action
+ * batches need no claim: the Dashboard lists the running ones, and a change waits for those too.
  */
 import { retagForHub, sameTags } from '../../domain/meraki-tags.js';
 import type { RepointAction } from '../../domain/model.js';
@@ -22,7 +30,14 @@ import {
   ValidationError,
 } from '../../errors.js';
 import { mapLimit } from '../http.js';
-import type { FenceState, RepointFence, RepointOptions, RepointResult } from '../port.js';
+import type {
+  FenceState,
+  RepointFence,
+  RepointOptions,
+  RepointResult,
+  WriteClaim,
+  WriteClaims,
+} from '../port.js';
 import { createMerakiBatches, type BatchAction, type MerakiBatchOptions } from './batches.js';
 import { parsePathTarget } from './config.js';
 import type { MerakiContext } from './context.js';
@@ -48,8 +63,11 @@ export interface RetagReport {
   unchanged: string[];
   /** Networks left to reconcile, with the reason (a failed batch's errors, a missing network…). */
   failed: { networkId: string; reason: string }[];
-  /** Networks whose change sits in a batch still running (it may still apply): neither done nor failed. */
-  pending: { networkId: string; batchId: string; reason: string }[];
+  /**
+   * Networks whose change may still apply (a batch still running: its id; an older claimed swap:
+   * no id): neither done nor failed.
+   */
+  pending: { networkId: string; batchId?: string; reason: string }[];
   /** Networks whose fence showed a newer epoch (nothing written for this change, or redone for the newest). */
   stale: { networkId: string; reason: string; currentEpoch: number }[];
   /** Every batch submitted, in submission order. */
@@ -63,7 +81,21 @@ export interface RetagReport {
 }
 
 /** Options of the tag side. */
-export type MerakiTagOptions = MerakiBatchOptions;
+export interface MerakiTagOptions extends MerakiBatchOptions {
+  /** Fenced swaps in flight, shared by every function (see the module comment). @default none: the fence alone */
+  claims?: WriteClaims;
+  /** Longest a fenced change waits for older claimed swaps of its networks. @default 10000 */
+  claimWaitMs?: number;
+  /** Per-attempt timeout of a PUT (a claim lasts the PUT's deadline plus a margin). @default config.timeoutMs */
+  timeoutMs?: number;
+}
+
+/** A fenced PUT may wait this long for the request budget before it is sent (its deadline: this plus one attempt). */
+const FENCED_SEND_WAIT_MS = 10_000;
+/** A claim outlives its PUT's deadline by this much. */
+const CLAIM_MARGIN_MS = 5_000;
+/** Claims still held are looked at again after at most this long. */
+const CLAIM_POLL_MS = 500;
 
 /** Options of {@link MerakiTags.retagOne}. */
 export interface RetagOneOptions {
@@ -124,6 +156,38 @@ export function createMerakiTags(
   options: MerakiTagOptions,
 ): MerakiTags {
   const batches = createMerakiBatches(ctx, options);
+  const { claims } = options;
+  const claimWaitMs = options.claimWaitMs ?? 10_000;
+  const fencedDeadlineMs = (options.timeoutMs ?? ctx.config.timeoutMs) + FENCED_SEND_WAIT_MS;
+  const claimTtlMs = fencedDeadlineMs + CLAIM_MARGIN_MS;
+
+  /**
+   * Wait (at most `claimWaitMs`) until no swap of these networks at an older epoch than the one
+   * asked is claimed. Returns the claims still held after the wait, by network.
+   */
+  async function waitOutClaims(
+    organizationId: string,
+    epochs: ReadonlyMap<string, number>,
+  ): Promise<Map<string, WriteClaim>> {
+    const held = new Map<string, WriteClaim>();
+    if (!claims || epochs.size === 0) return held;
+    const giveUpAt = ctx.clock.now() + claimWaitMs;
+    for (;;) {
+      held.clear();
+      for (const c of await claims.live(organizationId)) {
+        const epoch = epochs.get(c.branchId);
+        if (epoch !== undefined && c.epoch < epoch && (held.get(c.branchId)?.until ?? 0) < c.until)
+          held.set(c.branchId, c);
+      }
+      const now = ctx.clock.now();
+      if (held.size === 0 || now >= giveUpAt) return held;
+      const soonest = Math.min(...[...held.values()].map((c) => c.until));
+      await ctx.clock.sleep(Math.max(1, Math.min(CLAIM_POLL_MS, soonest - now, giveUpAt - now)));
+    }
+  }
+
+  const claimedMessage = (networkId: string, c: WriteClaim) =>
+    `Meraki network ${networkId}: a swap of it at epoch ${c.epoch} may still land (claimed until ${new Date(c.until).toISOString()}); left to the next reconcile`;
 
   /** A running batch holding a change of the network: wait for it; still running → pending. */
   async function settleHeld(organizationId: string, networkIds: readonly string[]) {
@@ -162,20 +226,27 @@ export function createMerakiTags(
       // the change is recomputed from it. Meraki has no conditional update.
       const again = await inventory.readNetwork(organizationId, networkId);
       if (!sameTags(again.tags, before.tags)) continue;
-      await check(fence, networkId, epoch);
+      // Claimed before the fence is read, released once answered (see the module comment).
+      const claim =
+        fence && claims ? await claims.claim(organizationId, networkId, epoch, claimTtlMs) : undefined;
       const put = MERAKI_OPERATIONS.writeNetworkTags;
       try {
+        await check(fence, networkId, epoch);
         // Fenced: never resent blindly (a resend could land after a newer swap); the loop re-reads.
+        // Its deadline bounds how long the claim must last.
         const res = await ctx.networkCall(organizationId, networkId, {
           method: 'PUT',
           body: merakiRequestBody(put, { tags }),
-          ...(fence ? { idempotent: false } : {}),
+          ...(fence ? { idempotent: false, deadlineMs: fencedDeadlineMs } : {}),
         });
         return { changed: true, tags: parseMerakiResponse(put, res.status, res.body).tags };
       } catch (error) {
         const unknown =
           error instanceof DirectorRequestError && (error.status === undefined || error.status >= 500);
         if (!fence || !unknown || attempt === 2) throw error;
+      } finally {
+        // A claim left behind (the store failed) is ignored once its `until` has passed.
+        await claim?.release().catch(() => undefined);
       }
     }
     throw new ConcurrentUpdateError(
@@ -199,6 +270,8 @@ export function createMerakiTags(
         throw new RepointPendingError(
           `Meraki network ${networkId}: batch ${batchId} holding a change of it is still running; left to the next reconcile`,
         );
+      const claimed = (await waitOutClaims(organizationId, new Map([[networkId, epoch]]))).get(networkId);
+      if (claimed) throw new RepointPendingError(claimedMessage(networkId, claimed));
     }
     let target = hub;
     let result = await swap(organizationId, networkId, target, epoch, fence);
@@ -390,6 +463,14 @@ export function createMerakiTags(
         batchId,
         reason: `batch ${batchId} holding a change of ${networkId} is still running; left to the next reconcile`,
       });
+    }
+    // An older single swap claimed and not yet answered may still land: waited out, or pending.
+    const fencedEpochs = new Map(
+      [...wanted.values()].flatMap((c) => (c.fence ? [[c.networkId, c.epoch ?? 0] as const] : [])),
+    );
+    for (const [networkId, claim] of await waitOutClaims(organizationId, fencedEpochs)) {
+      wanted.delete(networkId);
+      report.pending.push({ networkId, reason: claimedMessage(networkId, claim) });
     }
     type Action = BatchAction & { change: RetagChange };
     // What was handed to a batch, by network (the fence after the write needs its change).

@@ -6,10 +6,13 @@
  */
 import { jest } from '@jest/globals';
 import { createMerakiDirector, pathTarget } from '../../../shared/director/meraki/adapter.js';
-import type { FenceState, RepointFence } from '../../../shared/director/port.js';
+import type { FenceState, RepointFence, WriteClaims } from '../../../shared/director/port.js';
 import type { RepointAction } from '../../../shared/domain/model.js';
-import { RepointNotReachedError, StaleEpochError } from '../../../shared/errors.js';
+import { RepointNotReachedError, RepointPendingError, StaleEpochError } from '../../../shared/errors.js';
 import { createMerakiPipelineDirector, type ReachVerifier } from '../../../shared/meraki/pipeline.js';
+import { systemRuntime } from '../../../shared/runtime.js';
+import { MemoryTable } from '../../../shared/store/memory-table.js';
+import { StateRepository } from '../../../shared/store/state-repo.js';
 import type { MerakiSimulator } from '../../../local/simulator/meraki/server.js';
 import { simClient, simConfig, simulators } from './tags-sim.js';
 
@@ -28,15 +31,23 @@ function staged(before: (method: string, path: string) => Promise<void> | void):
   }) as typeof fetch;
 }
 
-function director(sim: MerakiSimulator, f?: typeof fetch) {
+function director(
+  sim: MerakiSimulator,
+  f?: typeof fetch,
+  extra: { claims?: WriteClaims; claimWaitMs?: number } = {},
+) {
   return createMerakiDirector({
     config: config(sim),
     ...simClient(sim),
     minSampleIntervalMs: 0,
     batches: { firstPollMs: 5, pollIntervalMs: 5 },
     ...(f ? { fetch: f } : {}),
+    ...extra,
   });
 }
+
+/** Write claims as every function shares them (the state table's repository, in memory here). */
+const sharedClaims = () => new StateRepository(new MemoryTable(), systemRuntime).claims;
 
 /** The group's stored record, as a fence reads it. */
 function record(initial: FenceState): RepointFence & { state: FenceState; reads: number } {
@@ -86,6 +97,70 @@ describe('fenced tag swaps (simulator over HTTP)', () => {
     const tunnel = sim.tunnelChanges.filter((c) => c.networkId === N).map((c) => c.to);
     expect(tunnel).toEqual(['paris', 'london']);
     expect(sim.tunnelHub(N)).toBe('london');
+  });
+
+  it('with write claims, the epoch-2 change waits out the epoch-1 PUT still in flight and reports only once the network is on its hub', async () => {
+    const sim = await start();
+    const fence = record({ epoch: 1, servingId: pathTarget(N, 'paris') });
+    const claims = sharedClaims();
+    const d2 = director(sim, undefined, { claims });
+    let r2: Promise<unknown> | undefined;
+    let settledAt: number | undefined;
+    let hubWhenSettled: string | undefined;
+    // Epoch 1 wants paris. Right before its PUT goes out (claimed, fence checked), epoch 2 is
+    // stored (serving london) and its change starts. The PUT is held until that change settles
+    // or 300 ms have passed: without claims it settles at once ("already on london"), and the
+    // PUT lands after it reported; with them it waits for the claim, so the PUT goes first.
+    const d1 = director(
+      sim,
+      staged(async (method, path) => {
+        if (method !== 'PUT' || path !== `/networks/${N}` || r2) return;
+        fence.state = { epoch: 2, servingId: pathTarget(N, 'london') };
+        r2 = d2.repoint(action('london', 2), { fence }).finally(() => {
+          settledAt = sim.tunnelChanges.length;
+          hubWhenSettled = sim.tunnelHub(N);
+        });
+        await Promise.race([r2.catch(() => undefined), new Promise((r) => setTimeout(r, 300))]);
+      }),
+      { claims },
+    );
+    await expect(d1.repoint(action('paris', 1), { fence })).rejects.toThrow(StaleEpochError);
+    await expect(r2).resolves.toMatchObject({ epoch: 2 });
+    // The epoch-1 PUT (paris) landed before epoch 2 reported, and epoch 2 reported on london.
+    const tunnel = sim.tunnelChanges.filter((c) => c.networkId === N).map((c) => c.to);
+    expect(tunnel.slice(0, 2)).toEqual(['paris', 'london']);
+    expect(settledAt).toBeGreaterThanOrEqual(2);
+    expect(hubWhenSettled).toBe('london');
+    expect(sim.tunnelHub(N)).toBe('london');
+    expect(await claims.live('o1')).toEqual([]);
+  });
+
+  it('an older claimed swap that outlives the wait leaves the change pending: one swap, or a batch', async () => {
+    const sim = await start(12);
+    const claims = sharedClaims();
+    // A swap at epoch 1 claimed by a writer that never answers (it crashed): until its claim
+    // is past, a newer change of the network cannot rule out that PUT landing after it.
+    await claims.claim('o1', N, 1, 60_000);
+    const d = director(sim, undefined, { claims, claimWaitMs: 50 });
+    const fence = record({ epoch: 2, servingId: pathTarget(N, 'paris') });
+    const error = await d.repoint(action('paris', 2), { fence }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RepointPendingError);
+    expect((error as Error).message).toMatch(
+      /N_o1_1: a swap of it at epoch 1 may still land \(claimed until .*\); left to the next reconcile/,
+    );
+    const ids = Array.from({ length: 12 }, (_, i) => `N_o1_${i}`);
+    const report = await d.retagMany(
+      'o1',
+      ids.map((networkId) => ({ networkId, hub: 'paris', epoch: 2, fence: record({ epoch: 2 }) })),
+    );
+    expect(report.pending.map((p) => p.networkId)).toEqual([N]);
+    expect(report.changed.sort()).toEqual(ids.filter((id) => id !== N).sort());
+    expect(sim.tunnelHub(N)).toBe('london');
+    // A claim at the same or a newer epoch is no older swap: nothing waits for it.
+    const same = await director(sim, undefined, { claims, claimWaitMs: 50 }).repoint(action('paris', 1), {
+      fence: record({ epoch: 1 }),
+    });
+    expect(same).toMatchObject({ changed: true });
   });
 
   it('a newer epoch already stored refuses the swap before anything is written', async () => {

@@ -419,4 +419,32 @@ describe('StateRepository (DynamoDB Local)', () => {
     expect(await repo.get(keys.backup('DC', '2026-01-01T00:00:00.000Z'))).toBeUndefined();
     await expect(repo.recordBackup({ site: 'XX' as never, at: 'now' })).rejects.toThrow(ValidationError);
   });
+
+  it('write claims: one item per claim, listed per organization while live, gone once released, ignored once past', async () => {
+    const a = await repo.claims.claim('org-claims', 'N_1', 3, 15_000);
+    const b = await repo.claims.claim('org-claims', 'N_1', 4, 30_000);
+    await repo.claims.claim('org-claims', 'N_2', 1, 1_000);
+    await repo.claims.claim('org-other', 'N_1', 9, 15_000);
+    const live = await repo.claims.live('org-claims');
+    expect(live.map((c) => [c.branchId, c.epoch, c.until - now]).sort()).toEqual([
+      ['N_1', 3, 15_000],
+      ['N_1', 4, 30_000],
+      ['N_2', 1, 1_000],
+    ]);
+    // Two writers of one network never overwrite each other's claim.
+    expect(new Set(live.map((c) => c.writer)).size).toBe(3);
+    const stored = await table.doc.send(
+      new GetCommand({ TableName: table.tableName, Key: keys.claim('org-claims', 'N_1', live[0]!.writer) }),
+    );
+    expect(stored.Item).toMatchObject({ type: 'write-claim', expiresAt: expect.any(Number) });
+    expect(stored.Item?.expiresAt).toBeGreaterThan((stored.Item?.until as number) / 1000);
+    await a.release();
+    now += 2_000; // N_2's claim is past its `until`
+    expect((await repo.claims.live('org-claims')).map((c) => [c.branchId, c.epoch])).toEqual([['N_1', 4]]);
+    await b.release();
+    await b.release(); // releasing twice changes nothing
+    expect(await repo.claims.live('org-claims')).toEqual([]);
+    await expect(repo.claims.claim('org-claims', 'N_1', 1, 0)).rejects.toThrow(ValidationError);
+    await expect(repo.claims.claim('', 'N_1', 1, 10)).rejects.toThrow(/tenantId/);
+  });
 });
