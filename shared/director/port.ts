@@ -72,13 +72,13 @@ export interface RepointFence {
   read(): Promise<FenceState>;
 }
 
-/** A fenced write announced as in flight (see {@link WriteClaims}). */
+/** A fenced write announced as in flight (see {@link WriteClaims}): one branch of it. */
 export interface WriteClaim {
   tenantId: string;
   branchId: string;
   /** The group's epoch the write is made for. */
   epoch: number;
-  /** Epoch ms after which the write can no longer land (its call's deadline, with a margin). */
+  /** Epoch ms after which the write can no longer land (nothing is sent after `until` less a margin). */
   until: number;
   /** Who claimed it (one id per claim). */
   writer: string;
@@ -88,18 +88,20 @@ export interface WriteClaim {
  * Fenced writes in flight, shared by every function and container (the state table). A director
  * that keeps no epoch of ours (Meraki) cannot refuse an older write that lands late: a swap
  * checked against the fence just before a newer epoch was stored may still land after the newer
- * fan-out read the branch and found it right. So each such write is claimed before its fence is
- * read and released once its answer came (or failed); a newer change of the branch first waits
- * out the older claims (bounded), and only then reads what to write.
+ * change read the branch and found it right. So each such write (one PUT, or one action batch)
+ * is claimed before its fences are read and released once it was answered for certain; a newer
+ * change of a branch first waits out the older claims, and only then reads what to write.
  */
 export interface WriteClaims {
-  /** Claim a write of `branchId` at `epoch` for `ttlMs`; `release` removes the claim. */
+  /**
+   * Claim one write of these branches (each at its group's epoch) for `ttlMs`. `release` removes
+   * the claim; a write whose outcome is unknown keeps it until `until`.
+   */
   claim(
     tenantId: string,
-    branchId: string,
-    epoch: number,
+    branches: readonly { branchId: string; epoch: number }[],
     ttlMs: number,
-  ): Promise<{ release(): Promise<void> }>;
+  ): Promise<{ until: number; release(): Promise<void> }>;
   /** The tenant's claims still live (`until` in the future). */
   live(tenantId: string): Promise<WriteClaim[]>;
 }

@@ -14,7 +14,7 @@
  * | DR lock           | `LOCK`                | `DR`                   | holder execution, TTL              |
  * | backup record     | `BACKUP#<site>`       | `<iso time>`           | verified manifest                  |
  * | request budget    | `BUDGET#<key>`        | `BUDGET`               | next free slot, `version`, TTL     |
- * | write claim       | `CLAIMS#<tenantId>`   | `<branchId>#<writer>`  | a fenced swap in flight, TTL       |
+ * | write claim       | `CLAIMS#<tenantId>`   | `<writer>`             | a fenced write in flight, TTL      |
  */
 
 /** Item types; the stream filter and the repositories use these names. */
@@ -56,11 +56,8 @@ export const keys = {
   backupPartition: (site: string) => `BACKUP#${site}`,
   /** A shared request budget (`meraki#<organizationId>`); IAM grants match the `BUDGET#` prefix. */
   budget: (key: string) => ({ pk: `${BUDGET_PK_PREFIX}${key}`, sk: 'BUDGET' }),
-  /** A fenced write in flight (Meraki tag swaps): one per claim. */
-  claim: (tenantId: string, branchId: string, writer: string) => ({
-    pk: `CLAIMS#${tenantId}`,
-    sk: `${branchId}#${writer}`,
-  }),
+  /** A fenced write in flight (a Meraki tag swap or action batch): one item per write. */
+  claim: (tenantId: string, writer: string) => ({ pk: `CLAIMS#${tenantId}`, sk: writer }),
   claimsPartition: (tenantId: string) => `CLAIMS#${tenantId}`,
 } as const;
 

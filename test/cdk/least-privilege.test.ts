@@ -77,7 +77,7 @@ const SAMPLE_PKS: Record<ItemType, string> = {
   [ITEM_TYPES.lock]: keys.lock('DR').pk,
   [ITEM_TYPES.backup]: keys.backup('DC', '2026-12-01T10:00:00.000Z').pk,
   [ITEM_TYPES.budget]: keys.budget('meraki#123').pk,
-  [ITEM_TYPES.claim]: keys.claim('123', 'N_1', 'w').pk,
+  [ITEM_TYPES.claim]: keys.claim('123', 'w').pk,
 };
 
 /** IAM StringLike. */

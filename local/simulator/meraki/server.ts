@@ -181,7 +181,12 @@ export async function createMerakiSimulator(options: MerakiSimulatorOptions): Pr
     stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
     if (status === 429) stats.http429 += 1;
     const text = result.body === undefined ? '' : JSON.stringify(result.body);
-    const headers = { 'content-type': 'application/json; charset=utf-8', ...(result.headers ?? {}) };
+    // The Dashboard's own clock (the simulated one, which may run ahead of the wall clock).
+    const headers = {
+      'content-type': 'application/json; charset=utf-8',
+      date: new Date(now()).toUTCString(),
+      ...(result.headers ?? {}),
+    };
     entry.status = status;
     entry.responseHeaders = headers;
     if (logBodies) entry.responseBody = result.body;

@@ -83,9 +83,14 @@ export interface MerakiBatches {
   /**
    * Submit one batch (synchronous for ≤ 20 actions) and wait for it within the timeout. A 400
    * naming some actions drops them (reported) and resubmits the rest. Throws when the submission's
-   * outcome is unknown (a 5xx, a timeout): it is never resent.
+   * outcome is unknown (a 5xx, a timeout): it is never resent. With `sendBy` (epoch ms) nothing is
+   * sent after it (a claim of the write ends then): a submission still waiting fails.
    */
-  submit(organizationId: string, actions: readonly BatchAction[]): Promise<SubmitOutcome>;
+  submit(
+    organizationId: string,
+    actions: readonly BatchAction[],
+    options?: { sendBy?: number },
+  ): Promise<SubmitOutcome>;
   /** Wait for running batches (by id) within the timeout. */
   wait(organizationId: string, ids: readonly string[]): Promise<Map<string, BatchResult>>;
 }
@@ -359,7 +364,11 @@ export function createMerakiBatches(ctx: MerakiContext, options: MerakiBatchOpti
     return hit;
   }
 
-  async function post(organizationId: string, actions: readonly BatchAction[]): Promise<Batch> {
+  async function post(
+    organizationId: string,
+    actions: readonly BatchAction[],
+    sendBy: number,
+  ): Promise<Batch> {
     const body = merakiRequestBody(MERAKI_OPERATIONS.submitBatch, {
       confirmed: true,
       synchronous: actions.length <= 20,
@@ -378,6 +387,7 @@ export function createMerakiBatches(ctx: MerakiContext, options: MerakiBatchOpti
           path: path(organizationId),
           body,
           idempotent: false,
+          ...(Number.isFinite(sendBy) ? { deadlineMs: Math.max(1, sendBy - ctx.clock.now()) } : {}),
         });
         return parseMerakiResponse(MERAKI_OPERATIONS.submitBatch, res.status, res.body);
       } catch (error) {
@@ -386,19 +396,25 @@ export function createMerakiBatches(ctx: MerakiContext, options: MerakiBatchOpti
           error instanceof DirectorRequestError &&
           error.status === 400 &&
           /concurrently|running/i.test(error.message);
-        if (!busy || wait >= 60) throw error;
-        await ctx.clock.sleep(Math.min(maxPollMs, pollMs * 2 ** Math.min(wait, 3)));
+        const delay = Math.min(maxPollMs, pollMs * 2 ** Math.min(wait, 3));
+        if (!busy || wait >= 60 || ctx.clock.now() + delay >= sendBy) throw error;
+        await ctx.clock.sleep(delay);
       }
     }
   }
 
-  async function submit(organizationId: string, actions: readonly BatchAction[]): Promise<SubmitOutcome> {
+  async function submit(
+    organizationId: string,
+    actions: readonly BatchAction[],
+    options: { sendBy?: number } = {},
+  ): Promise<SubmitOutcome> {
+    const sendBy = options.sendBy ?? Number.POSITIVE_INFINITY;
     const rejected: SubmitOutcome['rejected'] = [];
     let left = [...actions];
     while (left.length > 0) {
       let created: Batch;
       try {
-        created = await post(organizationId, left);
+        created = await post(organizationId, left, sendBy);
       } catch (error) {
         if (!(error instanceof DirectorRequestError) || error.status !== 400) {
           // Unknown outcome (a 5xx, a timeout): the batch may exist. Running → waited for; else

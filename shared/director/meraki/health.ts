@@ -10,8 +10,42 @@ import type { DirectorHealth } from '../port.js';
 import { parsePathTarget, pathTarget } from './config.js';
 import type { MerakiContext } from './context.js';
 import { logMalformed, type MerakiLog } from './notices.js';
-import { MERAKI_OPERATIONS, parseMerakiList } from './schemas.js';
+import { MERAKI_OPERATIONS, parseMerakiList, type MalformedEntry } from './schemas.js';
 import { pathPoints, type MerakiUplinks, type PathPoint } from './uplinks.js';
+
+/** A point may be stamped this much after the answer's `Date` (whole seconds; a minute's start). */
+const FUTURE_TOLERANCE_MS = 60_000;
+
+type SeriesEntry = { networkId: string; timeSeries: { ts: string }[] };
+
+/**
+ * The entries without the points stamped after `latest` (the Dashboard's own time of answering,
+ * plus the tolerance), each one left out reported. Such a point is no measurement: it would be the
+ * path's newest sample (the watermark, the latest bad sample), and every real point until its
+ * time would be skipped as older news.
+ */
+function withoutFuturePoints<E extends SeriesEntry>(
+  entries: readonly E[],
+  latest: number,
+  operation: string,
+): { entries: E[]; malformed: MalformedEntry[] } {
+  const malformed: MalformedEntry[] = [];
+  const kept = entries.map((entry, i) => {
+    const timeSeries = entry.timeSeries.filter((p, j) => {
+      if (Date.parse(p.ts) <= latest) return true;
+      malformed.push({
+        operation,
+        networkId: entry.networkId,
+        field: `${i}.timeSeries.${j}.ts`,
+        value: p.ts,
+        expected: `a time at or before the answer's own (Date ${new Date(latest - FUTURE_TOLERANCE_MS).toUTCString()})`,
+      });
+      return false;
+    });
+    return timeSeries.length === entry.timeSeries.length ? entry : { ...entry, timeSeries };
+  });
+  return { entries: kept, malformed };
+}
 
 /** Options of the health side. */
 export interface MerakiHealthOptions {
@@ -54,7 +88,17 @@ export function createMerakiHealth(
       path: `/organizations/${encodeURIComponent(tenantId)}/devices/uplinksLossAndLatency`,
       query: { timespan: 300 },
     });
-    const series = parseMerakiList(MERAKI_OPERATIONS.uplinksLossAndLatency, res.status, res.body);
+    const parsed = parseMerakiList(MERAKI_OPERATIONS.uplinksLossAndLatency, res.status, res.body);
+    logMalformed(log, tenantId, parsed.malformed);
+    // Judged by the Dashboard's clock (its Date header), never ours: the two need not agree.
+    const answeredAt = Date.parse(res.headers.get('date') ?? '');
+    const series = Number.isFinite(answeredAt)
+      ? withoutFuturePoints(
+          parsed.entries,
+          answeredAt + FUTURE_TOLERANCE_MS,
+          MERAKI_OPERATIONS.uplinksLossAndLatency.name,
+        )
+      : { entries: parsed.entries, malformed: [] };
     logMalformed(log, tenantId, series.malformed);
     const hubByIp = new Map(org.hubs.map((h) => [h.trackedIp, h.name]));
     // Paths with a series in the answer (on any uplink): the branch tracks the hub.

@@ -11,13 +11,16 @@
  * change reported stale). Tags are always written from a read made by the swap itself, and only
  * the hub state tags change: an operator's tag added before that read survives.
  *
- * Older swaps still in flight. A single swap's PUT checked just before a newer epoch was stored
- * may land after the newer change read the network and found it right (its own redo puts the
- * network back, but the newer change has reported success meanwhile). With {@link WriteClaims}
- * (the state table) a fenced PUT is claimed before its fence is read and released once answered,
- * and a fenced change first waits out the older claims of its networks (at most `claimWaitMs`;
- * still claimed: pending, left to the next reconcile) before it reads what to write. Action
- * batches need no claim: the Dashboard lists the running ones, and a change waits for those too.
+ * Older writes still in flight. A PUT (or an action batch) checked just before a newer epoch was
+ * stored may land after the newer change read the network and found it right (the older write's
+ * own redo puts the network back, but the newer change has reported success meanwhile). With
+ * {@link WriteClaims} (the state table) each fenced write, a single PUT or one batch submission
+ * (its resubmissions each again), is claimed before its fences are read; the claim is released
+ * once the write was answered for certain (applied, refused, or a batch the Dashboard lists as
+ * running, which a change waits for through the pending listing), and kept until it ends when the
+ * outcome is unknown. Nothing is sent once a claim is about to end. A fenced change first waits
+ * out the older claims of its networks (one swap: up to `claimWaitMs`; many: not at all), and a
+ * network still claimed is left pending for the next reconcile, never reported done.
  */
 import { retagForHub, sameTags } from '../../domain/meraki-tags.js';
 import type { RepointAction } from '../../domain/model.js';
@@ -30,15 +33,9 @@ import {
   ValidationError,
 } from '../../errors.js';
 import { mapLimit } from '../http.js';
-import type {
-  FenceState,
-  RepointFence,
-  RepointOptions,
-  RepointResult,
-  WriteClaim,
-  WriteClaims,
-} from '../port.js';
+import type { FenceState, RepointFence, RepointOptions, RepointResult } from '../port.js';
 import { createMerakiBatches, type BatchAction, type MerakiBatchOptions } from './batches.js';
+import { claimedMessage, createMerakiClaims, outcomeUnknown, type MerakiClaimOptions } from './claims.js';
 import { parsePathTarget } from './config.js';
 import type { MerakiContext } from './context.js';
 import type { MerakiInventory, MerakiNetwork } from './inventory.js';
@@ -81,21 +78,7 @@ export interface RetagReport {
 }
 
 /** Options of the tag side. */
-export interface MerakiTagOptions extends MerakiBatchOptions {
-  /** Fenced swaps in flight, shared by every function (see the module comment). @default none: the fence alone */
-  claims?: WriteClaims;
-  /** Longest a fenced change waits for older claimed swaps of its networks. @default 10000 */
-  claimWaitMs?: number;
-  /** Per-attempt timeout of a PUT (a claim lasts the PUT's deadline plus a margin). @default config.timeoutMs */
-  timeoutMs?: number;
-}
-
-/** A fenced PUT may wait this long for the request budget before it is sent (its deadline: this plus one attempt). */
-const FENCED_SEND_WAIT_MS = 10_000;
-/** A claim outlives its PUT's deadline by this much. */
-const CLAIM_MARGIN_MS = 5_000;
-/** Claims still held are looked at again after at most this long. */
-const CLAIM_POLL_MS = 500;
+export interface MerakiTagOptions extends MerakiBatchOptions, MerakiClaimOptions {}
 
 /** Options of {@link MerakiTags.retagOne}. */
 export interface RetagOneOptions {
@@ -156,38 +139,7 @@ export function createMerakiTags(
   options: MerakiTagOptions,
 ): MerakiTags {
   const batches = createMerakiBatches(ctx, options);
-  const { claims } = options;
-  const claimWaitMs = options.claimWaitMs ?? 10_000;
-  const fencedDeadlineMs = (options.timeoutMs ?? ctx.config.timeoutMs) + FENCED_SEND_WAIT_MS;
-  const claimTtlMs = fencedDeadlineMs + CLAIM_MARGIN_MS;
-
-  /**
-   * Wait (at most `claimWaitMs`) until no swap of these networks at an older epoch than the one
-   * asked is claimed. Returns the claims still held after the wait, by network.
-   */
-  async function waitOutClaims(
-    organizationId: string,
-    epochs: ReadonlyMap<string, number>,
-  ): Promise<Map<string, WriteClaim>> {
-    const held = new Map<string, WriteClaim>();
-    if (!claims || epochs.size === 0) return held;
-    const giveUpAt = ctx.clock.now() + claimWaitMs;
-    for (;;) {
-      held.clear();
-      for (const c of await claims.live(organizationId)) {
-        const epoch = epochs.get(c.branchId);
-        if (epoch !== undefined && c.epoch < epoch && (held.get(c.branchId)?.until ?? 0) < c.until)
-          held.set(c.branchId, c);
-      }
-      const now = ctx.clock.now();
-      if (held.size === 0 || now >= giveUpAt) return held;
-      const soonest = Math.min(...[...held.values()].map((c) => c.until));
-      await ctx.clock.sleep(Math.max(1, Math.min(CLAIM_POLL_MS, soonest - now, giveUpAt - now)));
-    }
-  }
-
-  const claimedMessage = (networkId: string, c: WriteClaim) =>
-    `Meraki network ${networkId}: a swap of it at epoch ${c.epoch} may still land (claimed until ${new Date(c.until).toISOString()}); left to the next reconcile`;
+  const held = createMerakiClaims(ctx, options);
 
   /** A running batch holding a change of the network: wait for it; still running → pending. */
   async function settleHeld(organizationId: string, networkIds: readonly string[]) {
@@ -226,27 +178,24 @@ export function createMerakiTags(
       // the change is recomputed from it. Meraki has no conditional update.
       const again = await inventory.readNetwork(organizationId, networkId);
       if (!sameTags(again.tags, before.tags)) continue;
-      // Claimed before the fence is read, released once answered (see the module comment).
-      const claim =
-        fence && claims ? await claims.claim(organizationId, networkId, epoch, claimTtlMs) : undefined;
+      // Claimed before the fence is read (see the module comment).
+      const claim = fence ? await held.claimSwap(organizationId, networkId, epoch) : undefined;
       const put = MERAKI_OPERATIONS.writeNetworkTags;
       try {
         await check(fence, networkId, epoch);
         // Fenced: never resent blindly (a resend could land after a newer swap); the loop re-reads.
-        // Its deadline bounds how long the claim must last.
+        // Nothing is sent once the claim is about to end.
         const res = await ctx.networkCall(organizationId, networkId, {
           method: 'PUT',
           body: merakiRequestBody(put, { tags }),
-          ...(fence ? { idempotent: false, deadlineMs: fencedDeadlineMs } : {}),
+          ...(fence ? { idempotent: false, deadlineMs: held.sendWithin(claim) } : {}),
         });
+        await held.release(claim);
         return { changed: true, tags: parseMerakiResponse(put, res.status, res.body).tags };
       } catch (error) {
-        const unknown =
-          error instanceof DirectorRequestError && (error.status === undefined || error.status >= 500);
+        if (!outcomeUnknown(error)) await held.release(claim);
+        const unknown = error instanceof DirectorRequestError && (error.status === 0 || error.status >= 500);
         if (!fence || !unknown || attempt === 2) throw error;
-      } finally {
-        // A claim left behind (the store failed) is ignored once its `until` has passed.
-        await claim?.release().catch(() => undefined);
       }
     }
     throw new ConcurrentUpdateError(
@@ -270,7 +219,7 @@ export function createMerakiTags(
         throw new RepointPendingError(
           `Meraki network ${networkId}: batch ${batchId} holding a change of it is still running; left to the next reconcile`,
         );
-      const claimed = (await waitOutClaims(organizationId, new Map([[networkId, epoch]]))).get(networkId);
+      const claimed = (await held.waitOut(organizationId, new Map([[networkId, epoch]]))).get(networkId);
       if (claimed) throw new RepointPendingError(claimedMessage(networkId, claimed));
     }
     let target = hub;
@@ -373,8 +322,8 @@ export function createMerakiTags(
    * The changes to submit, in chunks of the batch size, from this call's read of the current tags
    * (a few GETs for a few networks, else the listing, consumed page by page, so the first batches
    * go out while later pages are still to be read). Networks already right are told at once;
-   * each chunk's fences are checked right before it is handed out (a newer epoch stored: left
-   * out, reported stale); networks the read never met are reported failed.
+   * each chunk's fences are checked when it is submitted (see `process`); networks the read never
+   * met are reported failed.
    */
   async function* chunksToSubmit(
     organizationId: string,
@@ -401,16 +350,10 @@ export function createMerakiTags(
     };
     async function* handOut(all: boolean) {
       while (buffer.length >= batches.size || (all && buffer.length > 0)) {
-        const take = buffer.slice(0, batches.size);
+        const chunk = buffer.slice(0, batches.size);
         buffer = buffer.slice(batches.size);
-        const { kept } = await fenced(
-          report,
-          take.map((t) => t.change),
-        );
-        const keep = new Set(kept.map((c) => c.networkId));
-        const chunk = take.filter((t) => keep.has(t.networkId));
         for (const a of chunk) submitted.set(a.networkId, a);
-        if (chunk.length > 0) yield chunk;
+        yield chunk;
       }
     }
     for await (const n of read) {
@@ -464,11 +407,12 @@ export function createMerakiTags(
         reason: `batch ${batchId} holding a change of ${networkId} is still running; left to the next reconcile`,
       });
     }
-    // An older single swap claimed and not yet answered may still land: waited out, or pending.
+    // An older write claimed and not answered yet may still land: pending at once (waiting here
+    // would hold up every other network of the call).
     const fencedEpochs = new Map(
       [...wanted.values()].flatMap((c) => (c.fence ? [[c.networkId, c.epoch ?? 0] as const] : [])),
     );
-    for (const [networkId, claim] of await waitOutClaims(organizationId, fencedEpochs)) {
+    for (const [networkId, claim] of await held.waitOut(organizationId, fencedEpochs, 0)) {
       wanted.delete(networkId);
       report.pending.push({ networkId, reason: claimedMessage(networkId, claim) });
     }
@@ -513,11 +457,36 @@ export function createMerakiTags(
 
     // A failed batch (atomic: nothing applied) is resubmitted, then split in halves until the
     // failing networks are isolated; those are reported and left to the next reconcile.
-    const process = async (chunk: Action[], attempt: number): Promise<void> => {
+    const process = async (all: Action[], attempt: number): Promise<void> => {
+      // Each submission is claimed before its fences are read, as a single swap is; a network
+      // whose fence shows a newer epoch is left out (reported stale).
+      const claim = await held.claimBatch(
+        organizationId,
+        all.flatMap((a) => (a.change.fence ? [{ branchId: a.networkId, epoch: a.change.epoch ?? 0 }] : [])),
+      );
+      let chunk: Action[];
+      try {
+        const keep = new Set(
+          (
+            await fenced(
+              report,
+              all.map((a) => a.change),
+            )
+          ).kept.map((c) => c.networkId),
+        );
+        chunk = all.filter((a) => keep.has(a.networkId));
+      } catch (error) {
+        await held.release(claim);
+        throw error;
+      }
+      if (chunk.length === 0) return void (await held.release(claim));
       let outcome: Awaited<ReturnType<typeof batches.submit>>;
       try {
-        outcome = await batches.submit(organizationId, chunk);
+        outcome = await batches.submit(organizationId, chunk, claim ? { sendBy: claim.sendBy } : {});
+        // Answered: applied, refused, or a batch the Dashboard lists as running (waited for there).
+        await held.release(claim);
       } catch (error) {
+        // Unknown outcome: the claim stays until it ends.
         // Unknown outcome and no such batch running: it never existed, or it already completed.
         const now = await readCurrent(
           organizationId,

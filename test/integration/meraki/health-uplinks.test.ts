@@ -122,6 +122,49 @@ describe('Meraki health on the uplink the VPN runs over', () => {
     expect(warnings.find((w) => w.fields.networkId === N0)?.fields.value).toBe('yesterday');
   });
 
+  it("a point stamped after the Dashboard's own time (its Date) is left out and logged: it neither becomes the newest sample nor hides the next minutes", async () => {
+    const sim = await start([generateOrganization({ id: 'o1', networks: 2 })]);
+    let skewed = true;
+    let injected = 0;
+    const { d, warnings } = adapterOn(sim, {
+      fetch: async (input, init) => {
+        const res = await fetch(input, init);
+        const url = String(input instanceof Request ? input.url : input);
+        if (!skewed || !url.includes('uplinksLossAndLatency')) return res;
+        // The answer's Date is the simulator's clock; one point claims a bad minute an hour ahead.
+        expect(Date.parse(res.headers.get('date') ?? '')).toBe(Math.floor(sim.clock.t / 1000) * 1000);
+        const body = (await res.json()) as { networkId: string; timeSeries: Record<string, unknown>[] }[];
+        for (const e of body)
+          if (e.networkId === N0 && ++injected)
+            e.timeSeries.push({
+              ts: new Date(sim.clock.t + 3_600_000).toISOString(),
+              lossPercent: 100,
+              latencyMs: 1,
+            });
+        return new Response(JSON.stringify(body), { status: res.status, headers: res.headers });
+      },
+    });
+    const london = pathTarget(N0, 'london');
+    const first = await d.sampleHealth('o1', [london]);
+    expect(first.length).toBeGreaterThan(0);
+    expect(first.every((s) => s.at <= sim.clock.t && s.lossPct !== 100)).toBe(true);
+    expect(
+      warnings.filter(
+        (w) =>
+          w.fields.networkId === N0 &&
+          /^\d+\.timeSeries\.\d+\.ts$/.test(String(w.fields.field)) &&
+          String(w.fields.expected).startsWith("a time at or before the answer's own"),
+      ),
+    ).toHaveLength(injected); // each of N0's series (every uplink, every hub) carried one
+    expect(injected).toBeGreaterThanOrEqual(2);
+    skewed = false;
+    const before = sim.clock.t;
+    sim.clock.t += 3 * 60_000;
+    // The next minutes are sampled: no point from the future made them older news.
+    const next = await d.sampleHealth('o1', [london]);
+    expect(next.filter((s) => s.at > before - 120_000).length).toBeGreaterThanOrEqual(2);
+  });
+
   it('uplink statuses unreadable: a warning, each network on its last known uplink, else wan1', async () => {
     const sim = await start([generateOrganization({ id: 'o1', networks: 2 })]);
     const { d, warnings } = adapterOn(sim, { retries: 0 });

@@ -135,12 +135,124 @@ describe('fenced tag swaps (simulator over HTTP)', () => {
     expect(await claims.live('o1')).toEqual([]);
   });
 
+  it('the claim is made before the fence is read: a newer epoch stored right after that read still waits for the PUT', async () => {
+    const sim = await start();
+    const state = { epoch: 1, servingId: pathTarget(N, 'paris') } as FenceState;
+    const claims = sharedClaims();
+    const d2 = director(sim, undefined, { claims });
+    let r2: Promise<unknown> | undefined;
+    let changesWhenSettled = -1;
+    // Epoch 1's fence is read (epoch 1: go on); at that very moment epoch 2 is stored and its
+    // change starts, and the read answers only once that change settled or 300 ms passed.
+    const racing: RepointFence = {
+      read: async () => {
+        const seen = { ...state };
+        if (!r2) {
+          state.epoch = 2;
+          state.servingId = pathTarget(N, 'london');
+          r2 = d2
+            .repoint(action('london', 2), { fence: { read: async () => ({ ...state }) } })
+            .finally(() => {
+              changesWhenSettled = sim.tunnelChanges.length;
+            });
+          await Promise.race([r2.catch(() => undefined), new Promise((r) => setTimeout(r, 300))]);
+        }
+        return seen;
+      },
+    };
+    await director(sim, undefined, { claims })
+      .repoint(action('paris', 1), { fence: racing })
+      .catch(() => undefined);
+    await expect(r2).resolves.toMatchObject({ epoch: 2 });
+    // Epoch 1's PUT (paris) landed, and only then did epoch 2 report, on london.
+    expect(sim.tunnelChanges.map((c) => c.to).slice(0, 1)).toEqual(['paris']);
+    expect(changesWhenSettled).toBeGreaterThanOrEqual(1);
+    expect(sim.tunnelHub(N)).toBe('london');
+  });
+
+  it('a PUT whose outcome is unknown keeps its claim until it ends; a refused one releases it', async () => {
+    const sim = await start();
+    const claims = sharedClaims();
+    // Each PUT reaches the Dashboard only after the client gave up (200 ms): it may land, and does.
+    const timedOut = createMerakiDirector({
+      config: config(sim),
+      ...simClient(sim),
+      minSampleIntervalMs: 0,
+      timeoutMs: 200,
+      retries: 0,
+      claims,
+      fetch: staged(async (method) => {
+        if (method === 'PUT') await new Promise((r) => setTimeout(r, 400));
+      }),
+    });
+    await expect(timedOut.repoint(action('paris', 1), { fence: record({ epoch: 1 }) })).rejects.toThrow();
+    const kept = await claims.live('o1');
+    // One claim per PUT sent (a timed-out PUT is re-read and tried again, at most 3 times).
+    expect(kept.length).toBeGreaterThanOrEqual(1);
+    expect(kept.length).toBeLessThanOrEqual(3);
+    expect(kept.every((c) => c.branchId === N && c.epoch === 1)).toBe(true);
+    // Each lasts past its PUT's whole deadline (timeoutMs + 10 s, + 5 s).
+    expect(Math.min(...kept.map((c) => c.until)) - Date.now()).toBeGreaterThan(10_000);
+    // A newer change waits for it (here: not long enough), so it is pending, not done.
+    const error = await director(sim, undefined, { claims, claimWaitMs: 50 })
+      .repoint(action('london', 2), { fence: record({ epoch: 2 }) })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RepointPendingError);
+    // A refusal (a newer epoch stored before the write) is certain: nothing stays claimed.
+    const other = sharedClaims();
+    await expect(
+      director(sim, undefined, { claims: other }).repoint(action('paris', 3), {
+        fence: record({ epoch: 4 }),
+      }),
+    ).rejects.toThrow(StaleEpochError);
+    expect(await other.live('o1')).toEqual([]);
+  });
+
+  it('a batch is claimed while it is submitted: a single change started meanwhile waits for it', async () => {
+    const sim = await start(12);
+    const claims = sharedClaims();
+    const ids = Array.from({ length: 12 }, (_, i) => `N_o1_${i}`);
+    const states = new Map(
+      ids.map((id) => [id, { epoch: 1, servingId: pathTarget(id, 'paris') } as FenceState]),
+    );
+    const fenceOf = (id: string): RepointFence => ({ read: async () => ({ ...states.get(id)! }) });
+    const d2 = director(sim, undefined, { claims });
+    let r2: Promise<unknown> | undefined;
+    let claimedDuringPost: string[] = [];
+    let changesWhenSettled = -1;
+    const d1 = director(
+      sim,
+      staged(async (method, path) => {
+        if (method !== 'POST' || !path.endsWith('/actionBatches') || r2) return;
+        claimedDuringPost = (await claims.live('o1')).map((c) => c.branchId).sort();
+        // Epoch 2 of N is stored while the batch (epoch 1: paris) is on its way.
+        states.set(N, { epoch: 2, servingId: pathTarget(N, 'london') });
+        r2 = d2.repoint(action('london', 2), { fence: fenceOf(N) }).finally(() => {
+          changesWhenSettled = sim.tunnelChanges.filter((c) => c.networkId === N).length;
+        });
+        await Promise.race([r2.catch(() => undefined), new Promise((r) => setTimeout(r, 300))]);
+      }),
+      { claims },
+    );
+    const report = await d1.retagMany(
+      'o1',
+      ids.map((networkId) => ({ networkId, hub: 'paris', epoch: 1, fence: fenceOf(networkId) })),
+    );
+    await expect(r2).resolves.toMatchObject({ epoch: 2 });
+    expect(claimedDuringPost).toEqual([...ids].sort());
+    // The batch moved N to paris before epoch 2 reported; epoch 2 left it on london.
+    expect(changesWhenSettled).toBeGreaterThanOrEqual(2);
+    expect(sim.tunnelHub(N)).toBe('london');
+    expect(report.stale.map((x) => x.networkId)).toEqual([N]);
+    expect(await claims.live('o1')).toEqual([]);
+  });
+
   it('an older claimed swap that outlives the wait leaves the change pending: one swap, or a batch', async () => {
     const sim = await start(12);
     const claims = sharedClaims();
     // A swap at epoch 1 claimed by a writer that never answers (it crashed): until its claim
     // is past, a newer change of the network cannot rule out that PUT landing after it.
-    await claims.claim('o1', N, 1, 60_000);
+    await claims.claim('o1', [{ branchId: N, epoch: 1 }], 60_000);
     const d = director(sim, undefined, { claims, claimWaitMs: 50 });
     const fence = record({ epoch: 2, servingId: pathTarget(N, 'paris') });
     const error = await d.repoint(action('paris', 2), { fence }).catch((e: unknown) => e);

@@ -420,31 +420,49 @@ describe('StateRepository (DynamoDB Local)', () => {
     await expect(repo.recordBackup({ site: 'XX' as never, at: 'now' })).rejects.toThrow(ValidationError);
   });
 
-  it('write claims: one item per claim, listed per organization while live, gone once released, ignored once past', async () => {
-    const a = await repo.claims.claim('org-claims', 'N_1', 3, 15_000);
-    const b = await repo.claims.claim('org-claims', 'N_1', 4, 30_000);
-    await repo.claims.claim('org-claims', 'N_2', 1, 1_000);
-    await repo.claims.claim('org-other', 'N_1', 9, 15_000);
+  it('write claims: one item per write, listed per organization by branch while live, gone once released, ignored once past', async () => {
+    const a = await repo.claims.claim('org-claims', [{ branchId: 'N_1', epoch: 3 }], 15_000);
+    const b = await repo.claims.claim(
+      'org-claims',
+      [
+        { branchId: 'N_1', epoch: 4 },
+        { branchId: 'N_3', epoch: 2 },
+      ],
+      30_000,
+    );
+    await repo.claims.claim('org-claims', [{ branchId: 'N_2', epoch: 1 }], 1_000);
+    await repo.claims.claim('org-other', [{ branchId: 'N_1', epoch: 9 }], 15_000);
+    expect(a.until).toBe(now + 15_000);
     const live = await repo.claims.live('org-claims');
     expect(live.map((c) => [c.branchId, c.epoch, c.until - now]).sort()).toEqual([
       ['N_1', 3, 15_000],
       ['N_1', 4, 30_000],
       ['N_2', 1, 1_000],
+      ['N_3', 2, 30_000],
     ]);
-    // Two writers of one network never overwrite each other's claim.
+    // Two writers of one network never overwrite each other's claim; one batch is one claim.
     expect(new Set(live.map((c) => c.writer)).size).toBe(3);
+    const writer = live.find((c) => c.epoch === 3)!.writer;
     const stored = await table.doc.send(
-      new GetCommand({ TableName: table.tableName, Key: keys.claim('org-claims', 'N_1', live[0]!.writer) }),
+      new GetCommand({ TableName: table.tableName, Key: keys.claim('org-claims', writer) }),
     );
-    expect(stored.Item).toMatchObject({ type: 'write-claim', expiresAt: expect.any(Number) });
-    expect(stored.Item?.expiresAt).toBeGreaterThan((stored.Item?.until as number) / 1000);
+    expect(stored.Item).toMatchObject({
+      type: 'write-claim',
+      expiresAt: Math.ceil((now + 15_000) / 1000) + 3600,
+    });
     await a.release();
     now += 2_000; // N_2's claim is past its `until`
-    expect((await repo.claims.live('org-claims')).map((c) => [c.branchId, c.epoch])).toEqual([['N_1', 4]]);
+    expect((await repo.claims.live('org-claims')).map((c) => [c.branchId, c.epoch]).sort()).toEqual([
+      ['N_1', 4],
+      ['N_3', 2],
+    ]);
     await b.release();
     await b.release(); // releasing twice changes nothing
     expect(await repo.claims.live('org-claims')).toEqual([]);
-    await expect(repo.claims.claim('org-claims', 'N_1', 1, 0)).rejects.toThrow(ValidationError);
-    await expect(repo.claims.claim('', 'N_1', 1, 10)).rejects.toThrow(/tenantId/);
+    await expect(repo.claims.claim('org-claims', [{ branchId: 'N_1', epoch: 1 }], 0)).rejects.toThrow(
+      ValidationError,
+    );
+    await expect(repo.claims.claim('org-claims', [], 10)).rejects.toThrow(/branches/);
+    await expect(repo.claims.claim('', [{ branchId: 'N_1', epoch: 1 }], 10)).rejects.toThrow(/tenantId/);
   });
 });
