@@ -27,6 +27,7 @@ import { createMerakiPipelineDirector, type MerakiPipelineDirector } from '../sh
 import { createTable, tableDefinition } from '../shared/store/definition.js';
 import { createDynamoClients, type DynamoClients } from '../shared/store/dynamo.js';
 import { createTableRequestBudget } from '../shared/store/repos/request-budget.js';
+import { StateRepository } from '../shared/store/state-repo.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../local/emulators/dynamodb-local.js';
 import { DEFAULT_SIM_HUBS, generateOrganization } from '../local/simulator/meraki/generate.js';
 import { createMerakiSimulator, type LoggedExchange } from '../local/simulator/meraki/server.js';
@@ -95,13 +96,15 @@ export async function runMerakiBench(options: MerakiBenchOptions = {}): Promise<
     requestsPerSecond: share,
     organizations: [{ id: ORG, hubs: [...DEFAULT_SIM_HUBS] }],
   };
-  /** One container: its own DynamoDB clients, budget ledger and director (status and reconcile in the background lane, as deployed). */
+  /** One container: its own DynamoDB clients, budget ledger, write claims and director (status and reconcile in the background lane, as deployed). */
   const container = (background = false): MerakiPipelineDirector => {
     const c = createDynamoClients({ endpoint });
     clients.push(c);
     return createMerakiPipelineDirector(config, {
       apiKey: async () => sim.apiKey,
       budget: createTableRequestBudget({ doc: c.doc, tableName, requestsPerSecond: share, background }),
+      // Fenced writes claimed in the same table, as deployed.
+      claims: new StateRepository(c.doc, tableName).claims,
     });
   };
   const [failover, health, reconcile, status] = [container(), container(), container(true), container(true)];
