@@ -10,6 +10,7 @@ import type { DirectorItem } from '../../../shared/store/state-repo.js';
 import { loadDefaultTopology } from '../../../local/simulator/index.js';
 import { gate } from '../../unit/health/fakes.js';
 import { FakeClock, LAB_GROUP, startHarness, T0, type Harness } from './harness.js';
+import { boundHealthStore } from '../../helpers/health-store.js';
 
 const CONCENTRATORS = ['HA_DC1', 'HA_DC2', 'DR'];
 
@@ -298,15 +299,7 @@ describe('health run: overlapping runs, a DOWN target that saw nothing new', () 
     // …and sees HA_DC1 bad inside that hold: its own state does not change.
     h.sim.faults.cpeDown('HA_DC1');
     const depsB = h.makeDeps(new FakeClock(holdFrom + 30_000));
-    const repoB = depsB.repo;
-    depsB.repo = {
-      loadHealth: async () => staleView,
-      readHealth: (g, t) => repoB.readHealth(g, t),
-      writeHealth: (i, v) => repoB.writeHealth(i, v),
-      loadDirectorStatus: (site) => repoB.loadDirectorStatus(site),
-      writeDirectorStatus: (st) => repoB.writeDirectorStatus(st),
-      getSiteRoles: () => repoB.getSiteRoles(),
-    };
+    depsB.repo = { ...boundHealthStore(depsB.repo), loadHealth: async () => staleView };
     const b = await runHealthCheck(depsB, { samplesPerRun: 1 });
     // Before the fix B wrote nothing and A's hold, across B's bad sample, went on.
     expect(b.rereads).toBeGreaterThanOrEqual(1);

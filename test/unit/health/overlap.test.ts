@@ -19,18 +19,7 @@ import {
   T0,
   type DirectorScript,
 } from './fakes.js';
-
-/** The store's methods bound to it, to override one of them. */
-function bind(store: MemoryStore): Parameters<typeof runDeps>[1] {
-  return {
-    loadHealth: () => store.loadHealth(),
-    readHealth: (g, t) => store.readHealth(g, t),
-    writeHealth: (i, v) => store.writeHealth(i, v),
-    loadDirectorStatus: (site) => store.loadDirectorStatus(site),
-    writeDirectorStatus: (st) => store.writeDirectorStatus(st),
-    getSiteRoles: () => store.getSiteRoles(),
-  };
-}
+import { boundHealthStore } from '../../helpers/health-store.js';
 
 /** A run of `samples` rounds from `at` on its own clock, its director following `script`. */
 function run(store: Parameters<typeof runDeps>[1], at: number, samples: number, script: DirectorScript) {
@@ -139,7 +128,7 @@ describe('health run: overlapping runs apply every sample exactly once', () => {
     await run(store, T0 - 10_000, 2, clean);
     expect(store.written).toHaveLength(1);
     expect(store.state('hub1')).toMatchObject({ cleanSince: T0 - 10_000 });
-    const b = await run({ ...bind(store), loadHealth: async () => staleView }, T0, 1, bad);
+    const b = await run({ ...boundHealthStore(store), loadHealth: async () => staleView }, T0, 1, bad);
     expect(b.rereads).toBe(1);
     expect(store.written).toHaveLength(2);
     expect(store.state('hub1')).toEqual({ ...downSteady, lastBadAt: T0 });
