@@ -61,6 +61,7 @@ import {
   ZWAN_ANSWERS,
   type MalformedEntry,
 } from './schemas.js';
+import { conformingCpe } from './conforming.js';
 
 /** Options of {@link createZwanDirector}. */
 export interface ZwanDirectorOptions {
@@ -408,6 +409,7 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
               bad.push(malformedCpe(entry, tenantId));
             },
             `${name}: listCpes`,
+            conformingCpe,
           );
           return [...page.items.map((c) => toDirectorCpe(c as WireCpe)), ...bad];
         },
