@@ -61,7 +61,7 @@ import {
   ZWAN_ANSWERS,
   type MalformedEntry,
 } from './schemas.js';
-import { conformingCpe } from './conforming.js';
+import { conformingCpe, conformingWanNumbers } from './conforming.js';
 
 /** Options of {@link createZwanDirector}. */
 export interface ZwanDirectorOptions {
@@ -215,6 +215,8 @@ type HealthEntry = Pick<WireCpeHealth, 'cpeId' | 'alive'> & {
 function numbersOf(
   wan: HealthEntry['wans'][number],
 ): { lossPct: number; latencyMs?: number | null | undefined } | undefined {
+  const fast = conformingWanNumbers(wan);
+  if (fast) return fast;
   const parsed = wanNumbersSchema.safeParse(wan);
   return parsed.success ? parsed.data : undefined;
 }

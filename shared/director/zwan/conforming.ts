@@ -1,6 +1,7 @@
 /**
- * Hand-written checks of the two entries a director sends by the thousand: a CPE of a listing
- * ({@link zwanCpeSchema}) and a bulk-health entry ({@link zwanCpeHealthSchema}). Each accepts
+ * Hand-written checks of the entries a director sends by the thousand: a CPE of a listing
+ * ({@link zwanCpeSchema}), a bulk-health entry ({@link zwanCpeHealthSchema}) and its WAN's
+ * numbers ({@link wanNumbersSchema}). Each accepts
  * exactly what its schema accepts, for plain JSON data, and returns the entry itself rather than
  * zod's copy of it; anything else (a malformed entry, an object with a prototype or an own
  * `__proto__`) is undefined, and the caller asks zod, which says what is wrong. Listings are
@@ -11,10 +12,11 @@
  * test/unit/director/zwan-conforming.test.ts holds these to the schemas.
  */
 import type * as z from 'zod/mini';
-import type { zwanCpeHealthSchema, zwanCpeSchema } from './schemas.js';
+import type { wanNumbersSchema, zwanCpeHealthSchema, zwanCpeSchema } from './schemas.js';
 
 type Cpe = z.output<typeof zwanCpeSchema>;
 type Health = z.output<typeof zwanCpeHealthSchema>;
+type WanNumbers = z.output<typeof wanNumbersSchema>;
 
 type Obj = Record<string, unknown>;
 
@@ -91,4 +93,18 @@ export function conformingHealth(raw: unknown): Health | undefined {
     nullishString(raw.lastSeenAt) &&
     every(raw.wans, wanHealth);
   return ok ? (raw as Health) : undefined;
+}
+
+/** `z.number()` (finite) within [min, max]. */
+const numberIn = (v: unknown, min: number, max: number) =>
+  typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max;
+
+/** `wan` when it conforms to {@link wanNumbersSchema}, else undefined (ask zod). */
+export function conformingWanNumbers(wan: unknown): WanNumbers | undefined {
+  if (!plain(wan)) return undefined;
+  const latency = wan.latencyMs;
+  const ok =
+    numberIn(wan.lossPct, 0, 100) &&
+    (latency === undefined || latency === null || numberIn(latency, 0, Number.POSITIVE_INFINITY));
+  return ok ? (wan as WanNumbers) : undefined;
 }

@@ -1,5 +1,13 @@
-import { conformingCpe, conformingHealth } from '../../../shared/director/zwan/conforming.js';
-import { zwanCpeHealthSchema, zwanCpeSchema } from '../../../shared/director/zwan/schemas.js';
+import {
+  conformingCpe,
+  conformingHealth,
+  conformingWanNumbers,
+} from '../../../shared/director/zwan/conforming.js';
+import {
+  wanNumbersSchema,
+  zwanCpeHealthSchema,
+  zwanCpeSchema,
+} from '../../../shared/director/zwan/schemas.js';
 
 /** Values a field is set to (absent: the field removed). */
 const VALUES: unknown[] = [
@@ -98,10 +106,19 @@ describe('conforming entries: the hand-written checks agree with the zod schemas
     sameAsZod(conformingHealth, zwanCpeHealthSchema, variants(health, paths));
   });
 
+  test("a WAN's numbers, each set to every kind of value and to edge numbers", () => {
+    const numbers = () => ({ name: 'WAN00', lossPct: 3, latencyMs: 20 });
+    const cases = variants(numbers, [['lossPct'], ['latencyMs'], ['more']]);
+    for (const n of [-1, -0, 0, 0.5, 100, 100.01, 1e9, Number.NaN, Infinity, -Infinity])
+      cases.push({ lossPct: n }, { lossPct: 1, latencyMs: n });
+    sameAsZod(conformingWanNumbers, wanNumbersSchema, cases);
+  });
+
   test('whole values that are not entries', () => {
     for (const raw of VALUES) {
       expect(conformingCpe(raw)).toBeUndefined();
       expect(conformingHealth(raw)).toBeUndefined();
+      expect(conformingWanNumbers(raw)).toBeUndefined();
     }
   });
 
