@@ -76,8 +76,6 @@ class StreamShard {
   private size: number;
   /** Whether the handler itself (not a crash) failed the head record since it became the head. */
   private handlerFailed = false;
-  /** Wakes the poller of an empty shard when a record comes (see {@link StreamShard.pollAfterRecord}). */
-  private wake: (() => void) | undefined;
 
   constructor(
     private readonly sched: SimScheduler,
@@ -106,18 +104,15 @@ class StreamShard {
         StreamViewType: 'NEW_AND_OLD_IMAGES',
       },
     });
-    this.wake?.();
-    this.wake = undefined;
   }
 
   /** Poll and deliver until virtual time `until`. */
   async run(until: number, deliver: Deliver): Promise<void> {
     const { rng, batchSize, retryAttempts } = this.options;
     while (this.sched.now < until) {
-      if (this.next < this.shard.length) await this.sched.harnessSleep(this.pollDelay());
-      else await this.pollAfterRecord();
-      if (this.next >= this.shard.length) continue;
       const faults = this.options.faults();
+      await this.sched.harnessSleep(rng.int(100, faults?.maxDelayMs ?? 500));
+      if (this.next >= this.shard.length) continue;
       const batch = this.shard.slice(this.next, this.next + this.size);
       const records = [...batch];
       if (faults && this.processed.length > 0 && rng.chance(faults.duplicate))
@@ -147,24 +142,6 @@ class StreamShard {
       this.handlerFailed = true;
       if (++this.retries > retryAttempts) this.giveUp();
     }
-  }
-
-  /** The wait from one poll to the next (longer while polls are delayed). */
-  private pollDelay(): number {
-    return this.options.rng.int(100, this.options.faults()?.maxDelayMs ?? 500);
-  }
-
-  /**
-   * Wait for a record on this empty shard, then until the poll that first finds it. Polls of an
-   * empty shard change nothing, so none is made (they were most of a schedule's steps): the polls
-   * since the shard ran dry are drawn when the record comes, as they would have fallen.
-   */
-  private async pollAfterRecord(): Promise<void> {
-    let at = this.sched.now;
-    await new Promise<void>((resolve) => (this.wake = resolve));
-    do at += this.pollDelay();
-    while (at <= this.sched.now);
-    await this.sched.harnessSleep(at - this.sched.now);
   }
 
   /** The record at the head goes to the DLQ; the mapping carries on after it. */
