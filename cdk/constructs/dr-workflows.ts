@@ -43,17 +43,18 @@ import type { Workflow } from '../../shared/dr/inputs.js';
 import { DR_METRICS } from '../../shared/dr/tasks.js';
 import { ConfigError } from '../../shared/errors.js';
 import { ELK_ROOT, MSP_ROOT } from '../../shared/dr/layout.js';
+import {
+  DR_STATE_NAMES,
+  DRAIN_MARGIN_SEC,
+  FENCE_RETRY_INTERVAL_SEC,
+  fenceStateName,
+  TRANSIENT_ERRORS,
+} from '../../shared/dr/machine.js';
 import { ControllerFunction, grantPublish, logRetention, type SharedResources } from './function.js';
 import { acknowledgeLate, acknowledgeWildcards, grantStateTable, nagRender } from './least-privilege.js';
 
-/** Error names retried with backoff (transient director trouble). */
-export const TRANSIENT_ERRORS = ['DirectorUnavailableError', 'RateLimitedError'] as const;
-
-/** Seconds `dr.drainAfterSec` must exceed the longest timeout of the functions that re-point by. */
-export const DRAIN_MARGIN_SEC = 30;
-
-/** Seconds between two attempts of FenceOldSite while it waits out the drain. */
-export const FENCE_RETRY_INTERVAL_SEC = 30;
+// The machines' constants live in shared/ (free of aws-cdk-lib, for the checker).
+export { DR_STATE_NAMES, DRAIN_MARGIN_SEC, FENCE_RETRY_INTERVAL_SEC, fenceStateName, TRANSIENT_ERRORS };
 
 /**
  * Fail synth unless `dr.drainAfterSec` is at least the longest timeout of `repointing` (the
@@ -160,19 +161,6 @@ function grantBackupBucket(owner: Construct, shared: SharedResources, fn: IFunct
         : 'Backup objects have per-backup keys (site and time): read (verify) under the MSP configuration root of the one backup bucket.',
     })),
   );
-}
-
-/** State names every machine shares (tests and the sandbox refer to them). */
-export const DR_STATE_NAMES = {
-  validate: 'ValidateInput',
-  lock: 'AcquireLock',
-  release: 'ReleaseLock',
-  requestApproval: 'RequestApproval',
-} as const;
-
-/** The state that fences the site giving up ACTIVE (FenceDcSite in a switchover, FenceDrSite in a failback). */
-export function fenceStateName(site: 'DC' | 'DR'): string {
-  return `Fence${site === 'DC' ? 'Dc' : 'Dr'}Site`;
 }
 
 /** Build-time context of one state machine. */

@@ -18,7 +18,7 @@ import {
   FENCE_RETRY_INTERVAL_SEC,
   TRANSIENT_ERRORS,
   fenceStateName,
-} from '../../cdk/constructs/dr-workflows.js';
+} from '../../shared/dr/machine.js';
 import type { SiteName } from '../../shared/domain/model.js';
 import type { DrTasks } from '../../shared/dr/tasks.js';
 import type { SimScheduler } from './scheduler.js';

@@ -15,12 +15,8 @@ const createHook = asyncHooks.createHook;
   return { enable: () => hook, disable: () => hook } as ReturnType<typeof createHook>;
 };
 
-const { runChecks, runRange } = await import('./runner.js');
+const { runChecks, serveWorker } = await import('./runner.js');
 const argv = process.argv.slice(2);
-if (argv[0] === '--worker') {
-  // A worker of a parallel range: run its seeds, send the result to the parent.
-  const r = await runRange(Number(argv[1]), Number(argv[2]));
-  process.send?.(r, () => process.exit(0));
-} else {
-  process.exit(await runChecks(argv));
-}
+// A worker of a parallel range runs the chunks of seeds its parent sends.
+if (argv[0] === '--worker') serveWorker();
+else process.exit(await runChecks(argv));

@@ -28,7 +28,7 @@ import type { Fault, Swarm } from './faults.js';
 import type { CheckedWorld, GroupShape } from './invariants.js';
 import type { Prng } from './prng.js';
 import type { SimScheduler } from './scheduler.js';
-import type { TransportFaults, TransportLog } from './transport.js';
+import { headersOf, type TransportFaults, type TransportLog } from './transport.js';
 
 /** A Meraki world's shape: organizations with their hubs (in failover order) and networks. */
 export interface MerakiTopology {
@@ -251,11 +251,12 @@ export async function createMerakiWorld(topology: MerakiTopology, sched: SimSche
         return rng.int(lo, hi);
       };
       const faulted = () => (log.lastFaultAt.DC = sched.now);
+      // What the client's fetch transport reads of a Response (status, headers.get, text): a
+      // real one per answer (undici, a body stream) cost more than the Dashboard's work.
+      const answer = (status: number, text: string, headers: Record<string, string>) =>
+        ({ status, headers: headersOf(headers), body: null, text: async () => text }) as unknown as Response;
       const reply = (status: number, body: unknown, headers: Record<string, string> = {}) =>
-        new Response(JSON.stringify(body), {
-          status,
-          headers: { 'content-type': 'application/json', ...headers },
-        });
+        answer(status, JSON.stringify(body), { 'content-type': 'application/json', ...headers });
       return (async (input: string | URL | Request, init?: RequestInit) => {
         log.calls++;
         const f = faults();
@@ -302,7 +303,7 @@ export async function createMerakiWorld(topology: MerakiTopology, sched: SimSche
           throw named('TimeoutError', `no complete answer within ${timeoutMs} ms`);
         }
         await sched.sleep(leg());
-        return new Response(r.text, { status: r.status, headers: r.headers });
+        return answer(r.status, r.text, r.headers);
       }) as typeof fetch;
     },
   };

@@ -106,42 +106,70 @@ class StreamShard {
     });
   }
 
-  /** Poll and deliver until virtual time `until`. */
-  async run(until: number, deliver: Deliver): Promise<void> {
+  /**
+   * Poll and deliver until virtual time `until`: wait 100–500 ms (longer while polls are
+   * delayed), poll, deliver a batch if there is one, again. A poll of an empty shard is a quiet
+   * step ({@link SimScheduler.atQuiet}): it only schedules the next poll, with the same draws as
+   * ever, but costs no event-loop turn (most polls find the shard empty).
+   */
+  run(until: number, deliver: Deliver): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      // The loop's head; true when it only scheduled the next poll (nothing asynchronous).
+      const next = (): boolean => {
+        if (this.sched.now >= until) {
+          resolve();
+          return false;
+        }
+        const faults = this.options.faults();
+        this.sched.atQuiet(this.options.rng.int(100, faults?.maxDelayMs ?? 500), () => {
+          if (this.next >= this.shard.length) return next();
+          this.deliverBatch(deliver, faults, next).catch(reject);
+          return false;
+        });
+        return true;
+      };
+      next();
+    });
+  }
+
+  /** Deliver the batch at the head; then (synchronously, as the loop did) `next`. */
+  private async deliverBatch(
+    deliver: Deliver,
+    faults: StreamFaults | undefined,
+    next: () => unknown,
+  ): Promise<void> {
     const { rng, batchSize, retryAttempts } = this.options;
-    while (this.sched.now < until) {
-      const faults = this.options.faults();
-      await this.sched.harnessSleep(rng.int(100, faults?.maxDelayMs ?? 500));
-      if (this.next >= this.shard.length) continue;
-      const batch = this.shard.slice(this.next, this.next + this.size);
-      const records = [...batch];
-      if (faults && this.processed.length > 0 && rng.chance(faults.duplicate))
-        records.splice(rng.int(0, records.length), 0, rng.pick(this.processed.slice(-10)));
-      if (faults && rng.chance(faults.shuffle)) rng.shuffle(records);
-      const r = await deliver({ Records: records }, this.index);
-      if (!r.ok) {
-        if (!r.crashed) this.handlerFailed = true;
-        this.size = Math.max(1, Math.floor(this.size / 2)); // bisect on error
-        if (++this.retries > retryAttempts && batch.length === 1) this.giveUp();
-        continue;
-      }
-      const failed = new Set(r.value.batchItemFailures.map((f) => f.itemIdentifier));
-      const firstFailed = batch.findIndex((rec) => failed.has(rec.dynamodb?.SequenceNumber ?? ''));
-      if (firstFailed < 0) {
-        this.processed.push(...batch);
-        this.next += batch.length;
-        this.retries = 0;
-        this.handlerFailed = false;
-        this.size = batchSize;
-        continue;
-      }
-      this.processed.push(...batch.slice(0, firstFailed));
-      // A new head record starts its own count; the handler reported it failed.
-      if (firstFailed > 0) this.retries = 0;
-      this.next += firstFailed;
-      this.handlerFailed = true;
-      if (++this.retries > retryAttempts) this.giveUp();
+    const batch = this.shard.slice(this.next, this.next + this.size);
+    const records = [...batch];
+    if (faults && this.processed.length > 0 && rng.chance(faults.duplicate))
+      records.splice(rng.int(0, records.length), 0, rng.pick(this.processed.slice(-10)));
+    if (faults && rng.chance(faults.shuffle)) rng.shuffle(records);
+    const r = await deliver({ Records: records }, this.index);
+    if (!r.ok) {
+      if (!r.crashed) this.handlerFailed = true;
+      this.size = Math.max(1, Math.floor(this.size / 2)); // bisect on error
+      if (++this.retries > retryAttempts && batch.length === 1) this.giveUp();
+      next();
+      return;
     }
+    const failed = new Set(r.value.batchItemFailures.map((f) => f.itemIdentifier));
+    const firstFailed = batch.findIndex((rec) => failed.has(rec.dynamodb?.SequenceNumber ?? ''));
+    if (firstFailed < 0) {
+      this.processed.push(...batch);
+      this.next += batch.length;
+      this.retries = 0;
+      this.handlerFailed = false;
+      this.size = batchSize;
+      next();
+      return;
+    }
+    this.processed.push(...batch.slice(0, firstFailed));
+    // A new head record starts its own count; the handler reported it failed.
+    if (firstFailed > 0) this.retries = 0;
+    this.next += firstFailed;
+    this.handlerFailed = true;
+    if (++this.retries > retryAttempts) this.giveUp();
+    next();
   }
 
   /** The record at the head goes to the DLQ; the mapping carries on after it. */

@@ -7,7 +7,7 @@
  * It also keeps the director-side record that invariant S1 is checked against: every write a
  * director accepted, with its group and epoch, per site.
  */
-import type { RawResponse, Transport } from '../../shared/director/http.js';
+import type { RawResponse, ResponseHeaders, Transport } from '../../shared/director/http.js';
 import type { SiteName } from '../../shared/domain/model.js';
 import type { ZwanSimulator } from '../simulator/zwan/server.js';
 import type { Prng } from './prng.js';
@@ -67,6 +67,22 @@ function connError(code: string, message: string): Error {
   return e;
 }
 
+/**
+ * Headers an in-process answer carries, looked up case-insensitively. All the client reads of
+ * them is `get` ({@link ResponseHeaders}); a WHATWG `Headers` per answer cost more than the
+ * simulated director's work.
+ */
+export function headersOf(record: Record<string, string>): ResponseHeaders {
+  const all: Record<string, string> = {};
+  for (const [k, v] of Object.entries(record)) all[k.toLowerCase()] = v;
+  return { get: (name) => all[name.toLowerCase()] ?? null };
+}
+
+/** A JSON answer's headers, with the director's own. */
+function jsonHeaders(extra?: Record<string, string>): ResponseHeaders {
+  return headersOf({ 'content-type': 'application/json', ...extra });
+}
+
 function timeout(ms: number): Error {
   const e = new Error(`no complete answer within ${ms} ms`);
   e.name = 'TimeoutError';
@@ -103,14 +119,12 @@ export function simTransport(parts: {
       faulted();
       throw connError('ECONNREFUSED', `connect ECONNREFUSED ${url.host}`);
     }
-    const headers = (status: number, extra: Record<string, string> = {}) =>
-      new Headers({ 'content-type': 'application/json', ...extra, ...(status ? {} : {}) });
     if (rng.chance(f.error5xx)) {
       faulted();
       await sched.sleep(leg());
       return {
         status: 503,
-        headers: headers(503),
+        headers: jsonHeaders(),
         text: '{"error":{"code":"UNAVAILABLE","message":"injected"}}',
       };
     }
@@ -119,12 +133,14 @@ export function simTransport(parts: {
       await sched.sleep(leg());
       return {
         status: 429,
-        headers: headers(429, { 'retry-after': String(rng.int(0, 2)) }),
+        headers: jsonHeaders({ 'retry-after': String(rng.int(0, 2)) }),
         text: '{"error":{"code":"TOO_MANY_REQUESTS","message":"injected"}}',
       };
     }
     const json = init.body === undefined ? undefined : (JSON.parse(init.body) as unknown);
-    const before = site ? new Map(log.seen[site]) : undefined;
+    // A write's group epochs before it lands (S1); reads change none.
+    const write = site !== undefined && init.method !== 'GET' && WRITE_OPS.test(url.pathname);
+    const before = write ? new Map(log.seen[site]) : undefined;
     const result = await sim.dispatch({
       method: init.method,
       url,
@@ -140,7 +156,7 @@ export function simTransport(parts: {
       await sched.sleep(init.timeoutMs);
       throw timeout(init.timeoutMs);
     }
-    if (site && before) recordWrite(site, url, init.method, json, result.status, result.body, before);
+    if (site && before) recordWrite(site, url, json, result.status, result.body, before);
     if (result.status === 200 && /\/cpe-health$/.test(url.pathname)) recordSamples(result.body);
     if (rng.chance(f.lostAnswer)) {
       faulted();
@@ -155,7 +171,7 @@ export function simTransport(parts: {
     await sched.sleep(leg());
     return {
       status: result.status,
-      headers: headers(result.status, result.headers),
+      headers: jsonHeaders(result.headers),
       text: result.body === undefined ? '' : JSON.stringify(result.body),
     };
   };
@@ -163,13 +179,11 @@ export function simTransport(parts: {
   function recordWrite(
     site: SiteName,
     url: URL,
-    method: string,
     body: unknown,
     status: number,
     answer: unknown,
     before: Map<string, number>,
   ): void {
-    if (method === 'GET' || !WRITE_OPS.test(url.pathname)) return;
     const epoch = (body as { epoch?: unknown } | undefined)?.epoch;
     if (typeof epoch !== 'number') return;
     const tenantId = /\/tenants\/([^/]+)\//.exec(url.pathname)?.[1];

@@ -12,13 +12,13 @@
  * system gets one hold plus one drift period (and a margin of health runs) to converge.
  */
 import type { Context } from 'aws-lambda';
-import { DRAIN_MARGIN_SEC } from '../../cdk/constructs/dr-workflows.js';
 import { parseConfig } from '../../shared/config/load.js';
 import type { Config } from '../../shared/config/schema.js';
 import { TokenBucket } from '../../shared/director/limits.js';
 import { createZwanDirector, type ZwanDirector } from '../../shared/director/zwan/adapter.js';
 import type { SiteName } from '../../shared/domain/model.js';
 import { drSettings, stateRepoDrStore } from '../../shared/dr/adapters.js';
+import { DRAIN_MARGIN_SEC } from '../../shared/dr/machine.js';
 import type { DrNotice } from '../../shared/dr/ports.js';
 import { createDrTasks } from '../../shared/dr/tasks.js';
 import { CpeFailoverError } from '../../shared/errors.js';

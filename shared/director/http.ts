@@ -168,10 +168,18 @@ export interface HttpRequest {
   deadlineMs?: number;
 }
 
+/**
+ * The headers of an answer, as the client reads them (by name, case-insensitive). `Headers`
+ * satisfies it; an in-process transport may pass something lighter.
+ */
+export interface ResponseHeaders {
+  get(name: string): string | null;
+}
+
 /** A response: status, headers, and the body parsed as JSON (text when not JSON, undefined when empty). */
 export interface HttpResponse<T> {
   status: number;
-  headers: Headers;
+  headers: ResponseHeaders;
   body: T;
 }
 
@@ -298,7 +306,7 @@ class Retryable extends Error {
 /** What a {@link Transport} answers. */
 export interface RawResponse {
   status: number;
-  headers: Headers;
+  headers: ResponseHeaders;
   text: string;
 }
 
@@ -483,7 +491,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       payload = JSON.stringify(req.body);
     }
     let status: number;
-    let resHeaders: Headers;
+    let resHeaders: ResponseHeaders;
     let body: unknown;
     try {
       const res = await transport(url, {
@@ -662,6 +670,35 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     }
   }
 
+  /** Page `pages` of a listing: `page` itself, unless the listing has more than `maxPages` pages. */
+  function checkPage(req: HttpRequest, pages: number, page: HttpRequest): HttpRequest {
+    if (pages > maxPages) {
+      throw new DirectorRequestError(
+        `${describe(req)}: more than ${maxPages} pages; stopped (a director that never stops paging?)`,
+        0,
+      );
+    }
+    return page;
+  }
+
+  /** The request of the page after `res` (its `Link: rel=next`, never one `seen`), or undefined. */
+  function nextPage(
+    req: HttpRequest,
+    sent: HttpRequest,
+    res: HttpResponse<unknown>,
+    seen: Set<string>,
+  ): HttpRequest | undefined {
+    const link = parseLinkHeader(res.headers.get('link')).next;
+    if (!link) return undefined;
+    const absolute = new URL(link, buildUrl(sent)).toString();
+    if (seen.has(absolute)) {
+      throw new DirectorRequestError(`${describe(req)}: pagination loops back to ${absolute}`, 0);
+    }
+    seen.add(absolute);
+    // The next link carries its own query; do not add the first request's again.
+    return { ...req, path: absolute, query: undefined };
+  }
+
   async function* paginate<TItem, TBody = unknown>(
     req: HttpRequest,
     items: (body: TBody) => readonly TItem[],
@@ -669,32 +706,27 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const seen = new Set<string>();
     let next: HttpRequest | undefined = req;
     for (let pages = 1; next; pages++) {
-      if (pages > maxPages) {
-        throw new DirectorRequestError(
-          `${describe(req)}: more than ${maxPages} pages; stopped (a director that never stops paging?)`,
-          0,
-        );
-      }
-      const res: HttpResponse<TBody> = await request<TBody>(next);
+      const sent = checkPage(req, pages, next);
+      const res: HttpResponse<TBody> = await request<TBody>(sent);
       yield* items(res.body);
-      const link = parseLinkHeader(res.headers.get('link')).next;
-      if (!link) return;
-      const absolute = new URL(link, buildUrl(next)).toString();
-      if (seen.has(absolute)) {
-        throw new DirectorRequestError(`${describe(req)}: pagination loops back to ${absolute}`, 0);
-      }
-      seen.add(absolute);
-      // The next link carries its own query; do not add the first request's again.
-      next = { ...req, path: absolute, query: undefined };
+      next = nextPage(req, sent, res, seen);
     }
   }
 
+  // The same pages as `paginate`, without an async generator's promise per item.
   async function collect<TItem, TBody = unknown>(
     req: HttpRequest,
     items: (body: TBody) => readonly TItem[],
   ): Promise<TItem[]> {
     const out: TItem[] = [];
-    for await (const item of paginate(req, items)) out.push(item);
+    const seen = new Set<string>();
+    let next: HttpRequest | undefined = req;
+    for (let pages = 1; next; pages++) {
+      const sent = checkPage(req, pages, next);
+      const res: HttpResponse<TBody> = await request<TBody>(sent);
+      for (const item of items(res.body)) out.push(item);
+      next = nextPage(req, sent, res, seen);
+    }
     return out;
   }
 

@@ -84,9 +84,25 @@ export function isIpAddress(value: string): boolean {
   return isIPv4(value) || isIPv6(value);
 }
 
+/** Four dot-separated parts, each `0` or 1–3 ASCII digits without a leading zero, at most 255. */
 function isIPv4(value: string): boolean {
-  const parts = value.split('.');
-  return parts.length === 4 && parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255);
+  // By hand: every listed CPE has its WAN addresses checked on every listing.
+  let parts = 0;
+  let digits = 0;
+  let part = 0;
+  for (let i = 0; i <= value.length; i++) {
+    const c = i < value.length ? value.charCodeAt(i) : 46; // the end closes the last part like a '.'
+    if (c === 46) {
+      if (digits === 0 || part > 255 || ++parts > 4) return false;
+      digits = 0;
+      part = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 3 || (digits === 1 && part === 0)) return false; // too long, or a leading zero
+      part = part * 10 + (c - 48);
+      digits++;
+    } else return false;
+  }
+  return parts === 4;
 }
 
 function isIPv6(value: string): boolean {
@@ -162,24 +178,34 @@ function parseTenant(t: TenantCpes, invalid: InvalidCpe[]): Tenant {
 
 type Report = (cpeId: string, field: string, value: unknown, expected: string) => void;
 
+/** A metadata value, trimmed; undefined when absent or blank. */
+function meta(cpe: DirectorCpe, key: string): string | undefined {
+  const v = cpe.metadata[key]?.trim();
+  return v ? v : undefined;
+}
+
+/** The checks of one CPE: reports each failure and remembers that there was one. */
+class CpeCheck {
+  ok = true;
+  constructor(private readonly report: Report) {}
+
+  fail(cpeId: string, field: string, value: unknown, expected: string): void {
+    this.ok = false;
+    this.report(cpeId, field, value, expected);
+  }
+}
+
 /** Check one CPE's own metadata. Returns undefined when it is ignored or invalid (reported). */
 function parseCpe(cpe: DirectorCpe, tenantId: string, report: Report): Concentrator | Branch | undefined {
-  const meta = (key: string): string | undefined => {
-    const v = cpe.metadata[key]?.trim();
-    return v ? v : undefined;
-  };
-  const cpeType = meta('CPE_TYPE')?.toUpperCase();
-  const isBranch = meta('CPE_BR_TYPE')?.toUpperCase() === 'HA';
-  const isConcentrator = !isBranch && meta('CPE_MODE')?.toUpperCase() === 'HA';
+  // No closures here (one per CPE per listing, each named at run time by some bundlers).
+  const cpeType = meta(cpe, 'CPE_TYPE')?.toUpperCase();
+  const isBranch = meta(cpe, 'CPE_BR_TYPE')?.toUpperCase() === 'HA';
+  const isConcentrator = !isBranch && meta(cpe, 'CPE_MODE')?.toUpperCase() === 'HA';
   if (!isBranch && !isConcentrator) return undefined;
 
-  let ok = true;
-  const fail: Report = (...args) => {
-    ok = false;
-    report(...args);
-  };
+  const check = new CpeCheck(report);
   if (isBranch && (cpeType === 'DC' || cpeType === 'DR')) {
-    fail(
+    check.fail(
       cpe.id,
       'CPE_BR_TYPE',
       cpe.metadata.CPE_BR_TYPE,
@@ -187,24 +213,24 @@ function parseCpe(cpe: DirectorCpe, tenantId: string, report: Report): Concentra
     );
   }
   if (isConcentrator && cpeType !== 'DC' && cpeType !== 'DR') {
-    fail(cpe.id, 'CPE_TYPE', cpe.metadata.CPE_TYPE, 'DC or DR on a concentrator (CPE_MODE=HA)');
+    check.fail(cpe.id, 'CPE_TYPE', cpe.metadata.CPE_TYPE, 'DC or DR on a concentrator (CPE_MODE=HA)');
   }
-  const haState = meta('HA_STATE')?.toUpperCase();
+  const haState = meta(cpe, 'HA_STATE')?.toUpperCase();
   if (isConcentrator && haState !== 'ACTIVE' && haState !== 'PASSIVE') {
-    fail(cpe.id, 'HA_STATE', cpe.metadata.HA_STATE, 'ACTIVE or PASSIVE on a concentrator');
+    check.fail(cpe.id, 'HA_STATE', cpe.metadata.HA_STATE, 'ACTIVE or PASSIVE on a concentrator');
   }
-  const haName = meta('HA_NAME');
+  const haName = meta(cpe, 'HA_NAME');
   if (!haName) {
-    fail(
+    check.fail(
       cpe.id,
       'HA_NAME',
       cpe.metadata.HA_NAME,
       'a non-empty HA group name (the same on every CPE of the group)',
     );
   } else if (!isIdentifier(haName)) {
-    fail(cpe.id, 'HA_NAME', cpe.metadata.HA_NAME, `an HA group name of ${IDENTIFIER_EXPECTED}`);
+    check.fail(cpe.id, 'HA_NAME', cpe.metadata.HA_NAME, `an HA group name of ${IDENTIFIER_EXPECTED}`);
   }
-  const wans = parseWans(cpe, fail);
+  const wans = parseWans(cpe, check);
   const tunnels: Tunnel[] = cpe.tunnels
     .filter((x) => x.haTunnelIdentifier?.trim())
     .map((x) => ({
@@ -213,7 +239,7 @@ function parseCpe(cpe: DirectorCpe, tenantId: string, report: Report): Concentra
       tunnelId: x.tunnelId,
       state: x.state,
     }));
-  if (!ok || !haName || !isIdentifier(haName)) return undefined;
+  if (!check.ok || !haName || !isIdentifier(haName)) return undefined;
 
   const common = {
     id: cpe.id,
@@ -239,9 +265,11 @@ function parseCpe(cpe: DirectorCpe, tenantId: string, report: Report): Concentra
 }
 
 /** `WANnn_PUB_IP` / `WANnn_PUB_PORT` pairs, sorted by interface. Bad values are reported. */
-function parseWans(cpe: DirectorCpe, fail: Report): WanEndpoint[] {
+function parseWans(cpe: DirectorCpe, check: CpeCheck): WanEndpoint[] {
   const byWan = new Map<string, { ip?: string; port?: string }>();
-  for (const [key, raw] of Object.entries(cpe.metadata)) {
+  for (const key of Object.keys(cpe.metadata)) {
+    if (!key.startsWith('WAN')) continue;
+    const raw = cpe.metadata[key] as string;
     const m = WAN_KEY.exec(key);
     if (!m) continue;
     const wan = `WAN${m[1]}`;
@@ -251,10 +279,13 @@ function parseWans(cpe: DirectorCpe, fail: Report): WanEndpoint[] {
     byWan.set(wan, entry);
   }
   const wans: WanEndpoint[] = [];
-  for (const [wan, { ip, port }] of [...byWan.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+  // `WANnn` names: code-point order is localeCompare's order (and much cheaper).
+  const sorted =
+    byWan.size > 1 ? [...byWan.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) : byWan;
+  for (const [wan, { ip, port }] of sorted) {
     const publicIp = ip?.trim() ?? '';
     if (!isIpAddress(publicIp)) {
-      fail(cpe.id, `${wan}_PUB_IP`, ip, 'an IPv4 or IPv6 address');
+      check.fail(cpe.id, `${wan}_PUB_IP`, ip, 'an IPv4 or IPv6 address');
       continue;
     }
     if (port === undefined) {
@@ -263,7 +294,7 @@ function parseWans(cpe: DirectorCpe, fail: Report): WanEndpoint[] {
     }
     const publicPort = /^\d+$/.test(port.trim()) ? Number(port.trim()) : NaN;
     if (!Number.isInteger(publicPort) || publicPort < 1 || publicPort > 65535) {
-      fail(cpe.id, `${wan}_PUB_PORT`, port, 'an integer port from 1 to 65535');
+      check.fail(cpe.id, `${wan}_PUB_PORT`, port, 'an integer port from 1 to 65535');
       continue;
     }
     wans.push({ wan, publicIp, publicPort });

@@ -101,8 +101,43 @@ function copyValue(value: unknown, path: string): unknown {
   throw invalid(path, value, 'a string, number, boolean, null, list or plain object');
 }
 
+/** What {@link copyFast} returns for a value {@link copyValue} rejects. */
+const REJECTED = Symbol('rejected');
+
+/** {@link copyValue} without the paths it names a bad value by: REJECTED for one. */
+function copyFast(value: unknown): unknown {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : REJECTED;
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    for (const v of value as unknown[]) {
+      if (v === undefined) continue;
+      const c = copyFast(v);
+      if (c === REJECTED) return REJECTED;
+      out.push(c);
+    }
+    return out;
+  }
+  if (typeof value === 'object') {
+    const proto = Object.getPrototypeOf(value) as unknown;
+    if (proto !== Object.prototype && proto !== null) return REJECTED;
+    const out: Record<string, unknown> = {};
+    for (const [name, v] of Object.entries(value)) {
+      if (v === undefined) continue;
+      const c = copyFast(v);
+      if (c === REJECTED) return REJECTED;
+      out[name] = c;
+    }
+    return out;
+  }
+  return REJECTED;
+}
+
 function copyItem<T>(item: object): T {
-  return copyValue(item, '') as T;
+  // Every read and write copies its item: building each value's path (for an error that almost
+  // never comes) cost more than the copy. A rejected item is copied again, to name the value.
+  const out = copyFast(item);
+  return (out === REJECTED ? copyValue(item, '') : out) as T;
 }
 
 function checkKey(key: TableKey): void {

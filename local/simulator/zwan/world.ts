@@ -172,6 +172,18 @@ function groupOf(c: { tenantId: string; metadata: Record<string, string> }): str
   return haName ? `${c.tenantId}#${haName}` : undefined;
 }
 
+/** Whether `c` has a tunnel with this HA identifier and tunnel ID. */
+function hasTunnel(c: SimCpe, ident: string | undefined, tunnelId: string): boolean {
+  for (const t of c.tunnels) if (t.haTunnelIdentifier === ident && t.tunnelId === tunnelId) return true;
+  return false;
+}
+
+/** `c`'s tunnel named `name`, if any. */
+function tunnelNamed(c: SimCpe, name: string): SimCpe['tunnels'][number] | undefined {
+  for (const t of c.tunnels) if (t.name === name) return t;
+  return undefined;
+}
+
 /** The simulated world. Create with {@link createWorld}. */
 export class SimWorld {
   /** Every tenant of the physical world, with its CPEs' ids. */
@@ -448,9 +460,15 @@ export class SimWorld {
   private ownerOf(branch: SimCpe, ident: string | undefined, tunnelId: string): SimCpe | undefined {
     for (const id of this.group(branch)?.concentrators ?? []) {
       const c = this.cpes.get(id);
-      if (c?.tunnels.some((t) => t.haTunnelIdentifier === ident && t.tunnelId === tunnelId)) return c;
+      if (c && hasTunnel(c, ident, tunnelId)) return c;
     }
     return undefined;
+  }
+
+  /** Whether the tunnel from `branchId` to `concentratorId` is broken (breakTunnel). */
+  private broken(branchId: string, concentratorId: string): boolean {
+    // Checked for every tunnel of every listing: no key built while none is broken.
+    return this.brokenTunnels.size > 0 && this.brokenTunnels.has(`${branchId}→${concentratorId}`);
   }
 
   /** The current state of one of `cpe`'s tunnels (see the module comment). */
@@ -458,17 +476,15 @@ export class SimWorld {
     if (!this.alive(cpe)) return 'CREATED';
     if (!this.isConcentrator(cpe)) {
       const owner = this.ownerOf(cpe, t.haTunnelIdentifier, t.tunnelId);
-      return owner && this.alive(owner) && !this.brokenTunnels.has(`${cpe.id}→${owner.id}`)
-        ? 'ESTABLISHED'
-        : 'CREATED';
+      return owner && this.alive(owner) && !this.broken(cpe.id, owner.id) ? 'ESTABLISHED' : 'CREATED';
     }
     for (const id of this.group(cpe)?.branches ?? []) {
       const b = this.cpes.get(id);
       if (
         b &&
         this.alive(b) &&
-        !this.brokenTunnels.has(`${b.id}→${cpe.id}`) &&
-        b.tunnels.some((bt) => bt.haTunnelIdentifier === t.haTunnelIdentifier && bt.tunnelId === t.tunnelId)
+        hasTunnel(b, t.haTunnelIdentifier, t.tunnelId) &&
+        !this.broken(b.id, cpe.id)
       ) {
         return 'ESTABLISHED';
       }
@@ -513,7 +529,7 @@ export class SimWorld {
           : { name: l.name, cidr: l.cidr },
       ),
       tunnels: cfg.tunnels.map((t) => {
-        const real = c?.tunnels.find((x) => x.name === t.name);
+        const real = c ? tunnelNamed(c, t.name) : undefined;
         return {
           ...t,
           tunnelId: real?.tunnelId ?? t.tunnelId,

@@ -61,6 +61,7 @@ import {
   ZWAN_ANSWERS,
   type MalformedEntry,
 } from './schemas.js';
+import { conformingCpe, conformingWanNumbers } from './conforming.js';
 
 /** Options of {@link createZwanDirector}. */
 export interface ZwanDirectorOptions {
@@ -214,6 +215,8 @@ type HealthEntry = Pick<WireCpeHealth, 'cpeId' | 'alive'> & {
 function numbersOf(
   wan: HealthEntry['wans'][number],
 ): { lossPct: number; latencyMs?: number | null | undefined } | undefined {
+  const fast = conformingWanNumbers(wan);
+  if (fast) return fast;
   const parsed = wanNumbersSchema.safeParse(wan);
   return parsed.success ? parsed.data : undefined;
 }
@@ -408,6 +411,7 @@ export function createZwanDirector(options: ZwanDirectorOptions): ZwanDirector {
               bad.push(malformedCpe(entry, tenantId));
             },
             `${name}: listCpes`,
+            conformingCpe,
           );
           return [...page.items.map((c) => toDirectorCpe(c as WireCpe)), ...bad];
         },
