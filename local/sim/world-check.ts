@@ -495,13 +495,21 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
         epoch?: number;
         failed?: number;
         stale?: number;
+        /** Branches whose re-point may still apply (left to the next reconcile): no success. */
+        pending?: number;
         haStateFailures?: unknown[];
       };
       if (!a.groupKey || !a.servingId || a.epoch === undefined) return;
       note(`fan-out ${a.groupKey} → ${a.servingId} epoch ${a.epoch}: ${JSON.stringify(attributes[0])}`);
       // Re-points refused as stale (an older epoch, or the director PASSIVE: DirectorPassiveError
       // is a StaleEpochError) are superseded, not a success.
-      if ((a.failed ?? 0) > 0 || (a.stale ?? 0) > 0 || (a.haStateFailures?.length ?? 0) > 0) return;
+      if (
+        (a.failed ?? 0) > 0 ||
+        (a.stale ?? 0) > 0 ||
+        (a.pending ?? 0) > 0 ||
+        (a.haStateFailures?.length ?? 0) > 0
+      )
+        return;
       inv.onFanOutDone(a.groupKey, {
         servingId: a.servingId,
         epoch: a.epoch,
