@@ -77,67 +77,73 @@ function invalid(path: string, value: unknown, expected: string): ValidationErro
   return new ValidationError('item', [{ path, value, expected }]);
 }
 
-/** Deep copy of an attribute value as DynamoDB would store it (undefined: drop it). */
-function copyValue(value: unknown, path: string): unknown {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw invalid(path, value, 'a finite number');
-    return value;
-  }
-  if (Array.isArray(value)) {
-    return value.filter((v) => v !== undefined).map((v, i) => copyValue(v, `${path}[${i}]`));
-  }
+const ANY_KIND = 'a string, number, boolean, null, list or plain object';
+
+/** What is wrong with a value itself (not its parts), or undefined when it may be stored. */
+function badKind(value: unknown): string | undefined {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : 'a finite number';
+  if (Array.isArray(value)) return undefined;
   if (typeof value === 'object') {
     const proto = Object.getPrototypeOf(value) as unknown;
-    if (proto !== Object.prototype && proto !== null) {
-      throw invalid(path, value, 'a string, number, boolean, null, list or plain object');
-    }
-    const out: Record<string, unknown> = {};
-    for (const [name, v] of Object.entries(value)) {
-      if (v !== undefined) out[name] = copyValue(v, path ? `${path}.${name}` : name);
-    }
-    return out;
+    return proto === Object.prototype || proto === null ? undefined : ANY_KIND;
   }
-  throw invalid(path, value, 'a string, number, boolean, null, list or plain object');
+  return ANY_KIND;
 }
 
-/** What {@link copyFast} returns for a value {@link copyValue} rejects. */
+/** What {@link copyValue} returns for a value that may not be stored. */
 const REJECTED = Symbol('rejected');
 
-/** {@link copyValue} without the paths it names a bad value by: REJECTED for one. */
-function copyFast(value: unknown): unknown {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
-  if (typeof value === 'number') return Number.isFinite(value) ? value : REJECTED;
+/** Deep copy of an attribute value as DynamoDB would store it (undefined: drop it), or REJECTED. */
+function copyValue(value: unknown): unknown {
+  if (badKind(value) !== undefined) return REJECTED;
+  if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) {
     const out: unknown[] = [];
     for (const v of value as unknown[]) {
       if (v === undefined) continue;
-      const c = copyFast(v);
+      const c = copyValue(v);
       if (c === REJECTED) return REJECTED;
       out.push(c);
     }
     return out;
   }
-  if (typeof value === 'object') {
-    const proto = Object.getPrototypeOf(value) as unknown;
-    if (proto !== Object.prototype && proto !== null) return REJECTED;
-    const out: Record<string, unknown> = {};
-    for (const [name, v] of Object.entries(value)) {
-      if (v === undefined) continue;
-      const c = copyFast(v);
-      if (c === REJECTED) return REJECTED;
-      out[name] = c;
-    }
-    return out;
+  const out: Record<string, unknown> = {};
+  for (const [name, v] of Object.entries(value)) {
+    if (v === undefined) continue;
+    const c = copyValue(v);
+    if (c === REJECTED) return REJECTED;
+    out[name] = c;
   }
-  return REJECTED;
+  return out;
+}
+
+/** The error naming the first value of a rejected item (its path as the item's attributes spell it). */
+function rejection(value: unknown, path: string): ValidationError | undefined {
+  const why = badKind(value);
+  if (why !== undefined) return invalid(path, value, why);
+  if (value === null || typeof value !== 'object') return undefined;
+  if (Array.isArray(value)) {
+    const kept = (value as unknown[]).filter((v) => v !== undefined);
+    for (const [i, v] of kept.entries()) {
+      const e = rejection(v, `${path}[${i}]`);
+      if (e) return e;
+    }
+    return undefined;
+  }
+  for (const [name, v] of Object.entries(value)) {
+    const e = v === undefined ? undefined : rejection(v, path ? `${path}.${name}` : name);
+    if (e) return e;
+  }
+  return undefined;
 }
 
 function copyItem<T>(item: object): T {
-  // Every read and write copies its item: building each value's path (for an error that almost
-  // never comes) cost more than the copy. A rejected item is copied again, to name the value.
-  const out = copyFast(item);
-  return (out === REJECTED ? copyValue(item, '') : out) as T;
+  // Every read and write copies its item: the path of a bad value is built only for the error
+  // (building it for every value cost more than the copy).
+  const out = copyValue(item);
+  if (out === REJECTED) throw rejection(item, '') ?? invalid('', item, ANY_KIND);
+  return out as T;
 }
 
 function checkKey(key: TableKey): void {
