@@ -101,7 +101,7 @@ export interface WriteClaims {
     tenantId: string,
     branches: readonly { branchId: string; epoch: number }[],
     ttlMs: number,
-  ): Promise<{ until: number; release(): Promise<void> }>;
+  ): Promise<{ release(): Promise<void> }>;
   /** The tenant's claims still live (`until` in the future). */
   live(tenantId: string): Promise<WriteClaim[]>;
 }

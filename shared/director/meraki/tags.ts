@@ -486,8 +486,8 @@ export function createMerakiTags(
         // Answered: applied, refused, or a batch the Dashboard lists as running (waited for there).
         await held.release(claim);
       } catch (error) {
-        // Unknown outcome: the claim stays until it ends.
-        // Unknown outcome and no such batch running: it never existed, or it already completed.
+        // Unknown outcome (the claim stays until it ends) and no such batch running: it never
+        // existed, or it already completed.
         const now = await readCurrent(
           organizationId,
           chunk.map((a) => a.networkId),

@@ -35,7 +35,7 @@ export class WriteClaimRepository implements WriteClaims {
     tenantId: string,
     branches: readonly { branchId: string; epoch: number }[],
     ttlMs: number,
-  ): Promise<{ until: number; release(): Promise<void> }> {
+  ): Promise<{ release(): Promise<void> }> {
     requireText('tenantId', tenantId);
     requirePositiveInt('ttlMs', ttlMs);
     if (branches.length === 0)
@@ -56,7 +56,7 @@ export class WriteClaimRepository implements WriteClaims {
       expiresAt: Math.ceil(until / 1000) + 3600,
     };
     await this.store.table.put(item as unknown as TableItem, conditions.none);
-    return { until, release: () => this.store.table.delete(key, conditions.none) };
+    return { release: () => this.store.table.delete(key, conditions.none) };
   }
 
   async live(tenantId: string): Promise<WriteClaim[]> {

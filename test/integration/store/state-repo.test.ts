@@ -432,7 +432,6 @@ describe('StateRepository (DynamoDB Local)', () => {
     );
     await repo.claims.claim('org-claims', [{ branchId: 'N_2', epoch: 1 }], 1_000);
     await repo.claims.claim('org-other', [{ branchId: 'N_1', epoch: 9 }], 15_000);
-    expect(a.until).toBe(now + 15_000);
     const live = await repo.claims.live('org-claims');
     expect(live.map((c) => [c.branchId, c.epoch, c.until - now]).sort()).toEqual([
       ['N_1', 3, 15_000],
