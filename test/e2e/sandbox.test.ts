@@ -11,7 +11,8 @@ describe('sandbox (npm start)', () => {
   it('prints HA_DC1 going DOWN and, after the scaled hold, UP; then stops everything', async () => {
     const envBefore = process.env.TABLE_NAME;
     const lines = await runSandboxUntil(
-      ['--time-scale', '60', '--duration', '50', '--faults', '7s down HA_DC1; 9s up HA_DC1'],
+      // The fault waits 15 s so that HA_DC1 is UP first (5 s clean) even on a loaded machine.
+      ['--time-scale', '60', '--duration', '50', '--faults', '15s down HA_DC1; 17s up HA_DC1'],
       /HA_DC1 \(DC\/ACTIVE\)\s+DOWN → UP/,
     );
     const text = lines.join('\n');
