@@ -49,7 +49,14 @@ export { type Clock, mapLimit, Semaphore, systemClock, TokenBucket } from './lim
 
 /** What a client takes before each attempt: resolves (with the ms waited) when it may send. */
 export interface RateGate {
-  take(): Promise<number>;
+  /** Wait for the right to send one attempt; `deferrable` ones may let this client's others go first. */
+  take(options?: TakeOptions): Promise<number>;
+}
+
+/** How one attempt asks a {@link RateGate}. */
+export interface TakeOptions {
+  /** Let this process's other requests under the same limit go first (see {@link HttpRequest.deferrable}). */
+  deferrable?: boolean;
 }
 
 /** Query values; arrays repeat the parameter (`?id=a&id=b`), undefined is left out. */
@@ -166,6 +173,11 @@ export interface HttpRequest {
   timeoutMs?: number;
   /** Override the client's {@link HttpClientOptions.deadlineMs} for this call. */
   deadlineMs?: number;
+  /**
+   * A read nobody is held up by (a verification poll): it lets this process's other requests
+   * waiting for the same request budget go first, for a bounded time. @default false
+   */
+  deferrable?: boolean;
 }
 
 /**
@@ -606,7 +618,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     let redirects = 0;
     for (let n = 0; ;) {
       try {
-        if (bucket) await bucket.take();
+        if (bucket) await bucket.take(req.deferrable ? { deferrable: true } : undefined);
         // The budget's wait may have used up the call's time: send nothing that must time out.
         if (clock.now() >= deadline) {
           throw new DirectorUnavailableError(

@@ -205,7 +205,7 @@ export function createMerakiContext(config: MerakiConfig, options: MerakiClientO
         baseUrl,
         headers: async (): Promise<Record<string, string>> => ({ authorization: `Bearer ${await apiKey()}` }),
         userAgent,
-        bucket: { take: () => budget.take(key) },
+        bucket: { take: (o) => budget.take(key, o) },
         // The Dashboard may redirect to a shard; the key goes there and nowhere else.
         redirectHosts,
         // One organization-wide answer (the loss series of 10,000 networks) is about 25 MB.

@@ -129,6 +129,7 @@ export function createMerakiVpn(ctx: MerakiContext, log: MerakiLog, options: Mer
   async function readReach(
     organizationId: string,
     networkIds?: readonly string[],
+    deferrable = false,
   ): Promise<{ reach: VpnReach[]; pages: number }> {
     const org = ctx.org(organizationId, 'organizationId');
     let pages = 0;
@@ -140,6 +141,7 @@ export function createMerakiVpn(ctx: MerakiContext, log: MerakiLog, options: Mer
         path: `/organizations/${encodeURIComponent(organizationId)}/appliance/vpn/statuses`,
         query: { perPage: 300, ...(filter ? { 'networkIds[]': [...networkIds] } : {}) },
         tenantId: organizationId,
+        ...(deferrable ? { deferrable } : {}),
       },
       (body) => {
         pages++;
@@ -211,7 +213,8 @@ export function createMerakiVpn(ctx: MerakiContext, log: MerakiLog, options: Mer
       let pages = 1;
       try {
         readError = undefined;
-        const read = await readReach(organizationId, [...wanted.keys()]);
+        // Nobody's batch waits on a verification read: the re-tag's own requests go first.
+        const read = await readReach(organizationId, [...wanted.keys()], true);
         pages = read.pages;
         last = new Map(read.reach.map((r) => [r.networkId, r]));
         reachedNow = [...wanted]

@@ -9,9 +9,11 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   backgroundLane,
   backgroundShareOf,
+  busyAfter,
   nextSlots,
   SlottedRequestBudget,
   type RequestBudget,
+  type ReserveOptions,
   type SlotLedger,
   type SlotWindow,
 } from '../../director/budget.js';
@@ -32,6 +34,8 @@ export interface RequestBudgetItem {
   recent: number[];
   /** Epoch ms of the last write (the writer's clock). */
   updatedAt: number;
+  /** Until when a foreground caller is sending (epoch ms; see shared/director/budget.ts). */
+  busyUntil?: number;
   /** TTL (epoch s): an idle budget disappears; a fresh one starts at "now". */
   expiresAt: number;
 }
@@ -64,7 +68,17 @@ export class TableSlotLedger implements SlotLedger {
     requirePositiveInt('ttlSec', this.ttlSec);
   }
 
-  async reserve(key: string, count: number, rule: SlotWindow, notBefore: number): Promise<number[]> {
+  busyUntil(key: string): number {
+    return this.seen.get(key)?.busyUntil ?? 0;
+  }
+
+  async reserve(
+    key: string,
+    count: number,
+    rule: SlotWindow,
+    notBefore: number,
+    options: ReserveOptions = {},
+  ): Promise<number[]> {
     requireText('key', key);
     requirePositiveInt('count', count);
     const k = keys.budget(key);
@@ -79,6 +93,9 @@ export class TableSlotLedger implements SlotLedger {
         rule,
         notBefore + (this.clock.now() - started),
       );
+      const busyUntil = options.foreground
+        ? busyAfter(current?.busyUntil, slots, notBefore)
+        : current?.busyUntil;
       const next: RequestBudgetItem = {
         ...k,
         type: ITEM_TYPES.budget,
@@ -86,6 +103,7 @@ export class TableSlotLedger implements SlotLedger {
         recent,
         updatedAt: notBefore,
         expiresAt: Math.ceil(notBefore / 1000) + this.ttlSec,
+        ...(busyUntil !== undefined ? { busyUntil } : {}),
       };
       try {
         await this.table.put({ ...next }, conditions.versionOrAbsent(current?.version));
@@ -123,13 +141,14 @@ export function createTableRequestBudget(options: {
     new DynamoTable(options.doc, options.tableName),
     options.clock ? { clock: options.clock } : {},
   );
-  const budget = (requestsPerSecond: number) =>
+  const budget = (requestsPerSecond: number, foreground: boolean) =>
     new SlottedRequestBudget(ledger, {
       requestsPerSecond,
+      foreground,
       ...(options.clock ? { clock: options.clock } : {}),
     });
-  const shared = budget(options.requestsPerSecond);
+  const shared = budget(options.requestsPerSecond, !options.background);
   return options.background
-    ? backgroundLane(shared, budget(backgroundShareOf(options.requestsPerSecond)))
+    ? backgroundLane(shared, budget(backgroundShareOf(options.requestsPerSecond), false))
     : shared;
 }

@@ -2,6 +2,7 @@ import {
   backgroundLane,
   backgroundShareOf,
   BucketRequestBudget,
+  FOREGROUND_BUSY_MS,
   MemorySlotLedger,
   nextSlots,
   SlottedRequestBudget,
@@ -193,7 +194,11 @@ describe('the background lane (status and the drift reconcile)', () => {
     const budget = (rate: number) =>
       new SlottedRequestBudget(ledger, { requestsPerSecond: rate, clock, lateMs: 25, guardMs: 75 });
     const shared = budget(5);
-    const background = backgroundLane(shared, budget(backgroundShareOf(5)));
+    // The background callers' container: its own budget over the same timeline, not foreground.
+    const background = backgroundLane(
+      new SlottedRequestBudget(ledger, { requestsPerSecond: 5, clock, foreground: false }),
+      budget(backgroundShareOf(5)),
+    );
     const sent: { at: number; lane: 'fg' | 'bg' }[] = [];
     const caller = (b: { take(key: string): Promise<number> }, lane: 'fg' | 'bg', n: number) =>
       (async () => {
@@ -228,7 +233,86 @@ describe('the background lane (status and the drift reconcile)', () => {
     expect(fgDone - start).toBeLessThanOrEqual((40 / 3) * 1100 + 1100);
   });
 
+  it('halves its pace while the foreground sends, and takes it back once the foreground is quiet', async () => {
+    const clock = virtualClock();
+    const ledger = new MemorySlotLedger();
+    const foreground = new SlottedRequestBudget(ledger, { requestsPerSecond: 5, clock });
+    const background = backgroundLane(
+      new SlottedRequestBudget(ledger, { requestsPerSecond: 5, clock, foreground: false }),
+      new SlottedRequestBudget(ledger, { requestsPerSecond: backgroundShareOf(5), clock, foreground: false }),
+    );
+    const read = async (n: number) => {
+      const at: number[] = [];
+      for (let i = 0; i < n; i++) {
+        await background.take('meraki#o1');
+        at.push(clock.now());
+      }
+      return at;
+    };
+    const span = (at: number[]) => (at[at.length - 1] as number) - (at[0] as number);
+    // Alone: 2 per 1.1 s window, 20 reads in about 9 windows.
+    let alone: number[] = [];
+    await clock.run((async () => (alone = await read(20)))());
+    // With a re-point fan-out sending one request every 300 ms meanwhile: 1 per window.
+    let busy: number[] = [];
+    let stop = false;
+    const fanOut = (async () => {
+      while (!stop) {
+        await foreground.take('meraki#o1');
+        await clock.sleep(300);
+      }
+    })();
+    await clock.run(
+      (async () => {
+        busy = await read(20);
+        stop = true;
+        await fanOut;
+      })(),
+    );
+    expect(span(alone)).toBeLessThanOrEqual(10 * 1100);
+    expect(span(busy)).toBeGreaterThanOrEqual(1.6 * span(alone));
+    // The foreground quiet for longer than the busy mark: the full lane again.
+    await clock.run(clock.sleep(FOREGROUND_BUSY_MS + 100));
+    let after: number[] = [];
+    await clock.run((async () => (after = await read(20)))());
+    expect(span(after)).toBeLessThanOrEqual(10 * 1100);
+  });
+
   it('gives a share of at least 1, two fifths of the budget', () => {
     expect([1, 2, 3, 5, 10].map(backgroundShareOf)).toEqual([1, 1, 1, 2, 4]);
+  });
+});
+
+describe('a deferrable request (a verification poll)', () => {
+  it("lets the process's requests already waiting go first, for at most maxDeferMs", async () => {
+    const clock = virtualClock();
+    const budget = new SlottedRequestBudget(new MemorySlotLedger(), {
+      requestsPerSecond: 5,
+      clock,
+      maxDeferMs: 2000,
+    });
+    const sent: { at: number; who: string }[] = [];
+    const take = async (who: string, deferrable: boolean) => {
+      await budget.take('meraki#o1', deferrable ? { deferrable } : undefined);
+      sent.push({ at: clock.now(), who });
+    };
+    // Ten urgent requests (two windows' worth) waiting, then a deferrable one: it goes after every
+    // urgent one.
+    await clock.run(
+      Promise.all([...Array.from({ length: 10 }, () => take('submit', false)), take('verify', true)]),
+    );
+    expect(sent.map((s) => s.who).indexOf('verify')).toBe(10);
+    // Forty urgent ones (about 9 s of slots) waiting: the deferrable waits 2 s at most, then
+    // queues as any request does, ahead of the ones that come after it.
+    sent.length = 0;
+    await clock.run(
+      Promise.all([
+        ...Array.from({ length: 40 }, () => take('submit', false)),
+        take('verify', true),
+        clock.sleep(3000).then(() => Promise.all(Array.from({ length: 5 }, () => take('later', false)))),
+      ]),
+    );
+    const order = sent.map((s) => s.who);
+    expect(order.indexOf('verify')).toBeLessThan(order.indexOf('later'));
   });
 });
