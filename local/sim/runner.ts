@@ -145,6 +145,8 @@ function printReport(r: ScheduleReport): void {
 }
 
 const self = fileURLToPath(new URL('./main.ts', import.meta.url));
+/** How the workers load TypeScript, as `npm run check` does (see ./loader.mjs). */
+const loader = new URL('./loader.mjs', import.meta.url).href;
 
 /** The command; resolves the exit code. */
 export async function runChecks(argv: readonly string[]): Promise<number> {
@@ -241,7 +243,7 @@ export async function runParallel(from: number, count: number, workers: number):
 function worker(take: () => ChunkMessage, add: (r: ChunkResult) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     const proc: ChildProcess = fork(self, ['--worker'], {
-      execArgv: [...WORKER_V8_FLAGS, '--import', 'tsx'],
+      execArgv: [...WORKER_V8_FLAGS, '--import', loader],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     let done = false;

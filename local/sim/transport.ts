@@ -78,9 +78,20 @@ export function headersOf(record: Record<string, string>): ResponseHeaders {
   return { get: (name) => all[name.toLowerCase()] ?? null };
 }
 
+/** The headers of a JSON answer without any of the director's own (most answers): one for all. */
+const JSON_ONLY = headersOf({ 'content-type': 'application/json' });
+
 /** A JSON answer's headers, with the director's own. */
 function jsonHeaders(extra?: Record<string, string>): ResponseHeaders {
+  if (!extra || Object.keys(extra).length === 0) return JSON_ONLY;
   return headersOf({ 'content-type': 'application/json', ...extra });
+}
+
+/** Request headers with lower-case names, as the simulator reads them. */
+function lowerCased(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k in headers) out[k.toLowerCase()] = headers[k] as string;
+  return out;
 }
 
 function timeout(ms: number): Error {
@@ -144,7 +155,7 @@ export function simTransport(parts: {
     const result = await sim.dispatch({
       method: init.method,
       url,
-      headers: Object.fromEntries(Object.entries(init.headers).map(([k, v]) => [k.toLowerCase(), v])),
+      headers: lowerCased(init.headers),
       ...(json !== undefined ? { json } : {}),
       host: url.host,
     });

@@ -330,7 +330,8 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
 
   function log(record: Omit<SimRequestRecord, 'seq' | 'at'>): void {
     const r: SimRequestRecord = { seq: ++seq, at: now(), ...record };
-    if (!logBodies) {
+    // dispatch leaves the bodies out already (a delete makes the record a slow dictionary).
+    if (!logBodies && (r.requestBody !== undefined || r.responseBody !== undefined)) {
       delete r.requestBody;
       delete r.responseBody;
     }
@@ -949,7 +950,7 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
       path,
       query: Object.fromEntries(url.searchParams),
       ...(route ? { operation: route.operation } : {}),
-      ...(json !== undefined ? { requestBody: json } : {}),
+      ...(json !== undefined && logBodies ? { requestBody: json } : {}),
     };
 
     const s = world.sites[site];
@@ -1005,7 +1006,7 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
     log({
       ...base,
       status: reply.status,
-      ...(reply.body !== undefined ? { responseBody: reply.body } : {}),
+      ...(reply.body !== undefined && logBodies ? { responseBody: reply.body } : {}),
       responseHeaders: reply.headers ?? {},
       ...(fault ? { fault } : {}),
     });

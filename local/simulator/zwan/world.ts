@@ -28,6 +28,7 @@ import type {
   WireRepointResult,
   WireTunnel,
   WireTunnelAssignment,
+  WireWanHealth,
 } from '../../../shared/director/zwan/wire.js';
 import { parseTopologyCpe, type Topology, type TopologyCpe, type TopologyCpeInput } from '../topology.js';
 import { MSP_CONFIG_FORMAT, parseMspConfig, type MspConfig } from './msp-config.js';
@@ -643,9 +644,16 @@ export class SimWorld {
       const alive = this.alive(c);
       const wans = c.wans.map((w) => {
         const f = c.wanFigures.get(w.name) ?? c;
-        const base = { name: w.name, ...(w.publicIp ? { publicIp: w.publicIp } : {}) };
-        if (!alive || f.lossPct >= 100) return { ...base, lossPct: 100 };
-        return { ...base, lossPct: f.lossPct, latencyMs: f.latencyMs };
+        // Field by field, in the answer's order (name, publicIp, lossPct, latencyMs): two
+        // spreads per WAN of every health answer cost more than the rest of it.
+        const wan = { name: w.name } as WireWanHealth;
+        if (w.publicIp) wan.publicIp = w.publicIp;
+        if (!alive || f.lossPct >= 100) wan.lossPct = 100;
+        else {
+          wan.lossPct = f.lossPct;
+          wan.latencyMs = f.latencyMs;
+        }
+        return wan;
       });
       const r: WireCpeHealth = { cpeId: id, alive, wans };
       if (alive) r.lastSeenAt = nowIso;
