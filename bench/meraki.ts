@@ -196,21 +196,21 @@ export async function runMerakiBench(options: MerakiBenchOptions = {}): Promise<
     const verifyRequests = byKind['vpn statuses'] ?? 0;
     const requests = after.requests - before.requests;
 
-    // The lower bound the share and the batch rules allow for the re-tag: the fresh read first
-    // (a listing page per 1,000 networks at the share), then waves of 5 batches of 100, each
-    // taking its duration, or their least requests (a submission and a status read per batch) at
-    // the share, whichever is longer. What is measured ends when every swap is verified, and no
-    // verification can succeed before the last batch's tunnels came up (`tunnelSettleMs` after
-    // their tags): the bound adds that wait.
+    // The lower bound the share and the batch rules allow for the re-tag (the goal's bound): the
+    // fresh read first (a listing page per 1,000 networks at the share), then waves of 5 batches
+    // of 100, each taking its duration, or their least requests (a submission and a status read
+    // per batch) at the share, whichever is longer. What is measured ends when every swap is
+    // verified, and no verification can succeed before the last batch's tunnels came up
+    // (`tunnelSettleMs` after their tags): reported beside it, not judged.
     const batches = Math.ceil(networks / MERAKI_LIMITS.actionsPerBatch);
     const waves = Math.ceil(batches / MERAKI_LIMITS.runningBatches);
-    const retagBoundSeconds =
+    const boundSeconds =
       Math.ceil(networks / 1000) / share +
       Math.max(
         (waves * batchMs(Math.min(networks, MERAKI_LIMITS.actionsPerBatch))) / 1000,
         (2 * batches) / share,
       );
-    const boundSeconds = retagBoundSeconds + tunnelSettleMs / 1000;
+    const verifiedBoundSeconds = boundSeconds + tunnelSettleMs / 1000;
     const maxPerSecond = sim.maxRequestsInWindow(ORG, 1000);
     const busiest = busiestSecond(sim.log, startedAt);
     const requestsPerNetwork = retagRequests / networks;
@@ -256,10 +256,10 @@ export async function runMerakiBench(options: MerakiBenchOptions = {}): Promise<
       tunnelSettle: `${tunnelSettleMs} ms from a network's new tags to its tunnel reachable (the simulator's); every swap is verified, so the last one cannot be seen sooner`,
       boundSeconds: round(boundSeconds),
       boundFormula:
-        'ceil(networks/1000)/orgShare + max(ceil(ceil(networks/100)/5) * batchDuration(100), 2*ceil(networks/100)/orgShare) + tunnelSettle',
+        'ceil(networks/1000)/orgShare + max(ceil(ceil(networks/100)/5) * batchDuration(100), 2*ceil(networks/100)/orgShare)',
       ratioToBound: round(ratioToBound),
-      retagBoundSeconds: round(retagBoundSeconds),
-      ratioToRetagBound: round(seconds / retagBoundSeconds),
+      verifiedBoundSeconds: round(verifiedBoundSeconds),
+      ratioToVerifiedBound: round(seconds / verifiedBoundSeconds),
       concurrentLoad: {
         health: { every: '60 s', call: 'sampleHealth (loss series + uplink statuses)', ...side.health },
         reconcile: { every: '300 s', call: 'listCpes (networks + VPN statuses)', ...side.reconcile },
