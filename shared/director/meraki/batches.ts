@@ -277,9 +277,8 @@ export function createMerakiBatches(ctx: MerakiContext, options: MerakiBatchOpti
         expire(mine, ctx.clock.now());
         if (mine.size === 0) return;
         const now = ctx.clock.now();
-        // Batches due within a tenth of an interval of each other are looked at together (one
-        // listing when many are): a batch looked at much before its learned time is a wasted read.
-        const due = [...mine].filter(([, t]) => t.nextAt <= now + pollMs / 10);
+        // Batches due within half an interval of each other are looked at together.
+        const due = [...mine].filter(([, t]) => t.nextAt <= now + pollMs / 2);
         if (due.some(([, t]) => t.nextAt <= now)) {
           await look(organizationId, mine, due);
           continue;
