@@ -9,11 +9,13 @@
  *
  * The re-tag goes through the pipeline director's `repoint` (what every fan-out calls: coalesced
  * per organization into action batches, fenced, each swap verified through the VPN statuses), one
- * call per network as a hub loss would cause. The "containers" are separate directors, DynamoDB
- * clients and budget ledgers in this process: health (`sampleHealth` once a minute), reconcile
- * (`listCpes`, the drift reconcile's read, at the start and every 5 minutes), status (`checkPeers`
- * and `vpnReach` once a minute) and failover (the re-points). Fences read the group's epoch
- * from memory (the group store is not what is measured here).
+ * call per network as a hub loss would cause, in this process (the failover's container). The
+ * other containers, each with its own DynamoDB clients and budget ledger, and the simulated
+ * Dashboard run in child processes (./meraki-processes.ts), as they run apart in AWS: health
+ * (`sampleHealth` once a minute), reconcile (`listCpes`, the drift reconcile's read, at the start
+ * and every 5 minutes) and status (`checkPeers` and `vpnReach` once a minute). Requests are counted
+ * as they arrive at the Dashboard. Fences read the group's epoch from memory (the group store is
+ * not what is measured here).
  *
  * Writes bench/results/meraki-retag.json. Run: `npm run bench -- meraki`.
  */
@@ -23,14 +25,20 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { pathTarget } from '../shared/director/meraki/config.js';
 import type { FenceState, RepointResult } from '../shared/director/port.js';
-import { createMerakiPipelineDirector, type MerakiPipelineDirector } from '../shared/meraki/pipeline.js';
+import { createMerakiPipelineDirector } from '../shared/meraki/pipeline.js';
 import { createTable, tableDefinition } from '../shared/store/definition.js';
 import { createDynamoClients, type DynamoClients } from '../shared/store/dynamo.js';
 import { createTableRequestBudget } from '../shared/store/repos/request-budget.js';
 import { StateRepository } from '../shared/store/state-repo.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../local/emulators/dynamodb-local.js';
 import { DEFAULT_SIM_HUBS, generateOrganization } from '../local/simulator/meraki/generate.js';
-import { createMerakiSimulator, type LoggedExchange } from '../local/simulator/meraki/server.js';
+import {
+  startDashboard,
+  startSideLoad,
+  type ReportedExchange,
+  type SideCounts,
+  type SideSpec,
+} from './meraki-processes.js';
 import { measureDetection, type DetectionFigures } from './meraki-detection.js';
 
 const RESULTS = resolve(dirname(fileURLToPath(import.meta.url)), 'results', 'meraki-retag.json');
@@ -55,7 +63,7 @@ const ORG = '700001';
 const MERAKI_LIMITS = { requestsPerSecond: 10, burst: 20, actionsPerBatch: 100, runningBatches: 5 };
 
 /** What kind of call a logged request was. */
-function kind(e: LoggedExchange): string {
+function kind(e: ReportedExchange): string {
   const p = e.path.replace(`/organizations/${ORG}`, '');
   if (e.method === 'POST' && p === '/actionBatches') return 'batch submit';
   if (p.startsWith('/actionBatches')) return 'batch status / pending';
@@ -84,73 +92,52 @@ export async function runMerakiBench(options: MerakiBenchOptions = {}): Promise<
   const tableName = `bench-meraki-${randomBytes(3).toString('hex')}`;
   await createTable(admin.client, tableDefinition(tableName));
   const org = generateOrganization({ id: ORG, networks });
-  const sim = await createMerakiSimulator({
-    organizations: [org],
-    batchDurationMs: (actions) => batchMs(actions.length),
+  // The Dashboard and the side loads run in processes of their own (./meraki-processes.ts).
+  const sim = await startDashboard({
+    organizationId: ORG,
+    networks,
+    batchBaseMs,
+    batchPerActionMs,
     tunnelSettleMs,
     rateLimit: { requestsPerSecond: MERAKI_LIMITS.requestsPerSecond, burst: MERAKI_LIMITS.burst },
-    logBodies: false,
-    maxLog: 1_000_000,
   });
   const clients: DynamoClients[] = [admin];
-  const config = {
-    kind: 'meraki',
-    baseUrl: sim.baseUrl,
-    secretName: 'bench',
-    requestsPerSecond: share,
-    organizations: [{ id: ORG, hubs: [...DEFAULT_SIM_HUBS] }],
-  };
-  /** One container: its own DynamoDB clients, budget ledger, write claims and director (status and reconcile in the background lane, as deployed). */
-  const container = (background = false): MerakiPipelineDirector => {
-    const c = createDynamoClients({ endpoint });
-    clients.push(c);
-    return createMerakiPipelineDirector(config, {
+  const failoverClients = createDynamoClients({ endpoint });
+  clients.push(failoverClients);
+  const failover = createMerakiPipelineDirector(
+    {
+      kind: 'meraki',
+      baseUrl: sim.baseUrl,
+      secretName: 'bench',
+      requestsPerSecond: share,
+      organizations: [{ id: ORG, hubs: [...DEFAULT_SIM_HUBS] }],
+    },
+    {
       apiKey: async () => sim.apiKey,
-      budget: createTableRequestBudget({ doc: c.doc, tableName, requestsPerSecond: share, background }),
+      budget: createTableRequestBudget({ doc: failoverClients.doc, tableName, requestsPerSecond: share }),
       // Fenced writes claimed in the same table, as deployed.
-      claims: new StateRepository(c.doc, tableName).claims,
-    });
-  };
-  const [failover, health, reconcile, status] = [container(), container(), container(true), container(true)];
-  const stop = new AbortController();
-  const every = async (
-    periodMs: number,
-    fn: () => Promise<unknown>,
-    counts: { runs: number; errors: string[] },
-  ) => {
-    while (!stop.signal.aborted) {
-      const started = Date.now();
-      try {
-        await fn();
-        counts.runs += 1;
-      } catch (error) {
-        counts.errors.push((error as Error).message.slice(0, 200));
-      }
-      await sleepUnless(stop.signal, periodMs - (Date.now() - started));
-    }
-  };
+      claims: new StateRepository(failoverClients.doc, tableName).claims,
+    },
+  );
+  const sideSpec = (role: SideSpec['role'], periodMs: number): SideSpec => ({
+    role,
+    periodMs,
+    organizationId: ORG,
+    dynamoEndpoint: endpoint,
+    tableName,
+    baseUrl: sim.baseUrl,
+    apiKey: sim.apiKey,
+    requestsPerSecond: share,
+  });
 
   try {
-    const side = {
-      health: { runs: 0, errors: [] as string[] },
-      reconcile: { runs: 0, errors: [] as string[] },
-      status: { runs: 0, errors: [] as string[] },
-    };
-    const before = sim.stats();
+    const sides = await Promise.all([
+      startSideLoad(sideSpec('health', 60_000)),
+      startSideLoad(sideSpec('reconcile', 300_000)),
+      startSideLoad(sideSpec('status', 60_000)),
+    ]);
     const startedAt = Date.now();
     const started = performance.now();
-    const loops = [
-      every(60_000, () => health.sampleHealth(ORG, []), side.health),
-      every(300_000, () => reconcile.listCpes(ORG), side.reconcile),
-      every(
-        60_000,
-        async () => {
-          await status.checkPeers(ORG);
-          await status.vpnReach(ORG);
-        },
-        side.status,
-      ),
-    ];
     // The hub is lost: every network's group elected paris at epoch 2 and fans out.
     const fence = (networkId: string) => ({
       read: async (): Promise<FenceState> => ({ epoch: 2, servingId: pathTarget(networkId, 'paris') }),
@@ -172,19 +159,20 @@ export async function runMerakiBench(options: MerakiBenchOptions = {}): Promise<
       ),
     );
     const seconds = (performance.now() - started) / 1000;
-    stop.abort();
-    await Promise.all(loops);
-    const after = sim.stats();
+    const [health, reconcile, status] = await Promise.all(sides.map((side) => side.stop()));
+    const side = { health, reconcile, status } as Record<SideSpec['role'], SideCounts>;
+    const report = await sim.report('paris');
+    const after = report.stats;
 
     const done = outcomes.filter((o): o is PromiseFulfilledResult<RepointResult> => o.status === 'fulfilled');
     const failures = outcomes
       .filter((o): o is PromiseRejectedResult => o.status === 'rejected')
       .map((o) => `${(o.reason as Error).name}: ${(o.reason as Error).message}`);
-    const onParis = org.networks.filter((n) => sim.tunnelHub(n.id) === 'paris').length;
+    const onParis = report.onHub;
     const byKind: Record<string, number> = {};
     // Per kind: the first and last request, in seconds after the re-tag started.
     const spans: Record<string, [number, number]> = {};
-    for (const e of sim.log) {
+    for (const e of report.log) {
       const k = kind(e);
       byKind[k] = (byKind[k] ?? 0) + 1;
       const t = round((e.at - startedAt) / 1000, 1);
@@ -194,7 +182,7 @@ export async function runMerakiBench(options: MerakiBenchOptions = {}): Promise<
     const retagKinds = ['batch submit', 'batch status / pending', 'network listing', 'one network'];
     const retagRequests = retagKinds.reduce((sum, k) => sum + (byKind[k] ?? 0), 0);
     const verifyRequests = byKind['vpn statuses'] ?? 0;
-    const requests = after.requests - before.requests;
+    const requests = after.requests;
 
     // The lower bound the share and the batch rules allow for the re-tag (the goal's bound): the
     // fresh read first (a listing page per 1,000 networks at the share), then waves of 5 batches
@@ -211,15 +199,15 @@ export async function runMerakiBench(options: MerakiBenchOptions = {}): Promise<
         (2 * batches) / share,
       );
     const verifiedBoundSeconds = boundSeconds + tunnelSettleMs / 1000;
-    const maxPerSecond = sim.maxRequestsInWindow(ORG, 1000);
-    const busiest = busiestSecond(sim.log, startedAt);
+    const maxPerSecond = report.maxPerSecond;
+    const busiest = busiestSecond(report.log, startedAt);
     const requestsPerNetwork = retagRequests / networks;
     const ratioToBound = seconds / boundSeconds;
     const detection: DetectionFigures | { skipped: true } = options.skipDetection
       ? { skipped: true }
       : await measureDetection({ dynamoEndpoint: endpoint });
     const goals = {
-      http429: { goal: 0, met: after.http429 - before.http429 === 0 },
+      http429: { goal: 0, met: after.http429 === 0 },
       maxOrgRequestsPerSecond: { goal: `<= orgShare (${share})`, met: maxPerSecond <= share },
       requestsPerNetwork: { goal: 0.05, met: requestsPerNetwork <= 0.05 },
       ratioToBound: { goal: 1.2, met: ratioToBound <= 1.2 },
@@ -239,7 +227,7 @@ export async function runMerakiBench(options: MerakiBenchOptions = {}): Promise<
       repointFailures: failures.length,
       repointFailureSamples: [...new Set(failures)].slice(0, 5),
       networksOnNewHub: onParis,
-      http429: after.http429 - before.http429,
+      http429: after.http429,
       maxOrgRequestsPerSecond: maxPerSecond,
       orgShare: share,
       requestsPerNetwork: round(requestsPerNetwork, 4),
@@ -251,7 +239,7 @@ export async function runMerakiBench(options: MerakiBenchOptions = {}): Promise<
       requestsByKind: byKind,
       firstAndLastSecondByKind: spans,
       busiestSecond: busiest,
-      batchesCreated: after.batchesCreated - before.batchesCreated,
+      batchesCreated: after.batchesCreated,
       batchDuration: `${batchBaseMs} ms + ${batchPerActionMs} ms per action (100 actions: ${batchMs(100) / 1000} s)`,
       tunnelSettle: `${tunnelSettleMs} ms from a network's new tags to its tunnel reachable (the simulator's); every swap is verified, so the last one cannot be seen sooner`,
       boundSeconds: round(boundSeconds),
@@ -265,7 +253,7 @@ export async function runMerakiBench(options: MerakiBenchOptions = {}): Promise<
         reconcile: { every: '300 s', call: 'listCpes (networks + VPN statuses)', ...side.reconcile },
         status: { every: '60 s', call: 'checkPeers + vpnReach', ...side.status },
       },
-      budget: `one request budget in a DynamoDB Local state table (createTableRequestBudget, ${share}/s), a ledger per container (4 containers)`,
+      budget: `one request budget in a DynamoDB Local state table (createTableRequestBudget, ${share}/s), a ledger per container (4 containers, each a process of its own, the Dashboard a fifth)`,
       limits: MERAKI_LIMITS,
       clock: 'real time for the re-tag',
       detection,
@@ -279,7 +267,6 @@ export async function runMerakiBench(options: MerakiBenchOptions = {}): Promise<
     console.log(JSON.stringify(figures, null, 2));
     return figures;
   } finally {
-    stop.abort();
     await sim.close();
     for (const c of clients) c.client.destroy();
     await local?.stop();
@@ -288,32 +275,19 @@ export async function runMerakiBench(options: MerakiBenchOptions = {}): Promise<
 
 /** The 1 s window of the request log with the most requests: its start (s after `t0`) and its requests by kind. */
 function busiestSecond(
-  log: readonly LoggedExchange[],
+  log: readonly ReportedExchange[],
   t0: number,
 ): { startSec: number; requests: Record<string, number> } {
   const sorted = [...log].sort((a, b) => a.at - b.at);
   let best = { i: 0, j: 0 };
   for (let i = 0, j = 0; i < sorted.length; i++) {
-    while ((sorted[i] as LoggedExchange).at - (sorted[j] as LoggedExchange).at >= 1000) j++;
+    while ((sorted[i] as ReportedExchange).at - (sorted[j] as ReportedExchange).at >= 1000) j++;
     if (i - j > best.i - best.j) best = { i, j };
   }
   const requests: Record<string, number> = {};
   for (const e of sorted.slice(best.j, best.i + 1)) requests[kind(e)] = (requests[kind(e)] ?? 0) + 1;
   const first = sorted[best.j];
   return { startSec: first ? round((first.at - t0) / 1000, 1) : 0, requests };
-}
-
-function sleepUnless(signal: AbortSignal, ms: number): Promise<void> {
-  return new Promise((done) => {
-    if (signal.aborted || ms <= 0) return done();
-    const timer = setTimeout(finish, ms);
-    function finish() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', finish);
-      done();
-    }
-    signal.addEventListener('abort', finish, { once: true });
-  });
 }
 
 function round(n: number, digits = 2): number {

@@ -12,7 +12,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 /** Modules of a benchmark that are not benchmarks of their own. */
-const PARTS = new Set(['meraki-detection.ts']);
+const PARTS = new Set(['meraki-detection.ts', 'meraki-processes.ts']);
 
 /** The benchmark names (bench/<name>.ts, except this file and {@link PARTS}). */
 export function benchmarkNames(): string[] {
