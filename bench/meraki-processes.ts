@@ -9,6 +9,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createMerakiPipelineDirector } from '../shared/meraki/pipeline.js';
 import { createDynamoClients } from '../shared/store/dynamo.js';
 import { createTableRequestBudget } from '../shared/store/repos/request-budget.js';
@@ -43,6 +44,37 @@ export interface DashboardReport {
   maxPerSecond: number;
   /** Networks whose tags point at `hub`. */
   onHub: number;
+  /** The simulator's longest event-loop stalls: how late an arrival may have been logged. */
+  stalls: Stall[];
+}
+
+/** An event-loop stall: when (epoch ms, to the half second) and how long (ms). */
+export interface Stall {
+  at: number;
+  ms: number;
+}
+
+/**
+ * Watch this process's event loop from now on: `stop` gives its `top` longest stalls (measured
+ * per half second), longest first.
+ */
+export function watchStalls(top = 3): { stop(): Stall[] } {
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  const stalls: Stall[] = [];
+  const look = () => {
+    stalls.push({ at: Date.now(), ms: Math.round(delay.max / 1e6) });
+    delay.reset();
+  };
+  const timer = setInterval(look, 500);
+  return {
+    stop() {
+      clearInterval(timer);
+      look();
+      delay.disable();
+      return stalls.sort((a, b) => b.ms - a.ms).slice(0, top);
+    },
+  };
 }
 
 /** A side load: which container, and what it reaches. */
@@ -145,6 +177,7 @@ async function serveDashboard(spec: DashboardSpec, answer: (m: unknown) => void)
     logBodies: false,
     maxLog: 1_000_000,
   });
+  const stalls = watchStalls();
   answer({ baseUrl: sim.baseUrl, apiKey: sim.apiKey });
   process.on('message', (m: Message) => {
     if (m.type !== 'report') return;
@@ -153,6 +186,7 @@ async function serveDashboard(spec: DashboardSpec, answer: (m: unknown) => void)
       log: sim.log.map((e) => ({ at: e.at, method: e.method, path: e.path })),
       maxPerSecond: sim.maxRequestsInWindow(spec.organizationId, 1000),
       onHub: org.networks.filter((n) => sim.tunnelHub(n.id) === m.hub).length,
+      stalls: stalls.stop(),
     } satisfies DashboardReport);
   });
 }

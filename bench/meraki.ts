@@ -38,6 +38,7 @@ import {
   type ReportedExchange,
   type SideCounts,
   type SideSpec,
+  watchStalls,
 } from './meraki-processes.js';
 import { measureDetection, type DetectionFigures } from './meraki-detection.js';
 
@@ -136,6 +137,7 @@ export async function runMerakiBench(options: MerakiBenchOptions = {}): Promise<
       startSideLoad(sideSpec('reconcile', 300_000)),
       startSideLoad(sideSpec('status', 60_000)),
     ]);
+    const stalls = watchStalls();
     const startedAt = Date.now();
     const started = performance.now();
     // The hub is lost: every network's group elected paris at epoch 2 and fans out.
@@ -159,6 +161,7 @@ export async function runMerakiBench(options: MerakiBenchOptions = {}): Promise<
       ),
     );
     const seconds = (performance.now() - started) / 1000;
+    const failoverStalls = stalls.stop();
     const [health, reconcile, status] = await Promise.all(sides.map((side) => side.stop()));
     const side = { health, reconcile, status } as Record<SideSpec['role'], SideCounts>;
     const report = await sim.report('paris');
@@ -239,6 +242,11 @@ export async function runMerakiBench(options: MerakiBenchOptions = {}): Promise<
       requestsByKind: byKind,
       firstAndLastSecondByKind: spans,
       busiestSecond: busiest,
+      longestStalls: {
+        why: "event-loop stalls (ms, at s after the start): a sender held up past its slot by more than the budget's guard (75 ms + 25 ms late) can crowd the next window; the Dashboard's delay the arrivals it logs",
+        failover: failoverStalls.map((x) => ({ atSec: round((x.at - startedAt) / 1000, 1), ms: x.ms })),
+        dashboard: report.stalls.map((x) => ({ atSec: round((x.at - startedAt) / 1000, 1), ms: x.ms })),
+      },
       batchesCreated: after.batchesCreated,
       batchDuration: `${batchBaseMs} ms + ${batchPerActionMs} ms per action (100 actions: ${batchMs(100) / 1000} s)`,
       tunnelSettle: `${tunnelSettleMs} ms from a network's new tags to its tunnel reachable (the simulator's); every swap is verified, so the last one cannot be seen sooner`,

@@ -5,7 +5,7 @@
  * organization's third-party VPN peers.
  */
 import { DEFAULT_DESTINATION } from './links.js';
-import { HttpError, arrayParam, page, type RouteResult } from './http.js';
+import { HttpError, LazyArray, arrayParam, page, type RouteResult } from './http.js';
 import type { NetState, OrgState, SimState } from './state.js';
 import type { SimUplink } from './types.js';
 
@@ -110,33 +110,35 @@ export function lossSeries(
   const ip = query.get('ip');
   const minutes: number[] = [];
   for (let m = Math.floor(t1 / 60_000) * 60_000; m > t0; m -= 60_000) minutes.unshift(m);
-  const out: unknown[] = [];
-  for (const ns of networksOf(org)) {
-    const hubs = org.org.hubs.filter(
-      (h) => !ns.network.trackedHubs || ns.network.trackedHubs.includes(h.name),
-    );
-    const destinations: { ip: string; hub?: string }[] = [
-      ...hubs.map((h) => ({ ip: h.trackedIp, hub: h.name })),
-      { ip: DEFAULT_DESTINATION },
-    ];
-    for (const u of ns.links.uplinks) {
-      if (uplink !== null && u !== uplink) continue;
-      for (const d of destinations) {
-        if (ip !== null && d.ip !== ip) continue;
-        out.push({
-          networkId: ns.network.id,
-          serial: serial(ns),
-          uplink: u,
-          ip: d.ip,
-          timeSeries: minutes.map((m) => {
-            const p = d.hub ? state.pathValue(ns, d.hub, u, m) : ns.links.uplinkValue(u, m);
-            return { ts: new Date(m).toISOString(), lossPercent: p.lossPct, latencyMs: p.latencyMs };
-          }),
-        });
+  const stamps = minutes.map((m) => new Date(m).toISOString());
+  function* series(): Generator<unknown> {
+    for (const ns of networksOf(org)) {
+      const hubs = org.org.hubs.filter(
+        (h) => !ns.network.trackedHubs || ns.network.trackedHubs.includes(h.name),
+      );
+      const destinations: { ip: string; hub?: string }[] = [
+        ...hubs.map((h) => ({ ip: h.trackedIp, hub: h.name })),
+        { ip: DEFAULT_DESTINATION },
+      ];
+      for (const u of ns.links.uplinks) {
+        if (uplink !== null && u !== uplink) continue;
+        for (const d of destinations) {
+          if (ip !== null && d.ip !== ip) continue;
+          yield {
+            networkId: ns.network.id,
+            serial: serial(ns),
+            uplink: u,
+            ip: d.ip,
+            timeSeries: minutes.map((m, i) => {
+              const p = d.hub ? state.pathValue(ns, d.hub, u, m) : ns.links.uplinkValue(u, m);
+              return { ts: stamps[i], lossPercent: p.lossPct, latencyMs: p.latencyMs };
+            }),
+          };
+        }
       }
     }
   }
-  return { status: 200, body: out };
+  return { status: 200, body: new LazyArray(series) };
 }
 
 /**

@@ -41,7 +41,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { Batches } from './batches.js';
 import { control } from './control.js';
-import { HttpError, errors, queryObject, redactHeaders, type RouteResult } from './http.js';
+import { HttpError, LazyArray, errors, queryObject, redactHeaders, type RouteResult } from './http.js';
 import { defaultLatency } from './links.js';
 import { RequestFaults, RequestTimes, SimBucket, limitOrThrow } from './limits.js';
 import { routeApi } from './routes.js';
@@ -60,6 +60,8 @@ export { serialOf } from './reads.js';
 export * from './types.js';
 
 const DEFAULT_SOURCE_IP = '127.0.0.1';
+/** Items of a {@link LazyArray} answer serialized between two looks at other requests. */
+const LAZY_SLICE = 500;
 const MERAKI_ORG_RATE: SimRate = { requestsPerSecond: 10, burst: 20 };
 const MERAKI_IP_RATE: SimRate = { requestsPerSecond: 100, burst: 100 };
 
@@ -180,7 +182,14 @@ export async function createMerakiSimulator(options: MerakiSimulatorOptions): Pr
     stats.requests += 1;
     stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
     if (status === 429) stats.http429 += 1;
-    const text = result.body === undefined ? '' : JSON.stringify(result.body);
+    let body = result.body;
+    let text: string;
+    if (body instanceof LazyArray) {
+      text = listening ? await sliced(body.items()) : JSON.stringify((body = [...body.items()]));
+      if (logBodies && listening) body = JSON.parse(text) as unknown;
+    } else {
+      text = body === undefined ? '' : JSON.stringify(body);
+    }
     // The Dashboard's own clock (the simulated one, which may run ahead of the wall clock).
     const headers = {
       'content-type': 'application/json; charset=utf-8',
@@ -189,10 +198,20 @@ export async function createMerakiSimulator(options: MerakiSimulatorOptions): Pr
     };
     entry.status = status;
     entry.responseHeaders = headers;
-    if (logBodies) entry.responseBody = result.body;
+    if (logBodies) entry.responseBody = body;
     log.push(entry);
     if (log.length > maxLog) log.splice(0, log.length - maxLog);
     return { status, headers, text };
+  }
+
+  /** A lazy array's JSON, a slice at a time, letting other requests in between slices. */
+  async function sliced(items: Iterable<unknown>): Promise<string> {
+    const parts: string[] = [];
+    for (const item of items) {
+      parts.push(JSON.stringify(item));
+      if (parts.length % LAZY_SLICE === 0) await new Promise<void>((next) => setImmediate(next));
+    }
+    return `[${parts.join(',')}]`;
   }
 
   function simExchange(req: Incoming): MerakiDispatchResponse {

@@ -273,3 +273,24 @@ describe('Meraki simulator reads: series per uplink, uplink statuses, VPN status
     expect(c.sim.reachableHub('N_o1_0')).toBe('london');
   });
 });
+
+describe('Meraki simulator: a large answer does not hold up other callers', () => {
+  it('answers small reads while it serializes the 60,000 series of a 10,000-network organization', async () => {
+    const c = await clockedSim([generateOrganization({ id: 'o1', networks: 10_000 })]);
+    try {
+      const big = c.call('/organizations/o1/devices/uplinksLossAndLatency');
+      const small: number[] = [];
+      // One small read after another, each sent when the previous one was answered.
+      for (let i = 0; i < 5; i++) small.push((await c.call('/organizations/o1/networks?perPage=3')).status);
+      const series = await big;
+      expect(series.status).toBe(200);
+      expect((series.body as Series[]).length).toBe(60_000); // wan1 and wan2, each to london, paris and 8.8.8.8
+      expect(small).toEqual([200, 200, 200, 200, 200]);
+      const order = c.sim.log.map((e) => (e.path.endsWith('uplinksLossAndLatency') ? 'series' : 'small'));
+      // Logged as each answer is finished: the small reads were all answered before the series.
+      expect(order).toEqual(['small', 'small', 'small', 'small', 'small', 'series']);
+    } finally {
+      await c.sim.close();
+    }
+  });
+});
