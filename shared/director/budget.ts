@@ -12,6 +12,13 @@
  * reserves a small lease of slots per ledger write, so a busy container does not pay one write
  * per request.
  *
+ * Urgent requests (an action batch's submission and status reads: five running batches and the
+ * whole re-tag wait on them) must not queue behind a second of verification and console reads
+ * already given slots (measured: half a second per batch, a tenth of a 10,000-network re-tag).
+ * While one was made lately, the others leave one slot of every window (`room`), and an urgent
+ * reservation takes the earliest time at which it fits anywhere in the timeline, before ordinary
+ * slots already handed out if need be. The rule holds for the whole timeline either way.
+ *
  * Why any 1 s window holds at most R requests. Every request is sent in `[s, s + lateMs]` of its
  * own slot `s` (a slot found later than that is dropped, never used). If R + 1 requests fell in
  * one window `[t, t + 1000)`, their R + 1 distinct slots would lie in `(t − lateMs, t + 1000)`,
@@ -35,26 +42,60 @@ export interface RequestBudget {
 /** A foreground reservation marks its key busy until this long after its last slot. */
 export const FOREGROUND_BUSY_MS = 2000;
 
+/**
+ * An urgent reservation keeps the room of {@link SlotWindow.room} open this long after its last
+ * slot (longer than an action batch of 100 takes, so a running re-tag keeps it between its
+ * submissions); otherwise ordinary requests have the whole share.
+ */
+export const URGENT_ROOM_MS = 10_000;
+
 /** How one reservation is made. */
 export interface ReserveOptions {
   /** A foreground caller's (the failover's re-points, the health check): marks the key busy. */
   foreground?: boolean;
+  /** Urgent slots: they may go into the room a window keeps (see {@link SlotWindow.room}). */
+  urgent?: boolean;
 }
 
 /** The rule of a key's timeline: any `requests + 1` consecutive slots span at least `windowMs`. */
 export interface SlotWindow {
   requests: number;
   windowMs: number;
+  /**
+   * Slots of every window kept for urgent reservations while urgent callers are about (see
+   * {@link URGENT_ROOM_MS}): an ordinary one is only given a slot where the window ending at it
+   * holds at most `requests − room` slots, so an urgent one finds room in any window, even before
+   * slots already handed out. @default 0
+   */
+  room?: number;
 }
 
 /**
- * Where the slots of a key are handed out: one timeline per key that only moves forward,
- * whoever reserves.
+ * The rule a reservation is made under: the room is kept only while the key's timeline has seen
+ * an urgent reservation lately (`urgentUntil`, epoch ms), or for an urgent one.
+ */
+export function ruleFor(
+  rule: SlotWindow,
+  urgentUntil: number | undefined,
+  notBefore: number,
+  urgent: boolean,
+): SlotWindow {
+  if (rule.room === undefined || urgent || (urgentUntil ?? 0) > notBefore) return rule;
+  return { requests: rule.requests, windowMs: rule.windowMs };
+}
+
+/** The urgent mark after an urgent reservation of `slots`. */
+export function urgentAfter(before: number | undefined, slots: readonly number[], notBefore: number): number {
+  return Math.max(before ?? 0, (slots[slots.length - 1] ?? notBefore) + URGENT_ROOM_MS);
+}
+
+/**
+ * Where the slots of a key are handed out: one timeline per key, whoever reserves.
  */
 export interface SlotLedger {
   /**
-   * Reserve `count` slots of `key`, none before `notBefore` nor before an earlier reservation's,
-   * under `rule` (see {@link nextSlots}). Resolves with their times (epoch ms), ascending.
+   * Reserve `count` slots of `key`, none before `notBefore`, under `rule` (see {@link nextSlots}).
+   * Resolves with their times (epoch ms), ascending.
    */
   reserve(
     key: string,
@@ -70,33 +111,76 @@ export interface SlotLedger {
   busyUntil?(key: string): number;
 }
 
+/** Whether `log` (ascending) keeps the rule in every run of `requests + 1` slots around index `at`. */
+function keepsRule(log: readonly number[], at: number, rule: SlotWindow): boolean {
+  const first = Math.max(0, at - rule.requests);
+  const last = Math.min(at, log.length - 1 - rule.requests);
+  for (let a = first; a <= last; a++)
+    if ((log[a + rule.requests] as number) - (log[a] as number) < rule.windowMs) return false;
+  return true;
+}
+
+/** Where `t` goes in `log` (ascending): after every slot ≤ t. */
+function indexFor(log: readonly number[], t: number): number {
+  let i = log.length;
+  while (i > 0 && (log[i - 1] as number) > t) i--;
+  return i;
+}
+
+/** The earliest time ≥ `notBefore` a slot fits in `log` (anywhere, not only after its last). */
+function earliestFit(log: readonly number[], rule: SlotWindow, notBefore: number): number {
+  // A slot becomes possible where an older one leaves its window: at notBefore, or windowMs after
+  // a slot. The end of the timeline always fits.
+  const candidates = [notBefore, ...log.map((t) => t + rule.windowMs).filter((t) => t > notBefore)];
+  for (const t of candidates.sort((a, b) => a - b)) {
+    const at = indexFor(log, t);
+    const trial = [...log.slice(0, at), t, ...log.slice(at)];
+    if (keepsRule(trial, at, rule)) return t;
+  }
+  return Math.max(
+    notBefore,
+    ...log.slice(-1),
+    (log[log.length - rule.requests] ?? -Infinity) + rule.windowMs,
+  );
+}
+
 /**
- * The next `count` slots after `recent` (the timeline's last slots, ascending): each the earliest
- * time ≥ `notBefore` and ≥ the slot before it such that it is at least `windowMs` after the slot
- * `requests` places before it. Returns the slots and the new `recent` (its last `requests`).
+ * The next `count` slots after `recent` (the timeline's slots, ascending). An ordinary slot is the
+ * earliest time ≥ `notBefore` and ≥ the last slot such that it is at least `windowMs` after the
+ * slot `requests − room` places before it (the rule, leaving `room`). An urgent one is the
+ * earliest time ≥ `notBefore` at which inserting it anywhere keeps the rule: it may go before
+ * ordinary slots already handed out, into the room they leave. Returns the slots and the new
+ * `recent` (those within two windows of `notBefore` or later: older ones cannot matter).
  */
 export function nextSlots(
   recent: readonly number[],
   count: number,
   rule: SlotWindow,
   notBefore: number,
+  urgent = false,
 ): { slots: number[]; recent: number[] } {
-  const log = [...recent];
+  const log = recent.filter((t) => t >= notBefore - 2 * rule.windowMs);
+  const limit = Math.max(1, rule.requests - (rule.room ?? 0));
   const slots: number[] = [];
   for (let i = 0; i < count; i++) {
-    const previous = log[log.length - 1] ?? -Infinity;
-    const windowStart = log.length >= rule.requests ? (log[log.length - rule.requests] as number) : -Infinity;
-    const slot = Math.max(notBefore, previous, windowStart + rule.windowMs);
+    let slot: number;
+    if (urgent) slot = earliestFit(log, rule, notBefore);
+    else {
+      const previous = log[log.length - 1] ?? -Infinity;
+      const windowStart = log.length >= limit ? (log[log.length - limit] as number) : -Infinity;
+      slot = Math.max(notBefore, previous, windowStart + rule.windowMs);
+    }
     slots.push(slot);
-    log.push(slot);
+    log.splice(indexFor(log, slot), 0, slot);
   }
-  return { slots, recent: log.slice(-rule.requests) };
+  return { slots: slots.sort((a, b) => a - b), recent: log };
 }
 
 /** The ledger of one process (the sandbox, tests, and the default where no table is wired). */
 export class MemorySlotLedger implements SlotLedger {
   private readonly recent = new Map<string, number[]>();
   private readonly busy = new Map<string, number>();
+  private readonly urgentUntil = new Map<string, number>();
 
   async reserve(
     key: string,
@@ -105,9 +189,12 @@ export class MemorySlotLedger implements SlotLedger {
     notBefore: number,
     options: ReserveOptions = {},
   ): Promise<number[]> {
-    const next = nextSlots(this.recent.get(key) ?? [], count, rule, notBefore);
+    const urgent = options.urgent === true;
+    const effective = ruleFor(rule, this.urgentUntil.get(key), notBefore, urgent);
+    const next = nextSlots(this.recent.get(key) ?? [], count, effective, notBefore, urgent);
     this.recent.set(key, next.recent);
     if (options.foreground) this.busy.set(key, busyAfter(this.busy.get(key), next.slots, notBefore));
+    if (urgent) this.urgentUntil.set(key, urgentAfter(this.urgentUntil.get(key), next.slots, notBefore));
     return next.slots;
   }
 
@@ -169,6 +256,12 @@ export interface SlottedBudgetOptions {
   maxDeferMs?: number;
   /** Whether this budget's callers are foreground ones (they mark the key busy). @default true */
   foreground?: boolean;
+  /**
+   * Slots of every window kept for urgent requests (an action batch's submission and status
+   * reads, which five running batches wait on): the others leave them. @default 1 where
+   * requestsPerSecond ≥ 3, else 0
+   */
+  urgentRoom?: number;
 }
 
 /** How often a deferred request looks whether the others are through. */
@@ -182,7 +275,7 @@ interface KeyState {
   /** Callers of `take` waiting for a slot. */
   waiting: number;
   /** Of those, the ones not deferrable (a deferrable caller waits until none is left). */
-  urgent: number;
+  firm: number;
   /** Of those, the ones holding a slot and sleeping until its time. */
   holding: number;
   /** Duration of the last reservation (a lease starts that far ahead so its first slot is usable). */
@@ -224,14 +317,22 @@ export class SlottedRequestBudget implements RequestBudget {
         `SlottedRequestBudget lateMs=${this.lateMs} guardMs=${guardMs}: expected numbers >= 0`,
       );
     }
-    this.rule = { requests: rate, windowMs: 1000 + this.lateMs + guardMs };
+    const room = options.urgentRoom ?? (rate >= 3 ? 1 : 0);
+    if (!Number.isInteger(room) || room < 0 || room >= rate) {
+      throw new RangeError(
+        `SlottedRequestBudget urgentRoom=${room}: expected an integer >= 0 below requestsPerSecond (${rate})`,
+      );
+    }
+    this.rule = { requests: rate, windowMs: 1000 + this.lateMs + guardMs, ...(room > 0 ? { room } : {}) };
   }
 
-  private state(key: string): KeyState {
-    let s = this.states.get(key);
+  /** The callers of a key waiting for ordinary slots, or (`urgent`) for urgent ones. */
+  private state(key: string, urgent = false): KeyState {
+    const id = urgent ? `${key}\u0000urgent` : key;
+    let s = this.states.get(id);
     if (!s) {
-      s = { slots: [], reserving: undefined, waiting: 0, urgent: 0, holding: 0, leadMs: 0 };
-      this.states.set(key, s);
+      s = { slots: [], reserving: undefined, waiting: 0, firm: 0, holding: 0, leadMs: 0 };
+      this.states.set(id, s);
     }
     return s;
   }
@@ -243,14 +344,17 @@ export class SlottedRequestBudget implements RequestBudget {
    * shared window: every container waited for a request never sent (a fifth of the slots of a mass
    * re-point).
    */
-  private async lease(key: string, s: KeyState): Promise<void> {
+  private async lease(key: string, s: KeyState, urgent: boolean): Promise<void> {
     const count = Math.min(this.maxLease, Math.max(1, s.waiting - s.holding - s.slots.length));
     const asked = this.clock.now();
     const slots = await this.ledger.reserve(key, count, this.rule, asked + s.leadMs, {
       foreground: this.foreground,
+      ...(urgent ? { urgent } : {}),
     });
     s.leadMs = Math.min(200, Math.max(0, this.clock.now() - asked));
     s.slots.push(...slots);
+    // Urgent slots may come before ones leased earlier.
+    if (urgent) s.slots.sort((a, b) => a - b);
   }
 
   foregroundBusy(key: string): boolean {
@@ -262,21 +366,24 @@ export class SlottedRequestBudget implements RequestBudget {
   }
 
   async take(key: string, options: TakeOptions = {}): Promise<number> {
-    const s = this.state(key);
+    const urgent = options.urgent === true && this.rule.room !== undefined;
+    const s = this.state(key, urgent);
     const began = this.clock.now();
     // A deferrable request (a verification poll) lets the others of this process already waiting
     // go first: the re-tag's own submissions and status reads are what keeps the batches running.
-    if (options.deferrable)
-      while (s.urgent > 0 && this.clock.now() - began < this.maxDeferMs)
+    if (options.deferrable) {
+      const others = this.state(key, !urgent);
+      while (s.firm + others.firm > 0 && this.clock.now() - began < this.maxDeferMs)
         await this.clock.sleep(DEFER_POLL_MS);
-    const urgent = options.deferrable ? 0 : 1;
+    }
+    const firm = options.deferrable ? 0 : 1;
     s.waiting += 1;
-    s.urgent += urgent;
+    s.firm += firm;
     try {
       for (;;) {
         const slot = s.slots.shift();
         if (slot === undefined) {
-          s.reserving ??= this.lease(key, s).finally(() => {
+          s.reserving ??= this.lease(key, s, urgent).finally(() => {
             s.reserving = undefined;
           });
           await s.reserving;
@@ -300,7 +407,7 @@ export class SlottedRequestBudget implements RequestBudget {
       }
     } finally {
       s.waiting -= 1;
-      s.urgent -= urgent;
+      s.firm -= firm;
     }
   }
 }

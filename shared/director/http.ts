@@ -57,6 +57,8 @@ export interface RateGate {
 export interface TakeOptions {
   /** Let this process's other requests under the same limit go first (see {@link HttpRequest.deferrable}). */
   deferrable?: boolean;
+  /** A request on a critical path (see {@link HttpRequest.urgent}). */
+  urgent?: boolean;
 }
 
 /** Query values; arrays repeat the parameter (`?id=a&id=b`), undefined is left out. */
@@ -178,6 +180,12 @@ export interface HttpRequest {
    * waiting for the same request budget go first, for a bounded time. @default false
    */
   deferrable?: boolean;
+  /**
+   * A request others wait on (an action batch's submission or status read): where the budget
+   * keeps room for such requests in every window, it may go before requests already given later
+   * slots. @default false
+   */
+  urgent?: boolean;
 }
 
 /**
@@ -618,7 +626,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     let redirects = 0;
     for (let n = 0; ;) {
       try {
-        if (bucket) await bucket.take(req.deferrable ? { deferrable: true } : undefined);
+        if (bucket)
+          await bucket.take(
+            req.deferrable || req.urgent
+              ? { ...(req.deferrable ? { deferrable: true } : {}), ...(req.urgent ? { urgent: true } : {}) }
+              : undefined,
+          );
         // The budget's wait may have used up the call's time: send nothing that must time out.
         if (clock.now() >= deadline) {
           throw new DirectorUnavailableError(

@@ -10,6 +10,8 @@
  * `GET …/actionBatches?status=pending` tells which are done. A batch the caller stopped waiting for
  * stays tracked here and is reported `pending`, never `failed`: it may still apply. Before a
  * network's change is resubmitted, the pending listing tells whether a batch already holds one.
+ * Submissions and batch reads are urgent for the request budget (../budget.ts): the running
+ * batches wait on them, so they go before verification and console reads.
  */
 import type * as z from 'zod/mini';
 import { DirectorRequestError } from '../../errors.js';
@@ -180,6 +182,7 @@ export function createMerakiBatches(ctx: MerakiContext, options: MerakiBatchOpti
       method: 'GET',
       path: path(organizationId),
       query: { status: 'pending' },
+      urgent: true,
     });
     // An entry without what a batch needs (its id, its actions) is left out: not ours to track.
     return parseMerakiList(MERAKI_OPERATIONS.listBatches, res.status, res.body).entries;
@@ -189,6 +192,7 @@ export function createMerakiBatches(ctx: MerakiContext, options: MerakiBatchOpti
     const res = await ctx.orgCall(organizationId, {
       method: 'GET',
       path: `${path(organizationId)}/${encodeURIComponent(id)}`,
+      urgent: true,
     });
     return parseMerakiResponse(MERAKI_OPERATIONS.readBatch, res.status, res.body);
   }
@@ -388,6 +392,7 @@ export function createMerakiBatches(ctx: MerakiContext, options: MerakiBatchOpti
           path: path(organizationId),
           body,
           idempotent: false,
+          urgent: true,
           ...(Number.isFinite(sendBy) ? { deadlineMs: Math.max(1, sendBy - ctx.clock.now()) } : {}),
         });
         return parseMerakiResponse(MERAKI_OPERATIONS.submitBatch, res.status, res.body);

@@ -1,9 +1,10 @@
 /**
  * The request budget shared by every function and container (`BUDGET#<key>` / `BUDGET`): the
  * {@link SlotLedger} of shared/director/budget.ts over the table port. The item holds the key's
- * last slots (at most `requestsPerSecond`, so a few numbers); a reservation appends to them with a
- * put conditioned on the version read, so two containers never get the same slots. The last item seen is kept, so an uncontended
- * reservation costs one write (a failed condition costs a read and another try).
+ * recent and future slots (those of the last two windows on: a few dozen numbers at most); a
+ * reservation adds to them with a put conditioned on the version read, so two containers never
+ * get the same slots. The last item seen is kept, so an uncontended reservation costs one write (a
+ * failed condition costs a read and another try).
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
@@ -11,7 +12,9 @@ import {
   backgroundShareOf,
   busyAfter,
   nextSlots,
+  ruleFor,
   SlottedRequestBudget,
+  urgentAfter,
   type RequestBudget,
   type ReserveOptions,
   type SlotLedger,
@@ -30,12 +33,14 @@ export interface RequestBudgetItem {
   sk: string;
   type: typeof ITEM_TYPES.budget;
   version: number;
-  /** The timeline's last slots (epoch ms, ascending; at most the rule's `requests`). */
+  /** The timeline's slots from two windows before the last reservation on (epoch ms, ascending). */
   recent: number[];
   /** Epoch ms of the last write (the writer's clock). */
   updatedAt: number;
   /** Until when a foreground caller is sending (epoch ms; see shared/director/budget.ts). */
   busyUntil?: number;
+  /** Until when the room for urgent requests is kept (epoch ms; see shared/director/budget.ts). */
+  urgentUntil?: number;
   /** TTL (epoch s): an idle budget disappears; a fresh one starts at "now". */
   expiresAt: number;
 }
@@ -87,15 +92,19 @@ export class TableSlotLedger implements SlotLedger {
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       // A lost race costs a round trip: ask that much later, or the slots come back already past
       // (dropped unused, yet counted in everyone's window).
+      const from = notBefore + (this.clock.now() - started);
+      const urgent = options.urgent === true;
       const { slots, recent } = nextSlots(
         current?.recent ?? [],
         count,
-        rule,
-        notBefore + (this.clock.now() - started),
+        ruleFor(rule, current?.urgentUntil, from, urgent),
+        from,
+        urgent,
       );
       const busyUntil = options.foreground
         ? busyAfter(current?.busyUntil, slots, notBefore)
         : current?.busyUntil;
+      const urgentUntil = urgent ? urgentAfter(current?.urgentUntil, slots, notBefore) : current?.urgentUntil;
       const next: RequestBudgetItem = {
         ...k,
         type: ITEM_TYPES.budget,
@@ -104,6 +113,7 @@ export class TableSlotLedger implements SlotLedger {
         updatedAt: notBefore,
         expiresAt: Math.ceil(notBefore / 1000) + this.ttlSec,
         ...(busyUntil !== undefined ? { busyUntil } : {}),
+        ...(urgentUntil !== undefined ? { urgentUntil } : {}),
       };
       try {
         await this.table.put({ ...next }, conditions.versionOrAbsent(current?.version));

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import {
   backgroundLane,
   backgroundShareOf,
@@ -99,8 +100,13 @@ describe('SlottedRequestBudget over the table ledger (several containers, one or
     await clock.run(read);
     const item = await read;
     expect(item?.version).toBe(ops.put - ops.conditionFailed);
-    expect(item?.recent).toHaveLength(5);
-    expect(Math.max(...(item?.recent ?? []))).toBeGreaterThanOrEqual(Math.max(...sent));
+    // The item keeps the slots of the last two windows (older ones cannot matter), ascending.
+    const recent = item?.recent ?? [];
+    expect(recent).toEqual([...recent].sort((a, b) => a - b));
+    expect(recent.length).toBeGreaterThanOrEqual(5);
+    // (two windows before the last reservation, itself made up to two windows ahead of its slots)
+    expect(Math.min(...recent)).toBeGreaterThan(Math.max(...sent) - 4 * 1100);
+    expect(Math.max(...recent)).toBeGreaterThanOrEqual(Math.max(...sent));
   });
 
   it('a sender that wakes late drops its slot instead of crowding the next one', async () => {
@@ -119,17 +125,103 @@ describe('SlottedRequestBudget over the table ledger (several containers, one or
 
   it('R + 1 consecutive slots span more than a second plus the lateness allowed and the guard', () => {
     const budget = new SlottedRequestBudget(new MemorySlotLedger(), { requestsPerSecond: 5 });
-    expect(budget.rule).toEqual({ requests: 5, windowMs: 1100 });
+    // One slot of each window is kept for urgent requests while they are about.
+    expect(budget.rule).toEqual({ requests: 5, windowMs: 1100, room: 1 });
+    expect(new SlottedRequestBudget(new MemorySlotLedger(), { requestsPerSecond: 2 }).rule).toEqual({
+      requests: 2,
+      windowMs: 1100,
+    });
   });
 
   it('up to R slots at once, then each waits for the oldest to leave the window', () => {
     const rule = { requests: 3, windowMs: 1000 };
     const first = nextSlots([], 5, rule, 100);
     expect(first.slots).toEqual([100, 100, 100, 1100, 1100]);
-    expect(first.recent).toEqual([100, 1100, 1100]);
+    expect(first.recent).toEqual([100, 100, 100, 1100, 1100]);
     // Later callers continue the same timeline; `notBefore` only ever delays.
     expect(nextSlots(first.recent, 2, rule, 0).slots).toEqual([1100, 2100]);
     expect(nextSlots(first.recent, 1, rule, 9_000).slots).toEqual([9_000]);
+  });
+
+  it('an ordinary slot leaves the room; an urgent one takes it, even before slots handed out', () => {
+    const rule = { requests: 3, windowMs: 1000, room: 1 };
+    // Ordinary callers get 2 of every window's 3.
+    const ordinary = nextSlots([], 4, rule, 100);
+    expect(ordinary.slots).toEqual([100, 100, 1100, 1100]);
+    // An urgent one asked at 150 goes at 150, before the slots already given out at 1100.
+    const urgent = nextSlots(ordinary.recent, 1, rule, 150, true);
+    expect(urgent.slots).toEqual([150]);
+    expect(urgent.recent).toEqual([100, 100, 150, 1100, 1100]);
+    // The window is full now: the next urgent one waits until 100 leaves it (and 1100 holds two).
+    expect(nextSlots(urgent.recent, 1, rule, 150, true).slots).toEqual([1150]);
+    // Without room (no urgent caller about), ordinary callers have the whole share.
+    expect(nextSlots([], 4, { requests: 3, windowMs: 1000 }, 100).slots).toEqual([100, 100, 100, 1100]);
+  });
+
+  it('whatever mix of urgent and ordinary reservations, any R + 1 consecutive slots span the window', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            gap: fc.integer({ min: 0, max: 700 }),
+            count: fc.integer({ min: 1, max: 4 }),
+            urgent: fc.boolean(),
+          }),
+          {
+            maxLength: 40,
+          },
+        ),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 0, max: 2 }),
+        (asks, requests, room) => {
+          const rule = { requests, windowMs: 1000, ...(room < requests ? { room } : {}) };
+          let recent: number[] = [];
+          const all: number[] = [];
+          let t = 0;
+          for (const a of asks) {
+            t += a.gap;
+            const next = nextSlots(recent, a.count, rule, t, a.urgent);
+            expect(next.slots.every((x) => x >= t)).toBe(true);
+            recent = next.recent;
+            all.push(...next.slots);
+          }
+          all.sort((a, b) => a - b);
+          for (let i = 0; i + requests < all.length; i++)
+            expect((all[i + requests] as number) - (all[i] as number)).toBeGreaterThanOrEqual(1000);
+        },
+      ),
+    );
+  });
+
+  it('keeps the room only while urgent requests are about, and any window within R either way', async () => {
+    const clock = virtualClock();
+    const ledger = new MemorySlotLedger();
+    const budget = new SlottedRequestBudget(ledger, { requestsPerSecond: 5, clock });
+    const urgentSent: number[] = [];
+    const sent: number[] = [];
+    // 4 ordinary callers hammer; an urgent request every 1.2 s (within the room: 1 per window) from the second 3.
+    const ordinary = hammer(budget, clock, 4, 12);
+    const urgent = (async () => {
+      await clock.sleep(3_000);
+      for (let i = 0; i < 6; i++) {
+        const asked = clock.now();
+        await budget.take('meraki#o1', { urgent: true });
+        urgentSent.push(clock.now() - asked);
+        sent.push(clock.now());
+        await clock.sleep(1200);
+      }
+    })();
+    await clock.run(Promise.all([ordinary.run, urgent]));
+    const all = [...ordinary.sent, ...sent];
+    expect(maxPerSecond(all)).toBeLessThanOrEqual(5);
+    // Each urgent request went within its window's room: never behind a window of ordinary ones.
+    expect(Math.max(...urgentSent)).toBeLessThan(1100);
+    // The first found no room kept yet (the ordinary ones had booked the next window whole); each
+    // later one went at once, before ordinary slots already handed out.
+    expect(urgentSent.slice(1)).toEqual([0, 0, 0, 0, 0]);
+    // Before any urgent request, ordinary callers had all 5 slots of a window.
+    const t0 = Math.min(...ordinary.sent);
+    expect(ordinary.sent.filter((t) => t < t0 + 1000).length).toBe(5);
   });
 
   it('refuses a rate that is not a whole number of requests per second', () => {
