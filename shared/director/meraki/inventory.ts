@@ -46,8 +46,14 @@ export interface MerakiInventory {
   readNetwork(organizationId: string, networkId: string): Promise<MerakiNetwork>;
   /** Every network of an organization (all pages). */
   listNetworks(organizationId: string): Promise<MerakiNetwork[]>;
-  /** The same, page by page as it is consumed (the next page is asked for when the last is used up). */
-  streamNetworks(organizationId: string): AsyncGenerator<MerakiNetwork, void, undefined>;
+  /**
+   * The same, page by page as it is consumed (the next page is asked for when the last is used
+   * up). `urgent`: a re-tag's read, which its batches wait on (see the request budget).
+   */
+  streamNetworks(
+    organizationId: string,
+    options?: { urgent?: boolean },
+  ): AsyncGenerator<MerakiNetwork, void, undefined>;
   /** The networks taking part in failover, with the hub each uses now. */
   listBranches(organizationId: string): Promise<MerakiBranch[]>;
   /** The Director port's CPEs of an organization (of one network: `haName` is its id). */
@@ -77,7 +83,10 @@ export function createMerakiInventory(
     return toNetwork(parseMerakiResponse(MERAKI_OPERATIONS.readNetwork, res.status, res.body));
   }
 
-  async function* streamNetworks(organizationId: string): AsyncGenerator<MerakiNetwork, void, undefined> {
+  async function* streamNetworks(
+    organizationId: string,
+    options: { urgent?: boolean } = {},
+  ): AsyncGenerator<MerakiNetwork, void, undefined> {
     try {
       // Paged answers are all 200 (any other status is an error thrown by the client).
       for await (const n of ctx.client(organizationId).paginate(
@@ -86,6 +95,7 @@ export function createMerakiInventory(
           path: `/organizations/${encodeURIComponent(organizationId)}/networks`,
           query: { perPage },
           tenantId: organizationId,
+          ...(options.urgent ? { urgent: true } : {}),
         },
         (body) => {
           const page = parseMerakiList(MERAKI_OPERATIONS.listNetworks, 200, body);

@@ -197,7 +197,7 @@ export function createRetagMany({
         ? (async function* () {
             yield* (await readCurrent(organizationId, ids)).values();
           })()
-        : inventory.streamNetworks(organizationId);
+        : inventory.streamNetworks(organizationId, { urgent: true });
     const seen = new Set<string>();
     let buffer: (BatchAction & { change: RetagChange })[] = [];
     let alreadyRight: string[] = [];
