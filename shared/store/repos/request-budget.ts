@@ -77,6 +77,10 @@ export class TableSlotLedger implements SlotLedger {
     return this.seen.get(key)?.busyUntil ?? 0;
   }
 
+  urgentRoomUntil(key: string): number {
+    return this.seen.get(key)?.urgentUntil ?? 0;
+  }
+
   async reserve(
     key: string,
     count: number,

@@ -83,10 +83,12 @@ describe('Meraki action batches (simulator over HTTP)', () => {
     expect(rest.changed).toHaveLength(300);
     expect(rest.batches).toHaveLength(3);
     // Each later batch: its result read once or twice (a miss near the estimate is looked at again
-    // 100 ms later), against ≥ 4 looks for the first one (100, 200, 400, 800 ms).
+    // 50 ms later), against ≥ 4 looks for the first one (100, 200, 400, 800 ms). On real time one
+    // of the three may miss twice (a look sent a few ms early): without the learning each would take
+    // four or more, twelve in all.
     const laterReads = reads(sim).length;
     expect(laterReads).toBeGreaterThanOrEqual(3);
-    expect(laterReads).toBeLessThanOrEqual(6);
+    expect(laterReads).toBeLessThanOrEqual(7);
     expect(firstLooks).toBeGreaterThanOrEqual(4);
     expect(ids(400).every((n) => sim.tunnelHub(n) === 'paris')).toBe(true);
   });

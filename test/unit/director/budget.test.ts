@@ -370,6 +370,38 @@ describe('the background lane (status and the drift reconcile)', () => {
     expect(span(after)).toBeLessThanOrEqual(10 * 1100);
   });
 
+  it("goes at a quarter of its pace while urgent requests (a re-tag's batches) are about", async () => {
+    const clock = virtualClock();
+    const ledger = new MemorySlotLedger();
+    const foreground = new SlottedRequestBudget(ledger, { requestsPerSecond: 5, clock });
+    const background = backgroundLane(
+      new SlottedRequestBudget(ledger, { requestsPerSecond: 5, clock, foreground: false }),
+      new SlottedRequestBudget(ledger, { requestsPerSecond: backgroundShareOf(5), clock, foreground: false }),
+    );
+    let stop = false;
+    // A batch submission or status read every second, as five running batches make.
+    const batches = (async () => {
+      while (!stop) {
+        await foreground.take('meraki#o1', { urgent: true });
+        await clock.sleep(1000);
+      }
+    })();
+    const at: number[] = [];
+    await clock.run(
+      (async () => {
+        await clock.sleep(10); // the first urgent request marks the timeline
+        for (let i = 0; i < 10; i++) {
+          await background.take('meraki#o1');
+          at.push(clock.now());
+        }
+        stop = true;
+        await batches;
+      })(),
+    );
+    // 4 lane slots per read, 2 per 1.1 s window: one read per 2.2 s.
+    expect((at[9] as number) - (at[0] as number)).toBeGreaterThanOrEqual(9 * 2200 - 100);
+  });
+
   it('gives a share of at least 1, two fifths of the budget', () => {
     expect([1, 2, 3, 5, 10].map(backgroundShareOf)).toEqual([1, 1, 1, 2, 4]);
   });
