@@ -397,7 +397,10 @@ export class Invariants {
         );
     }
     // Across directors: the world's branches do not care which director applied an older decision.
-    if (a.epoch < a.newestAnywhere && a.epoch >= a.seenBefore)
+    // Raising a fence (PUT …/epoch) is no decision applied: a late fan-out raises its director's
+    // fence before it reads the store, finds the newer epoch and stops (fence, then read); the
+    // world is unchanged, and a write at that epoch through that director would still be caught.
+    if (a.op !== 'epoch' && a.epoch < a.newestAnywhere && a.epoch >= a.seenBefore)
       this.fail(
         'S1',
         `director ${a.site} applied ${a.op} for ${a.groupKey} at epoch ${a.epoch} after epoch ${a.newestAnywhere} had been applied through another director`,
