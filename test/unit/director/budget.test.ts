@@ -66,6 +66,18 @@ function hammer(budget: SlottedRequestBudget, clock: Clock, workers: number, eac
   return { sent, run };
 }
 
+/** A foreground budget and a background lane of 5/s over one in-memory ledger, on virtual time. */
+function foregroundAndLane() {
+  const clock = virtualClock();
+  const ledger = new MemorySlotLedger();
+  const foreground = new SlottedRequestBudget(ledger, { requestsPerSecond: 5, clock });
+  const background = backgroundLane(
+    new SlottedRequestBudget(ledger, { requestsPerSecond: 5, clock, foreground: false }),
+    new SlottedRequestBudget(ledger, { requestsPerSecond: backgroundShareOf(5), clock, foreground: false }),
+  );
+  return { clock, foreground, background };
+}
+
 describe('SlottedRequestBudget over the table ledger (several containers, one organization)', () => {
   it('keeps any 1 s window within requestsPerSecond, reserving only slots that are used', async () => {
     const clock = virtualClock();
@@ -326,13 +338,7 @@ describe('the background lane (status and the drift reconcile)', () => {
   });
 
   it('halves its pace while the foreground sends, and takes it back once the foreground is quiet', async () => {
-    const clock = virtualClock();
-    const ledger = new MemorySlotLedger();
-    const foreground = new SlottedRequestBudget(ledger, { requestsPerSecond: 5, clock });
-    const background = backgroundLane(
-      new SlottedRequestBudget(ledger, { requestsPerSecond: 5, clock, foreground: false }),
-      new SlottedRequestBudget(ledger, { requestsPerSecond: backgroundShareOf(5), clock, foreground: false }),
-    );
+    const { clock, foreground, background } = foregroundAndLane();
     const read = async (n: number) => {
       const at: number[] = [];
       for (let i = 0; i < n; i++) {
@@ -371,13 +377,7 @@ describe('the background lane (status and the drift reconcile)', () => {
   });
 
   it("goes at a quarter of its pace while urgent requests (a re-tag's batches) are about", async () => {
-    const clock = virtualClock();
-    const ledger = new MemorySlotLedger();
-    const foreground = new SlottedRequestBudget(ledger, { requestsPerSecond: 5, clock });
-    const background = backgroundLane(
-      new SlottedRequestBudget(ledger, { requestsPerSecond: 5, clock, foreground: false }),
-      new SlottedRequestBudget(ledger, { requestsPerSecond: backgroundShareOf(5), clock, foreground: false }),
-    );
+    const { clock, foreground, background } = foregroundAndLane();
     let stop = false;
     // A batch submission or status read every second, as five running batches make.
     const batches = (async () => {
