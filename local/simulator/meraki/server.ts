@@ -120,8 +120,17 @@ export async function createMerakiSimulator(options: MerakiSimulatorOptions): Pr
     sourceIp: string;
   }
 
+  /**
+   * An answer as built: over the socket, a large array's JSON comes as slices (each the JSON of
+   * up to {@link LAZY_SLICE} items, comma-joined), written one by one; `text` is then unused.
+   */
+  interface Served extends MerakiDispatchResponse {
+    slices?: string[];
+  }
+  const joined = (slices: readonly string[]) => `[${slices.join(',')}]`;
+
   /** One request, socket or not: route it, count and log it, and build the answer. */
-  async function exchange(req: Incoming): Promise<MerakiDispatchResponse> {
+  async function exchange(req: Incoming): Promise<Served> {
     const { url, raw } = req;
     if (url.pathname.startsWith('/_sim/')) return simExchange(req);
     const path = url.pathname.replace(/^\/api\/v1(?=\/)/, '');
@@ -183,13 +192,14 @@ export async function createMerakiSimulator(options: MerakiSimulatorOptions): Pr
     stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
     if (status === 429) stats.http429 += 1;
     let body = result.body;
-    let text: string;
+    let text = '';
+    let slices: string[] | undefined;
     if (body instanceof LazyArray) {
-      text = listening ? await sliced(body.items()) : JSON.stringify((body = [...body.items()]));
-      if (logBodies && listening) body = JSON.parse(text) as unknown;
-    } else {
-      text = body === undefined ? '' : JSON.stringify(body);
-    }
+      if (listening) {
+        slices = await sliced(body.items());
+        if (logBodies) body = JSON.parse(joined(slices)) as unknown;
+      } else text = JSON.stringify((body = [...body.items()]));
+    } else if (body !== undefined) text = JSON.stringify(body);
     // The Dashboard's own clock (the simulated one, which may run ahead of the wall clock).
     const headers = {
       'content-type': 'application/json; charset=utf-8',
@@ -201,17 +211,25 @@ export async function createMerakiSimulator(options: MerakiSimulatorOptions): Pr
     if (logBodies) entry.responseBody = body;
     log.push(entry);
     if (log.length > maxLog) log.splice(0, log.length - maxLog);
-    return { status, headers, text };
+    return { status, headers, text, ...(slices ? { slices } : {}) };
   }
 
-  /** A lazy array's JSON, a slice at a time, letting other requests in between slices. */
-  async function sliced(items: Iterable<unknown>): Promise<string> {
-    const parts: string[] = [];
+  const turn = () => new Promise<void>((next) => setImmediate(next));
+
+  /** A lazy array's JSON in slices, letting other requests in between slices. */
+  async function sliced(items: Iterable<unknown>): Promise<string[]> {
+    const slices: string[] = [];
+    let parts: string[] = [];
     for (const item of items) {
       parts.push(JSON.stringify(item));
-      if (parts.length % LAZY_SLICE === 0) await new Promise<void>((next) => setImmediate(next));
+      if (parts.length === LAZY_SLICE) {
+        slices.push(parts.join(','));
+        parts = [];
+        await turn();
+      }
     }
-    return `[${parts.join(',')}]`;
+    if (parts.length > 0) slices.push(parts.join(','));
+    return slices;
   }
 
   function simExchange(req: Incoming): MerakiDispatchResponse {
@@ -270,8 +288,19 @@ export async function createMerakiSimulator(options: MerakiSimulatorOptions): Pr
       raw,
       sourceIp: req.socket.remoteAddress ?? DEFAULT_SOURCE_IP,
     });
-    res.writeHead(r.status, { ...r.headers, 'content-length': Buffer.byteLength(r.text) });
-    res.end(r.text);
+    if (!r.slices) {
+      res.writeHead(r.status, { ...r.headers, 'content-length': Buffer.byteLength(r.text) });
+      res.end(r.text);
+      return;
+    }
+    // Chunked, a slice at a time: writing tens of MB at once held the event loop too.
+    res.writeHead(r.status, r.headers);
+    res.write('[');
+    for (const [i, slice] of r.slices.entries()) {
+      res.write(i === 0 ? slice : `,${slice}`);
+      await turn();
+    }
+    res.end(']');
   }
 
   const listening = options.listen ?? true;
@@ -295,14 +324,16 @@ export async function createMerakiSimulator(options: MerakiSimulatorOptions): Pr
     controlUrl: listening ? `http://${host}:${port}` : '',
     port,
     apiKey: apiKeys[0] as string,
-    dispatch: (req) =>
-      exchange({
+    dispatch: async (req) => {
+      const r = await exchange({
         method: req.method,
         headers: req.headers,
         url: req.url,
         raw: req.body ?? '',
         sourceIp: req.sourceIp ?? DEFAULT_SOURCE_IP,
-      }),
+      });
+      return r.slices ? { status: r.status, headers: r.headers, text: joined(r.slices) } : r;
+    },
     async close() {
       for (const t of timers) clearTimeout(t);
       timers.clear();
