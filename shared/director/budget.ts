@@ -73,25 +73,6 @@ export interface SlotWindow {
 }
 
 /**
- * The rule a reservation is made under: the room is kept only while the key's timeline has seen
- * an urgent reservation lately (`urgentUntil`, epoch ms), or for an urgent one.
- */
-export function ruleFor(
-  rule: SlotWindow,
-  urgentUntil: number | undefined,
-  notBefore: number,
-  urgent: boolean,
-): SlotWindow {
-  if (rule.room === undefined || urgent || (urgentUntil ?? 0) > notBefore) return rule;
-  return { requests: rule.requests, windowMs: rule.windowMs };
-}
-
-/** The urgent mark after an urgent reservation of `slots`. */
-export function urgentAfter(before: number | undefined, slots: readonly number[], notBefore: number): number {
-  return Math.max(before ?? 0, (slots[slots.length - 1] ?? notBefore) + URGENT_ROOM_MS);
-}
-
-/**
  * Where the slots of a key are handed out: one timeline per key, whoever reserves.
  */
 export interface SlotLedger {
@@ -180,11 +161,56 @@ export function nextSlots(
   return { slots: slots.sort((a, b) => a - b), recent: log };
 }
 
+/** A key's timeline as a ledger keeps it: its recent and future slots, and its marks. */
+export interface Timeline {
+  /** The slots from two windows before the last reservation on (epoch ms, ascending). */
+  recent: number[];
+  /** Until when a foreground caller is sending (epoch ms). */
+  busyUntil?: number;
+  /** Until when the room for urgent requests is kept (epoch ms). */
+  urgentUntil?: number;
+}
+
+/** A mark `ms` after the last of `slots`, never moved back. */
+const markAfter = (before: number | undefined, slots: readonly number[], ms: number): number =>
+  Math.max(before ?? 0, (slots[slots.length - 1] ?? 0) + ms);
+
+/**
+ * One reservation on a key's timeline, whichever ledger keeps it: `count` slots under `rule` (its
+ * room kept only while the timeline has seen an urgent reservation lately, or for an urgent one),
+ * and the timeline after them, its busy and urgent marks moved on.
+ */
+export function reserveOn(
+  timeline: Timeline | undefined,
+  count: number,
+  rule: SlotWindow,
+  notBefore: number,
+  options: ReserveOptions = {},
+): { slots: number[]; timeline: Timeline } {
+  const urgent = options.urgent === true;
+  const keepRoom = urgent || (timeline?.urgentUntil ?? 0) > notBefore;
+  const effective =
+    rule.room === undefined || keepRoom ? rule : { requests: rule.requests, windowMs: rule.windowMs };
+  const { slots, recent } = nextSlots(timeline?.recent ?? [], count, effective, notBefore, urgent);
+  const busyUntil = options.foreground
+    ? markAfter(timeline?.busyUntil, slots, FOREGROUND_BUSY_MS)
+    : timeline?.busyUntil;
+  const urgentUntil = urgent
+    ? markAfter(timeline?.urgentUntil, slots, URGENT_ROOM_MS)
+    : timeline?.urgentUntil;
+  return {
+    slots,
+    timeline: {
+      recent,
+      ...(busyUntil !== undefined ? { busyUntil } : {}),
+      ...(urgentUntil !== undefined ? { urgentUntil } : {}),
+    },
+  };
+}
+
 /** The ledger of one process (the sandbox, tests, and the default where no table is wired). */
 export class MemorySlotLedger implements SlotLedger {
-  private readonly recent = new Map<string, number[]>();
-  private readonly busy = new Map<string, number>();
-  private readonly urgentUntil = new Map<string, number>();
+  private readonly timelines = new Map<string, Timeline>();
 
   async reserve(
     key: string,
@@ -193,27 +219,18 @@ export class MemorySlotLedger implements SlotLedger {
     notBefore: number,
     options: ReserveOptions = {},
   ): Promise<number[]> {
-    const urgent = options.urgent === true;
-    const effective = ruleFor(rule, this.urgentUntil.get(key), notBefore, urgent);
-    const next = nextSlots(this.recent.get(key) ?? [], count, effective, notBefore, urgent);
-    this.recent.set(key, next.recent);
-    if (options.foreground) this.busy.set(key, busyAfter(this.busy.get(key), next.slots, notBefore));
-    if (urgent) this.urgentUntil.set(key, urgentAfter(this.urgentUntil.get(key), next.slots, notBefore));
+    const next = reserveOn(this.timelines.get(key), count, rule, notBefore, options);
+    this.timelines.set(key, next.timeline);
     return next.slots;
   }
 
   busyUntil(key: string): number {
-    return this.busy.get(key) ?? 0;
+    return this.timelines.get(key)?.busyUntil ?? 0;
   }
 
   urgentRoomUntil(key: string): number {
-    return this.urgentUntil.get(key) ?? 0;
+    return this.timelines.get(key)?.urgentUntil ?? 0;
   }
-}
-
-/** The busy mark after a foreground reservation of `slots`. */
-export function busyAfter(before: number | undefined, slots: readonly number[], notBefore: number): number {
-  return Math.max(before ?? 0, (slots[slots.length - 1] ?? notBefore) + FOREGROUND_BUSY_MS);
 }
 
 /**

@@ -10,15 +10,13 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   backgroundLane,
   backgroundShareOf,
-  busyAfter,
-  nextSlots,
-  ruleFor,
+  reserveOn,
   SlottedRequestBudget,
-  urgentAfter,
   type RequestBudget,
   type ReserveOptions,
   type SlotLedger,
   type SlotWindow,
+  type Timeline,
 } from '../../director/budget.js';
 import { systemClock, type Clock } from '../../director/limits.js';
 import { ConcurrentUpdateError } from '../../errors.js';
@@ -27,20 +25,14 @@ import { requirePositiveInt, requireText } from '../item-store.js';
 import { ITEM_TYPES, keys } from '../table.js';
 import { conditions, isConditionFailed, type VersionedTable } from '../versioned-table.js';
 
-/** The stored budget item. */
-export interface RequestBudgetItem {
+/** The stored budget item: the key's timeline (its slots and marks, see shared/director/budget.ts). */
+export interface RequestBudgetItem extends Timeline {
   pk: string;
   sk: string;
   type: typeof ITEM_TYPES.budget;
   version: number;
-  /** The timeline's slots from two windows before the last reservation on (epoch ms, ascending). */
-  recent: number[];
   /** Epoch ms of the last write (the writer's clock). */
   updatedAt: number;
-  /** Until when a foreground caller is sending (epoch ms; see shared/director/budget.ts). */
-  busyUntil?: number;
-  /** Until when the room for urgent requests is kept (epoch ms; see shared/director/budget.ts). */
-  urgentUntil?: number;
   /** TTL (epoch s): an idle budget disappears; a fresh one starts at "now". */
   expiresAt: number;
 }
@@ -96,28 +88,20 @@ export class TableSlotLedger implements SlotLedger {
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       // A lost race costs a round trip: ask that much later, or the slots come back already past
       // (dropped unused, yet counted in everyone's window).
-      const from = notBefore + (this.clock.now() - started);
-      const urgent = options.urgent === true;
-      const { slots, recent } = nextSlots(
-        current?.recent ?? [],
+      const { slots, timeline } = reserveOn(
+        current,
         count,
-        ruleFor(rule, current?.urgentUntil, from, urgent),
-        from,
-        urgent,
+        rule,
+        notBefore + (this.clock.now() - started),
+        options,
       );
-      const busyUntil = options.foreground
-        ? busyAfter(current?.busyUntil, slots, notBefore)
-        : current?.busyUntil;
-      const urgentUntil = urgent ? urgentAfter(current?.urgentUntil, slots, notBefore) : current?.urgentUntil;
       const next: RequestBudgetItem = {
         ...k,
         type: ITEM_TYPES.budget,
         version: (current?.version ?? 0) + 1,
-        recent,
+        ...timeline,
         updatedAt: notBefore,
         expiresAt: Math.ceil(notBefore / 1000) + this.ttlSec,
-        ...(busyUntil !== undefined ? { busyUntil } : {}),
-        ...(urgentUntil !== undefined ? { urgentUntil } : {}),
       };
       try {
         await this.table.put({ ...next }, conditions.versionOrAbsent(current?.version));
