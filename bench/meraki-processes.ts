@@ -10,8 +10,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createMerakiPipelineDirector } from '../shared/meraki/pipeline.js';
-import { createDynamoClients } from '../shared/store/dynamo.js';
+import { createMerakiPipelineDirector, type MerakiPipelineDirector } from '../shared/meraki/pipeline.js';
+import { createDynamoClients, type DynamoClients } from '../shared/store/dynamo.js';
 import { createTableRequestBudget } from '../shared/store/repos/request-budget.js';
 import { StateRepository } from '../shared/store/state-repo.js';
 import { DEFAULT_SIM_HUBS, generateOrganization } from '../local/simulator/meraki/generate.js';
@@ -78,15 +78,9 @@ export function watchStalls(top = 3): { stop(): Stall[] } {
 }
 
 /** A side load: which container, and what it reaches. */
-export interface SideSpec {
+export interface SideSpec extends ContainerSpec {
   role: 'health' | 'reconcile' | 'status';
   periodMs: number;
-  organizationId: string;
-  dynamoEndpoint: string;
-  tableName: string;
-  baseUrl: string;
-  apiKey: string;
-  requestsPerSecond: number;
 }
 
 /** A side load's runs and errors, sent when it is told to stop. */
@@ -191,7 +185,24 @@ async function serveDashboard(spec: DashboardSpec, answer: (m: unknown) => void)
   });
 }
 
-async function serveSide(spec: SideSpec, answer: (m: unknown) => void): Promise<void> {
+/** Where a container of the benchmark reaches the Dashboard and the state table. */
+export interface ContainerSpec {
+  organizationId: string;
+  dynamoEndpoint: string;
+  tableName: string;
+  baseUrl: string;
+  apiKey: string;
+  requestsPerSecond: number;
+}
+
+/**
+ * One container: its own DynamoDB clients, budget ledger, write claims and pipeline director
+ * (`background`: through the background lane, as status and reconcile are deployed).
+ */
+export function benchContainer(
+  spec: ContainerSpec,
+  background = false,
+): { director: MerakiPipelineDirector; clients: DynamoClients } {
   const clients = createDynamoClients({ endpoint: spec.dynamoEndpoint });
   const director = createMerakiPipelineDirector(
     {
@@ -203,16 +214,21 @@ async function serveSide(spec: SideSpec, answer: (m: unknown) => void): Promise<
     },
     {
       apiKey: async () => spec.apiKey,
-      // Status and reconcile read in the background lane, as deployed.
       budget: createTableRequestBudget({
         doc: clients.doc,
         tableName: spec.tableName,
         requestsPerSecond: spec.requestsPerSecond,
-        background: spec.role !== 'health',
+        background,
       }),
+      // Fenced writes claimed in the same table, as deployed.
       claims: new StateRepository(clients.doc, spec.tableName).claims,
     },
   );
+  return { director, clients };
+}
+
+async function serveSide(spec: SideSpec, answer: (m: unknown) => void): Promise<void> {
+  const { director, clients } = benchContainer(spec, spec.role !== 'health');
   const org = spec.organizationId;
   const run = {
     health: () => director.sampleHealth(org, []),

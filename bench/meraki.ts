@@ -25,16 +25,15 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { pathTarget } from '../shared/director/meraki/config.js';
 import type { FenceState, RepointResult } from '../shared/director/port.js';
-import { createMerakiPipelineDirector } from '../shared/meraki/pipeline.js';
 import { createTable, tableDefinition } from '../shared/store/definition.js';
 import { createDynamoClients, type DynamoClients } from '../shared/store/dynamo.js';
-import { createTableRequestBudget } from '../shared/store/repos/request-budget.js';
-import { StateRepository } from '../shared/store/state-repo.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../local/emulators/dynamodb-local.js';
-import { DEFAULT_SIM_HUBS, generateOrganization } from '../local/simulator/meraki/generate.js';
+import { generateOrganization } from '../local/simulator/meraki/generate.js';
 import {
+  benchContainer,
   startDashboard,
   startSideLoad,
+  type ContainerSpec,
   type ReportedExchange,
   type SideCounts,
   type SideSpec,
@@ -102,34 +101,17 @@ export async function runMerakiBench(options: MerakiBenchOptions = {}): Promise<
     tunnelSettleMs,
     rateLimit: { requestsPerSecond: MERAKI_LIMITS.requestsPerSecond, burst: MERAKI_LIMITS.burst },
   });
-  const clients: DynamoClients[] = [admin];
-  const failoverClients = createDynamoClients({ endpoint });
-  clients.push(failoverClients);
-  const failover = createMerakiPipelineDirector(
-    {
-      kind: 'meraki',
-      baseUrl: sim.baseUrl,
-      secretName: 'bench',
-      requestsPerSecond: share,
-      organizations: [{ id: ORG, hubs: [...DEFAULT_SIM_HUBS] }],
-    },
-    {
-      apiKey: async () => sim.apiKey,
-      budget: createTableRequestBudget({ doc: failoverClients.doc, tableName, requestsPerSecond: share }),
-      // Fenced writes claimed in the same table, as deployed.
-      claims: new StateRepository(failoverClients.doc, tableName).claims,
-    },
-  );
-  const sideSpec = (role: SideSpec['role'], periodMs: number): SideSpec => ({
-    role,
-    periodMs,
+  const reach: ContainerSpec = {
     organizationId: ORG,
     dynamoEndpoint: endpoint,
     tableName,
     baseUrl: sim.baseUrl,
     apiKey: sim.apiKey,
     requestsPerSecond: share,
-  });
+  };
+  const { director: failover, clients: failoverClients } = benchContainer(reach);
+  const clients: DynamoClients[] = [admin, failoverClients];
+  const sideSpec = (role: SideSpec['role'], periodMs: number): SideSpec => ({ ...reach, role, periodMs });
 
   try {
     const sides = await Promise.all([
