@@ -36,6 +36,7 @@ import { silentLog, type LogSink, type MetricSink } from '../../shared/observabi
 import { MemoryTable, type TableChangeListener } from '../../shared/store/memory-table.js';
 import type { VersionedTable } from '../../shared/store/versioned-table.js';
 import type { FeedTableOptions } from './feed-table.js';
+import { RestoredTable } from './restored-table.js';
 import { StateRepository } from '../../shared/store/state-repo.js';
 import { createZwanSimulator, SIM_API_KEY } from '../simulator/zwan/server.js';
 import {
@@ -413,7 +414,10 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
       );
     stream.offer(change);
   });
-  const repo = new StateRepository(table, runtime, { auditTtlDays: 90 });
+  // A restore (PITR) goes into a new table: invocations running at the switch keep the old one.
+  const restorable =
+    table instanceof MemoryTable ? new RestoredTable(table, () => sched.current(), hooks) : undefined;
+  const repo = new StateRepository(restorable ?? table, runtime, { auditTtlDays: 90 });
   // Meraki: every tag change that moves a network's tunnel, as it lands (S1 as Meraki holds it).
   mw?.sim.onTunnelChange((c) => {
     const org = mw.sim.network(c.networkId)?.organizationId;
@@ -781,12 +785,12 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     healAt + cadence.holdSec * 1000 + DRIFT_PERIOD_MS + HEALTH_PERIOD_MS + 30_000 + (mw ? MERAKI_LAG_MS : 0);
   // A point-in-time restore: the table as it was at `fromAt`, put back at `at` (memory table only).
   for (const f of faults) {
-    if (f.verb !== 'restore-table' || !(table instanceof MemoryTable)) continue;
+    if (f.verb !== 'restore-table' || !restorable) continue;
     let snapshot: ReturnType<MemoryTable['snapshot']> | undefined;
-    sched.at(f.fromAt, () => (snapshot = table.snapshot()));
+    sched.at(f.fromAt, () => (snapshot = restorable.live.snapshot()));
     sched.at(f.at, () => {
       if (!faultsOn || !snapshot) return;
-      table.restore(snapshot);
+      restorable.restore(snapshot, sched.now);
       inv.onRestore(snapshot);
     });
   }
