@@ -57,13 +57,16 @@ export interface StreamPoller {
   /** The stream read. */
   readonly streamArn: string;
   /**
-   * Resolves after a full poll round that started after this call found no new records and left
-   * nothing pending (every record written before the call has been delivered or discarded).
+   * Resolves after two full poll rounds in a row, started after this call, found no new records and
+   * left nothing pending (every record written before the call has been delivered or discarded).
    */
   idle(): Promise<void>;
   /** Stop polling; resolves once the loop has ended (an invocation in flight completes first). */
   stop(): Promise<void>;
 }
+
+/** Consecutive rounds that found nothing before {@link StreamPoller.idle} resolves. */
+const QUIET_ROUNDS = 2;
 
 interface ShardState {
   id: string;
@@ -304,6 +307,7 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
 
   async function loop(): Promise<void> {
     let lastRefresh = Date.now();
+    let quiet = 0;
     while (!stopController.signal.aborted) {
       const roundNo = ++round;
       let activity = false;
@@ -329,9 +333,14 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
         onError(error, { kind: 'poll', records: [] });
         await sleep(pollIntervalMs);
       }
+      quiet = activity ? 0 : quiet + 1;
       if (!activity) {
-        const waiting = roundWaiters.filter((w) => roundNo > w.afterRound);
-        roundWaiters = roundWaiters.filter((w) => roundNo <= w.afterRound);
+        // Two quiet rounds in a row, both started after the call: a stream's GetRecords may
+        // answer empty once with records just behind (DynamoDB Local does under load).
+        const settled = (w: { afterRound: number }) =>
+          quiet >= QUIET_ROUNDS && roundNo - quiet >= w.afterRound;
+        const waiting = roundWaiters.filter(settled);
+        roundWaiters = roundWaiters.filter((w) => !settled(w));
         for (const w of waiting) w.resolve();
         await sleep(pollIntervalMs);
       }
