@@ -68,6 +68,9 @@ export interface StreamPoller {
 /** Consecutive rounds that found nothing before {@link StreamPoller.idle} resolves. */
 const QUIET_ROUNDS = 2;
 
+/** Longest wait for one stream or table API answer. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
 interface ShardState {
   id: string;
   parentId?: string;
@@ -143,7 +146,21 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
   const credentials = process.env.AWS_ACCESS_KEY_ID
     ? undefined
     : { accessKeyId: 'local', secretAccessKey: 'local' };
-  const clientConfig = { endpoint: options.endpoint, region, ...(credentials ? { credentials } : {}) };
+  // A bounded wait per call: DynamoDB Local under load can leave a request unanswered, and an
+  // unbounded call would stall the loop (and every idle() waiter) for good; a timed-out call is a
+  // poll error and the round is retried.
+  const requestHandler = {
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    connectionTimeout: REQUEST_TIMEOUT_MS,
+    // Without it the handler only logs a warning when the request timeout passes.
+    throwOnRequestTimeout: true,
+  };
+  const clientConfig = {
+    endpoint: options.endpoint,
+    region,
+    requestHandler,
+    ...(credentials ? { credentials } : {}),
+  };
   const ddb = new DynamoDBClient(clientConfig);
   const streams = new DynamoDBStreamsClient(clientConfig);
   const batchSize = options.batchSize ?? 100;
