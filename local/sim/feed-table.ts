@@ -21,6 +21,7 @@ import type {
 } from '../../shared/store/versioned-table.js';
 import { isConditionFailed } from '../../shared/store/versioned-table.js';
 import type { SimScheduler } from './scheduler.js';
+import { jsonCopy } from './json-copy.js';
 
 /** The hooks a checker table offers (the MemoryTable has the same). */
 export interface FeedTableOptions {
@@ -63,15 +64,17 @@ export class FeedTable implements VersionedTable {
   private tell(key: TableKey, next: Record<string, unknown> | undefined): void {
     const k = `${key.pk}\u0000${key.sk}`;
     const before = this.images.get(k);
-    if (next) this.images.set(k, structuredClone(next));
+    // `next` is the writer-independent copy made at the write; images are shared with the
+    // listeners, which only read them.
+    if (next) this.images.set(k, next);
     else this.images.delete(k);
     if (!before && !next) return;
     const change: TableChange = {
       seq: ++this.seq,
       eventName: !before ? 'INSERT' : next ? 'MODIFY' : 'REMOVE',
       keys: { pk: key.pk, sk: key.sk },
-      ...(before ? { oldImage: structuredClone(before) } : {}),
-      ...(next ? { newImage: structuredClone(next) } : {}),
+      ...(before ? { oldImage: before } : {}),
+      ...(next ? { newImage: next } : {}),
     };
     for (const l of this.listeners) l(change);
   }
@@ -85,7 +88,7 @@ export class FeedTable implements VersionedTable {
   }
 
   put(item: TableItem, condition: WriteCondition): Promise<void> {
-    const clean = JSON.parse(JSON.stringify(item)) as TableItem;
+    const clean = jsonCopy(item) as TableItem;
     return this.run({ kind: 'put', key: { pk: item.pk, sk: item.sk } }, async () => {
       await this.inner.put(item, condition);
       this.tell(item, clean);
@@ -102,7 +105,7 @@ export class FeedTable implements VersionedTable {
   batchPut(items: readonly TableItem[]): Promise<void> {
     return this.run({ kind: 'batchPut', keys: items.map((i) => ({ pk: i.pk, sk: i.sk })) }, async () => {
       await this.inner.batchPut(items);
-      for (const i of items) this.tell(i, JSON.parse(JSON.stringify(i)) as TableItem);
+      for (const i of items) this.tell(i, jsonCopy(i) as TableItem);
     });
   }
 }

@@ -12,6 +12,7 @@ import type { SiteName } from '../../shared/domain/model.js';
 import type { ZwanSimulator } from '../simulator/zwan/server.js';
 import type { Prng } from './prng.js';
 import type { SimScheduler } from './scheduler.js';
+import { jsonCopy } from './json-copy.js';
 
 /** Fault rates of the transport, drawn per schedule. */
 export interface TransportFaults {
@@ -183,7 +184,9 @@ export function simTransport(parts: {
     return {
       status: result.status,
       headers: jsonHeaders(result.headers),
-      text: result.body === undefined ? '' : JSON.stringify(result.body),
+      // Decoded as the client would decode the JSON text: a copy the world keeps no hold of.
+      text: '',
+      ...(result.body === undefined ? {} : { json: jsonCopy(result.body) }),
     };
   };
 

@@ -328,6 +328,11 @@ export interface RawResponse {
   status: number;
   headers: ResponseHeaders;
   text: string;
+  /**
+   * The body already decoded, a value of the caller's own (an in-process transport: the checker
+   * skips writing and re-reading JSON it would decode at once). When set, `text` is not read.
+   */
+  json?: unknown;
 }
 
 /**
@@ -526,7 +531,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const text = res.text;
       if (text.length > maxResponseBytes) throw new TooLarge(maxResponseBytes);
       const type = res.headers.get('content-type') ?? '';
-      if (text === '') body = undefined;
+      if (res.json !== undefined) body = res.json;
+      else if (text === '') body = undefined;
       else if (type.includes('json')) {
         try {
           body = JSON.parse(text);
