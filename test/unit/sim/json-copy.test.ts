@@ -21,6 +21,7 @@ describe('jsonCopy (the checker’s JSON round trip)', () => {
         { depthSize: 'small' },
         leaf,
         fc.array(tie('tree')),
+        fc.sparseArray(tie('tree')),
         fc.dictionary(fc.string(), tie('tree')),
       ),
     }));
