@@ -44,3 +44,17 @@ export function jsonCopy(value: unknown): unknown {
   }
   return out;
 }
+
+/**
+ * Freeze plain data all the way down and return it. The checker's `--freeze-answers` mode
+ * freezes every director answer it hands the code under test instead of trusting that nobody
+ * keeps one: a handler that mutates an answer, or a simulated director that later mutates
+ * something it answered with, then throws a TypeError (ES modules are strict) and the schedule
+ * fails.
+ */
+export function deepFreeze<T>(value: T): T {
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
+  return value;
+}

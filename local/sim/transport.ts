@@ -12,7 +12,7 @@ import type { SiteName } from '../../shared/domain/model.js';
 import type { ZwanSimulator } from '../simulator/zwan/server.js';
 import type { Prng } from './prng.js';
 import type { SimScheduler } from './scheduler.js';
-import { jsonCopy } from './json-copy.js';
+import { deepFreeze } from './json-copy.js';
 
 /** Fault rates of the transport, drawn per schedule. */
 export interface TransportFaults {
@@ -58,6 +58,12 @@ export interface TransportLog {
    * window without any.
    */
   lastFaultAt: Record<SiteName, number>;
+  /**
+   * Answers the simulated director gave because its own code threw (500 INTERNAL; the injected
+   * faults answer 503 or 429): a bug of the world, e.g. a write to an answer frozen by
+   * `freezeAnswers`, which must fail the schedule rather than pass for a director fault.
+   */
+  internalErrors: string[];
 }
 
 const WRITE_OPS = /\/(repoint|ha-state|epoch|update-branches)$/;
@@ -113,6 +119,8 @@ export function simTransport(parts: {
   groupKey: (tenantId: string, haName: string) => string;
   /** Told of every write a director accepted, as it is accepted. */
   onApplied?: (action: AppliedAction) => void;
+  /** Deep-freeze every answer ({@link deepFreeze}): proves nobody keeps or mutates one. @default false */
+  freezeAnswers?: boolean;
 }): Transport {
   const { sim, sched, rng, log } = parts;
   const leg = () => {
@@ -161,6 +169,8 @@ export function simTransport(parts: {
       host: url.host,
     });
     if (result.kind !== 'reply' || result.status === 503) faulted();
+    if (result.kind === 'reply' && result.status === 500)
+      log.internalErrors.push(`${init.method} ${url.pathname}: ${JSON.stringify(result.body)}`);
     if (result.kind === 'down') {
       throw connError('ECONNRESET', `socket hang up (${url.host})`);
     }
@@ -184,9 +194,12 @@ export function simTransport(parts: {
     return {
       status: result.status,
       headers: jsonHeaders(result.headers),
-      // Decoded as the client would decode the JSON text: a copy the world keeps no hold of.
+      // Decoded, as the client would decode the JSON text. Not copied: the simulated director
+      // builds every answer afresh and keeps no hold of it (`--freeze-answers` checks that).
       text: '',
-      ...(result.body === undefined ? {} : { json: jsonCopy(result.body) }),
+      ...(result.body === undefined
+        ? {}
+        : { json: parts.freezeAnswers ? deepFreeze(result.body) : result.body }),
     };
   };
 
@@ -263,5 +276,6 @@ export function newTransportLog(): TransportLog {
     samples: new Map(),
     calls: 0,
     lastFaultAt: { DC: Number.NEGATIVE_INFINITY, DR: Number.NEGATIVE_INFINITY },
+    internalErrors: [],
   };
 }

@@ -71,6 +71,11 @@ import {
 export interface ScheduleOptions {
   /** Replace the drawn faults (shrinking). */
   faults?: Fault[];
+  /**
+   * Deep-freeze every zWAN director answer instead of sharing it: a handler or the simulated
+   * director mutating an answer after the fact then throws and fails the schedule. @default false
+   */
+  freezeAnswers?: boolean;
   /** Topology limits. @default 20 groups, 50 branches */
   maxGroups?: number;
   maxBranches?: number;
@@ -445,6 +450,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
         log: transportLog,
         lossThresholdPct: config.health.lossThresholdPct,
         groupKey: (t, h) => `${t}#${h}`,
+        freezeAnswers: options.freezeAnswers === true,
         onApplied: (a) => {
           inv.onApplied(a);
           options.onApplied?.(a, world, sched.now);
@@ -853,6 +859,8 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     Date.now = wallNow;
   }
   inv.atEnd();
+  for (const e of transportLog.internalErrors.slice(0, 3))
+    inv.fail('T1', `the simulated director failed on its own (500 INTERNAL): ${e}`);
   if (sched.orphanSleeps > 0)
     inv.fail(
       'T1',

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { jsonCopy } from '../../../local/sim/json-copy.js';
+import { deepFreeze, jsonCopy } from '../../../local/sim/json-copy.js';
 
 const viaJson = (value: unknown): unknown => {
   const text = JSON.stringify(value);
@@ -48,5 +48,26 @@ describe('jsonCopy (the checker’s JSON round trip)', () => {
     expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
     expect(Object.keys(copy)).toEqual(['__proto__', 'k']);
     expect(JSON.stringify(copy)).toBe(JSON.stringify(value));
+  });
+});
+
+describe('deepFreeze (the checker’s --freeze-answers)', () => {
+  it('freezes every nested object and array and returns the same value', () => {
+    const value = { a: [{ b: 1 }, [2, { c: 'x' }]], d: { e: null } };
+    expect(deepFreeze(value)).toBe(value);
+    expect(() => {
+      'use strict';
+      (value.a[0] as { b: number }).b = 2;
+    }).toThrow(TypeError);
+    expect(Object.isFrozen(value.a)).toBe(true);
+    expect(Object.isFrozen((value.a[1] as unknown[])[1])).toBe(true);
+    expect(Object.isFrozen(value.d)).toBe(true);
+    expect(value).toEqual({ a: [{ b: 1 }, [2, { c: 'x' }]], d: { e: null } });
+  });
+
+  it('leaves primitives as they are', () => {
+    expect(deepFreeze(3)).toBe(3);
+    expect(deepFreeze(null)).toBe(null);
+    expect(deepFreeze('s')).toBe('s');
   });
 });
