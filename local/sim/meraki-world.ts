@@ -166,7 +166,7 @@ export async function createMerakiWorld(topology: MerakiTopology, sched: SimSche
     setTimer: (ms, fn) => sched.at(ms, fn),
     batchCompletionDelayMs: 1_500,
     logBodies: false,
-    maxLog: 100,
+    maxLog: 0,
   });
   const orgOf = new Map(topology.organizations.flatMap((o) => o.networks.map((n) => [n.id, o])));
   const hubIndex = (networkId: string, hub: string) =>

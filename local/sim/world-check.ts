@@ -293,7 +293,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     listen: false,
     now: () => sched.now,
     logBodies: false,
-    maxLoggedRequests: 100,
+    maxLoggedRequests: 0,
   });
   const world = sim.world;
   const mw = mt ? await createMerakiWorld(mt, sched) : undefined;

@@ -97,7 +97,7 @@ export interface MerakiSimulatorOptions {
   now?: () => number;
   /** Keep request/response bodies in the request log. @default true */
   logBodies?: boolean;
-  /** Keep at most this many log entries (oldest dropped). @default 200000 */
+  /** Keep at most this many log entries (oldest dropped); 0 keeps none and builds none. @default 200000 */
   maxLog?: number;
   /** Open the HTTP server; `false`: no socket, calls go through `dispatch()`. @default true */
   listen?: boolean;

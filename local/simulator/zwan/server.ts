@@ -115,7 +115,7 @@ export interface ZwanSimulatorOptions {
   apiKeys?: Partial<Record<SiteName, string>>;
   /** Backup/restore runner, or a factory given the world. @default InstantJobRunner */
   jobs?: JobRunner | ((world: SimWorld) => JobRunner);
-  /** Request log length kept (oldest dropped first). @default 10000 */
+  /** Request log length kept (oldest dropped first); 0 keeps none (the checker reads none). @default 10000 */
   maxLoggedRequests?: number;
   /** Keep request and response bodies in the log. @default true */
   logBodies?: boolean;
@@ -192,6 +192,16 @@ interface Route {
   pattern: string[];
   operation: string;
   handle(ctx: Ctx): Reply | Promise<Reply>;
+}
+
+/** Whether path segments fit a route pattern of the same length (`:name` takes any non-empty segment). */
+function matches(pattern: readonly string[], segments: readonly string[]): boolean {
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i] as string;
+    const s = segments[i] as string;
+    if (p.charCodeAt(0) === 58 /* : */ ? s === '' : p !== s) return false;
+  }
+  return true;
 }
 
 function bad(message: string, code = 'BAD_REQUEST'): SimHttpError {
@@ -617,22 +627,25 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
     },
   ];
 
+  /** Routes by path length, in declaration order (the first match wins, as before). */
+  const routesByLength = new Map<number, Route[]>();
+  for (const route of routes) {
+    const list = routesByLength.get(route.pattern.length) ?? [];
+    list.push(route);
+    routesByLength.set(route.pattern.length, list);
+  }
+
   function match(method: string, segments: string[]): { route?: Route; params: Params; pathKnown: boolean } {
     let pathKnown = false;
-    for (const route of routes) {
-      if (route.pattern.length !== segments.length) continue;
-      const params: Params = {};
-      const ok = route.pattern.every((p, i) => {
-        const s = segments[i] as string;
-        if (p.startsWith(':')) {
-          params[p.slice(1)] = s;
-          return s !== '';
-        }
-        return p === s;
-      });
-      if (!ok) continue;
+    for (const route of routesByLength.get(segments.length) ?? []) {
+      if (!matches(route.pattern, segments)) continue;
       pathKnown = true;
-      if (route.method === method) return { route, params, pathKnown };
+      if (route.method !== method) continue;
+      const params: Params = {};
+      route.pattern.forEach((p, i) => {
+        if (p.startsWith(':')) params[p.slice(1)] = segments[i] as string;
+      });
+      return { route, params, pathKnown };
     }
     return { params: {}, pathKnown };
   }
@@ -944,22 +957,26 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
     const { json, invalid } = request;
     const segments = path.split('/').slice(1).map(decodeURIComponent);
     const { route, params, pathKnown } = match(method, segments);
-    const base: Omit<SimRequestRecord, 'seq' | 'at' | 'status' | 'responseHeaders'> = {
-      site,
-      method,
-      path,
-      query: Object.fromEntries(url.searchParams),
-      ...(route ? { operation: route.operation } : {}),
-      ...(json !== undefined && logBodies ? { requestBody: json } : {}),
-    };
+    // No log record at all when none is kept: building one cost as much as answering a read.
+    const base: Omit<SimRequestRecord, 'seq' | 'at' | 'status' | 'responseHeaders'> | undefined =
+      maxLogged > 0
+        ? {
+            site,
+            method,
+            path,
+            query: Object.fromEntries(url.searchParams),
+            ...(route ? { operation: route.operation } : {}),
+            ...(json !== undefined && logBodies ? { requestBody: json } : {}),
+          }
+        : undefined;
 
     const s = world.sites[site];
     if (s.mode === 'down') {
-      log({ ...base, status: 0, responseHeaders: {}, fault: 'down' });
+      if (base) log({ ...base, status: 0, responseHeaders: {}, fault: 'down' });
       return { kind: 'down' };
     }
     if (s.mode === 'hang') {
-      log({ ...base, status: 0, responseHeaders: {}, fault: 'hang' });
+      if (base) log({ ...base, status: 0, responseHeaders: {}, fault: 'hang' });
       return { kind: 'hang' };
     }
 
@@ -1000,16 +1017,17 @@ export async function createZwanSimulator(options: ZwanSimulatorOptions = {}): P
       }
     }
     if (reply.hang) {
-      log({ ...base, status: 0, responseHeaders: {}, fault: 'hang' });
+      if (base) log({ ...base, status: 0, responseHeaders: {}, fault: 'hang' });
       return { kind: 'hang' };
     }
-    log({
-      ...base,
-      status: reply.status,
-      ...(reply.body !== undefined && logBodies ? { responseBody: reply.body } : {}),
-      responseHeaders: reply.headers ?? {},
-      ...(fault ? { fault } : {}),
-    });
+    if (base)
+      log({
+        ...base,
+        status: reply.status,
+        ...(reply.body !== undefined && logBodies ? { responseBody: reply.body } : {}),
+        responseHeaders: reply.headers ?? {},
+        ...(fault ? { fault } : {}),
+      });
     return { kind: 'reply', ...reply };
   }
 

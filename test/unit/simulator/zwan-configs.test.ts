@@ -157,3 +157,29 @@ describe('writes: PASSIVE and NOT_MANAGED', () => {
     expect(() => sim.setJobRunner(runner)).toThrow(/already started/);
   });
 });
+
+describe('request log and routing', () => {
+  test('every request is logged by default; maxLoggedRequests 0 logs none and answers the same', async () => {
+    const health = await call('DC', 'GET', '/health');
+    const known = await call('DC', 'GET', `/tenants/${TENANT}/cpes?limit=2`);
+    const wrongMethod = await call('DC', 'DELETE', '/health');
+    const unknown = await call('DC', 'GET', '/no/such/route');
+    expect([health.status, known.status, wrongMethod.status, unknown.status]).toEqual([200, 200, 405, 404]);
+    expect(sim.requests.map((r) => [r.operation, r.status])).toEqual([
+      ['getDirectorHealth', 200],
+      ['listCpes', 200],
+      [undefined, 405],
+      [undefined, 404],
+    ]);
+
+    const quiet = await createZwanSimulator({ listen: false, maxLoggedRequests: 0 });
+    const r = await quiet.dispatch({
+      method: 'GET',
+      url: new URL(`${quiet.url('DC')}/tenants/${TENANT}/cpes?limit=2`),
+      headers: { 'x-api-key': SIM_API_KEY },
+    });
+    expect(r.kind === 'reply' && r.status).toBe(200);
+    expect(r.kind === 'reply' && r.body).toEqual(known.body);
+    expect(quiet.requests).toEqual([]);
+  });
+});
