@@ -46,15 +46,38 @@ export function jsonCopy(value: unknown): unknown {
 }
 
 /**
- * Freeze plain data all the way down and return it. The checker's `--freeze-answers` mode
- * freezes every director answer it hands the code under test instead of trusting that nobody
- * keeps one: a handler that mutates an answer, or a simulated director that later mutates
- * something it answered with, then throws a TypeError (ES modules are strict) and the schedule
- * fails.
+ * Where `value` is not plain JSON data (what `JSON.parse` could have produced), as a path like
+ * `results[0].lastSeenAt`; undefined when it is. Not plain: `undefined` (in an object or an
+ * array), holes, non-finite numbers, `-0`, functions, symbols, bigints, objects with a prototype
+ * other than Object's (null included) or with `toJSON`. The checker's `--check-answers` holds every director
+ * answer it shares uncopied to this, as a JSON round trip would have cleaned it.
  */
-export function deepFreeze<T>(value: T): T {
-  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
-  Object.freeze(value);
-  for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
-  return value;
+export function notPlainJson(value: unknown, path = '(answer)'): string | undefined {
+  if (value === null) return undefined;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return undefined;
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0) ? undefined : path;
+    case 'object':
+      break;
+    default:
+      return path;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value)) return `${path}[${i}]`;
+      const bad = notPlainJson(value[i], `${path}[${i}]`);
+      if (bad) return bad;
+    }
+    return undefined;
+  }
+  const record = value as Record<string, unknown>;
+  if (Object.getPrototypeOf(value) !== Object.prototype || typeof record.toJSON === 'function') return path;
+  for (const key of Object.keys(record)) {
+    const bad = notPlainJson(record[key], `${path}.${key}`);
+    if (bad) return bad;
+  }
+  return undefined;
 }

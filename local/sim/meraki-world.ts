@@ -290,6 +290,9 @@ export async function createMerakiWorld(topology: MerakiTopology, sched: SimSche
           headers,
           body: typeof init?.body === 'string' ? init.body : '',
         });
+        // The simulator's own bug, never an injected fault (those are answered above): T1.
+        if (r.status === 500 && r.text.includes('Internal simulator error'))
+          log.internalErrors.push(`${init?.method ?? 'GET'} ${url.pathname}: ${r.text.slice(0, 300)}`);
         if (r.status === 200 && /\/uplinksLossAndLatency$/.test(url.pathname))
           recordSeries(r.text, url, log, lossThresholdPct, sched);
         if (rng.chance(f.lostAnswer)) {

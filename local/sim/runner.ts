@@ -22,12 +22,12 @@ export interface CheckArgs {
   json: boolean;
   /** Exit 0 when every failing schedule is a known product gap ({@link isKnownGap}); they are still listed. */
   allowKnownGaps: boolean;
-  /** Deep-freeze every director answer ({@link ScheduleOptions.freezeAnswers}). */
-  freezeAnswers: boolean;
+  /** Check every shared director answer ({@link ScheduleOptions.checkAnswers}). */
+  checkAnswers: boolean;
 }
 
 /** The schedule options a range passes to every schedule it runs. */
-export type RangeOptions = Pick<ScheduleOptions, 'freezeAnswers'>;
+export type RangeOptions = Pick<ScheduleOptions, 'checkAnswers'>;
 
 /** Parse `world --seed N | --from N --schedules K --workers W --shrink --json`. */
 export function parseCheckArgs(argv: readonly string[]): CheckArgs {
@@ -38,7 +38,7 @@ export function parseCheckArgs(argv: readonly string[]): CheckArgs {
     shrink: true,
     json: false,
     allowKnownGaps: false,
-    freezeAnswers: false,
+    checkAnswers: false,
   };
   const rest = [...argv];
   if (rest[0] === 'world') rest.shift();
@@ -56,10 +56,10 @@ export function parseCheckArgs(argv: readonly string[]): CheckArgs {
     else if (flag === '--no-shrink') args.shrink = false;
     else if (flag === '--json') args.json = true;
     else if (flag === '--allow-known-gaps') args.allowKnownGaps = true;
-    else if (flag === '--freeze-answers') args.freezeAnswers = true;
+    else if (flag === '--check-answers') args.checkAnswers = true;
     else
       throw new Error(
-        `unknown option ${flag}; usage: npm run check -- world [--seed N | --from N --schedules K] [--workers W] [--no-shrink] [--json] [--allow-known-gaps] [--freeze-answers]`,
+        `unknown option ${flag}; usage: npm run check -- world [--seed N | --from N --schedules K] [--workers W] [--no-shrink] [--json] [--allow-known-gaps] [--check-answers]`,
       );
   }
   return args;
@@ -131,7 +131,7 @@ export async function shrink(report: ScheduleReport, options: RangeOptions = {})
   return best;
 }
 
-function printReport(r: ScheduleReport): void {
+function printReport(r: ScheduleReport, flags = ''): void {
   const v = r.violations[0];
   console.log(
     `seed ${r.seed} (${r.kind}): ${r.groups} groups, ${r.branches} branches, ${r.faults.length} faults, ${r.steps} steps, ${(r.virtualMs / 1000).toFixed(0)} s virtual; ${r.stats.changes} changes of serving, ${r.stats.invocations} invocations, ${r.stats.crashes} crashed`,
@@ -153,7 +153,7 @@ function printReport(r: ScheduleReport): void {
   );
   console.log('  trace (last lines):');
   for (const line of r.trace) console.log(`    ${line}`);
-  console.log(`  replay: npm run check -- world --seed ${r.seed}`);
+  console.log(`  replay: npm run check -- world --seed ${r.seed}${flags}`);
 }
 
 const self = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -163,7 +163,7 @@ const loader = new URL('./loader.mjs', import.meta.url).href;
 /** The command; resolves the exit code. */
 export async function runChecks(argv: readonly string[]): Promise<number> {
   const args = parseCheckArgs(argv);
-  const options: RangeOptions = args.freezeAnswers ? { freezeAnswers: true } : {};
+  const options: RangeOptions = args.checkAnswers ? { checkAnswers: true } : {};
   if (args.seed !== undefined) {
     let r = await runSchedule(args.seed, options);
     if (r.violations.length > 0 && args.shrink) {
@@ -174,7 +174,7 @@ export async function runChecks(argv: readonly string[]): Promise<number> {
       }
     }
     if (args.json) console.log(JSON.stringify({ seed: r.seed, violations: r.violations, steps: r.steps }));
-    else printReport(r);
+    else printReport(r, args.checkAnswers ? ' --check-answers' : '');
     return r.violations.length > 0 ? 1 : 0;
   }
   const summary = await runParallel(args.from, args.schedules, args.workers, options);
@@ -190,7 +190,7 @@ export async function runChecks(argv: readonly string[]): Promise<number> {
       );
     for (const f of summary.failingSeeds.filter((x) => !x.knownGap).slice(0, 20))
       console.log(
-        `  seed ${f.seed} (${f.kind}): ${f.invariant}: ${f.message}\n    replay: npm run check -- world --seed ${f.seed}`,
+        `  seed ${f.seed} (${f.kind}): ${f.invariant}: ${f.message}\n    replay: npm run check -- world --seed ${f.seed}${args.checkAnswers ? ' --check-answers' : ''}`,
       );
   }
   const unknown = summary.failingSeeds.filter((f) => !(args.allowKnownGaps && f.knownGap));

@@ -12,7 +12,8 @@ import type { SiteName } from '../../shared/domain/model.js';
 import type { ZwanSimulator } from '../simulator/zwan/server.js';
 import type { Prng } from './prng.js';
 import type { SimScheduler } from './scheduler.js';
-import { deepFreeze } from './json-copy.js';
+import { notPlainJson } from './json-copy.js';
+import type { SimDispatchResult } from '../simulator/zwan/server.js';
 
 /** Fault rates of the transport, drawn per schedule. */
 export interface TransportFaults {
@@ -59,11 +60,18 @@ export interface TransportLog {
    */
   lastFaultAt: Record<SiteName, number>;
   /**
-   * Answers the simulated director gave because its own code threw (500 INTERNAL; the injected
-   * faults answer 503 or 429): a bug of the world, e.g. a write to an answer frozen by
-   * `freezeAnswers`, which must fail the schedule rather than pass for a director fault.
+   * Calls the simulated director failed because its own code threw (it answered 500 INTERNAL, or
+   * its dispatch threw; the injected faults answer 503 or 429), and answers that were not plain
+   * JSON (`checkAnswers`): bugs of the world, which must fail the schedule rather than pass for
+   * director faults.
    */
   internalErrors: string[];
+  /**
+   * With `checkAnswers`: every answer handed over uncopied, with its JSON text when it was given.
+   * An answer whose text differs at the end of the schedule was changed after the fact (the world
+   * kept a hold of it, or the code under test changed it): sharing it was not what HTTP does.
+   */
+  sharedAnswers: { what: string; value: unknown; text: string }[];
 }
 
 const WRITE_OPS = /\/(repoint|ha-state|epoch|update-branches)$/;
@@ -119,8 +127,8 @@ export function simTransport(parts: {
   groupKey: (tenantId: string, haName: string) => string;
   /** Told of every write a director accepted, as it is accepted. */
   onApplied?: (action: AppliedAction) => void;
-  /** Deep-freeze every answer ({@link deepFreeze}): proves nobody keeps or mutates one. @default false */
-  freezeAnswers?: boolean;
+  /** Record every answer for the end-of-schedule check ({@link TransportLog.sharedAnswers}). @default false */
+  checkAnswers?: boolean;
 }): Transport {
   const { sim, sched, rng, log } = parts;
   const leg = () => {
@@ -161,16 +169,30 @@ export function simTransport(parts: {
     // A write's group epochs before it lands (S1); reads change none.
     const write = site !== undefined && init.method !== 'GET' && WRITE_OPS.test(url.pathname);
     const before = write ? new Map(log.seen[site]) : undefined;
-    const result = await sim.dispatch({
-      method: init.method,
-      url,
-      headers: lowerCased(init.headers),
-      ...(json !== undefined ? { json } : {}),
-      host: url.host,
-    });
+    const what = `${init.method} ${url.pathname}`;
+    let result: SimDispatchResult;
+    try {
+      result = await sim.dispatch({
+        method: init.method,
+        url,
+        headers: lowerCased(init.headers),
+        ...(json !== undefined ? { json } : {}),
+        host: url.host,
+      });
+    } catch (error) {
+      // Outside a route's own handler (which answers 500 itself): as a server would answer.
+      const message = String((error as Error)?.message ?? error);
+      result = { kind: 'reply', status: 500, body: { error: { code: 'INTERNAL', message } } };
+    }
     if (result.kind !== 'reply' || result.status === 503) faulted();
     if (result.kind === 'reply' && result.status === 500)
-      log.internalErrors.push(`${init.method} ${url.pathname}: ${JSON.stringify(result.body)}`);
+      log.internalErrors.push(`${what}: ${JSON.stringify(result.body)}`);
+    if (parts.checkAnswers && result.kind === 'reply' && result.body !== undefined) {
+      // Taken as the director answers, before anyone (the S1 record included) reads it.
+      const bad = notPlainJson(result.body);
+      if (bad) log.internalErrors.push(`${what}: the answer is not plain JSON at ${bad}`);
+      log.sharedAnswers.push({ what, value: result.body, text: JSON.stringify(result.body) });
+    }
     if (result.kind === 'down') {
       throw connError('ECONNRESET', `socket hang up (${url.host})`);
     }
@@ -195,11 +217,9 @@ export function simTransport(parts: {
       status: result.status,
       headers: jsonHeaders(result.headers),
       // Decoded, as the client would decode the JSON text. Not copied: the simulated director
-      // builds every answer afresh and keeps no hold of it (`--freeze-answers` checks that).
+      // builds every answer afresh and keeps no hold of it (`--check-answers` checks that).
       text: '',
-      ...(result.body === undefined
-        ? {}
-        : { json: parts.freezeAnswers ? deepFreeze(result.body) : result.body }),
+      ...(result.body === undefined ? {} : { json: result.body }),
     };
   };
 
@@ -277,5 +297,6 @@ export function newTransportLog(): TransportLog {
     calls: 0,
     lastFaultAt: { DC: Number.NEGATIVE_INFINITY, DR: Number.NEGATIVE_INFINITY },
     internalErrors: [],
+    sharedAnswers: [],
   };
 }

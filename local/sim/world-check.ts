@@ -72,10 +72,11 @@ export interface ScheduleOptions {
   /** Replace the drawn faults (shrinking). */
   faults?: Fault[];
   /**
-   * Deep-freeze every zWAN director answer instead of sharing it: a handler or the simulated
-   * director mutating an answer after the fact then throws and fails the schedule. @default false
+   * Check every zWAN director answer the transport shares uncopied: plain JSON when given, and
+   * the same JSON at the end of the schedule (nobody changed it after the fact); either failing
+   * is a T1 violation. @default false
    */
-  freezeAnswers?: boolean;
+  checkAnswers?: boolean;
   /** Topology limits. @default 20 groups, 50 branches */
   maxGroups?: number;
   maxBranches?: number;
@@ -450,7 +451,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
         log: transportLog,
         lossThresholdPct: config.health.lossThresholdPct,
         groupKey: (t, h) => `${t}#${h}`,
-        freezeAnswers: options.freezeAnswers === true,
+        checkAnswers: options.checkAnswers === true,
         onApplied: (a) => {
           inv.onApplied(a);
           options.onApplied?.(a, world, sched.now);
@@ -860,7 +861,13 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   }
   inv.atEnd();
   for (const e of transportLog.internalErrors.slice(0, 3))
-    inv.fail('T1', `the simulated director failed on its own (500 INTERNAL): ${e}`);
+    inv.fail('T1', `the simulated director failed on its own: ${e}`);
+  const changed = transportLog.sharedAnswers.filter((a) => JSON.stringify(a.value) !== a.text);
+  for (const a of changed.slice(0, 3))
+    inv.fail(
+      'T1',
+      `an answer of ${a.what} changed after it was given (the world kept a hold of it, or the code changed it; --check-answers): answered ${a.text.slice(0, 200)}, now ${JSON.stringify(a.value).slice(0, 200)}`,
+    );
   if (sched.orphanSleeps > 0)
     inv.fail(
       'T1',

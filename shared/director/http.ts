@@ -329,8 +329,8 @@ export interface RawResponse {
   headers: ResponseHeaders;
   text: string;
   /**
-   * The body already decoded, a value of the caller's own (an in-process transport: the checker
-   * skips writing and re-reading JSON it would decode at once). When set, `text` is not read,
+   * The body already decoded, plain JSON data nobody else holds or changes afterwards (an
+   * in-process transport: the checker skips writing and re-reading JSON it would decode at once). When set, `text` is not read,
    * so the client's size check on `text` does not apply: such a transport answers for `maxBytes`
    * itself (the checker's in-process answers are far below the 16 MB default and do not).
    */

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { deepFreeze, jsonCopy } from '../../../local/sim/json-copy.js';
+import { jsonCopy, notPlainJson } from '../../../local/sim/json-copy.js';
 
 const viaJson = (value: unknown): unknown => {
   const text = JSON.stringify(value);
@@ -51,23 +51,35 @@ describe('jsonCopy (the checker’s JSON round trip)', () => {
   });
 });
 
-describe('deepFreeze (the checker’s --freeze-answers)', () => {
-  it('freezes every nested object and array and returns the same value', () => {
-    const value = { a: [{ b: 1 }, [2, { c: 'x' }]], d: { e: null } };
-    expect(deepFreeze(value)).toBe(value);
-    expect(() => {
-      'use strict';
-      (value.a[0] as { b: number }).b = 2;
-    }).toThrow(TypeError);
-    expect(Object.isFrozen(value.a)).toBe(true);
-    expect(Object.isFrozen((value.a[1] as unknown[])[1])).toBe(true);
-    expect(Object.isFrozen(value.d)).toBe(true);
-    expect(value).toEqual({ a: [{ b: 1 }, [2, { c: 'x' }]], d: { e: null } });
+describe('notPlainJson (the checker’s --check-answers)', () => {
+  it('passes anything JSON.parse can produce', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        // fc.jsonValue() may draw -0, which JSON.parse never gives.
+        const parsed = JSON.parse(JSON.stringify(v)) as unknown;
+        expect(notPlainJson(parsed)).toBeUndefined();
+      }),
+      { numRuns: 300 },
+    );
   });
 
-  it('leaves primitives as they are', () => {
-    expect(deepFreeze(3)).toBe(3);
-    expect(deepFreeze(null)).toBe(null);
-    expect(deepFreeze('s')).toBe('s');
+  it('whatever it passes survives a JSON round trip unchanged', () => {
+    fc.assert(
+      fc.property(fc.anything({ withSparseArray: true, withDate: true, withNullPrototype: true }), (v) => {
+        if (notPlainJson(v) === undefined) expect(viaJson(v)).toStrictEqual(v);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('names the path of the first value JSON would change', () => {
+    expect(notPlainJson({ a: [{ b: 1 }, { c: undefined }] })).toBe('(answer).a[1].c');
+    expect(notPlainJson({ n: Number.NaN })).toBe('(answer).n');
+    expect(notPlainJson({ z: -0 })).toBe('(answer).z');
+    // eslint-disable-next-line no-sparse-arrays -- a hole is the case under test
+    expect(notPlainJson([1, , 3])).toBe('(answer)[1]');
+    expect(notPlainJson({ at: new Date(0) })).toBe('(answer).at');
+    expect(notPlainJson({ f: () => 1 })).toBe('(answer).f');
+    expect(notPlainJson({ ok: [null, 'x', true, 1.5] })).toBeUndefined();
   });
 });

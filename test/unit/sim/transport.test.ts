@@ -1,6 +1,7 @@
 /**
- * The checker's in-process director transport: answers handed over uncopied, and the
- * `freezeAnswers` mode that proves nobody keeps or mutates them, with the real zWAN simulator.
+ * The checker's in-process director transport, with the real zWAN simulator: answers handed over
+ * uncopied, the `checkAnswers` record that shows when one changed afterwards, and the simulator's
+ * own failures reported as internal errors (T1), never passed off as director faults.
  */
 import { readFileSync } from 'node:fs';
 import {
@@ -26,7 +27,7 @@ const NO_FAULTS = {
   lateAnswer: 0,
 };
 
-async function setup(freezeAnswers: boolean) {
+async function setup(checkAnswers: boolean) {
   const sched = new SimScheduler(1);
   const sim: ZwanSimulator = await createZwanSimulator({
     topology: lab,
@@ -42,7 +43,7 @@ async function setup(freezeAnswers: boolean) {
     log,
     lossThresholdPct: 5,
     groupKey: (t, h) => `${t}#${h}`,
-    freezeAnswers,
+    checkAnswers,
   });
   /** One health query for HA_DC1, run on the scheduler as an actor. */
   const health = async (): Promise<RawResponse> => {
@@ -62,20 +63,22 @@ async function setup(freezeAnswers: boolean) {
 }
 
 describe('simTransport (the checker’s in-process director)', () => {
-  it('hands over the decoded answer; freezeAnswers freezes it all the way down', async () => {
+  it('hands over the decoded answer uncopied; checkAnswers records it with its JSON text', async () => {
     const shared = await setup(false);
-    const a = (await shared.health()).json as { results: { wans: object[] }[] };
-    expect(a.results[0]?.wans.length).toBeGreaterThan(0);
-    expect(Object.isFrozen(a)).toBe(false);
+    const a = (await shared.health()).json as { results: { cpeId: string }[] };
+    expect(a.results.map((r) => r.cpeId)).toEqual(['HA_DC1']);
+    expect(shared.log.sharedAnswers).toEqual([]);
 
-    const frozen = await setup(true);
-    const b = (await frozen.health()).json as { results: { wans: object[] }[] };
+    const checked = await setup(true);
+    const b = (await checked.health()).json;
     expect(b).toEqual(a);
-    expect(Object.isFrozen(b)).toBe(true);
-    expect(Object.isFrozen(b.results[0]?.wans[0])).toBe(true);
+    expect(checked.log.sharedAnswers).toHaveLength(1);
+    expect(checked.log.sharedAnswers[0]?.value).toBe(b);
+    expect(checked.log.sharedAnswers[0]?.text).toBe(JSON.stringify(b));
+    expect(checked.log.internalErrors).toEqual([]);
   });
 
-  it('a simulated director that changes an answer it gave earlier fails loudly under freezeAnswers (T1)', async () => {
+  it('a simulated director that changes an answer it gave earlier is seen: the text no longer matches', async () => {
     const { sim, log, health } = await setup(true);
     // Sabotage: the director keeps its last health answer and flips it on the next query.
     const original = sim.world.health.bind(sim.world);
@@ -86,10 +89,40 @@ describe('simTransport (the checker’s in-process director)', () => {
       last = report.results;
       return report;
     };
+    await health();
+    await health();
+    const changed = log.sharedAnswers.filter((x) => JSON.stringify(x.value) !== x.text);
+    expect(changed.map((x) => x.what)).toEqual(['POST /sites/DC/api/v1/tenants/lab-tenant/cpe-health']);
+  });
+
+  it('a director answer that is not plain JSON, and a dispatch that throws, are internal errors (500 to the client)', async () => {
+    const { sim, log, health } = await setup(true);
+    const original = sim.world.health.bind(sim.world);
+    sim.world.health = (...args: Parameters<typeof original>) => {
+      const report = original(...args);
+      (report.results[0] as { lastSeenAt?: unknown }).lastSeenAt = undefined;
+      return report;
+    };
     expect((await health()).status).toBe(200);
-    const second = await health();
-    expect(second.status).toBe(500);
-    expect(log.internalErrors).toHaveLength(1);
-    expect(log.internalErrors[0]).toMatch(/cpe-health: .*read only property 'alive'/);
+    expect(log.internalErrors).toEqual([
+      'POST /sites/DC/api/v1/tenants/lab-tenant/cpe-health: the answer is not plain JSON at (answer).results[0].lastSeenAt',
+    ]);
+
+    sim.dispatch = () => Promise.reject(new Error('boom'));
+    expect((await health()).status).toBe(500);
+    expect(log.internalErrors[1]).toBe(
+      'POST /sites/DC/api/v1/tenants/lab-tenant/cpe-health: {"error":{"code":"INTERNAL","message":"boom"}}',
+    );
+  });
+
+  it('a route of the simulated director that throws on its own answers 500 INTERNAL and is an internal error', async () => {
+    const { sim, log, health } = await setup(false);
+    sim.world.health = () => {
+      throw new Error('world bug');
+    };
+    expect((await health()).status).toBe(500);
+    expect(log.internalErrors).toEqual([
+      'POST /sites/DC/api/v1/tenants/lab-tenant/cpe-health: {"error":{"code":"INTERNAL","message":"world bug"}}',
+    ]);
   });
 });

@@ -77,6 +77,43 @@ describe('the whole-system checker', () => {
     expect(r.stats.changes).toBe(3);
   });
 
+  it('--check-answers: a simulated director that changes an answer after giving it fails the schedule (T1)', async () => {
+    const faults: Fault[] = [
+      { at: 100_000, verb: 'down', id: 'HA_DC1' },
+      { at: 130_000, verb: 'up', id: 'HA_DC1' },
+    ];
+    let sabotaged = false;
+    const r = await runSchedule(11, {
+      topology: lab,
+      swarm: calm,
+      faults,
+      checkAnswers: true,
+      // From the first write on, the DC director keeps its last health answer and flips it later.
+      onApplied: (_a, world) => {
+        if (sabotaged) return;
+        sabotaged = true;
+        const original = world.health.bind(world);
+        let last: { alive: boolean }[] | undefined;
+        world.health = (...args: Parameters<typeof original>) => {
+          if (last?.[0]) last[0].alive = !last[0].alive;
+          const report = original(...args);
+          last = report.results;
+          return report;
+        };
+      },
+    });
+    expect(sabotaged).toBe(true);
+    const t1 = r.violations.filter((v) => v.invariant === 'T1').map((v) => v.message);
+    expect(t1.length).toBeGreaterThan(0);
+    expect(t1[0]).toMatch(
+      /^an answer of POST \/sites\/D[CR]\/api\/v1\/tenants\/lab-tenant\/cpe-health changed after it was given/,
+    );
+    // The same schedule without the sabotage, checked the same way, is clean.
+    expect(
+      summary(await runSchedule(11, { topology: lab, swarm: calm, faults, checkAnswers: true })),
+    ).toEqual([]);
+  });
+
   it('regression: a director outage during the hold does not count as clean time (S4)', async () => {
     // Before the fix the hold was `sample.at - cleanSince`: DC1 came back UP right after the
     // director returned, with 50 s of the 60 s hold never observed.
@@ -251,9 +288,9 @@ describe('the whole-system checker', () => {
   it('random schedules, zWAN and Meraki worlds: no invariant broken, Meraki tag swaps included', async () => {
     const from = Number(process.env.CHECK_FROM ?? 1);
     const count = Number(process.env.CHECK_SCHEDULES ?? 200);
-    // Every answer frozen: nobody keeps or mutates what the simulated director answered (the
-    // 10,000 schedules of CI share them, uncopied, on the strength of this).
-    const s = await runParallel(from, count, 1, { freezeAnswers: true });
+    // Every shared director answer checked: plain JSON, and unchanged at the end of its schedule
+    // (the 10,000 schedules of CI share them uncopied on the strength of this).
+    const s = await runParallel(from, count, 1, { checkAnswers: true });
     // Meraki tag swaps are fenced on the group's epoch: no seed is a known gap any more.
     expect(s.failingSeeds).toEqual([]);
     expect(s.schedules).toBe(count);
