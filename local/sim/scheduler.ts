@@ -48,7 +48,11 @@ const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * run with the in-memory table waits on anything but promises (the scheduler's timers are its
  * own), so this is the same point as the turn's, minus a libuv poll per step.
  */
-const drainMicrotasks = () => new Promise<void>((resolve) => queueMicrotask(() => process.nextTick(resolve)));
+// A promise reaction rather than queueMicrotask, which wraps each callback in an AsyncResource.
+const drainMicrotasks = () =>
+  new Promise<void>((resolve) => {
+    void Promise.resolve().then(() => process.nextTick(resolve));
+  });
 
 /** Virtual time, seeded interleaving, actors and crashes. */
 export class SimScheduler {
@@ -214,7 +218,7 @@ export class SimScheduler {
       this.now = Math.max(this.now, next.at);
       this.running = next.owner;
       const quiet = next.fire() === true && next.quiet === true;
-      if (!quiet) await this.settle();
+      if (!quiet) await (this.realIo ? this.settle() : drainMicrotasks());
       this.running = undefined;
       this.steps++;
       afterStep?.();
