@@ -46,7 +46,7 @@ export function jsonCopy(value: unknown): unknown {
 }
 
 /**
- * Where `value` is not plain JSON data (what `JSON.parse` could have produced), as a path like
+ * Where `value` is not plain JSON data (what a JSON round trip leaves as it is), as a path like
  * `results[0].lastSeenAt`; undefined when it is. Not plain: `undefined` (in an object or an
  * array), holes, non-finite numbers, `-0`, functions, symbols, bigints, objects with a prototype
  * other than Object's (null included) or with `toJSON`. The checker's `--check-answers` holds every director

@@ -218,7 +218,14 @@ export class SimScheduler {
       this.now = Math.max(this.now, next.at);
       this.running = next.owner;
       const quiet = next.fire() === true && next.quiet === true;
-      if (!quiet) await (this.realIo ? this.settle() : drainMicrotasks());
+      if (!quiet) {
+        if (this.realIo) await this.settle();
+        else {
+          await drainMicrotasks();
+          // The step may have started the first real I/O (realIo is set inside a microtask).
+          if (this.pending.size > 0) await this.awaitPending();
+        }
+      }
       this.running = undefined;
       this.steps++;
       afterStep?.();
@@ -229,6 +236,11 @@ export class SimScheduler {
   /** Drain the microtasks, and any real I/O in flight with what it sets off. */
   private async settle(): Promise<void> {
     await (this.realIo ? turn() : drainMicrotasks());
+    await this.awaitPending();
+  }
+
+  /** Wait for the real I/O in flight, and for what each answer sets off. */
+  private async awaitPending(): Promise<void> {
     while (this.pending.size > 0) {
       await Promise.allSettled([...this.pending]);
       await turn();
