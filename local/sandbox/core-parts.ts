@@ -26,6 +26,17 @@ import { describeZwanExternal } from './zwan-external.js';
 /** Default health cadence (config defaults), scaled by the time scale. */
 const BASE_SAMPLE_INTERVAL_SEC = 5;
 
+/**
+ * The gap rule at a time scale: two sample intervals (the default), scaled like the cadence, but
+ * never under one second of wall clock. At scale 60 two intervals are 167 ms, and a loaded
+ * machine stalls that long (GC, a busy DynamoDB Local, the test runner's other workers) without a
+ * sample being missed; each stall restarted the hold, so HA_DC1 could stay UNKNOWN for the
+ * whole run. A director outage (seconds of wall clock) still restarts it.
+ */
+export function sandboxMaxSampleGapSec(scale: number): number {
+  return Math.max((2 * BASE_SAMPLE_INTERVAL_SEC) / scale, 1);
+}
+
 /** DynamoDB Local (or the endpoint given with `--dynamodb-endpoint`). */
 export const dynamoPart: PartFactory = (options) => {
   let local: DynamoDbLocal | undefined;
@@ -122,6 +133,7 @@ const zwanConfigPart: PartFactory = (options) => ({
         health: {
           sampleIntervalSec: BASE_SAMPLE_INTERVAL_SEC / scale,
           recoverAfterSec: DEFAULT_HEALTH_CONFIG.recoverAfterSec / scale,
+          maxSampleGapSec: sandboxMaxSampleGapSec(scale),
         },
         dr: {
           directorLostAfterSec: DR_DEFAULTS.directorLostAfterSec / scale,
@@ -136,7 +148,8 @@ const zwanConfigPart: PartFactory = (options) => ({
     resetConfigCache();
     ctx.print(
       `time scale ${scale}: a sample every ${round(config.health.sampleIntervalSec)} s, ` +
-        `DOWN after ${config.health.failAfter} bad, UP after ${round(config.health.recoverAfterSec)} s clean, ` +
+        `DOWN after ${config.health.failAfter} bad, UP after ${round(config.health.recoverAfterSec)} s clean ` +
+        `(a gap over ${round(config.health.maxSampleGapSec ?? 0)} s restarts it), ` +
         `DIRECTOR_LOST after ${round(config.dr.directorLostAfterSec)} s unreachable`,
     );
   },
