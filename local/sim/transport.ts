@@ -9,11 +9,10 @@
  */
 import type { RawResponse, ResponseHeaders, Transport } from '../../shared/director/http.js';
 import type { SiteName } from '../../shared/domain/model.js';
-import type { ZwanSimulator } from '../simulator/zwan/server.js';
+import type { SimDispatchResult, ZwanSimulator } from '../simulator/zwan/server.js';
 import type { Prng } from './prng.js';
 import type { SimScheduler } from './scheduler.js';
 import { notPlainJson } from './json-copy.js';
-import type { SimDispatchResult } from '../simulator/zwan/server.js';
 
 /** Fault rates of the transport, drawn per schedule. */
 export interface TransportFaults {
