@@ -31,7 +31,7 @@ export async function run(): Promise<unknown> {
   const workers = num('CHECK_WORKERS', availableParallelism());
   const summary = await runParallel(from, schedules, workers);
   console.log(
-    `${summary.schedules} schedules on ${workers} workers: ${summary.violations} with violations, ${summary.seconds.toFixed(1)} s, ${Math.round(summary.stepsPerSecond)} steps/s`,
+    `${summary.schedules} schedules on ${workers} workers (Node ${summary.node}): ${summary.violations} with violations, ${summary.seconds.toFixed(1)} s, ${Math.round(summary.stepsPerSecond)} steps/s`,
   );
 
   const runs = num('OUTAGE_RUNS', 40);
@@ -60,6 +60,8 @@ export async function run(): Promise<unknown> {
   const result = {
     measuredAt: new Date().toISOString(),
     machine: { cores: availableParallelism(), node: process.version },
+    /** The Node.js the schedules ran on (the Lambda runtime's major when installed: local/lambda-node.mjs). */
+    checkerNode: summary.node,
     schedules: summary.schedules,
     seeds: { from, to: from + schedules - 1 },
     workers,

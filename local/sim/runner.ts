@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { ScheduleOptions, ScheduleReport } from './world-check.js';
 import type { Fault } from './faults.js';
 import { isKnownGap } from './invariants.js';
+import { CHECKER_V8_FLAGS, checkerNode } from '../lambda-node.mjs';
 
 // Loaded on first use: a parent that only hands seeds to workers never loads the code under test.
 const runSchedule: (typeof import('./world-check.js'))['runSchedule'] = async (...args) =>
@@ -83,6 +84,8 @@ export interface RangeSummary {
   seconds: number;
   stepsPerSecond: number;
   invariants: string[];
+  /** The Node.js the schedules ran on (the workers' {@link checkerNode}, or this process's). */
+  node: string;
 }
 
 export const INVARIANTS = ['S1', 'S2', 'S3a', 'S3', 'S4', 'S5', 'S6', 'F1', 'F2', 'T0', 'T1'];
@@ -177,11 +180,15 @@ export async function runChecks(argv: readonly string[]): Promise<number> {
     else printReport(r, args.checkAnswers ? ' --check-answers' : '');
     return r.violations.length > 0 ? 1 : 0;
   }
+  if (args.workers > 1) {
+    const note = checkerNode().note;
+    if (note) console.warn(`world check: ${note}`);
+  }
   const summary = await runParallel(args.from, args.schedules, args.workers, options);
   if (args.json) console.log(JSON.stringify(summary));
   else {
     console.log(
-      `world check: ${summary.schedules} schedules (seeds ${args.from}–${args.from + args.schedules - 1}; ${summary.meraki} Meraki worlds), ${summary.violations} with violations, ${summary.steps} steps in ${summary.seconds.toFixed(1)} s (${Math.round(summary.stepsPerSecond)} steps/s); invariants ${summary.invariants.join(' ')}`,
+      `world check: ${summary.schedules} schedules (seeds ${args.from}–${args.from + args.schedules - 1}; ${summary.meraki} Meraki worlds), ${summary.violations} with violations, ${summary.steps} steps in ${summary.seconds.toFixed(1)} s (${Math.round(summary.stepsPerSecond)} steps/s, Node ${summary.node}); invariants ${summary.invariants.join(' ')}`,
     );
     const known = summary.failingSeeds.filter((f) => f.knownGap);
     if (known.length > 0)
@@ -202,22 +209,6 @@ type ChunkResult = Awaited<ReturnType<typeof runRange>>;
 
 /** A chunk of seeds the parent hands a worker, or the word that there are no more. */
 type ChunkMessage = { from: number; count: number; options: RangeOptions } | 'done';
-
-/**
- * V8 flags of the worker processes. A schedule allocates a lot of short-lived objects (answers
- * parsed, copied, validated): a 64 MB young generation (16 MB by default) scavenges a third as
- * often and spends about a third less time in GC. The big async functions of the code under
- * test (the health run, a group's reconcile) are optimized again and again as rare paths reach
- * them with new object shapes, each time with everything they call inlined (up to ~190 ms of
- * compiler time per run on these machines); a smaller cumulative inlining budget makes those
- * compiles cheaper, which counts when a worker's compiler shares its core with the other
- * worker: 7–20 % less time for the same schedules, measured as simultaneous runs pinned one per
- * core. `npm run check` passes the same to a one-worker run.
- */
-export const WORKER_V8_FLAGS: readonly string[] = [
-  '--max-semi-space-size=64',
-  '--max-inlined-bytecode-size-cumulative=100',
-];
 
 /**
  * Run [from, from + count) over `workers` child processes (1: in this process). Seeds go out in
@@ -262,6 +253,7 @@ export async function runParallel(
     seconds,
     stepsPerSecond: steps / seconds,
     invariants: INVARIANTS,
+    node: workers <= 1 ? process.version : checkerNode().version,
   };
 }
 
@@ -269,7 +261,8 @@ export async function runParallel(
 function worker(take: () => ChunkMessage, add: (r: ChunkResult) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     const proc: ChildProcess = fork(self, ['--worker'], {
-      execArgv: [...WORKER_V8_FLAGS, '--import', loader],
+      execPath: checkerNode().path,
+      execArgv: [...CHECKER_V8_FLAGS, '--import', loader],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     let done = false;
