@@ -180,10 +180,6 @@ export async function runChecks(argv: readonly string[]): Promise<number> {
     else printReport(r, args.checkAnswers ? ' --check-answers' : '');
     return r.violations.length > 0 ? 1 : 0;
   }
-  if (args.workers > 1) {
-    const note = checkerNode().note;
-    if (note) console.warn(`world check: ${note}`);
-  }
   const summary = await runParallel(args.from, args.schedules, args.workers, options);
   if (args.json) console.log(JSON.stringify(summary));
   else {
