@@ -32,12 +32,20 @@ const INVISIBLE = '\\p{Cc}\\p{Zl}\\p{Zp}\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u
 const FORBIDDEN_IN_ID = new RegExp(`[#/\\\\${INVISIBLE}]`, 'u');
 const FORBIDDEN_IN_TEXT = new RegExp(`[${INVISIBLE}]`, 'u');
 
+/**
+ * Whether `value` has at most `max` code points. A string has no more code points than UTF-16
+ * units, so only a long one is counted (every listed CPE's ids are checked on every listing).
+ */
+function atMostCodePoints(value: string, max: number): boolean {
+  return value.length <= max || [...value].length <= max;
+}
+
 /** Whether `value` is a valid identifier (see the module comment). */
 export function isIdentifier(value: unknown): value is string {
   return (
     typeof value === 'string' &&
     value.length >= 1 &&
-    [...value].length <= IDENTIFIER_MAX_CHARS &&
+    atMostCodePoints(value, IDENTIFIER_MAX_CHARS) &&
     value === value.trim() &&
     value !== '.' &&
     value !== '..' &&
@@ -48,7 +56,9 @@ export function isIdentifier(value: unknown): value is string {
 /** Whether `value` is valid free text (see the module comment). */
 export function isFreeText(value: unknown): value is string {
   return (
-    typeof value === 'string' && [...value].length <= FREE_TEXT_MAX_CHARS && !FORBIDDEN_IN_TEXT.test(value)
+    typeof value === 'string' &&
+    atMostCodePoints(value, FREE_TEXT_MAX_CHARS) &&
+    !FORBIDDEN_IN_TEXT.test(value)
   );
 }
 

@@ -19,6 +19,8 @@ describe('identifiers', () => {
     'a.b',
     '…',
     'x'.repeat(IDENTIFIER_MAX_CHARS),
+    // The bound counts characters (code points): 128 of them in 256 UTF-16 units.
+    '🛰'.repeat(IDENTIFIER_MAX_CHARS),
   ])('accepts %j', (v) => expect(isIdentifier(v)).toBe(true));
   it.each([
     ['empty', ''],
@@ -32,6 +34,7 @@ describe('identifiers', () => {
     ['a bidi override', 'a\u202Eb'],
     ['surrounding spaces', ' t1 '],
     ['too long', 'x'.repeat(IDENTIFIER_MAX_CHARS + 1)],
+    ['too long in characters outside the BMP', '🛰'.repeat(IDENTIFIER_MAX_CHARS + 1)],
     ['not a string', 42],
   ])('refuses %s', (_what, v) => expect(isIdentifier(v)).toBe(false));
 
@@ -49,6 +52,9 @@ describe('identifiers', () => {
     expect(isFreeText('DC maintenance, ticket #4711 (ops@example.net)')).toBe(true);
     expect(isFreeText('x'.repeat(FREE_TEXT_MAX_CHARS))).toBe(true);
     expect(isFreeText('x'.repeat(FREE_TEXT_MAX_CHARS + 1))).toBe(false);
+    expect(isFreeText('é'.normalize('NFD').repeat(FREE_TEXT_MAX_CHARS / 2))).toBe(true);
+    expect(isFreeText('🛰'.repeat(FREE_TEXT_MAX_CHARS))).toBe(true);
+    expect(isFreeText('🛰'.repeat(FREE_TEXT_MAX_CHARS + 1))).toBe(false);
     expect(isFreeText('subject\r\nBcc: someone@example.net')).toBe(false);
     expect(isFreeText('tab\there')).toBe(false);
     expect(isFreeText('line\u2028separator')).toBe(false);
