@@ -60,7 +60,7 @@ export async function run(): Promise<unknown> {
   const result = {
     measuredAt: new Date().toISOString(),
     machine: { cores: availableParallelism(), node: process.version },
-    /** The Node.js the schedules ran on (the Lambda runtime's major when installed: local/lambda-node.mjs). */
+    /** The Node.js the schedules ran on, as the processes that ran them report it (local/lambda-node.mjs). */
     checkerNode: summary.node,
     schedules: summary.schedules,
     seeds: { from, to: from + schedules - 1 },

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { ScheduleOptions, ScheduleReport } from './world-check.js';
 import type { Fault } from './faults.js';
 import { isKnownGap } from './invariants.js';
-import { CHECKER_V8_FLAGS, checkerNode } from '../lambda-node.mjs';
+import { CHECKER_EXEC_ARGV, checkerNode } from '../lambda-node.mjs';
 
 // Loaded on first use: a parent that only hands seeds to workers never loads the code under test.
 const runSchedule: (typeof import('./world-check.js'))['runSchedule'] = async (...args) =>
@@ -84,7 +84,7 @@ export interface RangeSummary {
   seconds: number;
   stepsPerSecond: number;
   invariants: string[];
-  /** The Node.js the schedules ran on (the workers' {@link checkerNode}, or this process's). */
+  /** The Node.js the schedules ran on, as the processes that ran them report it (one version, or several joined). */
   node: string;
 }
 
@@ -115,7 +115,8 @@ export async function runRange(
       });
     onReport?.(r);
   }
-  return { failing, steps, meraki };
+  // The Node.js that ran them, as observed here (workers report theirs).
+  return { failing, steps, meraki, node: process.version };
 }
 
 /** Shrink a failing schedule: drop faults one by one while the same invariant still breaks. */
@@ -160,8 +161,6 @@ function printReport(r: ScheduleReport, flags = ''): void {
 }
 
 const self = fileURLToPath(new URL('./main.ts', import.meta.url));
-/** How the workers load TypeScript, as `npm run check` does (see ./loader.mjs). */
-const loader = new URL('./loader.mjs', import.meta.url).href;
 
 /** The command; resolves the exit code. */
 export async function runChecks(argv: readonly string[]): Promise<number> {
@@ -221,10 +220,12 @@ export async function runParallel(
   let failing: RangeSummary['failingSeeds'] = [];
   let steps = 0;
   let meraki = 0;
+  const nodes = new Set<string>();
   const add = (r: ChunkResult) => {
     failing.push(...r.failing);
     steps += r.steps;
     meraki += r.meraki;
+    nodes.add(r.node);
   };
   if (workers <= 1) add(await runRange(from, count, undefined, options));
   else {
@@ -249,7 +250,7 @@ export async function runParallel(
     seconds,
     stepsPerSecond: steps / seconds,
     invariants: INVARIANTS,
-    node: workers <= 1 ? process.version : checkerNode().version,
+    node: [...nodes].sort().join(', '),
   };
 }
 
@@ -257,8 +258,9 @@ export async function runParallel(
 function worker(take: () => ChunkMessage, add: (r: ChunkResult) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     const proc: ChildProcess = fork(self, ['--worker'], {
+      // As `npm run check` runs (local/sim/check.mjs): the Lambda runtime's Node, flags, loader.
       execPath: checkerNode().path,
-      execArgv: [...CHECKER_V8_FLAGS, '--import', loader],
+      execArgv: [...CHECKER_EXEC_ARGV],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     let done = false;
@@ -271,6 +273,7 @@ function worker(take: () => ChunkMessage, add: (r: ChunkResult) => void): Promis
       add(r as ChunkResult);
       send();
     });
+    proc.on('error', reject);
     proc.on('exit', (code) => (done ? resolve() : reject(new Error(`checker worker exited with ${code}`))));
     send();
   });
