@@ -295,7 +295,9 @@ function jobRequest(body: unknown): { location: S3Location; clientToken: string 
 
 function wireJob(job: WireJob): WireJob {
   const out: WireJob = { jobId: job.jobId, kind: job.kind, state: job.state, progressPct: job.progressPct };
-  if (job.manifest) out.manifest = job.manifest;
+  // Copied: an in-process answer is handed over uncopied, and the runner keeps the job.
+  if (job.manifest)
+    out.manifest = job.manifest.map((m) => ({ key: m.key, bytes: m.bytes, sha256: m.sha256 }));
   if (job.error !== undefined) out.error = job.error;
   return out;
 }

@@ -158,6 +158,37 @@ describe('writes: PASSIVE and NOT_MANAGED', () => {
   });
 });
 
+test('a job answer shares nothing with the job the runner keeps (in-process answers go uncopied)', async () => {
+  const manifest = [{ key: 'm/config.json', bytes: 12, sha256: 'a'.repeat(64) }];
+  const job = {
+    jobId: 'j1',
+    kind: 'backup' as const,
+    state: 'SUCCEEDED' as const,
+    progressPct: 100,
+    manifest,
+  };
+  sim.setJobRunner({
+    startBackup: () => job,
+    startRestore: () => job,
+    getJob: (_site: 'DC' | 'DR', id: string) => (id === 'j1' ? job : undefined),
+    attach() {},
+  });
+  const first = (await call('DC', 'GET', '/jobs/j1')) as unknown as {
+    status: number;
+    body: { manifest: { key: string; bytes: number }[] };
+  };
+  expect(first.status).toBe(200);
+  expect(first.body.manifest).toEqual(manifest);
+  // Whoever got the answer changes it: the job and the next answer are as they were.
+  const entry = first.body.manifest[0];
+  if (entry) entry.bytes = 0;
+  first.body.manifest.push({ key: 'x', bytes: 1 });
+  expect(job.manifest).toEqual([{ key: 'm/config.json', bytes: 12, sha256: 'a'.repeat(64) }]);
+  expect(((await call('DC', 'GET', '/jobs/j1')).body as { manifest: unknown }).manifest).toEqual(
+    job.manifest,
+  );
+});
+
 describe('request log and routing', () => {
   test('every request is logged by default; maxLoggedRequests 0 logs none and answers the same', async () => {
     const health = await call('DC', 'GET', '/health');
