@@ -6,11 +6,11 @@
  * fails `retryAttempts` times goes to the DLQ. On top, the checker's faults: a record delivered
  * again (duplicated), a batch reordered, polls delayed.
  */
-import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { TableChange } from '../../shared/store/memory-table.js';
 import { FAILOVER_STREAM_TYPES } from '../../shared/store/table.js';
 import type { Prng } from './prng.js';
+import { streamImage } from './stream-image.js';
 import type { SimScheduler } from './scheduler.js';
 
 /** Stream faults while the fault phase lasts (undefined: none). */
@@ -95,11 +95,9 @@ class StreamShard {
       eventSource: 'aws:dynamodb',
       awsRegion: 'ddblocal',
       dynamodb: {
-        Keys: marshall(change.keys) as never,
-        NewImage: marshall(img, { removeUndefinedValues: true }) as never,
-        ...(change.oldImage
-          ? { OldImage: marshall(change.oldImage, { removeUndefinedValues: true }) as never }
-          : {}),
+        Keys: streamImage({ ...change.keys }) as never,
+        NewImage: streamImage(img) as never,
+        ...(change.oldImage ? { OldImage: streamImage(change.oldImage) as never } : {}),
         SequenceNumber: String(change.seq).padStart(21, '0'),
         StreamViewType: 'NEW_AND_OLD_IMAGES',
       },

@@ -311,7 +311,8 @@ export class MemoryTable implements VersionedTable {
       seq: ++this.seq,
       eventName: current === undefined ? 'INSERT' : next === undefined ? 'REMOVE' : 'MODIFY',
       keys: { pk: key.pk, sk: key.sk },
-      ...(current === undefined ? {} : { oldImage: copyItem<Record<string, unknown>>(current) }),
+      // The replaced (or deleted) item is no longer the table's: handed over as it is.
+      ...(current === undefined ? {} : { oldImage: current }),
       ...(next === undefined ? {} : { newImage: copyItem<Record<string, unknown>>(next) }),
     };
     for (const listener of this.listeners) listener(change);
